@@ -1,0 +1,116 @@
+import { z } from "zod"
+import { ValidationError } from "#domain/errors.js"
+import { isRepoFullName } from "#domain/repo-ref.js"
+import { type JobType, PRIORITIES } from "#domain/workflow-run.js"
+
+/**
+ * The seed note's job DTOs, minus `apiKey`: secrets never travel in jobs. Workers read keys from their
+ * own configuration. Objects are strict, so a misspelt or secret-bearing field is refused by name.
+ */
+
+const repoFullName = z
+  .string({ error: 'repoFullName is required, e.g. "octocat/hello-world"' })
+  .refine(isRepoFullName, { message: 'must look like "owner/repo"' })
+const issueNumber = z.number({ error: "issueNumber is required and must be a number" }).int().positive()
+const jobId = z.uuid({ error: "jobId must be a UUID (omit it and one is made for you)" })
+const priority = z.enum(PRIORITIES).default("normal")
+
+export const CommentOnIssueJobDataSchema = z.strictObject({
+  issueNumber,
+  repoFullName,
+  jobId,
+  postToGithub: z.boolean().default(false),
+  priority,
+})
+
+export const AutoResolveIssueJobDataSchema = z.strictObject({
+  issueNumber,
+  repoFullName,
+  jobId,
+  options: z
+    .strictObject({
+      createPR: z.boolean().default(true),
+      postToGitHub: z.boolean().default(false),
+      maxAttempts: z.number().int().min(1).max(5).default(3),
+      priority,
+    })
+    .prefault({}),
+})
+
+export const ResolveIssueJobDataSchema = z.strictObject({
+  issueNumber,
+  repoFullName,
+  jobId,
+  planId: z.string().min(1).optional(),
+  options: z
+    .strictObject({
+      createPR: z.boolean().default(true),
+      maxAttempts: z.number().int().min(1).max(5).default(3),
+      priority,
+    })
+    .prefault({}),
+})
+
+export type CommentOnIssueJobData = z.infer<typeof CommentOnIssueJobDataSchema>
+export type AutoResolveIssueJobData = z.infer<typeof AutoResolveIssueJobDataSchema>
+export type ResolveIssueJobData = z.infer<typeof ResolveIssueJobDataSchema>
+
+export interface JobDataByType {
+  "comment-on-issue": CommentOnIssueJobData
+  "auto-resolve-issue": AutoResolveIssueJobData
+  "resolve-issue": ResolveIssueJobData
+}
+export type JobData = JobDataByType[JobType]
+
+export const JOB_DATA_SCHEMAS = {
+  "comment-on-issue": CommentOnIssueJobDataSchema,
+  "auto-resolve-issue": AutoResolveIssueJobDataSchema,
+  "resolve-issue": ResolveIssueJobDataSchema,
+} as const satisfies Record<JobType, z.ZodType>
+
+/** The HTTP/CLI request shape: the job DTO with `jobId` optional. */
+export const requestSchemaFor = (type: JobType) => JOB_DATA_SCHEMAS[type].extend({ jobId: jobId.optional() })
+
+export const ArtifactsSchema = z.object({
+  planCommentId: z.number().int().optional(),
+  planCommentUrl: z.url().optional(),
+  pullRequestUrl: z.url().optional(),
+  pullRequestNumber: z.number().int().optional(),
+  branchName: z.string().optional(),
+  commitHash: z.string().optional(),
+  filesChanged: z.number().int().min(0).optional(),
+})
+
+/** What a worker returns for a job (the seed's JobResult). */
+export const JobResultSchema = z.object({
+  success: z.boolean(),
+  jobId: z.string(),
+  issueNumber: z.number().int().positive(),
+  repoFullName: z.string(),
+  artifacts: ArtifactsSchema.optional(),
+  summary: z.string().optional(),
+  error: z.string().optional(),
+  executionTime: z.number().min(0),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+})
+export type JobResult = z.infer<typeof JobResultSchema>
+
+/** Parses with a Zod schema; failures become a ValidationError naming each field. */
+export const parseWith = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> => {
+  const parsed = schema.safeParse(value)
+  if (parsed.success) return parsed.data
+  const issues = parsed.error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.join(".") : "(body)"
+    const message =
+      issue.code === "unrecognized_keys"
+        ? `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}: remove them${
+            issue.keys.some((k) => /key|token|secret|password/i.test(k))
+              ? " (secrets are configured on the server, never sent with a job)"
+              : ""
+          }`
+        : issue.message
+    return { field: issue.code === "unrecognized_keys" ? issue.keys.join(",") : field, message }
+  })
+  const summary = issues.map((i) => `${i.field}: ${i.message}`).join("; ")
+  throw new ValidationError(`invalid ${what}: ${summary}`, issues)
+}

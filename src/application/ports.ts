@@ -1,0 +1,270 @@
+/**
+ * Ports: what the use cases need from the outside world, named by role. Adapters in src/adapters
+ * implement them; only src/main knows which adapter is used. The model port is the AI SDK's own
+ * `LanguageModel` (see ModelHandle): we do not wrap the LLM twice.
+ */
+import type { LanguageModel } from "ai"
+import type { RepoRef } from "#domain/repo-ref.js"
+import type { RunEvent, RunEventData } from "#domain/run-event.js"
+import type {
+  Artifacts,
+  JobType,
+  Priority,
+  RunStatus,
+  Trigger,
+  Usage,
+  WorkflowRun,
+} from "#domain/workflow-run.js"
+import type { JobData, JobResult } from "./job-data.js"
+
+// ───────────────────────────── job queue ─────────────────────────────
+
+export interface EnqueueRequest {
+  type: JobType
+  /** = the run id; idempotency key */
+  jobId: string
+  /** validated job DTO; never holds a secret */
+  data: JobData
+  priority: Priority
+  /** total tries including the first (seed default 3) */
+  attempts: number
+}
+
+export interface EnqueueResult {
+  jobId: string
+  /** false when a job with this id and the same data already existed */
+  created: boolean
+}
+
+/** Transport state of a job as the queue sees it; the run record in RunStore is the user-facing truth. */
+export type QueueJobState = "waiting" | "delayed" | "active" | "completed" | "failed" | "cancelled"
+
+export interface QueueJobInfo {
+  jobId: string
+  type: JobType
+  state: QueueJobState
+  /** 1-based number of the attempt that is running or ran last; 0 before the first start */
+  attempt: number
+  maxAttempts: number
+  progress: number
+  result?: JobResult
+  error?: string
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface JobContext {
+  jobId: string
+  type: JobType
+  /** the stored job data; handlers re-validate it (a job may predate an upgrade) */
+  data: unknown
+  /** 1-based */
+  attempt: number
+  maxAttempts: number
+  /** fires on cancel, timeout or shutdown; everything the job starts must honour it */
+  signal: AbortSignal
+  progress(percent: number, message?: string): Promise<void>
+}
+
+/** Throw a non-retryable PrwrightError to fail at once; any other error is retried while attempts remain. */
+export type JobHandler = (job: JobContext) => Promise<JobResult>
+
+export interface JobWorker {
+  /** stop taking jobs, wait for running ones up to graceMs, then abort them */
+  close(options?: { graceMs?: number }): Promise<void>
+}
+
+export interface JobQueue {
+  /** Same id and same data → the existing job (created: false); same id, other data → ConflictError. */
+  enqueue(request: EnqueueRequest): Promise<EnqueueResult>
+  getJob(jobId: string): Promise<QueueJobInfo | undefined>
+  /** Cancel a waiting or running job from any process. Returns false if unknown or already finished. */
+  cancel(jobId: string): Promise<boolean>
+  process(type: JobType, handler: JobHandler, options: { concurrency: number }): JobWorker
+  close(): Promise<void>
+}
+
+// ───────────────────────────── run store ─────────────────────────────
+
+export interface NewRun {
+  id: string
+  type: JobType
+  repoFullName: string
+  issueNumber: number
+  priority: Priority
+  input: Record<string, unknown>
+  trigger: Trigger
+  maxAttempts: number
+}
+
+export interface RunPatch {
+  status?: RunStatus
+  attempts?: number
+  progress?: number
+  progressMessage?: string | null
+  artifacts?: Artifacts
+  usage?: Usage
+  summary?: string | null
+  error?: string | null
+  startedAt?: Date
+  finishedAt?: Date | null
+}
+
+export interface RunFilter {
+  status?: RunStatus
+  repoFullName?: string
+  type?: JobType
+  issueNumber?: number
+  /** 1..200, default 50 */
+  limit?: number
+  /** opaque, from a previous page's nextCursor */
+  cursor?: string
+}
+
+export interface RunPage {
+  runs: WorkflowRun[]
+  nextCursor?: string
+}
+
+export interface RunStore {
+  /** Inserts a pending run. A run with this id already existing → ConflictError. */
+  createRun(run: NewRun): Promise<WorkflowRun>
+  getRun(id: string): Promise<WorkflowRun | undefined>
+  /** Merges `artifacts` into the stored ones; other fields replace. NotFoundError if absent. */
+  updateRun(id: string, patch: RunPatch): Promise<WorkflowRun>
+  /** newest first */
+  listRuns(filter: RunFilter): Promise<RunPage>
+  /** Appends in order, assigning seq = last + 1 … ; returns the stored events. */
+  appendEvents(runId: string, events: RunEventData[]): Promise<RunEvent[]>
+  listEvents(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<RunEvent[]>
+  close(): Promise<void>
+}
+
+export interface ApiTokenStore {
+  countApiTokens(): Promise<number>
+  addApiToken(token: { id: string; label: string; hash: string }): Promise<void>
+  findApiTokenByHash(hash: string): Promise<{ id: string; label: string } | undefined>
+}
+
+// ───────────────────────────── live events ─────────────────────────────
+
+export interface EventBus {
+  publish(event: RunEvent): Promise<void>
+  /** live events of one run; returns the unsubscribe function */
+  subscribe(runId: string, listener: (event: RunEvent) => void): Promise<() => Promise<void>>
+  close(): Promise<void>
+}
+
+// ───────────────────────────── GitHub ─────────────────────────────
+
+export interface GitHubRepository {
+  fullName: string
+  /** https clone URL as the API returns it; the token is added by the git adapter, in a header */
+  cloneUrl: string
+  defaultBranch: string
+  private: boolean
+  htmlUrl: string
+}
+
+export interface GitHubIssue {
+  number: number
+  title: string
+  body: string
+  state: "open" | "closed"
+  htmlUrl: string
+  author: string
+  labels: string[]
+  isPullRequest: boolean
+}
+
+export interface GitHubComment {
+  id: number
+  htmlUrl: string
+  body: string
+}
+
+export interface GitHub {
+  /** GitHubError 404 when the repository does not exist or the token cannot see it */
+  getRepository(repo: RepoRef): Promise<GitHubRepository>
+  getIssue(repo: RepoRef, issueNumber: number): Promise<GitHubIssue>
+  createIssueComment(repo: RepoRef, issueNumber: number, body: string): Promise<GitHubComment>
+  updateIssueComment(repo: RepoRef, commentId: number, body: string): Promise<GitHubComment>
+}
+
+// ───────────────────────────── workspace ─────────────────────────────
+
+export interface SearchQuery {
+  pattern: string
+  /** relative to the checkout root */
+  path?: string
+  glob?: string
+  caseSensitive?: boolean
+  maxResults: number
+}
+
+export interface SearchResult {
+  matches: Array<{ path: string; line: number; text: string }>
+  /** all matches found, including those beyond maxResults */
+  total: number
+}
+
+export interface DirEntry {
+  /** relative to the checkout root, '/'-separated; directories end with '/' */
+  path: string
+  kind: "file" | "dir"
+}
+
+/**
+ * A run's working copy. Every path is relative to the checkout and confined to it: `..`, absolute
+ * paths and symlinks that lead outside are refused with a ValidationError.
+ */
+export interface Checkout {
+  /** absolute path on the worker's disk (never shown to the model) */
+  readonly root: string
+  readonly headSha: string
+  readonly ref: string
+  stat(path: string): Promise<{ kind: "file" | "dir"; size: number } | undefined>
+  readFile(path: string): Promise<string>
+  /** entries below `path`, up to `depth` levels, skipping .git and ignored files */
+  listDir(path: string, depth: number): Promise<DirEntry[]>
+  search(query: SearchQuery): Promise<SearchResult>
+  /** removes the working copy */
+  dispose(): Promise<void>
+}
+
+export interface Workspace {
+  /** Updates the repository's mirror and makes a fresh working copy of `ref` for this run. */
+  checkout(options: {
+    repo: RepoRef
+    cloneUrl: string
+    ref: string
+    runId: string
+    signal?: AbortSignal
+  }): Promise<Checkout>
+}
+
+// ───────────────────────────── model ─────────────────────────────
+
+export interface ModelHandle {
+  model: LanguageModel
+  provider: string
+  modelId: string
+  /** USD per million tokens; undefined when the model is not in the price table */
+  pricing?: { inputPerMillion: number; outputPerMillion: number }
+}
+
+// ───────────────────────────── small things ─────────────────────────────
+
+export interface Clock {
+  now(): Date
+}
+
+export type NewId = () => string
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void
+  info(message: string, fields?: Record<string, unknown>): void
+  warn(message: string, fields?: Record<string, unknown>): void
+  error(message: string, fields?: Record<string, unknown>): void
+  child(fields: Record<string, unknown>): Logger
+}

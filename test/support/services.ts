@@ -1,0 +1,49 @@
+/**
+ * Real services for adapter tests. A suite whose service is down skips LOUDLY with the reason, and
+ * fails instead when REQUIRE_SERVICES=1 (CI), so a green CI run always means the suite ran.
+ */
+import { randomUUID } from "node:crypto"
+import net from "node:net"
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
+export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test"
+export const requireServices = process.env.REQUIRE_SERVICES === "1"
+
+const reachable = (url: string, defaultPort: number): Promise<boolean> => {
+  const parsed = new URL(url)
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: parsed.hostname, port: Number(parsed.port || defaultPort) })
+    socket.setTimeout(1000)
+    socket.once("connect", () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once("timeout", () => {
+      socket.destroy()
+      resolve(false)
+    })
+    socket.once("error", () => resolve(false))
+  })
+}
+
+/**
+ * Top-level await in a test file: `const redis = await service("redis")`, then
+ * `describe.skipIf(!redis.available)(…)`. Throws under REQUIRE_SERVICES=1 when the service is down.
+ */
+export const service = async (
+  name: "redis" | "postgres",
+): Promise<{ available: boolean; url: string; reason?: string }> => {
+  const url = name === "redis" ? REDIS_URL : POSTGRES_URL
+  const ok = await reachable(url, name === "redis" ? 6379 : 5432)
+  if (ok) return { available: true, url }
+  const reason = `${name} is not reachable at ${url}`
+  if (requireServices) throw new Error(`${reason}, and REQUIRE_SERVICES=1: start it (see README "Tests")`)
+  console.warn(
+    `\n!!! SKIPPING ${name} suites: ${reason}. Start ${name} or set TEST_${name.toUpperCase()}_URL to run them.\n`,
+  )
+  return { available: false, url, reason }
+}
+
+/** A key prefix / schema name unique to one test, so tests never see each other's data. */
+export const uniqueName = (label: string): string =>
+  `t_${label}_${randomUUID().replaceAll("-", "").slice(0, 12)}`
