@@ -1,0 +1,112 @@
+/**
+ * Schema migrations, in code: the provider returns an in-memory map, so migrations work from dist/
+ * without globbing files. Append new migrations with a name that sorts after the last one; never edit
+ * one that has shipped.
+ *
+ * Timestamps are epoch milliseconds (INTEGER / BIGINT) in both dialects, so ordering and cursors are
+ * exact and identical everywhere. JSON is TEXT in SQLite and JSONB in Postgres.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely"
+import type { SqlDialectName } from "./database.js"
+
+/** Not Kysely's default name: the embedded job queue may keep its own migrations in the same SQLite file. */
+export const MIGRATION_TABLE = "store_migration"
+export const MIGRATION_LOCK_TABLE = "store_migration_lock"
+
+const buildMigrations = (dialect: SqlDialectName): Record<string, Migration> => {
+  const json = dialect === "postgres" ? "jsonb" : "text"
+  const millis = dialect === "postgres" ? "bigint" : "integer"
+  const real = dialect === "postgres" ? "double precision" : "real"
+
+  return {
+    "0001_runs_events_tokens": {
+      // biome-ignore lint/suspicious/noExplicitAny: migrations must not depend on the current Database type
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable("runs")
+          .ifNotExists()
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("repo_full_name", "text", (c) => c.notNull())
+          .addColumn("issue_number", "integer", (c) => c.notNull())
+          .addColumn("priority", "text", (c) => c.notNull())
+          .addColumn("input", sql.raw(json), (c) => c.notNull())
+          .addColumn("trigger", sql.raw(json), (c) => c.notNull())
+          .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("max_attempts", "integer", (c) => c.notNull())
+          .addColumn("progress", sql.raw(real), (c) => c.notNull().defaultTo(0))
+          .addColumn("progress_message", "text")
+          .addColumn("artifacts", sql.raw(json), (c) => c.notNull())
+          .addColumn("input_tokens", sql.raw(millis), (c) => c.notNull().defaultTo(0))
+          .addColumn("output_tokens", sql.raw(millis), (c) => c.notNull().defaultTo(0))
+          .addColumn("cost_usd", sql.raw(real), (c) => c.notNull().defaultTo(0))
+          .addColumn("summary", "text")
+          .addColumn("error", "text")
+          .addColumn("created_at", sql.raw(millis), (c) => c.notNull())
+          .addColumn("updated_at", sql.raw(millis), (c) => c.notNull())
+          .addColumn("started_at", sql.raw(millis))
+          .addColumn("finished_at", sql.raw(millis))
+          .addColumn("last_event_seq", "integer", (c) => c.notNull().defaultTo(0))
+          .execute()
+
+        // Every listing is "newest first" (created_at desc, id desc), optionally filtered; a b-tree
+        // scanned backwards serves the descending order, and the trailing id makes cursors exact.
+        const indexes: Array<[string, string[]]> = [
+          ["runs_created_idx", ["created_at", "id"]],
+          ["runs_status_created_idx", ["status", "created_at", "id"]],
+          ["runs_repo_issue_created_idx", ["repo_full_name", "issue_number", "created_at", "id"]],
+          ["runs_type_created_idx", ["type", "created_at", "id"]],
+        ]
+        for (const [name, columns] of indexes) {
+          await db.schema.createIndex(name).ifNotExists().on("runs").columns(columns).execute()
+        }
+
+        await db.schema
+          .createTable("run_events")
+          .ifNotExists()
+          .addColumn("run_id", "text", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+          .addColumn("seq", "integer", (c) => c.notNull())
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("data", sql.raw(json), (c) => c.notNull())
+          .addColumn("at", sql.raw(millis), (c) => c.notNull())
+          .addPrimaryKeyConstraint("run_events_pk", ["run_id", "seq"])
+          .execute()
+
+        await db.schema
+          .createTable("api_tokens")
+          .ifNotExists()
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("label", "text", (c) => c.notNull())
+          .addColumn("hash", "text", (c) => c.notNull().unique())
+          .addColumn("created_at", sql.raw(millis), (c) => c.notNull())
+          .execute()
+      },
+      // biome-ignore lint/suspicious/noExplicitAny: see up()
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable("api_tokens").ifExists().execute()
+        await db.schema.dropTable("run_events").ifExists().execute()
+        await db.schema.dropTable("runs").ifExists().execute()
+      },
+    },
+  }
+}
+
+export const createMigrationProvider = (dialect: SqlDialectName): MigrationProvider => ({
+  getMigrations: async () => buildMigrations(dialect),
+})
+
+export const createStoreMigrator = (
+  // biome-ignore lint/suspicious/noExplicitAny: the migrator works on any schema
+  db: Kysely<any>,
+  options: { dialect: SqlDialectName; migrationTableSchema?: string },
+): Migrator =>
+  new Migrator({
+    db,
+    provider: createMigrationProvider(options.dialect),
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+    // Without an explicit schema, Kysely's "does the table exist" check matches a migration table in
+    // ANY Postgres schema, which breaks as soon as two schemas (tests, tenants) share a database.
+    ...(options.migrationTableSchema ? { migrationTableSchema: options.migrationTableSchema } : {}),
+  })

@@ -1,0 +1,297 @@
+/**
+ * RunStore and ApiTokenStore on SQL through Kysely: SQLite (embedded default) or PostgreSQL, one
+ * implementation for both. Schema in migrations.ts, driver quirks in row-mapping.ts.
+ */
+import type { Kysely } from "kysely"
+import type {
+  ApiTokenStore,
+  Clock,
+  Logger,
+  NewRun,
+  RunFilter,
+  RunPage,
+  RunStore,
+} from "#application/ports.js"
+import { ConflictError, NotFoundError, PrwrightError } from "#domain/errors.js"
+import type { RunEvent, RunEventData } from "#domain/run-event.js"
+import type { WorkflowRun } from "#domain/workflow-run.js"
+import { connectDatabase } from "./connect-database.js"
+import type { Database, SqlDialectName } from "./database.js"
+import { checkLimit, decodeCursor, encodeCursor } from "./list-cursor.js"
+import { createStoreMigrator } from "./migrations.js"
+import {
+  eventDataToJson,
+  parseJson,
+  patchToColumns,
+  rowToEvent,
+  rowToRun,
+  toJson,
+  toMillis,
+  toNumber,
+} from "./row-mapping.js"
+import { validateEventData } from "./validate-event-data.js"
+
+export interface SqlRunStoreOptions {
+  /** `sqlite:PATH`, `sqlite::memory:`, a bare `*.db` path, or `postgres://…` */
+  url: string
+  clock?: Clock
+  logger?: Logger
+  /** Postgres only: keep the tables in this schema (created if missing). Meant for tests. */
+  schema?: string
+}
+
+export type SqlRunStore = RunStore &
+  ApiTokenStore & {
+    /** Applies pending migrations; safe to call any number of times. Also run at creation. */
+    migrate(): Promise<void>
+    db: Kysely<Database>
+    dialect: SqlDialectName
+  }
+
+const DEFAULT_LIMIT = 50
+const MAX_LIMIT = 200
+/** Rows per INSERT, well under SQLite's bound-parameter limit. */
+const INSERT_CHUNK = 500
+
+const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+}
+
+const runNotFound = (id: string) =>
+  new NotFoundError(`run ${id} does not exist: check the job id (list runs with GET /api/jobs)`)
+
+export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<SqlRunStore> => {
+  const clock = options.clock ?? { now: () => new Date() }
+  const logger = (options.logger ?? silentLogger).child({ component: "sql-run-store" })
+  const connected = await connectDatabase({ url: options.url, schema: options.schema, logger })
+  const { db, dialect } = connected
+  const migrator = createStoreMigrator(db, {
+    dialect,
+    ...(connected.schema ? { migrationTableSchema: connected.schema } : {}),
+  })
+  let closed = false
+
+  const migrate = async (): Promise<void> => {
+    const { error, results } = await migrator.migrateToLatest()
+    const applied = (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName)
+    if (applied.length > 0) logger.info("database migrated", { dialect, applied })
+    if (error) {
+      const failed = (results ?? []).find((r) => r.status === "Error")?.migrationName
+      throw new PrwrightError(
+        "internal",
+        `database migration ${failed ?? ""} failed (${error instanceof Error ? error.message : String(error)}): check that the DATABASE_URL user may create tables, and that no newer prwright version migrated this database`,
+        { cause: error },
+      )
+    }
+  }
+
+  const getRun = async (id: string): Promise<WorkflowRun | undefined> => {
+    const row = await db.selectFrom("runs").selectAll().where("id", "=", id).executeTakeFirst()
+    return row ? rowToRun(row) : undefined
+  }
+
+  const store: SqlRunStore = {
+    db,
+    dialect,
+    migrate,
+    getRun,
+
+    async createRun(run: NewRun) {
+      const now = toMillis(clock.now())
+      const row = await db
+        .insertInto("runs")
+        .values({
+          id: run.id,
+          type: run.type,
+          status: "pending",
+          repo_full_name: run.repoFullName,
+          issue_number: run.issueNumber,
+          priority: run.priority,
+          input: toJson(run.input),
+          trigger: toJson(run.trigger),
+          attempts: 0,
+          max_attempts: run.maxAttempts,
+          progress: 0,
+          progress_message: null,
+          artifacts: toJson({}),
+          input_tokens: 0,
+          output_tokens: 0,
+          cost_usd: 0,
+          summary: null,
+          error: null,
+          created_at: now,
+          updated_at: now,
+          started_at: null,
+          finished_at: null,
+        })
+        // Portable "insert unless present": no driver-specific error codes to sniff.
+        .onConflict((oc) => oc.column("id").doNothing())
+        .returningAll()
+        .executeTakeFirst()
+      if (!row) {
+        throw new ConflictError(
+          `a run with id ${run.id} already exists: use another jobId, or fetch the existing run with GET /api/jobs/${run.id}`,
+        )
+      }
+      return rowToRun(row)
+    },
+
+    async updateRun(id, patch) {
+      const set = patchToColumns(patch)
+      set.updated_at = toMillis(clock.now())
+      if (patch.artifacts === undefined) {
+        const row = await db
+          .updateTable("runs")
+          .set(set)
+          .where("id", "=", id)
+          .returningAll()
+          .executeTakeFirst()
+        if (!row) throw runNotFound(id)
+        return rowToRun(row)
+      }
+      const artifacts = patch.artifacts
+      return db.transaction().execute(async (trx) => {
+        // Writing first takes the row lock (Postgres) / write lock (SQLite) before the read, so two
+        // concurrent merges cannot lose each other's artifacts.
+        const current = await trx
+          .updateTable("runs")
+          .set(set)
+          .where("id", "=", id)
+          .returningAll()
+          .executeTakeFirst()
+        if (!current) throw runNotFound(id)
+        const merged = { ...parseJson<Record<string, unknown>>(current.artifacts), ...artifacts }
+        const row = await trx
+          .updateTable("runs")
+          .set({ artifacts: toJson(merged) })
+          .where("id", "=", id)
+          .returningAll()
+          .executeTakeFirstOrThrow()
+        return rowToRun(row)
+      })
+    },
+
+    async listRuns(filter: RunFilter): Promise<RunPage> {
+      const limit = checkLimit(filter.limit, "limit", MAX_LIMIT) ?? DEFAULT_LIMIT
+      let query = db.selectFrom("runs").selectAll()
+      if (filter.status !== undefined) query = query.where("status", "=", filter.status)
+      if (filter.repoFullName !== undefined) query = query.where("repo_full_name", "=", filter.repoFullName)
+      if (filter.type !== undefined) query = query.where("type", "=", filter.type)
+      if (filter.issueNumber !== undefined) query = query.where("issue_number", "=", filter.issueNumber)
+      if (filter.cursor !== undefined) {
+        const after = decodeCursor(filter.cursor)
+        query = query.where((eb) =>
+          eb.or([
+            eb("created_at", "<", after.createdAt),
+            eb.and([eb("created_at", "=", after.createdAt), eb("id", "<", after.id)]),
+          ]),
+        )
+      }
+      const rows = await query
+        .orderBy("created_at", "desc")
+        .orderBy("id", "desc")
+        .limit(limit + 1)
+        .execute()
+      const runs = rows.slice(0, limit).map(rowToRun)
+      const last = runs.at(-1)
+      return rows.length > limit && last ? { runs, nextCursor: encodeCursor(last) } : { runs }
+    },
+
+    async appendEvents(runId: string, events: RunEventData[]): Promise<RunEvent[]> {
+      const valid = events.map((event, index) => validateEventData(event, index))
+      if (valid.length === 0) {
+        if (!(await getRun(runId))) throw runNotFound(runId)
+        return []
+      }
+      const at = toMillis(clock.now())
+      const rows = await db.transaction().execute(async (trx) => {
+        // Reserving the seq range with one UPDATE … RETURNING serialises concurrent appenders on the
+        // run's row, so seq numbers are consecutive with no gaps or duplicates.
+        const reserved = await trx
+          .updateTable("runs")
+          .set((eb) => ({ last_event_seq: eb("last_event_seq", "+", valid.length) }))
+          .where("id", "=", runId)
+          .returning("last_event_seq")
+          .executeTakeFirst()
+        if (!reserved) throw runNotFound(runId)
+        const first = toNumber(reserved.last_event_seq) - valid.length + 1
+        const values = valid.map((event, index) => ({
+          run_id: runId,
+          seq: first + index,
+          type: event.type,
+          data: eventDataToJson(event),
+          at,
+        }))
+        const inserted = []
+        for (let start = 0; start < values.length; start += INSERT_CHUNK) {
+          const chunk = values.slice(start, start + INSERT_CHUNK)
+          inserted.push(...(await trx.insertInto("run_events").values(chunk).returningAll().execute()))
+        }
+        return inserted
+      })
+      return rows.map(rowToEvent).sort((a, b) => a.seq - b.seq)
+    },
+
+    async listEvents(runId, listOptions = {}) {
+      const limit = checkLimit(listOptions.limit, "limit", Number.MAX_SAFE_INTEGER)
+      let query = db
+        .selectFrom("run_events")
+        .selectAll()
+        .where("run_id", "=", runId)
+        .where("seq", ">", listOptions.afterSeq ?? 0)
+        .orderBy("seq", "asc")
+      if (limit !== undefined) query = query.limit(limit)
+      return (await query.execute()).map(rowToEvent)
+    },
+
+    async countApiTokens() {
+      const row = await db
+        .selectFrom("api_tokens")
+        .select((eb) => eb.fn.countAll().as("count"))
+        .executeTakeFirstOrThrow()
+      return toNumber(row.count as number | string)
+    },
+
+    async addApiToken(token) {
+      const row = await db
+        .insertInto("api_tokens")
+        .values({ id: token.id, label: token.label, hash: token.hash, created_at: toMillis(clock.now()) })
+        .onConflict((oc) => oc.doNothing())
+        .returning("id")
+        .executeTakeFirst()
+      if (!row) {
+        // Never echo the hash: it identifies a credential.
+        throw new ConflictError(
+          `an API token with id ${token.id} or the same secret already exists: generate a new token`,
+        )
+      }
+    },
+
+    async findApiTokenByHash(hash) {
+      const row = await db
+        .selectFrom("api_tokens")
+        .select(["id", "label"])
+        .where("hash", "=", hash)
+        .executeTakeFirst()
+      return row ? { id: row.id, label: row.label } : undefined
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      await db.destroy()
+    },
+  }
+
+  try {
+    await migrate()
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+  return store
+}

@@ -1,0 +1,362 @@
+/**
+ * The RunStore (+ ApiTokenStore) contract: every adapter runs this same suite, e.g.
+ * `runRunStoreContract("sqlite", async ({ clock }) => ({ store, cleanup }))`.
+ * The clock is the test's, so ordering and timestamps are exact and deterministic.
+ */
+import { describe, expect, it } from "vitest"
+import type { ApiTokenStore, Clock, NewRun, RunStore } from "#application/ports.js"
+import { ConflictError, NotFoundError, ValidationError } from "#domain/errors.js"
+import type { RunEventData } from "#domain/run-event.js"
+
+export interface ManualClock extends Clock {
+  advance(ms: number): void
+}
+
+export const createManualClock = (start = Date.parse("2025-03-04T05:06:07.891Z")): ManualClock => {
+  let now = start
+  return {
+    now: () => new Date(now),
+    advance: (ms) => {
+      now += ms
+    },
+  }
+}
+
+export interface RunStoreSubject {
+  store: RunStore & ApiTokenStore
+  cleanup(): Promise<void>
+}
+
+const newRun = (id: string, overrides: Partial<NewRun> = {}): NewRun => ({
+  id,
+  type: "comment-on-issue",
+  repoFullName: "acme/widgets",
+  issueNumber: 7,
+  priority: "normal",
+  input: { issueNumber: 7, repoFullName: "acme/widgets", options: { nested: [1, "two", { three: true }] } },
+  trigger: { source: "api", actor: "octocat" },
+  maxAttempts: 3,
+  ...overrides,
+})
+
+export const runRunStoreContract = (
+  name: string,
+  create: (options: { clock: Clock }) => Promise<RunStoreSubject>,
+): void => {
+  describe(`RunStore contract: ${name}`, () => {
+    const withStore = async (
+      test: (store: RunStoreSubject["store"], clock: ManualClock) => Promise<void>,
+    ) => {
+      const clock = createManualClock()
+      const subject = await create({ clock })
+      try {
+        await test(subject.store, clock)
+      } finally {
+        await subject.cleanup()
+      }
+    }
+
+    it("creates a pending run and reads every field back", () =>
+      withStore(async (store, clock) => {
+        const created = await store.createRun(newRun("run-1", { priority: "urgent" }))
+        const createdAt = clock.now()
+        expect(created).toEqual({
+          id: "run-1",
+          type: "comment-on-issue",
+          status: "pending",
+          repoFullName: "acme/widgets",
+          issueNumber: 7,
+          priority: "urgent",
+          input: {
+            issueNumber: 7,
+            repoFullName: "acme/widgets",
+            options: { nested: [1, "two", { three: true }] },
+          },
+          trigger: { source: "api", actor: "octocat" },
+          attempts: 0,
+          maxAttempts: 3,
+          progress: 0,
+          artifacts: {},
+          usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+          createdAt,
+          updatedAt: createdAt,
+        })
+        expect(await store.getRun("run-1")).toEqual(created)
+
+        clock.advance(1234)
+        const startedAt = new Date(clock.now().getTime() - 1)
+        const finishedAt = clock.now()
+        await store.updateRun("run-1", {
+          status: "completed",
+          attempts: 2,
+          progress: 100,
+          progressMessage: "done",
+          artifacts: { planCommentId: 42, planCommentUrl: "https://github.test/c/42", filesChanged: 3 },
+          usage: { inputTokens: 12_345_678, outputTokens: 9_876, costUsd: 1.234567 },
+          summary: "the plan",
+          error: "an earlier failure",
+          startedAt,
+          finishedAt,
+        })
+        const read = await store.getRun("run-1")
+        expect(read).toEqual({
+          ...created,
+          status: "completed",
+          attempts: 2,
+          progress: 100,
+          progressMessage: "done",
+          artifacts: { planCommentId: 42, planCommentUrl: "https://github.test/c/42", filesChanged: 3 },
+          usage: { inputTokens: 12_345_678, outputTokens: 9_876, costUsd: 1.234567 },
+          summary: "the plan",
+          error: "an earlier failure",
+          startedAt,
+          finishedAt,
+          updatedAt: finishedAt,
+        })
+        expect(read?.createdAt).toBeInstanceOf(Date)
+        expect(read?.startedAt?.getTime()).toBe(startedAt.getTime())
+        expect(await store.getRun("missing")).toBeUndefined()
+      }))
+
+    it("refuses a second run with the same id and keeps the first", () =>
+      withStore(async (store) => {
+        await store.createRun(newRun("dup", { issueNumber: 1 }))
+        await expect(store.createRun(newRun("dup", { issueNumber: 2 }))).rejects.toBeInstanceOf(ConflictError)
+        expect((await store.getRun("dup"))?.issueNumber).toBe(1)
+      }))
+
+    it("merges artifacts, replaces other fields, clears with null and bumps updatedAt", () =>
+      withStore(async (store, clock) => {
+        await store.createRun(newRun("r"))
+        clock.advance(10)
+        await store.updateRun("r", { status: "running", artifacts: { planCommentId: 1, branchName: "b" } })
+        clock.advance(10)
+        const updated = await store.updateRun("r", {
+          status: "failed",
+          error: "boom",
+          finishedAt: clock.now(),
+          artifacts: { pullRequestNumber: 5, branchName: "b2" },
+        })
+        expect(updated.artifacts).toEqual({ planCommentId: 1, branchName: "b2", pullRequestNumber: 5 })
+        expect(updated.status).toBe("failed")
+        expect(updated.error).toBe("boom")
+        expect(updated.finishedAt).toEqual(clock.now())
+        expect(updated.updatedAt).toEqual(clock.now())
+        expect(await store.getRun("r")).toEqual(updated)
+
+        clock.advance(10)
+        const cleared = await store.updateRun("r", { error: null, finishedAt: null, progressMessage: null })
+        expect(cleared.error).toBeUndefined()
+        expect(cleared.finishedAt).toBeUndefined()
+        expect(cleared.status).toBe("failed")
+        expect(cleared.artifacts).toEqual(updated.artifacts)
+      }))
+
+    it("keeps both artifacts when two merges race", () =>
+      withStore(async (store) => {
+        await store.createRun(newRun("race"))
+        await Promise.all([
+          store.updateRun("race", { artifacts: { planCommentId: 1 } }),
+          store.updateRun("race", { artifacts: { branchName: "x" } }),
+          store.updateRun("race", { artifacts: { commitHash: "abc" } }),
+        ])
+        expect((await store.getRun("race"))?.artifacts).toEqual({
+          planCommentId: 1,
+          branchName: "x",
+          commitHash: "abc",
+        })
+      }))
+
+    it("refuses to update an unknown run", () =>
+      withStore(async (store) => {
+        await expect(store.updateRun("nope", { status: "running" })).rejects.toBeInstanceOf(NotFoundError)
+        await expect(store.updateRun("nope", { artifacts: { branchName: "x" } })).rejects.toBeInstanceOf(
+          NotFoundError,
+        )
+      }))
+
+    it("lists newest first with filters and pages through a cursor without gaps or duplicates", () =>
+      withStore(async (store, clock) => {
+        const specs: Array<[string, Partial<NewRun>]> = [
+          ["a", { repoFullName: "acme/one", type: "comment-on-issue", issueNumber: 1 }],
+          ["b", { repoFullName: "acme/two", type: "resolve-issue", issueNumber: 2 }],
+          ["c", { repoFullName: "acme/one", type: "auto-resolve-issue", issueNumber: 1 }],
+          ["d", { repoFullName: "acme/one", type: "comment-on-issue", issueNumber: 3 }],
+          ["e", { repoFullName: "acme/two", type: "comment-on-issue", issueNumber: 2 }],
+          ["f", { repoFullName: "acme/one", type: "resolve-issue", issueNumber: 1 }],
+          ["g", { repoFullName: "acme/two", type: "auto-resolve-issue", issueNumber: 4 }],
+        ]
+        for (const [index, [id, overrides]] of specs.entries()) {
+          // d, e and f share one millisecond: the id breaks the tie.
+          if (index !== 4 && index !== 5) clock.advance(5)
+          await store.createRun(newRun(id, overrides))
+        }
+        await store.updateRun("b", { status: "running" })
+        await store.updateRun("f", { status: "running" })
+        const newestFirst = ["g", "f", "e", "d", "c", "b", "a"]
+        const ids = async (filter: Parameters<RunStore["listRuns"]>[0]) =>
+          (await store.listRuns(filter)).runs.map((run) => run.id)
+
+        const all = await store.listRuns({})
+        expect(all.runs.map((run) => run.id)).toEqual(newestFirst)
+        expect(all.nextCursor).toBeUndefined()
+
+        const seen: string[] = []
+        let cursor: string | undefined
+        let pages = 0
+        do {
+          const page = await store.listRuns({ limit: 3, ...(cursor ? { cursor } : {}) })
+          expect(page.runs.length).toBeLessThanOrEqual(3)
+          seen.push(...page.runs.map((run) => run.id))
+          cursor = page.nextCursor
+          pages++
+        } while (cursor && pages < 10)
+        expect(seen).toEqual(newestFirst)
+        expect(pages).toBe(3)
+
+        // Exact page size: the last full page must not promise a next one.
+        const exact = await store.listRuns({ limit: 7 })
+        expect(exact.runs).toHaveLength(7)
+        expect(exact.nextCursor).toBeUndefined()
+
+        expect(await ids({ repoFullName: "acme/one" })).toEqual(["f", "d", "c", "a"])
+        expect(await ids({ status: "running" })).toEqual(["f", "b"])
+        expect(await ids({ type: "comment-on-issue" })).toEqual(["e", "d", "a"])
+        expect(await ids({ repoFullName: "acme/one", issueNumber: 1 })).toEqual(["f", "c", "a"])
+        expect(
+          await ids({ repoFullName: "acme/two", status: "pending", type: "auto-resolve-issue" }),
+        ).toEqual(["g"])
+        expect(await ids({ repoFullName: "acme/none" })).toEqual([])
+
+        const firstFiltered = await store.listRuns({ repoFullName: "acme/one", limit: 2 })
+        expect(firstFiltered.runs.map((run) => run.id)).toEqual(["f", "d"])
+        const secondFiltered = await store.listRuns({
+          repoFullName: "acme/one",
+          limit: 2,
+          cursor: firstFiltered.nextCursor,
+        })
+        expect(secondFiltered.runs.map((run) => run.id)).toEqual(["c", "a"])
+        expect(secondFiltered.nextCursor).toBeUndefined()
+      }))
+
+    it("rejects a bad limit or cursor", () =>
+      withStore(async (store) => {
+        await expect(store.listRuns({ limit: 0 })).rejects.toBeInstanceOf(ValidationError)
+        await expect(store.listRuns({ limit: 201 })).rejects.toBeInstanceOf(ValidationError)
+        await expect(store.listRuns({ cursor: "not-a-cursor" })).rejects.toBeInstanceOf(ValidationError)
+        expect((await store.listRuns({ limit: 200 })).runs).toEqual([])
+      }))
+
+    it("appends events with consecutive seq across calls and lists them in order", () =>
+      withStore(async (store, clock) => {
+        await store.createRun(newRun("ev"))
+        const first = await store.appendEvents("ev", [
+          { type: "status", status: "running", attempt: 1 },
+          {
+            type: "tool-call",
+            toolCallId: "t1",
+            tool: "bash",
+            input: { command: "ls", nested: [1, { a: null }] },
+          },
+        ])
+        expect(first.map((event) => event.seq)).toEqual([1, 2])
+        expect(first[0]).toEqual({
+          type: "status",
+          status: "running",
+          attempt: 1,
+          runId: "ev",
+          seq: 1,
+          at: clock.now(),
+        })
+        clock.advance(50)
+        const second = await store.appendEvents("ev", [
+          { type: "usage", usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.0012 } },
+        ])
+        expect(second).toEqual([
+          {
+            type: "usage",
+            usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.0012 },
+            runId: "ev",
+            seq: 3,
+            at: clock.now(),
+          },
+        ])
+        const listed = await store.listEvents("ev")
+        expect(listed).toEqual([...first, ...second])
+        expect(listed[1]).toMatchObject({ tool: "bash", input: { command: "ls", nested: [1, { a: null }] } })
+        expect(listed[2]?.at).toBeInstanceOf(Date)
+
+        // Another run has its own sequence.
+        await store.createRun(newRun("ev2"))
+        expect((await store.appendEvents("ev2", [{ type: "plan", plan: "# plan" }]))[0]?.seq).toBe(1)
+        expect(await store.listEvents("ev")).toHaveLength(3)
+      }))
+
+    it("gives seq 1..N without gaps or duplicates to concurrent appenders", () =>
+      withStore(async (store) => {
+        await store.createRun(newRun("busy"))
+        const batches = await Promise.all(
+          Array.from({ length: 10 }, (_, call) =>
+            store.appendEvents(
+              "busy",
+              Array.from(
+                { length: 3 },
+                (_, i): RunEventData => ({ type: "log", level: "info", message: `${call}.${i}` }),
+              ),
+            ),
+          ),
+        )
+        for (const batch of batches) {
+          const seqs = batch.map((event) => event.seq)
+          // one call's events stay together, in the order given
+          expect(seqs).toEqual([seqs[0], seqs[0]! + 1, seqs[0]! + 2])
+        }
+        const stored = await store.listEvents("busy")
+        expect(stored.map((event) => event.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+        expect(new Set(stored.map((event) => (event as { message: string }).message)).size).toBe(30)
+      }))
+
+    it("lists events after a seq, up to a limit", () =>
+      withStore(async (store) => {
+        await store.createRun(newRun("page"))
+        await store.appendEvents(
+          "page",
+          Array.from({ length: 6 }, (_, i): RunEventData => ({ type: "progress", progress: i * 10 })),
+        )
+        expect((await store.listEvents("page", { afterSeq: 2 })).map((e) => e.seq)).toEqual([3, 4, 5, 6])
+        expect((await store.listEvents("page", { afterSeq: 2, limit: 2 })).map((e) => e.seq)).toEqual([3, 4])
+        expect((await store.listEvents("page", { limit: 1 })).map((e) => e.seq)).toEqual([1])
+        expect(await store.listEvents("page", { afterSeq: 6 })).toEqual([])
+        expect(await store.listEvents("unknown-run")).toEqual([])
+      }))
+
+    it("refuses events for an unknown run or of an unknown type, storing nothing", () =>
+      withStore(async (store) => {
+        await expect(store.appendEvents("ghost", [{ type: "plan", plan: "x" }])).rejects.toBeInstanceOf(
+          NotFoundError,
+        )
+        await expect(store.appendEvents("ghost", [])).rejects.toBeInstanceOf(NotFoundError)
+        await store.createRun(newRun("real"))
+        const bad = [{ type: "plan", plan: "ok" }, { type: "telepathy" }] as unknown as RunEventData[]
+        await expect(store.appendEvents("real", bad)).rejects.toBeInstanceOf(ValidationError)
+        expect(await store.listEvents("real")).toEqual([])
+        expect(await store.appendEvents("real", [])).toEqual([])
+        expect((await store.appendEvents("real", [{ type: "plan", plan: "ok" }]))[0]?.seq).toBe(1)
+      }))
+
+    it("stores API tokens by hash", () =>
+      withStore(async (store) => {
+        expect(await store.countApiTokens()).toBe(0)
+        expect(await store.findApiTokenByHash("h1")).toBeUndefined()
+        await store.addApiToken({ id: "tok-1", label: "first start", hash: "h1" })
+        await store.addApiToken({ id: "tok-2", label: "ci", hash: "h2" })
+        expect(await store.countApiTokens()).toBe(2)
+        expect(await store.findApiTokenByHash("h2")).toEqual({ id: "tok-2", label: "ci" })
+        expect(await store.findApiTokenByHash("H2")).toBeUndefined()
+        await expect(store.addApiToken({ id: "tok-3", label: "again", hash: "h1" })).rejects.toBeInstanceOf(
+          ConflictError,
+        )
+        expect(await store.countApiTokens()).toBe(2)
+      }))
+  })
+}
