@@ -1,0 +1,71 @@
+/**
+ * Turns one finished AI SDK step into run events, in the order things happened: the model call,
+ * what the model said, the tool calls it made, and what each tool answered.
+ */
+import type { StepResult, ToolSet } from "ai"
+import type { ModelHandle } from "#application/ports.js"
+import { errorMessage } from "#domain/errors.js"
+import type { RunEventData } from "#domain/run-event.js"
+import { costOf } from "./pricing.js"
+import { truncateMiddle } from "./truncate.js"
+
+/** tool output kept in an event; the model itself saw up to MAX_TOOL_OUTPUT_CHARS */
+export const EVENT_OUTPUT_CHARS = 4_000
+
+export interface StepUsage {
+  inputTokens: number
+  outputTokens: number
+  costUsd: number
+}
+
+export const stepUsage = (step: StepResult<ToolSet>, model: ModelHandle): StepUsage => {
+  const inputTokens = step.usage.inputTokens ?? 0
+  const outputTokens = step.usage.outputTokens ?? 0
+  return { inputTokens, outputTokens, costUsd: costOf(model.pricing, { inputTokens, outputTokens }) }
+}
+
+const asText = (value: unknown): string => (typeof value === "string" ? value : (JSON.stringify(value) ?? ""))
+
+export const stepEvents = (
+  step: StepResult<ToolSet>,
+  options: {
+    model: ModelHandle
+    latencyMs: number
+    /** full output size per tool call id, before truncation for the model */
+    sizes: ReadonlyMap<string, number>
+  },
+): RunEventData[] => {
+  const usage = stepUsage(step, options.model)
+  const events: RunEventData[] = [
+    {
+      type: "model-call",
+      model: options.model.modelId,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      costUsd: usage.costUsd,
+      latencyMs: Math.max(0, Math.round(options.latencyMs)),
+      finishReason: step.finishReason,
+    },
+  ]
+  if (step.text.trim().length > 0) events.push({ type: "assistant-text", text: step.text })
+  for (const part of step.content) {
+    if (part.type === "tool-call") {
+      events.push({ type: "tool-call", toolCallId: part.toolCallId, tool: part.toolName, input: part.input })
+    } else if (part.type === "tool-result" || part.type === "tool-error") {
+      const isError = part.type === "tool-error"
+      const full = isError ? errorMessage(part.error) : asText(part.output)
+      const output = truncateMiddle(full, EVENT_OUTPUT_CHARS)
+      const bytes = options.sizes.get(part.toolCallId) ?? Buffer.byteLength(full)
+      events.push({
+        type: "tool-result",
+        toolCallId: part.toolCallId,
+        tool: part.toolName,
+        output,
+        bytes,
+        truncated: bytes > Buffer.byteLength(output),
+        ...(isError ? { isError: true } : {}),
+      })
+    }
+  }
+  return events
+}
