@@ -268,3 +268,38 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void
   child(fields: Record<string, unknown>): Logger
 }
+
+// ───────────────────────────── sandbox ─────────────────────────────
+
+export interface SandboxCommand {
+  /** run with `bash -c` inside the sandbox */
+  command: string
+  /** absolute path of the run's checkout: the only writable place, and the working directory */
+  root: string
+  /** network is allowed only for the setup phase */
+  network: boolean
+  timeoutMs: number
+  /** extra environment; the sandbox starts from an empty one (no token, no key ever) */
+  env?: Record<string, string>
+  /** stdout+stderr kept, head and tail; the rest counted */
+  maxOutputBytes?: number
+  signal?: AbortSignal
+}
+
+export interface SandboxResult {
+  exitCode: number | null
+  /** the signal that ended the process group, if any */
+  signal?: string
+  /** interleaved stdout and stderr, head+tail truncated */
+  output: string
+  outputBytes: number
+  truncated: boolean
+  timedOut: boolean
+  aborted: boolean
+  durationMs: number
+}
+
+export interface Sandbox {
+  readonly kind: "bwrap" | "process"
+  run(command: SandboxCommand): Promise<SandboxResult>
+}
