@@ -1,0 +1,128 @@
+import type { Redis } from "ioredis"
+import type { Logger, QueueJobInfo } from "#application/ports.js"
+import { CancelledError, errorMessage, RetryableError } from "#domain/errors.js"
+import type { JobType } from "#domain/workflow-run.js"
+
+/**
+ * Cancellation across processes for the BullMQ adapter. BullMQ itself can only abort a job inside the
+ * worker object that runs it, so a cancel is (1) a marker key that outlives the job, read by
+ * `getJob` (→ "cancelled") and by the processor before and after a run (→ no retry), and (2) a message
+ * on a pub/sub channel that every process with workers listens to, so the one running the job aborts
+ * its signal at once. A periodic marker check covers messages lost while a subscriber reconnected.
+ */
+
+/** What the marker keeps: enough to answer getJob and an idempotent re-enqueue once the job is removed. */
+export interface CancelMarker {
+  type: JobType
+  dataHash: string
+  info: Omit<QueueJobInfo, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string }
+}
+
+export type StopReason = "cancel" | "shutdown"
+
+interface LocalJob {
+  controller: AbortController
+  stop?: StopReason
+}
+
+export interface CancelRegistry {
+  markerKey(jobId: string): string
+  readMarker(jobId: string): Promise<CancelMarker | undefined>
+  writeMarker(jobId: string, marker: CancelMarker): Promise<void>
+  /** tell every process; the one running the job aborts it */
+  broadcast(jobId: string): Promise<void>
+  /** track a job running in this process; returns its controller */
+  track(jobId: string): LocalJob
+  untrack(jobId: string): void
+  abortLocal(jobId: string, reason: StopReason): boolean
+  /** start listening (idempotent); called when the first worker starts */
+  listen(): void
+  close(): Promise<void>
+}
+
+export const createCancelRegistry = (options: {
+  client: Redis
+  prefix: string
+  retentionSeconds: number
+  checkIntervalMs: number
+  logger: Logger
+}): CancelRegistry => {
+  const { client, prefix, logger } = options
+  const channel = `${prefix}:_cancel`
+  const markerKey = (jobId: string) => `${prefix}:_cancelled:${jobId}`
+  const local = new Map<string, LocalJob>()
+  let subscriber: Redis | undefined
+  let checkTimer: NodeJS.Timeout | undefined
+
+  const abortLocal = (jobId: string, reason: StopReason): boolean => {
+    const job = local.get(jobId)
+    if (!job || job.stop) return false
+    job.stop = reason
+    job.controller.abort(
+      reason === "cancel"
+        ? new CancelledError(`job ${jobId} was cancelled`)
+        : new RetryableError(`the worker is shutting down; job ${jobId} will be retried`),
+    )
+    return true
+  }
+
+  // the safety net for a cancel whose pub/sub message this process missed
+  const checkMarkers = async () => {
+    const ids = [...local.entries()].filter(([, job]) => !job.stop).map(([id]) => id)
+    if (ids.length === 0) return
+    try {
+      const found = await client.mget(ids.map(markerKey))
+      ids.forEach((id, index) => {
+        if (found[index] !== null) abortLocal(id, "cancel")
+      })
+    } catch (error) {
+      logger.warn("could not check for cancel requests", { error: errorMessage(error) })
+    }
+  }
+
+  return {
+    markerKey,
+    async readMarker(jobId) {
+      const raw = await client.get(markerKey(jobId))
+      return raw === null ? undefined : (JSON.parse(raw) as CancelMarker)
+    },
+    async writeMarker(jobId, marker) {
+      await client.set(markerKey(jobId), JSON.stringify(marker), "EX", options.retentionSeconds)
+    },
+    async broadcast(jobId) {
+      await client.publish(channel, jobId)
+    },
+    track(jobId) {
+      const job: LocalJob = { controller: new AbortController() }
+      local.set(jobId, job)
+      return job
+    },
+    untrack(jobId) {
+      local.delete(jobId)
+    },
+    abortLocal,
+    listen() {
+      if (subscriber) return
+      subscriber = client.duplicate()
+      subscriber.on("error", (error) =>
+        logger.debug("cancel subscriber error", { error: errorMessage(error) }),
+      )
+      subscriber.on("message", (_channel: string, jobId: string) => {
+        if (abortLocal(jobId, "cancel")) logger.info("job cancelled by request", { jobId })
+      })
+      subscriber.subscribe(channel).catch((error: unknown) => {
+        logger.warn("could not subscribe to cancel requests; relying on the periodic check", {
+          error: errorMessage(error),
+        })
+      })
+      checkTimer = setInterval(() => void checkMarkers(), options.checkIntervalMs)
+    },
+    async close() {
+      if (checkTimer) clearInterval(checkTimer)
+      if (subscriber) {
+        await subscriber.quit().catch(() => subscriber?.disconnect())
+        subscriber = undefined
+      }
+    },
+  }
+}

@@ -1,0 +1,135 @@
+import { mkdirSync } from "node:fs"
+import path from "node:path"
+import Database from "better-sqlite3"
+import type { Clock, JobQueue, Logger } from "#application/ports.js"
+import { PrwrightError } from "#domain/errors.js"
+import { checkEnqueueRequest, jobIdConflict } from "../enqueue-checks.js"
+import { dataHash, stableJson } from "../stable-hash.js"
+import { type EmbeddedWorker, startEmbeddedWorker } from "./embedded-worker.js"
+import { createJobTable, toJobInfo } from "./job-table.js"
+
+export interface EmbeddedJobQueueOptions {
+  /** SQLite file shared with the run store; the queue's tables are prefixed `queue_` */
+  databasePath: string
+  /** first retry delay; doubles each attempt (default 2000) */
+  backoffBaseMs?: number
+  /** how often idle workers look for jobs enqueued by other processes (default 1000) */
+  pollIntervalMs?: number
+  /** how long a claimed job stays owned without a heartbeat before another process may retry it (default 30000) */
+  leaseMs?: number
+  /** grace for running handlers when the queue is closed, before their signal fires (default 2000) */
+  closeGraceMs?: number
+  clock?: Clock
+  random?: () => number
+  logger?: Logger
+}
+
+const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+}
+
+/**
+ * The zero-dependency JobQueue: jobs live in SQLite next to the runs, so `npm start` needs no Redis.
+ * Several processes may share the file (e.g. `prwright serve --no-workers` plus `prwright worker`):
+ * claims are atomic UPDATEs, ownership is a lease, and cancels of jobs running elsewhere travel
+ * through a `cancel_requested` flag that the owner sees at its next heartbeat.
+ */
+export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQueue => {
+  const clock = options.clock ?? { now: () => new Date() }
+  const now = () => clock.now().getTime()
+  const logger = (options.logger ?? silentLogger).child({ component: "embedded-job-queue" })
+  const closeGraceMs = options.closeGraceMs ?? 2_000
+
+  if (options.databasePath !== ":memory:") mkdirSync(path.dirname(options.databasePath), { recursive: true })
+  const db = new Database(options.databasePath)
+  db.pragma("journal_mode = WAL")
+  db.pragma("busy_timeout = 5000")
+  db.pragma("synchronous = NORMAL")
+  const table = createJobTable(db)
+
+  const workers = new Set<EmbeddedWorker>()
+  let closed: Promise<void> | undefined
+
+  const assertOpen = () => {
+    if (closed)
+      throw new PrwrightError(
+        "unavailable",
+        "the embedded job queue is closed: create a new one (the process is probably shutting down)",
+      )
+  }
+
+  return {
+    async enqueue(request) {
+      assertOpen()
+      checkEnqueueRequest(request)
+      const hash = dataHash(request.data)
+      const { created, row } = table.insert({
+        id: request.jobId,
+        type: request.type,
+        data: stableJson(request.data),
+        dataHash: hash,
+        priority: request.priority,
+        maxAttempts: request.attempts,
+        now: now(),
+      })
+      if (!created && (row.type !== request.type || row.data_hash !== hash))
+        throw jobIdConflict(request.jobId, row.type)
+      if (created) {
+        logger.debug("job enqueued", { jobId: request.jobId, type: request.type })
+        for (const worker of workers) if (worker.type === request.type) worker.wake()
+      }
+      return { jobId: request.jobId, created }
+    },
+
+    async getJob(jobId) {
+      assertOpen()
+      const row = table.get(jobId)
+      return row && toJobInfo(row, now())
+    },
+
+    async cancel(jobId) {
+      assertOpen()
+      const outcome = table.cancel(jobId, now())
+      if (outcome === "none") return false
+      if (outcome === "requested") {
+        // running here: abort now; running elsewhere: its owner sees the flag at its next heartbeat
+        for (const worker of workers) if (worker.cancelLocal(jobId)) break
+      }
+      logger.info("job cancelled", { jobId, running: outcome === "requested" })
+      return true
+    },
+
+    process(type, handler, { concurrency }) {
+      assertOpen()
+      if (!Number.isInteger(concurrency) || concurrency < 1)
+        throw new PrwrightError("invalid_input", `concurrency must be a whole number ≥ 1, got ${concurrency}`)
+      const worker = startEmbeddedWorker({
+        table,
+        type,
+        handler,
+        concurrency,
+        now,
+        pollIntervalMs: options.pollIntervalMs ?? 1_000,
+        leaseMs: options.leaseMs ?? 30_000,
+        backoffBaseMs: options.backoffBaseMs ?? 2_000,
+        random: options.random ?? Math.random,
+        logger: logger.child({ type }),
+        onClosed: (closedWorker) => workers.delete(closedWorker),
+      })
+      workers.add(worker)
+      return worker
+    },
+
+    close() {
+      closed ??= (async () => {
+        await Promise.all([...workers].map((worker) => worker.close({ graceMs: closeGraceMs })))
+        db.close()
+      })()
+      return closed
+    },
+  }
+}

@@ -1,0 +1,249 @@
+import type Database from "better-sqlite3"
+import type { JobResult } from "#application/job-data.js"
+import type { QueueJobInfo, QueueJobState } from "#application/ports.js"
+import type { JobType, Priority } from "#domain/workflow-run.js"
+
+/**
+ * The embedded queue's storage: one `queue_jobs` table in the app's SQLite file (the run store keeps
+ * its own tables there; everything here is prefixed `queue_`). Every statement is synchronous, so a
+ * claim, a cancel or a finish is one atomic step even with other processes on the same file.
+ *
+ * Leases: an active row carries `lease_owner` (a fresh token per attempt, doubling as a fencing token:
+ * every write of a worker is conditioned on it) and `lease_expires_at`, which the owner keeps pushing
+ * forward. A row whose lease ran out belongs to a dead or hung process and is swept back to waiting.
+ */
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS queue_jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  data_hash TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  progress REAL NOT NULL DEFAULT 0,
+  result TEXT,
+  error TEXT,
+  run_at INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_expires_at INTEGER,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS queue_jobs_claim ON queue_jobs (type, state, priority, run_at, seq);
+CREATE INDEX IF NOT EXISTS queue_jobs_lease ON queue_jobs (state, lease_expires_at);
+`
+
+/** Claim order: lower rank first, then oldest due first (FIFO within a priority). */
+export const PRIORITY_RANK: Record<Priority, number> = { urgent: 0, high: 1, normal: 2, low: 3 }
+
+export interface JobRow {
+  seq: number
+  id: string
+  type: JobType
+  data: string
+  data_hash: string
+  priority: number
+  state: QueueJobState
+  attempt: number
+  max_attempts: number
+  progress: number
+  result: string | null
+  error: string | null
+  run_at: number
+  lease_owner: string | null
+  lease_expires_at: number | null
+  cancel_requested: number
+  created_at: number
+  updated_at: number
+  finished_at: number | null
+}
+
+export type JobTable = ReturnType<typeof createJobTable>
+
+export const createJobTable = (db: Database.Database) => {
+  db.exec(SCHEMA)
+
+  const insert = db.prepare<[string, string, string, string, number, number, number, number, number]>(
+    `INSERT INTO queue_jobs (id, type, data, data_hash, priority, state, max_attempts, run_at, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+  )
+  const byId = db.prepare<[string], JobRow>("SELECT * FROM queue_jobs WHERE id = ?")
+  const claim = db.prepare<{ type: string; now: number; owner: string; expires: number }, JobRow>(
+    `UPDATE queue_jobs
+        SET state = 'active', attempt = attempt + 1, lease_owner = :owner, lease_expires_at = :expires,
+            updated_at = :now
+      WHERE id = (SELECT id FROM queue_jobs
+                   WHERE type = :type AND state IN ('waiting', 'delayed') AND run_at <= :now
+                   ORDER BY priority, run_at, seq LIMIT 1)
+      RETURNING *`,
+  )
+  const nextDue = db.prepare<[string], { due: number | null }>(
+    "SELECT MIN(run_at) AS due FROM queue_jobs WHERE type = ? AND state IN ('waiting', 'delayed')",
+  )
+  const renew = db.prepare<[number, string, string], { cancel_requested: number }>(
+    `UPDATE queue_jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND state = 'active'
+     RETURNING cancel_requested`,
+  )
+  const setProgress = db.prepare<[number, number, string, string], { cancel_requested: number }>(
+    `UPDATE queue_jobs SET progress = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND state = 'active'
+     RETURNING cancel_requested`,
+  )
+  const sweep = db.prepare<{ now: number }, { id: string; state: QueueJobState; attempt: number }>(
+    `UPDATE queue_jobs
+        SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled'
+                         WHEN attempt < max_attempts THEN 'waiting' ELSE 'failed' END,
+            error = CASE WHEN cancel_requested = 1 THEN 'the job was cancelled'
+                         ELSE 'the worker running attempt ' || attempt || ' stopped without finishing (its lease expired)' END,
+            finished_at = CASE WHEN cancel_requested = 1 OR attempt >= max_attempts THEN :now END,
+            lease_owner = NULL, lease_expires_at = NULL, run_at = :now, updated_at = :now
+      WHERE state = 'active' AND lease_expires_at < :now
+      RETURNING id, state, attempt`,
+  )
+  const finish = db.prepare<{
+    id: string
+    owner: string
+    state: QueueJobState
+    result: string | null
+    error: string | null
+    progress: number | null
+    attemptDelta: number
+    runAt: number
+    now: number
+    finished: number | null
+  }>(
+    `UPDATE queue_jobs
+        SET state = :state, result = :result, error = :error, progress = COALESCE(:progress, progress),
+            attempt = attempt + :attemptDelta, run_at = :runAt, finished_at = :finished,
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+      WHERE id = :id AND lease_owner = :owner AND state = 'active'`,
+  )
+  const cancelWaiting = db.prepare<[number, number, string]>(
+    `UPDATE queue_jobs SET state = 'cancelled', cancel_requested = 1, error = 'the job was cancelled',
+            finished_at = ?, updated_at = ? WHERE id = ? AND state IN ('waiting', 'delayed')`,
+  )
+  const requestCancel = db.prepare<[number, string]>(
+    "UPDATE queue_jobs SET cancel_requested = 1, updated_at = ? WHERE id = ? AND state = 'active'",
+  )
+
+  return {
+    /** inserts unless the id exists; returns the stored row either way */
+    insert(job: {
+      id: string
+      type: JobType
+      data: string
+      dataHash: string
+      priority: Priority
+      maxAttempts: number
+      now: number
+    }): { created: boolean; row: JobRow } {
+      const { changes } = insert.run(
+        job.id,
+        job.type,
+        job.data,
+        job.dataHash,
+        PRIORITY_RANK[job.priority],
+        job.maxAttempts,
+        job.now,
+        job.now,
+        job.now,
+      )
+      return { created: changes === 1, row: byId.get(job.id)! }
+    },
+    get: (id: string): JobRow | undefined => byId.get(id),
+    claim: (type: JobType, owner: string, now: number, leaseMs: number): JobRow | undefined =>
+      claim.get({ type, now, owner, expires: now + leaseMs }),
+    nextDue: (type: JobType): number | undefined => nextDue.get(type)?.due ?? undefined,
+    /** undefined: the lease is lost (someone swept or took the job); else whether a cancel is pending */
+    renew: (id: string, owner: string, expires: number): { cancelRequested: boolean } | undefined => {
+      const row = renew.get(expires, id, owner)
+      return row && { cancelRequested: row.cancel_requested === 1 }
+    },
+    progress: (id: string, owner: string, percent: number, now: number) => {
+      const row = setProgress.get(percent, now, id, owner)
+      return row && { cancelRequested: row.cancel_requested === 1 }
+    },
+    sweepExpired: (now: number) => sweep.all({ now }),
+    complete: (id: string, owner: string, result: JobResult, now: number): boolean =>
+      finish.run({
+        id,
+        owner,
+        state: "completed",
+        result: JSON.stringify(result),
+        error: null,
+        progress: 100,
+        attemptDelta: 0,
+        runAt: now,
+        now,
+        finished: now,
+      }).changes === 1,
+    /** one transaction, so a cancel request that raced the failure still wins */
+    fail: db.transaction(
+      (
+        id: string,
+        owner: string,
+        failure: { message: string; retryAt: number | undefined; now: number },
+      ): QueueJobState | undefined => {
+        const row = byId.get(id)
+        if (row?.state !== "active" || row.lease_owner !== owner) return undefined
+        const state: QueueJobState =
+          row.cancel_requested === 1
+            ? "cancelled"
+            : failure.retryAt !== undefined && row.attempt < row.max_attempts
+              ? "delayed"
+              : "failed"
+        finish.run({
+          id,
+          owner,
+          state,
+          result: null,
+          error: state === "cancelled" ? "the job was cancelled" : failure.message,
+          progress: null,
+          attemptDelta: 0,
+          runAt: state === "delayed" ? failure.retryAt! : row.run_at,
+          now: failure.now,
+          finished: state === "delayed" ? null : failure.now,
+        })
+        return state
+      },
+    ),
+    /** graceful shutdown: hand the job back without counting the interrupted attempt */
+    release: (id: string, owner: string, now: number): boolean =>
+      finish.run({
+        id,
+        owner,
+        state: "waiting",
+        result: null,
+        error: null,
+        progress: null,
+        attemptDelta: -1,
+        runAt: now,
+        now,
+        finished: null,
+      }).changes === 1,
+    cancel: db.transaction((id: string, now: number): "cancelled" | "requested" | "none" => {
+      if (cancelWaiting.run(now, now, id).changes === 1) return "cancelled"
+      if (requestCancel.run(now, id).changes === 1) return "requested"
+      return "none"
+    }),
+  }
+}
+
+export const toJobInfo = (row: JobRow, now: number): QueueJobInfo => ({
+  jobId: row.id,
+  type: row.type,
+  // a retry whose backoff has passed is simply waiting for a free worker
+  state: row.state === "delayed" && row.run_at <= now ? "waiting" : row.state,
+  attempt: row.attempt,
+  maxAttempts: row.max_attempts,
+  progress: row.progress,
+  ...(row.result !== null ? { result: JSON.parse(row.result) as JobResult } : {}),
+  ...(row.error !== null ? { error: row.error } : {}),
+  createdAt: new Date(row.created_at),
+  updatedAt: new Date(row.updated_at),
+})

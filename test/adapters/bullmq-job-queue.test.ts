@@ -1,0 +1,153 @@
+import { Redis } from "ioredis"
+import { afterEach, describe, expect, it } from "vitest"
+import { createBullMqJobQueue } from "#adapters/queue/bullmq/bullmq-job-queue.js"
+import type { JobQueue } from "#application/ports.js"
+import { gate, jobRequest, resultFor, runJobQueueContract, waitFor } from "../contract/job-queue.contract.js"
+import { service, uniqueName } from "../support/services.js"
+
+const redis = await service("redis")
+
+const deleteKeys = async (prefix: string) => {
+  const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 })
+  try {
+    let cursor = "0"
+    do {
+      const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500)
+      cursor = next
+      if (keys.length > 0) await admin.del(...keys)
+    } while (cursor !== "0")
+  } finally {
+    await admin.quit()
+  }
+}
+
+describe.skipIf(!redis.available)("BullMQ job queue (real Redis)", () => {
+  runJobQueueContract("BullMQ", async () => {
+    const prefix = uniqueName("bullmq")
+    const queue = createBullMqJobQueue({ connection: redis.url, prefix, backoffBaseMs: 5 })
+    return {
+      queue,
+      cleanup: async () => {
+        await queue.close()
+        await deleteKeys(prefix)
+      },
+    }
+  })
+
+  describe("across processes", () => {
+    const prefixes: string[] = []
+    const open: JobQueue[] = []
+    const openQueue = (prefix: string) => {
+      // a separate client per instance, as a second process would have
+      const queue = createBullMqJobQueue({ connection: redis.url, prefix, backoffBaseMs: 5 })
+      open.push(queue)
+      return queue
+    }
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((queue) => queue.close()))
+      await Promise.all(prefixes.splice(0).map(deleteKeys))
+    })
+
+    it("aborts a handler running in one instance when another instance cancels the job", async () => {
+      const prefix = uniqueName("bullmq_x")
+      prefixes.push(prefix)
+      const runner = openQueue(prefix)
+      const api = openQueue(prefix)
+      const request = jobRequest({ attempts: 3 })
+      await api.enqueue(request)
+      const started = gate()
+      let calls = 0
+      let reason: unknown
+      runner.process(
+        "comment-on-issue",
+        async (job) => {
+          calls++
+          started.open()
+          await new Promise((resolve) => job.signal.addEventListener("abort", resolve, { once: true }))
+          reason = job.signal.reason
+          throw reason
+        },
+        { concurrency: 1 },
+      )
+      await started.opened
+      // let the runner's subscriber finish subscribing: the pub/sub path, not the periodic check, must abort
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      const cancelledAt = Date.now()
+      expect(await api.cancel(request.jobId)).toBe(true)
+      await waitFor(
+        async () => (await api.getJob(request.jobId))?.state === "cancelled",
+        "the cancel to land",
+      )
+      expect(Date.now() - cancelledAt).toBeLessThan(2_000)
+      expect((reason as Error).name).toBe("CancelledError")
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      expect(calls).toBe(1)
+      expect((await runner.getJob(request.jobId))?.state).toBe("cancelled")
+    })
+
+    it("aborts a running job when its worker shuts down, and another process retries it", async () => {
+      const prefix = uniqueName("bullmq_shutdown")
+      prefixes.push(prefix)
+      const first = openQueue(prefix)
+      const request = jobRequest({ attempts: 2 })
+      await first.enqueue(request)
+      const started = gate()
+      let reason: unknown
+      const worker = first.process(
+        "comment-on-issue",
+        async (job) => {
+          started.open()
+          await new Promise((resolve) => job.signal.addEventListener("abort", resolve, { once: true }))
+          reason = job.signal.reason
+          throw reason
+        },
+        { concurrency: 1 },
+      )
+      await started.opened
+      await worker.close({ graceMs: 50 })
+      expect((reason as Error).name).toBe("RetryableError")
+
+      const { hostname, port } = new URL(redis.url)
+      // ioredis options instead of a URL: the other accepted connection form
+      const second = createBullMqJobQueue({
+        connection: { host: hostname, port: Number(port || 6379) },
+        prefix,
+        backoffBaseMs: 5,
+      })
+      open.push(second)
+      const attempts: number[] = []
+      second.process(
+        "comment-on-issue",
+        async (job) => {
+          attempts.push(job.attempt)
+          return resultFor(job)
+        },
+        { concurrency: 1 },
+      )
+      await waitFor(async () => (await second.getJob(request.jobId))?.state === "completed", "the retry")
+      expect(attempts).toEqual([2])
+    })
+
+    it("uses the prefix for every key and leaves no connection open after close", async () => {
+      const prefix = uniqueName("bullmq_keys")
+      prefixes.push(prefix)
+      const queue = createBullMqJobQueue({ connection: redis.url, prefix, backoffBaseMs: 5 })
+      const request = jobRequest()
+      await queue.enqueue(request)
+      queue.process("comment-on-issue", async (job) => resultFor(job), { concurrency: 1 })
+      await waitFor(async () => (await queue.getJob(request.jobId))?.state === "completed", "completion")
+      await queue.close()
+
+      const admin = new Redis(redis.url)
+      try {
+        const keys = await admin.keys(`${prefix}:*`)
+        expect(keys.some((key) => key.startsWith(`${prefix}:comment-on-issue:`))).toBe(true)
+        const clients = await admin.client("LIST")
+        expect(String(clients)).not.toContain(prefix)
+      } finally {
+        await admin.quit()
+      }
+      await expect(queue.getJob(request.jobId)).rejects.toThrow(/closed/)
+    })
+  })
+})

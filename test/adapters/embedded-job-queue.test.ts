@@ -1,0 +1,220 @@
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import Database from "better-sqlite3"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { createEmbeddedJobQueue } from "#adapters/queue/embedded/embedded-job-queue.js"
+import type { JobQueue } from "#application/ports.js"
+import {
+  gate,
+  jobRequest,
+  resultFor,
+  runJobQueueContract,
+  sleep,
+  waitFor,
+} from "../contract/job-queue.contract.js"
+import { createCapturingLogger } from "../support/logger.js"
+
+const tempDirs: string[] = []
+const tempDbPath = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "prwright-queue-"))
+  tempDirs.push(dir)
+  return path.join(dir, "nested", "prwright.db")
+}
+afterEach(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+runJobQueueContract("embedded (SQLite)", async () => {
+  const queue = createEmbeddedJobQueue({ databasePath: tempDbPath(), backoffBaseMs: 5, pollIntervalMs: 50 })
+  return { queue, cleanup: () => queue.close() }
+})
+
+describe("embedded job queue", () => {
+  let databasePath: string
+  const open: JobQueue[] = []
+  const openQueue = (overrides: Partial<Parameters<typeof createEmbeddedJobQueue>[0]> = {}) => {
+    const queue = createEmbeddedJobQueue({ databasePath, backoffBaseMs: 5, pollIntervalMs: 30, ...overrides })
+    open.push(queue)
+    return queue
+  }
+  beforeEach(() => {
+    databasePath = tempDbPath()
+  })
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((queue) => queue.close()))
+  })
+
+  it("keeps a waiting job across a close and reopen of the same file", async () => {
+    const first = openQueue()
+    const request = jobRequest({ priority: "high" })
+    await first.enqueue(request)
+    await first.close()
+
+    const second = openQueue()
+    expect(await second.getJob(request.jobId)).toMatchObject({ state: "waiting", attempt: 0 })
+    const ran: string[] = []
+    second.process(
+      "comment-on-issue",
+      async (job) => {
+        ran.push(job.jobId)
+        return resultFor(job)
+      },
+      { concurrency: 1 },
+    )
+    await waitFor(async () => (await second.getJob(request.jobId))?.state === "completed", "the reopened job")
+    expect(ran).toEqual([request.jobId])
+  })
+
+  it("never lets two queue instances on one file run the same job", async () => {
+    const a = openQueue()
+    const b = openQueue()
+    const runs = new Map<string, string[]>()
+    const handler = (who: string) => async (job: Parameters<Parameters<JobQueue["process"]>[1]>[0]) => {
+      runs.set(job.jobId, [...(runs.get(job.jobId) ?? []), who])
+      await sleep(Math.floor(Math.random() * 5))
+      return resultFor(job)
+    }
+    a.process("comment-on-issue", handler("a"), { concurrency: 3 })
+    b.process("comment-on-issue", handler("b"), { concurrency: 3 })
+    const ids: string[] = []
+    for (let i = 0; i < 40; i++) {
+      const request = jobRequest()
+      ids.push(request.jobId)
+      // alternate producers so both in-process notifiers and the cross-instance poll are exercised
+      await (i % 2 === 0 ? a : b).enqueue(request)
+    }
+    for (const id of ids)
+      await waitFor(async () => (await a.getJob(id))?.state === "completed", `job ${id} to complete`)
+    expect([...runs.values()].every((who) => who.length === 1)).toBe(true)
+    expect(runs.size).toBe(40)
+    const byWorker = [...runs.values()].flat()
+    expect(byWorker).toContain("a")
+    expect(byWorker).toContain("b")
+  })
+
+  it("aborts a job running in another instance when it is cancelled from this one", async () => {
+    const owner = openQueue({ leaseMs: 300 })
+    const other = openQueue()
+    const request = jobRequest()
+    await owner.enqueue(request)
+    const started = gate()
+    let aborted = false
+    owner.process(
+      "comment-on-issue",
+      async (job) => {
+        started.open()
+        await new Promise((resolve) => job.signal.addEventListener("abort", resolve, { once: true }))
+        aborted = true
+        throw job.signal.reason
+      },
+      { concurrency: 1 },
+    )
+    await started.opened
+    expect(await other.cancel(request.jobId)).toBe(true)
+    await waitFor(
+      async () => (await other.getJob(request.jobId))?.state === "cancelled",
+      "the cancel to land",
+    )
+    expect(aborted).toBe(true)
+  })
+
+  it("retries a job whose process died mid-run once its lease expires", async () => {
+    const queue = openQueue({ leaseMs: 200 })
+    const request = jobRequest({ attempts: 3 })
+    await queue.enqueue(request)
+    // simulate a process that claimed the job and then died: active, lease already expired
+    const raw = new Database(databasePath)
+    raw
+      .prepare(
+        "UPDATE queue_jobs SET state = 'active', attempt = 1, lease_owner = 'dead', lease_expires_at = ? WHERE id = ?",
+      )
+      .run(Date.now() - 1, request.jobId)
+    raw.close()
+
+    const attempts: number[] = []
+    queue.process(
+      "comment-on-issue",
+      async (job) => {
+        attempts.push(job.attempt)
+        return resultFor(job)
+      },
+      { concurrency: 1 },
+    )
+    await waitFor(async () => (await queue.getJob(request.jobId))?.state === "completed", "recovery")
+    expect(attempts).toEqual([2])
+  })
+
+  it("hands a running job back on close and another process finishes it", async () => {
+    const first = openQueue()
+    const request = jobRequest({ attempts: 1 })
+    await first.enqueue(request)
+    const started = gate()
+    let sawAbort = false
+    const worker = first.process(
+      "comment-on-issue",
+      async (job) => {
+        started.open()
+        await new Promise((resolve) => job.signal.addEventListener("abort", resolve, { once: true }))
+        sawAbort = true
+        throw job.signal.reason
+      },
+      { concurrency: 1 },
+    )
+    await started.opened
+    await worker.close({ graceMs: 50 })
+    expect(sawAbort).toBe(true)
+    expect(await first.getJob(request.jobId)).toMatchObject({ state: "waiting", attempt: 0 })
+
+    const second = openQueue()
+    second.process("comment-on-issue", async (job) => resultFor(job), { concurrency: 1 })
+    await waitFor(async () => (await second.getJob(request.jobId))?.state === "completed", "the hand-over")
+  })
+
+  it("wakes a worker at once for a job enqueued in the same process", async () => {
+    const queue = openQueue({ pollIntervalMs: 60_000 })
+    const ran = gate()
+    queue.process(
+      "comment-on-issue",
+      async (job) => {
+        ran.open()
+        return resultFor(job)
+      },
+      { concurrency: 1 },
+    )
+    await sleep(20)
+    const startedAt = Date.now()
+    await queue.enqueue(jobRequest())
+    await ran.opened
+    expect(Date.now() - startedAt).toBeLessThan(1_000)
+  })
+
+  it("runs a delayed retry when its backoff is over, not at the next poll", async () => {
+    const logger = createCapturingLogger()
+    const queue = openQueue({ pollIntervalMs: 60_000, backoffBaseMs: 50, logger })
+    const request = jobRequest({ attempts: 2 })
+    const times: number[] = []
+    queue.process(
+      "comment-on-issue",
+      async (job) => {
+        times.push(Date.now())
+        if (job.attempt === 1) throw new Error("flaky")
+        return resultFor(job)
+      },
+      { concurrency: 1 },
+    )
+    await queue.enqueue(request)
+    await waitFor(async () => (await queue.getJob(request.jobId))?.state === "completed", "the retry", 3_000)
+    expect(times).toHaveLength(2)
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(45)
+    expect(
+      logger.lines.some((line) => line.message === "job attempt failed" && line.fields?.state === "delayed"),
+    ).toBe(true)
+  })
+
+  it("refuses calls after close with a clear error", async () => {
+    const queue = openQueue()
+    await queue.close()
+    await expect(queue.getJob("x")).rejects.toThrow(/closed/)
+  })
+})

@@ -1,0 +1,403 @@
+import { randomUUID } from "node:crypto"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import type { JobResult } from "#application/job-data.js"
+import type { EnqueueRequest, JobContext, JobQueue, QueueJobInfo } from "#application/ports.js"
+import { ConflictError, NonRetryableError, RetryableError } from "#domain/errors.js"
+import type { Priority } from "#domain/workflow-run.js"
+
+/**
+ * The behaviour every JobQueue adapter must share. Each adapter's test file calls
+ * `runJobQueueContract(name, create)`; `create` must return a queue whose retries back off in a few
+ * milliseconds (tiny `backoffBaseMs`), on fresh storage (a temp file, a unique key prefix).
+ */
+export interface JobQueueContractOptions {
+  /** upper bound for waiting on something asynchronous (default 8000 ms) */
+  timeoutMs?: number
+}
+
+export const waitFor = async <T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 8_000,
+): Promise<T> => {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    last = await probe()
+    if (last !== undefined && last !== false) return last as T
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A controllable promise, for handlers that must stay "running" until the test lets them go. */
+export const gate = () => {
+  let open!: () => void
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { open, opened }
+}
+
+export const jobRequest = (
+  overrides: Partial<EnqueueRequest> & { issueNumber?: number } = {},
+): EnqueueRequest => {
+  const jobId = overrides.jobId ?? randomUUID()
+  return {
+    type: "comment-on-issue",
+    jobId,
+    priority: "normal",
+    attempts: 3,
+    data: {
+      issueNumber: overrides.issueNumber ?? 7,
+      repoFullName: "octocat/hello-world",
+      jobId,
+      postToGithub: false,
+      priority: overrides.priority ?? "normal",
+    },
+    ...overrides,
+  }
+}
+
+export const resultFor = (job: JobContext, summary = "done"): JobResult => ({
+  success: true,
+  jobId: job.jobId,
+  issueNumber: 7,
+  repoFullName: "octocat/hello-world",
+  summary,
+  executionTime: 1,
+})
+
+export const runJobQueueContract = (
+  name: string,
+  create: () => Promise<{ queue: JobQueue; cleanup(): Promise<void> }>,
+  options: JobQueueContractOptions = {},
+): void => {
+  const timeoutMs = options.timeoutMs ?? 8_000
+  const stateOf = (queue: JobQueue, jobId: string, state: QueueJobInfo["state"]) =>
+    waitFor(
+      async () => {
+        const info = await queue.getJob(jobId)
+        return info?.state === state ? info : undefined
+      },
+      `job ${jobId} to be ${state}`,
+      timeoutMs,
+    )
+
+  describe(`JobQueue contract: ${name}`, () => {
+    let queue: JobQueue
+    let cleanup: () => Promise<void>
+
+    beforeEach(async () => {
+      ;({ queue, cleanup } = await create())
+    })
+    afterEach(async () => {
+      await cleanup()
+    })
+
+    it("runs an enqueued job and reports it completed with the handler's result", async () => {
+      const request = jobRequest()
+      expect(await queue.enqueue(request)).toEqual({ jobId: request.jobId, created: true })
+      const waiting = await queue.getJob(request.jobId)
+      expect(waiting).toMatchObject({
+        jobId: request.jobId,
+        type: "comment-on-issue",
+        attempt: 0,
+        maxAttempts: 3,
+      })
+      expect(["waiting", "active", "completed"]).toContain(waiting?.state)
+
+      const seen: JobContext[] = []
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          seen.push(job)
+          return resultFor(job, "planned")
+        },
+        { concurrency: 1 },
+      )
+      const done = await stateOf(queue, request.jobId, "completed")
+      expect(done.result).toEqual(resultFor(seen[0]!, "planned"))
+      expect(done.attempt).toBe(1)
+      expect(done.error).toBeUndefined()
+      expect(done.createdAt).toBeInstanceOf(Date)
+      expect(done.updatedAt.getTime()).toBeGreaterThanOrEqual(done.createdAt.getTime())
+      expect(seen).toHaveLength(1)
+      expect(seen[0]).toMatchObject({
+        jobId: request.jobId,
+        type: "comment-on-issue",
+        attempt: 1,
+        maxAttempts: 3,
+      })
+      expect(seen[0]!.data).toEqual(request.data)
+      expect(seen[0]!.signal.aborted).toBe(false)
+    })
+
+    it("retries a retryable failure until attempts run out, then reports failed with the message", async () => {
+      const request = jobRequest({ attempts: 3 })
+      await queue.enqueue(request)
+      const attempts: number[] = []
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          attempts.push(job.attempt)
+          throw new RetryableError(`GitHub answered 502 on attempt ${job.attempt}`)
+        },
+        { concurrency: 1 },
+      )
+      const failed = await stateOf(queue, request.jobId, "failed")
+      expect(attempts).toEqual([1, 2, 3])
+      expect(failed.attempt).toBe(3)
+      expect(failed.error).toContain("GitHub answered 502 on attempt 3")
+      await sleep(100)
+      expect(attempts).toHaveLength(3)
+    })
+
+    it("treats a plain Error as retryable", async () => {
+      const request = jobRequest({ attempts: 2 })
+      await queue.enqueue(request)
+      let calls = 0
+      queue.process(
+        "comment-on-issue",
+        async () => {
+          calls++
+          throw new Error("socket hang up")
+        },
+        { concurrency: 1 },
+      )
+      const failed = await stateOf(queue, request.jobId, "failed")
+      expect(calls).toBe(2)
+      expect(failed.error).toContain("socket hang up")
+    })
+
+    it("fails a non-retryable error after exactly one attempt", async () => {
+      const request = jobRequest({ attempts: 3 })
+      await queue.enqueue(request)
+      let calls = 0
+      queue.process(
+        "comment-on-issue",
+        async () => {
+          calls++
+          throw new NonRetryableError("issue #7 is closed: reopen it to plan it")
+        },
+        { concurrency: 1 },
+      )
+      const failed = await stateOf(queue, request.jobId, "failed")
+      await sleep(150)
+      expect(calls).toBe(1)
+      expect((await queue.getJob(request.jobId))?.state).toBe("failed")
+      expect(failed.attempt).toBe(1)
+      expect(failed.error).toContain("issue #7 is closed: reopen it to plan it")
+    })
+
+    it("shows a running job as active with its progress", async () => {
+      const request = jobRequest()
+      await queue.enqueue(request)
+      const release = gate()
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          await job.progress(40, "cloning")
+          await release.opened
+          return resultFor(job)
+        },
+        { concurrency: 1 },
+      )
+      const active = await waitFor(
+        async () => {
+          const info = await queue.getJob(request.jobId)
+          return info?.state === "active" && info.progress === 40 ? info : undefined
+        },
+        "progress 40 while active",
+        timeoutMs,
+      )
+      expect(active.attempt).toBe(1)
+      release.open()
+      const done = await stateOf(queue, request.jobId, "completed")
+      expect(done.progress).toBe(100)
+    })
+
+    it("is idempotent on jobId: same data returns the existing job, other data is a conflict", async () => {
+      const request = jobRequest()
+      let calls = 0
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          calls++
+          return resultFor(job)
+        },
+        { concurrency: 2 },
+      )
+      expect((await queue.enqueue(request)).created).toBe(true)
+      // same data with keys in another order is still the same job
+      const reordered = {
+        ...request,
+        data: Object.fromEntries(Object.entries(request.data).reverse()) as never,
+      }
+      expect(await queue.enqueue(reordered)).toEqual({ jobId: request.jobId, created: false })
+      await stateOf(queue, request.jobId, "completed")
+      expect(await queue.enqueue(request)).toEqual({ jobId: request.jobId, created: false })
+
+      const other = jobRequest({ jobId: request.jobId, issueNumber: 8 })
+      const conflict = await queue.enqueue(other).catch((error: unknown) => error)
+      expect(conflict).toBeInstanceOf(ConflictError)
+      expect((conflict as Error).message).toContain(request.jobId)
+      const otherType = { ...request, type: "resolve-issue" as const }
+      await expect(queue.enqueue(otherType)).rejects.toBeInstanceOf(ConflictError)
+
+      await sleep(150)
+      expect(calls).toBe(1)
+    })
+
+    it("answers undefined / false for a job it does not know", async () => {
+      expect(await queue.getJob(randomUUID())).toBeUndefined()
+      expect(await queue.cancel(randomUUID())).toBe(false)
+    })
+
+    it("refuses a malformed request", async () => {
+      await expect(queue.enqueue(jobRequest({ attempts: 0 }))).rejects.toThrow(/attempts/)
+      await expect(queue.enqueue(jobRequest({ priority: "asap" as Priority }))).rejects.toThrow(/priority/)
+    })
+
+    it("runs urgent before high before normal before low, FIFO within a priority", async () => {
+      const order: string[] = []
+      const labels = new Map<string, string>()
+      const add = async (label: string, priority: Priority) => {
+        const request = jobRequest({ priority })
+        labels.set(request.jobId, label)
+        await queue.enqueue(request)
+      }
+      await add("low-1", "low")
+      await add("normal-1", "normal")
+      await add("low-2", "low")
+      await add("urgent-1", "urgent")
+      await add("high-1", "high")
+      await add("normal-2", "normal")
+      await add("urgent-2", "urgent")
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          order.push(labels.get(job.jobId)!)
+          return resultFor(job)
+        },
+        { concurrency: 1 },
+      )
+      await waitFor(() => order.length === 7, "all seven jobs to run", timeoutMs)
+      expect(order).toEqual(["urgent-1", "urgent-2", "high-1", "normal-1", "normal-2", "low-1", "low-2"])
+    })
+
+    it("cancels a waiting job so that it never runs", async () => {
+      const doomed = jobRequest()
+      const after = jobRequest()
+      await queue.enqueue(doomed)
+      await queue.enqueue(after)
+      expect(await queue.cancel(doomed.jobId)).toBe(true)
+      expect((await queue.getJob(doomed.jobId))?.state).toBe("cancelled")
+
+      const ran: string[] = []
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          ran.push(job.jobId)
+          return resultFor(job)
+        },
+        { concurrency: 1 },
+      )
+      await stateOf(queue, after.jobId, "completed")
+      await sleep(100)
+      expect(ran).toEqual([after.jobId])
+      const info = await queue.getJob(doomed.jobId)
+      expect(info).toMatchObject({ state: "cancelled", attempt: 0 })
+      expect(await queue.cancel(doomed.jobId)).toBe(false)
+      // resending the cancelled job is still "the same job", not a new run
+      expect(await queue.enqueue(doomed)).toEqual({ jobId: doomed.jobId, created: false })
+    })
+
+    it("cancels a running job: the handler's signal fires, the job ends cancelled and is not retried", async () => {
+      const request = jobRequest({ attempts: 3 })
+      await queue.enqueue(request)
+      const started = gate()
+      let calls = 0
+      let reason: unknown
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          calls++
+          started.open()
+          await new Promise<void>((resolve) =>
+            job.signal.addEventListener("abort", () => resolve(), { once: true }),
+          )
+          reason = job.signal.reason
+          throw job.signal.reason
+        },
+        { concurrency: 1 },
+      )
+      await started.opened
+      await stateOf(queue, request.jobId, "active")
+      expect(await queue.cancel(request.jobId)).toBe(true)
+      const cancelled = await stateOf(queue, request.jobId, "cancelled")
+      expect(reason).toBeInstanceOf(Error)
+      expect(cancelled.attempt).toBe(1)
+      await sleep(200)
+      expect(calls).toBe(1)
+      expect((await queue.getJob(request.jobId))?.state).toBe("cancelled")
+      expect(await queue.cancel(request.jobId)).toBe(false)
+    })
+
+    it("never runs more handlers at once than the concurrency", async () => {
+      const ids: string[] = []
+      for (let i = 0; i < 6; i++) {
+        const request = jobRequest()
+        ids.push(request.jobId)
+        await queue.enqueue(request)
+      }
+      let inFlight = 0
+      let maxInFlight = 0
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          inFlight++
+          maxInFlight = Math.max(maxInFlight, inFlight)
+          await sleep(60)
+          inFlight--
+          return resultFor(job)
+        },
+        { concurrency: 2 },
+      )
+      for (const id of ids) await stateOf(queue, id, "completed")
+      expect(maxInFlight).toBe(2)
+    })
+
+    it("only hands a worker jobs of its own type", async () => {
+      const comment = jobRequest()
+      const resolveJobId = randomUUID()
+      await queue.enqueue(comment)
+      await queue.enqueue({
+        type: "resolve-issue",
+        jobId: resolveJobId,
+        priority: "normal",
+        attempts: 1,
+        data: {
+          issueNumber: 7,
+          repoFullName: "octocat/hello-world",
+          jobId: resolveJobId,
+          options: { createPR: true, maxAttempts: 3, priority: "normal" },
+        },
+      })
+      const types: string[] = []
+      queue.process(
+        "resolve-issue",
+        async (job) => {
+          types.push(job.type)
+          return resultFor(job)
+        },
+        { concurrency: 1 },
+      )
+      await stateOf(queue, resolveJobId, "completed")
+      expect(types).toEqual(["resolve-issue"])
+      expect((await queue.getJob(comment.jobId))?.state).toBe("waiting")
+    })
+  })
+}
