@@ -1,0 +1,190 @@
+/**
+ * A run's working copy: a detached `git worktree` of the repository's mirror. Reads are confined to it
+ * (see checkout-paths.ts); listing and search skip .git and ignored files.
+ */
+import { lstat, open, rm, stat } from "node:fs/promises"
+import path from "node:path"
+import type { Checkout, DirEntry, Logger } from "#application/ports.js"
+import { ValidationError } from "#domain/errors.js"
+import { createPathGuard } from "./checkout-paths.js"
+import { searchWithGitGrep, searchWithRipgrep } from "./checkout-search.js"
+import { runGit } from "./run-git.js"
+
+export type SearchBackend = "auto" | "ripgrep" | "git-grep"
+
+export interface GitCheckoutOptions {
+  /** real path of the worktree */
+  root: string
+  mirrorDir: string
+  headSha: string
+  ref: string
+  gitBinary: string
+  ripgrepBinary: string
+  searchBackend: SearchBackend
+  maxFileBytes: number
+  logger?: Logger
+  /** runs mirror-changing work one at a time (worktree add/remove/prune share the mirror's metadata) */
+  serialize: <T>(work: () => Promise<T>) => Promise<T>
+}
+
+const BINARY_SNIFF_BYTES = 8000
+
+const formatBytes = (bytes: number): string =>
+  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`
+
+export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
+  const { root, gitBinary } = options
+  const guard = createPathGuard(root)
+  let backend: SearchBackend = options.searchBackend
+  let disposed = false
+
+  const git = async (args: string[]) => (await runGit({ args, cwd: root, gitBinary })).stdout
+
+  const checkoutStat = async (absolute: string) => {
+    try {
+      const info = await stat(absolute)
+      return { kind: info.isDirectory() ? ("dir" as const) : ("file" as const), size: info.size }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined
+      throw error
+    }
+  }
+
+  return {
+    root,
+    headSha: options.headSha,
+    ref: options.ref,
+
+    async stat(input) {
+      return checkoutStat((await guard(input)).absolute)
+    },
+
+    async readFile(input) {
+      const resolved = await guard(input)
+      const info = await checkoutStat(resolved.absolute)
+      if (!info)
+        throw new ValidationError(
+          `file ${JSON.stringify(input)} does not exist: list the directory to see what is there`,
+          [{ field: "path", message: "no such file" }],
+        )
+      if (info.kind === "dir")
+        throw new ValidationError(`${JSON.stringify(input)} is a directory: list it instead of reading it`, [
+          { field: "path", message: "is a directory" },
+        ])
+      if (info.size > options.maxFileBytes) {
+        throw new ValidationError(
+          `file ${JSON.stringify(input)} is too large to read whole (${formatBytes(info.size)}, limit ${formatBytes(options.maxFileBytes)}): search it for the lines you need`,
+          [{ field: "path", message: "file too large" }],
+        )
+      }
+      const handle = await open(resolved.absolute, "r")
+      try {
+        const content = await handle.readFile()
+        if (content.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
+          throw new ValidationError(
+            `file ${JSON.stringify(input)} is binary (${formatBytes(content.length)}): only text files can be read`,
+            [{ field: "path", message: "binary file" }],
+          )
+        }
+        return content.toString("utf8")
+      } finally {
+        await handle.close()
+      }
+    },
+
+    async listDir(input, depth) {
+      const resolved = await guard(input)
+      const info = await checkoutStat(resolved.absolute)
+      if (!info)
+        throw new ValidationError(`directory ${JSON.stringify(input)} does not exist`, [
+          { field: "path", message: "no such directory" },
+        ])
+      if (info.kind !== "dir")
+        throw new ValidationError(`${JSON.stringify(input)} is a file, not a directory: read it instead`, [
+          { field: "path", message: "not a directory" },
+        ])
+      const levels = Math.max(1, Math.floor(depth))
+      const prefix = resolved.relative ? `${resolved.relative}/` : ""
+      // tracked + untracked-but-not-ignored files: what a developer sees in `git status`, minus .git
+      const output = await git([
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "--",
+        resolved.relative ? `:(literal)${resolved.relative}` : ".",
+      ])
+      const entries = new Map<string, DirEntry>()
+      for (const file of output.split("\0")) {
+        if (!file.startsWith(prefix) || file === prefix) continue
+        const parts = file.slice(prefix.length).split("/")
+        for (let level = 1; level <= Math.min(levels, parts.length); level++) {
+          const isLeaf = level === parts.length
+          const entryPath = prefix + parts.slice(0, level).join("/")
+          if (!isLeaf) entries.set(`${entryPath}/`, { path: `${entryPath}/`, kind: "dir" })
+          else if (!entries.has(entryPath)) entries.set(entryPath, { path: entryPath, kind: "file" })
+        }
+      }
+      // the index may still list files the run deleted; submodules show up as directories
+      const checked = await Promise.all(
+        [...entries.values()].map(async (entry): Promise<DirEntry | undefined> => {
+          if (entry.kind === "dir") return entry
+          try {
+            const info = await lstat(path.join(root, entry.path))
+            return info.isDirectory() ? { path: `${entry.path}/`, kind: "dir" } : entry
+          } catch {
+            return undefined
+          }
+        }),
+      )
+      return checked
+        .filter((entry): entry is DirEntry => entry !== undefined)
+        .sort((a, b) => a.path.localeCompare(b.path))
+    },
+
+    async search(query) {
+      if (!query.pattern)
+        throw new ValidationError("search pattern is empty: give a regular expression", [
+          { field: "pattern", message: "required" },
+        ])
+      const resolved = await guard(query.path ?? "")
+      const request = {
+        cwd: root,
+        pattern: query.pattern,
+        path: resolved.relative,
+        glob: query.glob,
+        caseSensitive: query.caseSensitive,
+        maxResults: Math.max(0, Math.floor(query.maxResults)),
+      }
+      if (backend !== "git-grep") {
+        try {
+          return await searchWithRipgrep(request, options.ripgrepBinary)
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT" || backend === "ripgrep") throw error
+          options.logger?.warn("ripgrep (rg) is not installed: searching with git grep instead", {
+            binary: options.ripgrepBinary,
+          })
+          backend = "git-grep"
+        }
+      }
+      return searchWithGitGrep(request, gitBinary)
+    },
+
+    async dispose() {
+      if (disposed) return
+      disposed = true
+      await options.serialize(async () => {
+        try {
+          await runGit({ args: ["worktree", "remove", "--force", root], cwd: options.mirrorDir, gitBinary })
+        } catch (error) {
+          options.logger?.warn("git worktree remove failed; deleting the directory", { error: String(error) })
+        }
+        await rm(root, { recursive: true, force: true })
+        await runGit({ args: ["worktree", "prune"], cwd: options.mirrorDir, gitBinary }).catch(
+          () => undefined,
+        )
+      })
+    },
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The GitHub port on @octokit/rest. Every failure becomes a GitHubError whose message says what to fix
+ * and whose `retryable` follows GitHub's answer (rate limits, 5xx and network faults are worth retrying;
+ * bad credentials and missing access are not). The token never appears in a message.
+ */
+import { Octokit } from "@octokit/rest"
+import type { GitHub, GitHubComment, GitHubIssue, GitHubRepository, Logger } from "#application/ports.js"
+import { GitHubError } from "#domain/errors.js"
+import type { RepoRef } from "#domain/repo-ref.js"
+
+export interface OctokitGitHubOptions {
+  token: string
+  /** REST root; `https://api.github.com` by default, `https://HOST/api/v3` on GitHub Enterprise Server */
+  baseUrl?: string
+  userAgent?: string
+  fetch?: typeof fetch
+  logger?: Logger
+}
+
+/** The `Authorization` header value GitHub's git endpoint accepts for a token (HTTP Basic, x-access-token). */
+export const gitAuthHeader = (token: string): string =>
+  `Basic ${Buffer.from(`x-access-token:${token}`).toString("base64")}`
+
+interface HttpFailure {
+  status?: number
+  message?: string
+  response?: { headers?: Record<string, string | number | undefined>; data?: unknown }
+}
+
+/** What the failing call was about, to name the fix. */
+type Subject =
+  | { kind: "repo"; repo: RepoRef }
+  | { kind: "issue"; repo: RepoRef; number: number }
+  | { kind: "comment-create"; repo: RepoRef; number: number }
+  | { kind: "comment-update"; repo: RepoRef; commentId: number }
+
+const describe = (subject: Subject): string => {
+  switch (subject.kind) {
+    case "repo":
+      return `repository ${subject.repo.fullName}`
+    case "issue":
+    case "comment-create":
+      return `issue ${subject.repo.fullName}#${subject.number}`
+    case "comment-update":
+      return `comment ${subject.commentId} on ${subject.repo.fullName}`
+  }
+}
+
+const notFoundMessage = (subject: Subject): string => {
+  const repo = subject.repo.fullName
+  const access = `give the token access to ${repo} (contents: read, issues: write)`
+  switch (subject.kind) {
+    case "repo":
+      return `repository ${repo} was not found, or the token cannot read it: ${access}, and check the name`
+    case "issue":
+      return `issue ${repo}#${subject.number} was not found, or the token cannot read ${repo}: check the issue number and ${access}`
+    case "comment-create":
+      return `cannot comment on ${repo}#${subject.number}: the issue was not found, or the token cannot read ${repo}: ${access}`
+    case "comment-update":
+      return `comment ${subject.commentId} on ${repo} was not found (deleted?), or the token cannot edit it: ${access}`
+  }
+}
+
+export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
+  const { token, logger } = options
+  const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
+  const toLogger = (message: string) => logger?.debug(message, { component: "octokit" })
+  const octokit = new Octokit({
+    auth: token,
+    baseUrl,
+    userAgent: options.userAgent ?? "prwright",
+    request: options.fetch ? { fetch: options.fetch } : {},
+    log: { debug: toLogger, info: toLogger, warn: toLogger, error: toLogger },
+  })
+
+  const scrub = (text: string): string => (token ? text.split(token).join("[redacted]") : text)
+
+  const toError = (error: unknown, subject: Subject): GitHubError => {
+    const failure = (error ?? {}) as HttpFailure
+    const status = typeof failure.status === "number" && failure.status > 0 ? failure.status : undefined
+    const headers = failure.response?.headers ?? {}
+    const data = failure.response?.data as { message?: unknown } | undefined
+    const githubMessage = scrub(typeof data?.message === "string" ? data.message : (failure.message ?? ""))
+    const what = describe(subject)
+    const make = (message: string, retryable?: boolean) =>
+      new GitHubError(scrub(message), { status, cause: error, retryable })
+
+    if (!failure.response || status === undefined) {
+      return make(
+        `could not reach GitHub at ${baseUrl} for ${what} (${githubMessage || "network error"}): check GITHUB_API_URL and the network; the run will be retried`,
+        true,
+      )
+    }
+    if (status === 401) {
+      return make(
+        `GitHub refused the token (401 ${githubMessage || "Bad credentials"}): check GITHUB_TOKEN (or the GitHub App credentials); it may be mistyped, expired or revoked`,
+        false,
+      )
+    }
+    if (status === 404) return make(notFoundMessage(subject), false)
+    const remaining = headers["x-ratelimit-remaining"]
+    const rateLimited =
+      status === 429 || (status === 403 && (String(remaining) === "0" || /rate limit/i.test(githubMessage)))
+    if (rateLimited) {
+      const reset = Number(headers["x-ratelimit-reset"])
+      const retryAfter = headers["retry-after"]
+      const when = retryAfter
+        ? `in ${retryAfter}s`
+        : Number.isFinite(reset) && reset > 0
+          ? `after ${new Date(reset * 1000).toISOString()}`
+          : "later"
+      return make(
+        `GitHub rate limit reached for ${what} (${status} ${githubMessage}): the run will be retried ${when}; use a GitHub App or a less busy token to raise the limit`,
+        true,
+      )
+    }
+    if (status === 403) {
+      return make(
+        `GitHub refused access to ${what} (403 ${githubMessage}): give the token the permissions prwright needs on ${subject.repo.fullName} (contents: read, issues: write, pull requests: write)`,
+        false,
+      )
+    }
+    if (status === 410)
+      return make(
+        `${what} is gone (410 ${githubMessage}): issues may be disabled on ${subject.repo.fullName}`,
+        false,
+      )
+    if (status === 422) return make(`GitHub rejected the request for ${what} (422 ${githubMessage})`, false)
+    if (status >= 500)
+      return make(`GitHub had a server error (${status}) for ${what}: the run will be retried`, true)
+    return make(`GitHub answered ${status} for ${what}: ${githubMessage}`)
+  }
+
+  const call = async <T>(subject: Subject, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn()
+    } catch (error) {
+      throw toError(error, subject)
+    }
+  }
+
+  const comment = (data: { id: number; html_url: string; body?: string | null }): GitHubComment => ({
+    id: data.id,
+    htmlUrl: data.html_url,
+    body: data.body ?? "",
+  })
+
+  return {
+    async getRepository(repo) {
+      const { data } = await call({ kind: "repo", repo }, () =>
+        octokit.rest.repos.get({ owner: repo.owner, repo: repo.name }),
+      )
+      const result: GitHubRepository = {
+        fullName: data.full_name,
+        cloneUrl: data.clone_url,
+        defaultBranch: data.default_branch,
+        private: data.private,
+        htmlUrl: data.html_url,
+      }
+      return result
+    },
+
+    async getIssue(repo, issueNumber) {
+      const { data } = await call({ kind: "issue", repo, number: issueNumber }, () =>
+        octokit.rest.issues.get({ owner: repo.owner, repo: repo.name, issue_number: issueNumber }),
+      )
+      const issue: GitHubIssue = {
+        number: data.number,
+        title: data.title,
+        body: data.body ?? "",
+        state: data.state === "closed" ? "closed" : "open",
+        htmlUrl: data.html_url,
+        author: data.user?.login ?? "ghost",
+        labels: data.labels
+          .map((label) => (typeof label === "string" ? label : (label.name ?? "")))
+          .filter((name) => name.length > 0),
+        isPullRequest: data.pull_request !== undefined && data.pull_request !== null,
+      }
+      return issue
+    },
+
+    async createIssueComment(repo, issueNumber, body) {
+      const { data } = await call({ kind: "comment-create", repo, number: issueNumber }, () =>
+        octokit.rest.issues.createComment({
+          owner: repo.owner,
+          repo: repo.name,
+          issue_number: issueNumber,
+          body,
+        }),
+      )
+      return comment(data)
+    },
+
+    async updateIssueComment(repo, commentId, body) {
+      const { data } = await call({ kind: "comment-update", repo, commentId }, () =>
+        octokit.rest.issues.updateComment({
+          owner: repo.owner,
+          repo: repo.name,
+          comment_id: commentId,
+          body,
+        }),
+      )
+      return comment(data)
+    },
+  }
+}
