@@ -1,0 +1,23 @@
+# For users with Docker; nothing in development or CI needs it.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends git ripgrep bubblewrap ca-certificates \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+ENV PRWRIGHT_DATA_DIR=/data NODE_ENV=production
+VOLUME /data
+EXPOSE 3000
+ENTRYPOINT ["node", "bin/prwright.js"]
+CMD ["serve"]

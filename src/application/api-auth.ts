@@ -1,0 +1,38 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
+import type { ApiTokenStore } from "./ports.js"
+
+export const hashToken = (token: string): string => createHash("sha256").update(token).digest("hex")
+
+export interface ApiAuth {
+  /** the label of the token, or undefined when it is not valid */
+  verify(token: string | undefined): Promise<string | undefined>
+}
+
+/**
+ * Bearer-token auth for the API. With PRWRIGHT_API_TOKEN set, that token is the one accepted.
+ * Without it, tokens live hashed in the store; on first start one is generated and handed to
+ * `announce` exactly once (it is never stored or logged in clear).
+ */
+export const createApiAuth = async (deps: {
+  store: ApiTokenStore
+  configuredToken?: string
+  announce: (token: string) => void
+  newId: () => string
+}): Promise<ApiAuth> => {
+  const configured = deps.configuredToken ? Buffer.from(hashToken(deps.configuredToken)) : undefined
+  if (!configured && (await deps.store.countApiTokens()) === 0) {
+    const token = `prw_${randomBytes(24).toString("base64url")}`
+    await deps.store.addApiToken({ id: deps.newId(), label: "generated", hash: hashToken(token) })
+    deps.announce(token)
+  }
+  return {
+    async verify(token) {
+      if (!token) return undefined
+      const hash = hashToken(token)
+      if (configured) {
+        return timingSafeEqual(Buffer.from(hash), configured) ? "PRWRIGHT_API_TOKEN" : undefined
+      }
+      return (await deps.store.findApiTokenByHash(hash))?.label
+    },
+  }
+}

@@ -1,0 +1,120 @@
+import { ConflictError, errorMessage, PrwrightError } from "#domain/errors.js"
+import type { JobType, RunStatus, Trigger, WorkflowRun } from "#domain/workflow-run.js"
+import { JOB_DATA_SCHEMAS, type JobData, parseWith, requestSchemaFor } from "./job-data.js"
+import type { JobQueue, Logger, NewId, RunStore } from "./ports.js"
+import type { RunJournal } from "./run-journal.js"
+
+export interface WorkflowRequestResult {
+  jobId: string
+  status: RunStatus
+  /** false when this jobId was already used for the same request */
+  created: boolean
+  run: WorkflowRun
+}
+
+/** What the API, the CLI and (later) webhooks call to start a workflow. Entry points choose queued or inline. */
+export interface WorkflowRequester {
+  /** Validates, records a pending run and hands it to the queue. */
+  enqueue(type: JobType, body: unknown, trigger: Trigger): Promise<WorkflowRequestResult>
+  /** Validates and records a pending run without queueing it (for inline execution). */
+  prepare(type: JobType, body: unknown, trigger: Trigger): Promise<{ run: WorkflowRun; data: JobData }>
+}
+
+const stableJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  )
+
+const priorityOf = (data: JobData): WorkflowRun["priority"] =>
+  "options" in data ? data.options.priority : data.priority
+
+const maxAttemptsOf = (_data: JobData): number => 3
+
+export const createWorkflowRequester = (deps: {
+  store: RunStore
+  queue?: JobQueue
+  journal: RunJournal
+  newId: NewId
+  logger: Logger
+}): WorkflowRequester => {
+  const validate = (type: JobType, body: unknown): JobData => {
+    const request = parseWith(requestSchemaFor(type), body, "request")
+    return parseWith(JOB_DATA_SCHEMAS[type], { ...request, jobId: request.jobId ?? deps.newId() }, "request")
+  }
+
+  /** Returns the existing run for an idempotent repeat, throws ConflictError for a reused id. */
+  const existing = async (type: JobType, data: JobData): Promise<WorkflowRun | undefined> => {
+    const run = await deps.store.getRun(data.jobId)
+    if (!run) return undefined
+    if (run.type !== type || stableJson(run.input) !== stableJson(data)) {
+      throw new ConflictError(
+        `jobId ${data.jobId} was already used for a different request: send a new jobId, or omit it and one is made`,
+      )
+    }
+    return run
+  }
+
+  const record = async (type: JobType, data: JobData, trigger: Trigger): Promise<WorkflowRun> => {
+    try {
+      const run = await deps.store.createRun({
+        id: data.jobId,
+        type,
+        repoFullName: data.repoFullName,
+        issueNumber: data.issueNumber,
+        priority: priorityOf(data),
+        input: data as unknown as Record<string, unknown>,
+        trigger,
+        maxAttempts: maxAttemptsOf(data),
+      })
+      await deps.journal.record(run.id, [
+        { type: "status", status: "pending", attempt: 0, message: "queued" },
+      ])
+      return run
+    } catch (error) {
+      // Two identical requests racing: the loser answers with the winner's run.
+      if (error instanceof ConflictError) {
+        const run = await existing(type, data)
+        if (run) return run
+      }
+      throw error
+    }
+  }
+
+  return {
+    async prepare(type, body, trigger) {
+      const data = validate(type, body)
+      const run = (await existing(type, data)) ?? (await record(type, data, trigger))
+      return { run, data }
+    },
+
+    async enqueue(type, body, trigger) {
+      if (!deps.queue) throw new PrwrightError("unavailable", "this process has no job queue configured")
+      const data = validate(type, body)
+      const before = await existing(type, data)
+      if (before) return { jobId: before.id, status: before.status, created: false, run: before }
+      const run = await record(type, data, trigger)
+      try {
+        await deps.queue.enqueue({
+          type,
+          jobId: run.id,
+          data,
+          priority: run.priority,
+          attempts: run.maxAttempts,
+        })
+      } catch (error) {
+        const message = `could not queue the job: ${errorMessage(error)}`
+        await deps.store.updateRun(run.id, { status: "failed", error: message, finishedAt: new Date() })
+        await deps.journal.record(run.id, [{ type: "status", status: "failed", attempt: 0, message }])
+        throw new PrwrightError("unavailable", `${message}. Check that the queue (REDIS_URL) is reachable.`, {
+          cause: error,
+          retryable: true,
+        })
+      }
+      return { jobId: run.id, status: run.status, created: true, run }
+    },
+  }
+}

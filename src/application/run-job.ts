@@ -1,0 +1,177 @@
+import {
+  CancelledError,
+  errorMessage,
+  isRetryable,
+  NonRetryableError,
+  PrwrightError,
+} from "#domain/errors.js"
+import type { RunEventData } from "#domain/run-event.js"
+import type { WorkflowRun } from "#domain/workflow-run.js"
+import {
+  type Artifacts,
+  addUsage,
+  isTerminal,
+  type JobType,
+  type Usage,
+  ZERO_USAGE,
+} from "#domain/workflow-run.js"
+import { JOB_DATA_SCHEMAS, type JobDataByType, type JobResult, parseWith } from "./job-data.js"
+import type { Clock, JobContext, JobHandler, Logger, RunStore } from "./ports.js"
+import type { RunJournal } from "./run-journal.js"
+
+/** What a workflow gets for one attempt of a run. */
+export interface RunContext<T extends JobType = JobType> {
+  run: WorkflowRun
+  data: JobDataByType[T]
+  attempt: number
+  signal: AbortSignal
+  /** record events (model calls are also added to the run's usage) */
+  emit(...events: RunEventData[]): Promise<void>
+  progress(percent: number, message: string): Promise<void>
+  /** persist artifacts as soon as they exist, so a retried attempt reuses them (no second comment or PR) */
+  saveArtifacts(artifacts: Artifacts): Promise<void>
+  /** true when a failure with this error ends the run (no attempt follows) */
+  isFinal(error: unknown): boolean
+  usage(): Usage
+}
+
+export interface WorkflowOutcome {
+  artifacts: Artifacts
+  summary?: string
+}
+
+export type Workflow<T extends JobType> = (context: RunContext<T>) => Promise<WorkflowOutcome>
+export type Workflows = { [T in JobType]?: Workflow<T> }
+
+/** The seed's JobResult of a run as it stands. */
+export const jobResultOf = (run: WorkflowRun, success = run.status === "completed"): JobResult => ({
+  success,
+  jobId: run.id,
+  issueNumber: run.issueNumber,
+  repoFullName: run.repoFullName,
+  artifacts: run.artifacts,
+  ...(run.summary === undefined ? {} : { summary: run.summary }),
+  ...(run.error === undefined ? {} : { error: run.error }),
+  executionTime:
+    run.startedAt && run.finishedAt ? Math.max(0, run.finishedAt.getTime() - run.startedAt.getTime()) : 0,
+})
+
+/**
+ * Runs one attempt of a job: the lifecycle every workflow shares (status, attempts, usage, errors),
+ * used by queue workers and by inline execution alike.
+ */
+export const createJobRunner = (deps: {
+  store: RunStore
+  journal: RunJournal
+  workflows: Workflows
+  logger: Logger
+  clock: Clock
+}): JobHandler => {
+  return async (job: JobContext): Promise<JobResult> => {
+    const log = deps.logger.child({ jobId: job.jobId, type: job.type, attempt: job.attempt })
+    const schema = JOB_DATA_SCHEMAS[job.type]
+    let data: JobDataByType[JobType]
+    try {
+      data = parseWith(schema, job.data, `${job.type} job data`)
+    } catch (error) {
+      // A job written by another version, or tampered with: retrying cannot fix it.
+      throw new NonRetryableError(`${errorMessage(error)} (the job data no longer parses; enqueue it again)`)
+    }
+    const workflow = deps.workflows[job.type] as Workflow<JobType> | undefined
+    if (!workflow) {
+      throw new NonRetryableError(`no workflow handles ${job.type} jobs in this version of prwright`)
+    }
+
+    let run = await deps.store.getRun(job.jobId)
+    if (!run) throw new NonRetryableError(`run ${job.jobId} is not in the run store; enqueue the job again`)
+    if (isTerminal(run.status)) {
+      // At-least-once delivery: a run already finished is not executed a second time.
+      log.warn("job delivered for a finished run; returning its recorded outcome", { status: run.status })
+      return jobResultOf(run)
+    }
+
+    let usage: Usage = run.usage ?? ZERO_USAGE
+    const startedAt = run.startedAt ?? deps.clock.now()
+    run = await deps.store.updateRun(run.id, {
+      status: "running",
+      attempts: job.attempt,
+      startedAt,
+      error: null,
+    })
+    const runId = run.id
+    await deps.journal.record(runId, [{ type: "status", status: "running", attempt: job.attempt }])
+    log.info("run started")
+
+    const context: RunContext = {
+      run,
+      data,
+      attempt: job.attempt,
+      signal: job.signal,
+      async emit(...events) {
+        const calls = events.filter((e) => e.type === "model-call")
+        await deps.journal.record(runId, events)
+        if (calls.length > 0) {
+          for (const call of calls) usage = addUsage(usage, call)
+          await deps.store.updateRun(runId, { usage })
+        }
+      },
+      async progress(percent, message) {
+        const value = Math.max(0, Math.min(100, Math.round(percent)))
+        await job.progress(value, message)
+        await deps.store.updateRun(runId, { progress: value, progressMessage: message })
+        await deps.journal.record(runId, [{ type: "progress", progress: value, message }])
+      },
+      async saveArtifacts(artifacts) {
+        await deps.store.updateRun(runId, { artifacts })
+      },
+      isFinal: (error) => job.signal.aborted || !isRetryable(error) || job.attempt >= job.maxAttempts,
+      usage: () => usage,
+    }
+
+    try {
+      if (job.signal.aborted) throw new CancelledError()
+      const outcome = await workflow(context)
+      const finished = await deps.store.updateRun(runId, {
+        status: "completed",
+        progress: 100,
+        progressMessage: "done",
+        artifacts: outcome.artifacts,
+        usage,
+        summary: outcome.summary ?? null,
+        finishedAt: deps.clock.now(),
+      })
+      await deps.journal.record(runId, [
+        { type: "usage", usage },
+        { type: "status", status: "completed", attempt: job.attempt },
+      ])
+      log.info("run completed", { usage })
+      return jobResultOf(finished, true)
+    } catch (caught) {
+      const cancelled = job.signal.aborted || caught instanceof CancelledError
+      const error = cancelled && !(caught instanceof CancelledError) ? new CancelledError() : caught
+      const message = errorMessage(error)
+      const final = context.isFinal(error)
+      const status = cancelled ? "cancelled" : final ? "failed" : "pending"
+      await deps.store.updateRun(runId, {
+        status,
+        usage,
+        error: message,
+        ...(status === "pending" ? {} : { finishedAt: deps.clock.now() }),
+      })
+      await deps.journal.record(runId, [
+        { type: "error", message, retryable: !final },
+        { type: "usage", usage },
+        {
+          type: "status",
+          status,
+          attempt: job.attempt,
+          message: status === "pending" ? `attempt ${job.attempt} failed; retrying` : message,
+        },
+      ])
+      log[final ? "error" : "warn"](`run attempt failed: ${message}`, { status })
+      if (final && error instanceof PrwrightError && !error.retryable) throw error
+      if (final) throw new NonRetryableError(message, { cause: error })
+      throw error
+    }
+  }
+}

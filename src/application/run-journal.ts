@@ -1,0 +1,24 @@
+import type { RunEvent, RunEventData } from "#domain/run-event.js"
+import type { EventBus, Logger, RunStore } from "./ports.js"
+
+/**
+ * Where a run's events go: stored first (the durable log), then published live.
+ * A failed store write throws, so the job fails retryably instead of losing events silently.
+ */
+export interface RunJournal {
+  record(runId: string, events: RunEventData[]): Promise<RunEvent[]>
+}
+
+export const createRunJournal = (deps: { store: RunStore; bus: EventBus; logger: Logger }): RunJournal => ({
+  async record(runId, events) {
+    if (events.length === 0) return []
+    const stored = await deps.store.appendEvents(runId, events)
+    for (const event of stored) {
+      // Live delivery is best effort: subscribers that miss one catch up from the store by seq.
+      await deps.bus.publish(event).catch((error: unknown) => {
+        deps.logger.warn("live event publish failed", { runId, seq: event.seq, error: String(error) })
+      })
+    }
+    return stored
+  },
+})

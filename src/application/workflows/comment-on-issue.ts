@@ -1,0 +1,133 @@
+import { CancelledError, ConfigError, errorMessage, NonRetryableError } from "#domain/errors.js"
+import { parseRepoRef } from "#domain/repo-ref.js"
+import type { RunEventData } from "#domain/run-event.js"
+import type { Usage } from "#domain/workflow-run.js"
+import type { Checkout, GitHub, GitHubIssue, Logger, ModelHandle, Workspace } from "../ports.js"
+import type { RunContext, WorkflowOutcome } from "../run-job.js"
+
+/** The planning agent, injected so the workflow stays testable without a model. */
+export type Planner = (options: {
+  model: ModelHandle
+  checkout: Checkout
+  repoFullName: string
+  issue: GitHubIssue
+  signal: AbortSignal
+  maxSteps?: number
+  onEvent: (event: RunEventData) => Promise<void> | void
+}) => Promise<{ plan: string; usage: Usage; steps: number }>
+
+export interface CommentOnIssueDeps {
+  github: GitHub
+  workspace: Workspace
+  /** undefined when no LLM is configured */
+  model: ModelHandle | undefined
+  planner: Planner
+  logger: Logger
+  /** link to the run in the UI/API, for the comment footer */
+  runUrl?: (runId: string) => string
+  maxSteps?: number
+}
+
+const MARKER = "<!-- prwright:plan -->"
+
+const formatUsage = (usage: Usage): string =>
+  `${usage.inputTokens.toLocaleString("en-US")} input + ${usage.outputTokens.toLocaleString("en-US")} output tokens` +
+  (usage.costUsd > 0 ? `, $${usage.costUsd.toFixed(4)}` : "")
+
+const footer = (deps: CommentOnIssueDeps, context: RunContext, model?: ModelHandle): string => {
+  const link = deps.runUrl
+    ? ` · [run ${context.run.id}](${deps.runUrl(context.run.id)})`
+    : ` · run \`${context.run.id}\``
+  const modelText = model ? ` · ${model.provider}/${model.modelId}` : ""
+  return `\n\n---\n<sub>prwright${modelText} · ${formatUsage(context.usage())}${link}</sub>`
+}
+
+/**
+ * commentOnIssue: read the issue, explore a fresh checkout read-only with the model, and leave the
+ * plan as one comment that is edited in place (a retried attempt edits the same comment).
+ */
+export const createCommentOnIssue =
+  (deps: CommentOnIssueDeps) =>
+  async (context: RunContext<"comment-on-issue">): Promise<WorkflowOutcome> => {
+    const { data, signal } = context
+    const model = deps.model
+    if (!model) {
+      throw new ConfigError(
+        "no LLM is configured: set LLM_PROVIDER (openai, anthropic or openai-compatible), LLM_MODEL and the key (LLM_API_KEY, OPENAI_API_KEY or ANTHROPIC_API_KEY), then retry",
+      )
+    }
+    const repo = parseRepoRef(data.repoFullName)
+
+    await context.progress(5, "reading the issue")
+    const repository = await deps.github.getRepository(repo)
+    const issue = await deps.github.getIssue(repo, data.issueNumber)
+    if (issue.isPullRequest) {
+      throw new NonRetryableError(
+        `#${data.issueNumber} in ${repo.fullName} is a pull request, not an issue: ask for a plan on an issue`,
+        { code: "invalid_input" },
+      )
+    }
+
+    let commentId = context.run.artifacts.planCommentId
+    const postComment = async (body: string) => {
+      const full = `${MARKER}\n${body}${footer(deps, context, model)}`
+      const comment = commentId
+        ? await deps.github.updateIssueComment(repo, commentId, full)
+        : await deps.github.createIssueComment(repo, data.issueNumber, full)
+      if (comment.id !== commentId) {
+        commentId = comment.id
+        await context.saveArtifacts({ planCommentId: comment.id, planCommentUrl: comment.htmlUrl })
+      }
+      return comment
+    }
+
+    if (data.postToGithub) {
+      await postComment(
+        "🤖 **prwright is planning this issue.** This comment will hold the plan when it is ready.",
+      )
+    }
+
+    await context.progress(15, "checking out the repository")
+    const checkout = await deps.workspace.checkout({
+      repo,
+      cloneUrl: repository.cloneUrl,
+      ref: repository.defaultBranch,
+      runId: context.run.id,
+      signal,
+    })
+    try {
+      await context.progress(30, "exploring the code")
+      const result = await deps.planner({
+        model,
+        checkout,
+        repoFullName: repo.fullName,
+        issue,
+        signal,
+        ...(deps.maxSteps === undefined ? {} : { maxSteps: deps.maxSteps }),
+        onEvent: (event) => context.emit(event),
+      })
+      if (signal.aborted) throw new CancelledError()
+      await context.progress(90, "posting the plan")
+      let artifacts = context.run.artifacts
+      if (data.postToGithub) {
+        const comment = await postComment(`## Implementation plan\n\n${result.plan.trim()}`)
+        artifacts = { ...artifacts, planCommentId: comment.id, planCommentUrl: comment.htmlUrl }
+      }
+      return { artifacts, summary: result.plan }
+    } catch (error) {
+      // The placeholder comment must not promise a plan that will never come.
+      if (data.postToGithub && commentId && context.isFinal(error)) {
+        const reason = error instanceof CancelledError ? "the run was cancelled" : errorMessage(error)
+        await postComment(`⚠️ **prwright could not finish this plan:** ${reason}`).catch((e: unknown) =>
+          deps.logger.warn("could not update the plan comment after a failure", { error: errorMessage(e) }),
+        )
+      }
+      throw error
+    } finally {
+      await checkout
+        .dispose()
+        .catch((e: unknown) =>
+          deps.logger.warn("could not remove the run's checkout", { error: errorMessage(e) }),
+        )
+    }
+  }

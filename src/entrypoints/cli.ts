@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from "commander"
+import { errorMessage, PrwrightError } from "#domain/errors.js"
+import { formatIssueRef, parseIssueRef } from "#domain/repo-ref.js"
+import { JOB_TYPES, RUN_STATUSES, WORKER_TYPES, type WorkerType } from "#domain/workflow-run.js"
+import { type Config, loadConfig, loadDotEnv } from "#main/config.js"
+import { ApiRequestError, createApiClient } from "./cli/api-client.js"
+import { followRun, printStatus, runInline } from "./cli/run-commands.js"
+import { runServe } from "./serve.js"
+import { VERSION } from "./version.js"
+import { runWorker } from "./worker.js"
+
+const config = (): Config => loadConfig()
+const api = () =>
+  createApiClient({
+    baseUrl: process.env.PRWRIGHT_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`,
+    ...(process.env.PRWRIGHT_API_TOKEN ? { token: process.env.PRWRIGHT_API_TOKEN } : {}),
+  })
+const positiveInt = (value: string): number => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer")
+  return n
+}
+
+const program = new Command()
+  .name("prwright")
+  .description("Turns GitHub issues into implementation plans and pull requests with an LLM coding agent.")
+  .version(VERSION)
+  .showHelpAfterError()
+  .addHelpText(
+    "after",
+    "\nConfiguration comes from the environment (and .env); see README.md. Commands that talk to a running\nserver use PRWRIGHT_URL (default http://127.0.0.1:$PORT) and PRWRIGHT_API_TOKEN.",
+  )
+
+program
+  .command("serve")
+  .description("run the API and, unless --no-workers, the workers in this process")
+  .option("--port <port>", "HTTP port (default $PORT or 3000)", positiveInt)
+  .option("--no-workers", "serve the API only; run `prwright worker` processes separately")
+  .action(async (options: { port?: number; workers: boolean }) => {
+    const c = config()
+    await runServe(options.port ? { ...c, port: options.port } : c, { workers: options.workers })
+  })
+
+program
+  .command("worker")
+  .description("take jobs from the queue (BullMQ when REDIS_URL is set) until SIGTERM")
+  .addOption(
+    new Option("--type <type>", "which jobs to take")
+      .choices([...Object.keys(WORKER_TYPES), "all"])
+      .default(process.env.WORKER_TYPE ?? "all"),
+  )
+  .option(
+    "--concurrency <n>",
+    "jobs in parallel (default per type: comment 3, auto-resolve 1, resolve 1)",
+    positiveInt,
+  )
+  .action(async (options: { type: string; concurrency?: number }) => {
+    const types =
+      options.type === "all" ? (Object.keys(WORKER_TYPES) as WorkerType[]) : [options.type as WorkerType]
+    await runWorker(config(), { types, ...(options.concurrency ? { concurrency: options.concurrency } : {}) })
+  })
+
+const workflowCommand = (name: string, route: string, description: string) =>
+  program
+    .command(`${name} <issue>`)
+    .description(`${description}; <issue> is owner/repo#N`)
+    .option("--wait", "follow the run live and exit non-zero if it fails")
+    .option("--inline", "run it in this process, without a queue or a server")
+    .option("--no-post", "do not write to GitHub; print the result only")
+    .option("--job-id <uuid>", "idempotency key: the same id never starts a second run")
+    .addOption(
+      new Option("--priority <priority>", "queue priority").choices(["low", "normal", "high", "urgent"]),
+    )
+    .action(
+      async (
+        issueText: string,
+        options: { wait?: boolean; inline?: boolean; post: boolean; jobId?: string; priority?: string },
+      ) => {
+        const issue = parseIssueRef(issueText, "<issue>")
+        const body = {
+          repoFullName: issue.repo.fullName,
+          issueNumber: issue.number,
+          postToGithub: options.post,
+          ...(options.jobId ? { jobId: options.jobId } : {}),
+          ...(options.priority ? { priority: options.priority } : {}),
+        }
+        if (options.inline) {
+          process.exitCode = await runInline(config(), "comment-on-issue", body)
+          return
+        }
+        const client = api()
+        const accepted = await client.request<{ jobId: string; status: string; statusUrl: string }>(
+          "POST",
+          `/api/workflow/${route}`,
+          body,
+        )
+        process.stdout.write(`${formatIssueRef(issue)}: job ${accepted.jobId} ${accepted.status}\n`)
+        if (options.wait) process.exitCode = await followRun(client, accepted.jobId)
+      },
+    )
+
+workflowCommand("plan", "commentOnIssue", "post an implementation plan for an issue as a comment")
+
+program
+  .command("status <jobId>")
+  .description("show a job's status")
+  .option("--json", "print the JobStatus JSON")
+  .action(async (jobId: string, options: { json?: boolean }) => {
+    const status = await api().request<Record<string, unknown>>(
+      "GET",
+      `/api/jobs/${encodeURIComponent(jobId)}`,
+    )
+    if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
+    else printStatus(status)
+  })
+
+program
+  .command("cancel <jobId>")
+  .description("cancel a queued or running job")
+  .action(async (jobId: string) => {
+    const status = await api().request<{ status: string }>("DELETE", `/api/jobs/${encodeURIComponent(jobId)}`)
+    process.stdout.write(`job ${jobId}: cancel requested (status ${status.status})\n`)
+  })
+
+program
+  .command("runs")
+  .description("list runs, newest first")
+  .option("--repo <owner/repo>", "only this repository")
+  .addOption(new Option("--status <status>", "only this status").choices([...RUN_STATUSES]))
+  .addOption(new Option("--type <type>", "only this job type").choices([...JOB_TYPES]))
+  .option("--limit <n>", "how many", positiveInt, 20)
+  .option("--json", "print JSON")
+  .action(
+    async (options: { repo?: string; status?: string; type?: string; limit: number; json?: boolean }) => {
+      const query = new URLSearchParams({ limit: String(options.limit) })
+      if (options.repo) query.set("repo", options.repo)
+      if (options.status) query.set("status", options.status)
+      if (options.type) query.set("type", options.type)
+      const page = await api().request<{ jobs: Array<Record<string, unknown>> }>("GET", `/api/jobs?${query}`)
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(page, null, 2)}\n`)
+        return
+      }
+      for (const job of page.jobs) {
+        process.stdout.write(
+          `${job.jobId}  ${String(job.status).padEnd(9)}  ${job.type}  ${job.repoFullName}#${job.issueNumber}  ${job.createdAt}\n`,
+        )
+      }
+      if (page.jobs.length === 0) process.stdout.write("no runs\n")
+    },
+  )
+
+program
+  .command("migrate")
+  .description("create or upgrade the database schema (also done at every start)")
+  .action(async () => {
+    const c = config()
+    const { createSqlRunStore } = await import("#adapters/store/sql/sql-run-store.js")
+    const store = await createSqlRunStore({ url: c.databaseUrl })
+    await store.migrate()
+    await store.close()
+    process.stdout.write(`database is up to date (${c.databaseUrl.split(":")[0]})\n`)
+  })
+
+const main = async () => {
+  loadDotEnv()
+  try {
+    await program.parseAsync(process.argv)
+  } catch (error) {
+    const message = errorMessage(error)
+    process.stderr.write(`prwright: ${message}\n`)
+    process.exitCode =
+      error instanceof PrwrightError && error.code === "config"
+        ? 78
+        : error instanceof ApiRequestError
+          ? 1
+          : 1
+  }
+}
+
+await main()

@@ -1,0 +1,191 @@
+import { Hono } from "hono"
+import { bodyLimit } from "hono/body-limit"
+import type { ContentfulStatusCode } from "hono/utils/http-status"
+import type { ApiAuth } from "#application/api-auth.js"
+import type { EventBus, Logger, RunStore } from "#application/ports.js"
+import type { WorkflowRequester } from "#application/request-workflow.js"
+import { type ErrorCode, PrwrightError, ValidationError } from "#domain/errors.js"
+import type { WorkflowRun } from "#domain/workflow-run.js"
+import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
+import { toJobStatus } from "./job-status.js"
+import { registerEventRoutes } from "./run-events.js"
+
+export interface HttpAppDeps {
+  requester: WorkflowRequester
+  cancelRun: (jobId: string) => Promise<WorkflowRun>
+  store: RunStore
+  bus: EventBus
+  auth: ApiAuth
+  logger: Logger
+  /** job types this process can run; others answer 501 until their workflow ships */
+  workflows: readonly JobType[]
+  readiness?: () => Promise<Record<string, { ok: boolean; detail?: string }>>
+  version: string
+}
+
+const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+  config: 503,
+  cancelled: 409,
+  internal: 500,
+}
+
+const ROUTES: Record<string, JobType> = {
+  commentOnIssue: "comment-on-issue",
+  autoResolveIssue: "auto-resolve-issue",
+  resolveIssue: "resolve-issue",
+}
+
+export const createHttpApp = (deps: HttpAppDeps): Hono => {
+  const app = new Hono()
+
+  app.onError((error, c) => {
+    if (error instanceof PrwrightError) {
+      const status = STATUS_OF[error.code]
+      const details = error instanceof ValidationError ? { issues: error.issues } : undefined
+      return c.json(
+        { error: { code: error.code, message: error.message, ...(details ? { details } : {}) } },
+        status,
+      )
+    }
+    deps.logger.error("unhandled error in HTTP request", { path: c.req.path, error: String(error) })
+    return c.json({ error: { code: "internal", message: "internal error; see the server log" } }, 500)
+  })
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404),
+  )
+
+  app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }))
+  app.get("/readyz", async (c) => {
+    const checks = (await deps.readiness?.()) ?? {}
+    const ok = Object.values(checks).every((check) => check.ok)
+    return c.json({ status: ok ? "ready" : "not ready", checks }, ok ? 200 : 503)
+  })
+
+  const api = new Hono()
+  api.use("*", async (c, next) => {
+    const header = c.req.header("authorization") ?? ""
+    const match = /^Bearer\s+(\S+)$/i.exec(header)
+    const label = await deps.auth.verify(match?.[1])
+    if (!label) {
+      c.header("WWW-Authenticate", 'Bearer realm="prwright"')
+      return c.json(
+        {
+          error: {
+            code: "unauthorized",
+            message: match
+              ? "the bearer token is not valid: use PRWRIGHT_API_TOKEN (or the token printed at first start)"
+              : "missing Authorization: Bearer <token> header: send PRWRIGHT_API_TOKEN (or the token printed at first start)",
+          },
+        },
+        401,
+      )
+    }
+    c.set("actor" as never, label as never)
+    await next()
+  })
+  api.use(
+    "/workflow/*",
+    bodyLimit({
+      maxSize: 64 * 1024,
+      onError: (c) =>
+        c.json(
+          { error: { code: "too_large", message: "request body is over 64 KiB: send only the job fields" } },
+          413,
+        ),
+    }),
+  )
+
+  api.post("/workflow/:name", async (c) => {
+    const type = ROUTES[c.req.param("name")]
+    if (!type) {
+      throw new PrwrightError(
+        "not_found",
+        `unknown workflow "${c.req.param("name")}": use one of ${Object.keys(ROUTES).join(", ")}`,
+      )
+    }
+    if (!deps.workflows.includes(type)) {
+      return c.json(
+        {
+          error: {
+            code: "not_implemented",
+            message: `${c.req.param("name")} is not available in this version yet; commentOnIssue is`,
+          },
+        },
+        501,
+      )
+    }
+    let body: unknown
+    try {
+      body = await c.req.json()
+    } catch {
+      throw new ValidationError("the request body must be a JSON object (Content-Type: application/json)", [
+        { field: "(body)", message: "not valid JSON" },
+      ])
+    }
+    const actor = c.get("actor" as never) as string | undefined
+    const result = await deps.requester.enqueue(type, body, { source: "api", ...(actor ? { actor } : {}) })
+    const statusUrl = `/api/jobs/${result.jobId}`
+    return c.json(
+      {
+        jobId: result.jobId,
+        status: result.status,
+        statusUrl,
+        eventsUrl: `${statusUrl}/events`,
+        created: result.created,
+      },
+      202,
+    )
+  })
+
+  api.get("/jobs", async (c) => {
+    const q = c.req.query()
+    const issues = []
+    if (q.status && !(RUN_STATUSES as readonly string[]).includes(q.status))
+      issues.push({ field: "status", message: `must be one of ${RUN_STATUSES.join(", ")}` })
+    if (q.type && !(JOB_TYPES as readonly string[]).includes(q.type))
+      issues.push({ field: "type", message: `must be one of ${JOB_TYPES.join(", ")}` })
+    const limit = q.limit === undefined ? 50 : Number(q.limit)
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+      issues.push({ field: "limit", message: "must be an integer from 1 to 200" })
+    if (issues.length > 0)
+      throw new ValidationError(
+        `invalid query: ${issues.map((i) => `${i.field} ${i.message}`).join("; ")}`,
+        issues,
+      )
+    const page = await deps.store.listRuns({
+      limit,
+      ...(q.status ? { status: q.status as WorkflowRun["status"] } : {}),
+      ...(q.type ? { type: q.type as JobType } : {}),
+      ...(q.repo ? { repoFullName: q.repo } : {}),
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    })
+    return c.json({
+      jobs: page.runs.map(toJobStatus),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    })
+  })
+
+  api.get("/jobs/:jobId", async (c) => {
+    const run = await deps.store.getRun(c.req.param("jobId"))
+    if (!run) throw new PrwrightError("not_found", `no job with id ${c.req.param("jobId")}`)
+    return c.json(toJobStatus(run))
+  })
+
+  api.delete("/jobs/:jobId", async (c) => {
+    const run = await deps.cancelRun(c.req.param("jobId"))
+    return c.json(toJobStatus(run), 202)
+  })
+
+  registerEventRoutes(api, { store: deps.store, bus: deps.bus })
+
+  app.route("/api", api)
+  return app
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest"
+import { createJsonLogger, createRedactor } from "#adapters/log/json-logger.js"
+
+describe("json logger", () => {
+  it("writes one JSON object per line with level, message and fields, filtered by level", () => {
+    const lines: string[] = []
+    const logger = createJsonLogger({ level: "info", write: (l) => lines.push(l) })
+    logger.debug("hidden")
+    logger.child({ jobId: "j1" }).info("started", { attempt: 2 })
+    expect(lines).toHaveLength(1)
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      level: "info",
+      msg: "started",
+      jobId: "j1",
+      attempt: 2,
+    })
+  })
+
+  it("scrubs secrets, their base64 and URL-encoded forms, and credential headers", () => {
+    const secret = "ghp_topSecret/123+"
+    const lines: string[] = []
+    const logger = createJsonLogger({ secrets: [secret], write: (l) => lines.push(l) })
+    logger.error(`git failed with ${secret}`, {
+      header: `Authorization: Basic ${Buffer.from(`x-access-token:${secret}`).toString("base64")}`,
+      basic: Buffer.from(secret).toString("base64"),
+      url: `https://x:${encodeURIComponent(secret)}@github.com/o/r`,
+      other: "Authorization: Bearer sk-unknown-to-the-logger",
+    })
+    const text = lines.join("\n")
+    expect(text).not.toContain(secret)
+    expect(text).not.toContain(Buffer.from(secret).toString("base64"))
+    expect(text).not.toContain(encodeURIComponent(secret))
+    expect(text).not.toContain("sk-unknown-to-the-logger")
+    expect(text).toContain("[redacted]")
+  })
+
+  it("leaves text without secrets alone", () => {
+    expect(createRedactor(["abcd1234"])("nothing to hide")).toBe("nothing to hide")
+  })
+})
