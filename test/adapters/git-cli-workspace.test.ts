@@ -198,13 +198,14 @@ describe("createGitCliWorkspace against the GitHub double", () => {
       expect(error).toBeInstanceOf(ValidationError)
       expect(error.message).toMatch(/leaves the repository|must be relative/)
     }
+    // thunks, so no rejection is left unobserved while an earlier one is awaited
     for (const attempt of [
-      co.readFile("etc-link/passwd"),
-      co.stat("etc-link"),
-      co.listDir("up", 1),
-      co.search({ pattern: "root", path: "etc-link", maxResults: 5 }),
+      () => co.readFile("etc-link/passwd"),
+      () => co.stat("etc-link"),
+      () => co.listDir("up", 1),
+      () => co.search({ pattern: "root", path: "etc-link", maxResults: 5 }),
     ]) {
-      const error = await rejection(attempt)
+      const error = await rejection(attempt())
       expect(error).toBeInstanceOf(ValidationError)
       expect(error.message).toMatch(/symlink .* leads outside the repository/)
     }
