@@ -75,7 +75,13 @@ export const createJobRunner = (deps: {
       data = parseWith(schema, job.data, `${job.type} job data`)
     } catch (error) {
       // A job written by another version, or tampered with: retrying cannot fix it.
-      throw new NonRetryableError(`${errorMessage(error)} (the job data no longer parses; enqueue it again)`)
+      const message = `${errorMessage(error)} (the job data no longer parses; enqueue it again)`
+      const stale = await deps.store.getRun(job.jobId)
+      if (stale && !isTerminal(stale.status)) {
+        await deps.store.updateRun(stale.id, { status: "failed", error: message, finishedAt: deps.clock.now() })
+        await deps.journal.record(stale.id, [{ type: "status", status: "failed", attempt: job.attempt, message }])
+      }
+      throw new NonRetryableError(message)
     }
     const workflow = deps.workflows[job.type] as Workflow<JobType> | undefined
     if (!workflow) {

@@ -1,0 +1,170 @@
+/**
+ * The commentOnIssue workflow through the real run lifecycle and the embedded queue, in process:
+ * retries reuse the one plan comment, a final failure or a cancel says so in that comment.
+ */
+import { randomUUID } from "node:crypto"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { runPlanningAgent } from "#application/agent/planning-agent.js"
+import type { WorkflowRun } from "#domain/workflow-run.js"
+import { loadConfig } from "#main/config.js"
+import { type Container, createContainer } from "#main/container.js"
+import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
+import { type ScriptStep, type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import { createCapturingLogger } from "../support/logger.js"
+
+const TOKEN = "ghp_appTestToken_0123456789"
+const KEY = "sk-app-test-key-0123456789"
+const PLAN = "1. Do the thing\n2. Test the thing"
+const view = { toolCalls: [{ name: "str_replace_based_edit_tool", arguments: { command: "view", path: "README.md" } }] }
+const submit = { toolCalls: [{ name: "submit_plan", arguments: { plan: PLAN } }] }
+
+describe("commentOnIssue workflow", () => {
+  let github: GitHubDouble
+  let model: ScriptedModelServer | undefined
+  let dataDir: string
+  let container: Container | undefined
+  let issue: number
+
+  const start = async (script: ScriptStep[]) => {
+    model = await startScriptedModelServer({ script, apiKey: KEY })
+    const config = loadConfig({
+      PRWRIGHT_DATA_DIR: dataDir,
+      GITHUB_API_URL: github.apiUrl,
+      GITHUB_TOKEN: TOKEN,
+      LLM_PROVIDER: "openai-compatible",
+      LLM_MODEL: "scripted",
+      LLM_BASE_URL: model.baseUrl,
+      LLM_API_KEY: KEY,
+      PRWRIGHT_API_TOKEN: "prw_app_test_token_123456",
+      PRWRIGHT_QUEUE_BACKOFF_MS: "20",
+    })
+    container = await createContainer(config, {
+      logger: createCapturingLogger(),
+      // No SDK-level retries, so a scripted 500 reaches the queue's retry.
+      planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
+    })
+    container.startWorkers(["comment"])
+    return container
+  }
+
+  const waitFor = async (jobId: string, done: (run: WorkflowRun) => boolean, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const run = await container!.store.getRun(jobId)
+      if (run && done(run)) return run
+      if (Date.now() > deadline) throw new Error(`timed out; run is ${JSON.stringify(run)}`)
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  }
+  const finished = (run: WorkflowRun) => ["completed", "failed", "cancelled"].includes(run.status)
+
+  const enqueue = async () => {
+    const result = await container!.requester.enqueue(
+      "comment-on-issue",
+      { repoFullName: "acme/app", issueNumber: issue, postToGithub: true },
+      { source: "api" },
+    )
+    return result.jobId
+  }
+
+  beforeEach(async () => {
+    github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "bot", repos: "*" } } })
+    await github.createRepo("acme/app", { files: { "README.md": "# app\n" } })
+    issue = github.createIssue("acme/app", { title: "Do the thing", body: "please" })
+    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-app-"))
+  })
+
+  afterEach(async () => {
+    await container?.close()
+    container = undefined
+    await model?.close()
+    await github.close()
+    await rm(dataDir, { recursive: true, force: true })
+  })
+
+  it("retries a failed attempt and edits the same comment: one comment, attempt 2, completed", async () => {
+    await start([view, { error: { status: 500, message: "upstream overloaded" } }, view, submit])
+    const jobId = await enqueue()
+    const run = await waitFor(jobId, finished)
+    expect(run.status).toBe("completed")
+    expect(run.attempts).toBe(2)
+    const comments = github.comments("acme/app", issue)
+    expect(comments).toHaveLength(1)
+    expect(comments[0]?.body).toContain(PLAN)
+    expect(run.artifacts.planCommentId).toBe(comments[0]?.id)
+    // usage covers both attempts' model calls
+    const events = await container!.store.listEvents(jobId)
+    const calls = events.filter((e) => e.type === "model-call")
+    expect(calls.length).toBe(3)
+    expect(run.usage.inputTokens).toBe(calls.reduce((sum, e) => sum + (e.type === "model-call" ? e.inputTokens : 0), 0))
+    const statuses = events.flatMap((e) => (e.type === "status" ? [`${e.status}:${e.attempt}`] : []))
+    expect(statuses).toEqual(["pending:0", "running:1", "pending:1", "running:2", "completed:2"])
+  })
+
+  it("a run that ends without a plan fails once and says why in its comment", async () => {
+    await start([view, { text: "I think it is fine as it is." }])
+    const jobId = await enqueue()
+    const run = await waitFor(jobId, finished)
+    expect(run.status).toBe("failed")
+    expect(run.attempts).toBe(1)
+    expect(run.error).toMatch(/submit_plan|plan/i)
+    const comments = github.comments("acme/app", issue)
+    expect(comments).toHaveLength(1)
+    expect(comments[0]?.body).toContain("could not finish this plan")
+  })
+
+  it("cancelling a running plan stops it within 2 s, marks it cancelled and says so", async () => {
+    await start([view, { ...view, delayMs: 20_000 }, submit])
+    const jobId = await enqueue()
+    await waitFor(jobId, (run) => run.status === "running" && run.progress >= 30)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const started = Date.now()
+    await container!.cancelRun(jobId)
+    const run = await waitFor(jobId, finished, 5000)
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(run.status).toBe("cancelled")
+    expect(github.comments("acme/app", issue)[0]?.body).toContain("cancelled")
+    // not retried after a cancel
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect((await container!.store.getRun(jobId))?.attempts).toBe(1)
+  })
+
+  it("a job whose data no longer parses fails as non-retryable with the reason", async () => {
+    const c = await start([submit])
+    const jobId = randomUUID()
+    await c.store.createRun({
+      id: jobId,
+      type: "comment-on-issue",
+      repoFullName: "acme/app",
+      issueNumber: issue,
+      priority: "normal",
+      input: {},
+      trigger: { source: "api" },
+      maxAttempts: 3,
+    })
+    // as if written by an older version: a field this version does not know
+    await c.queue!.enqueue({
+      type: "comment-on-issue",
+      jobId,
+      data: { repoFullName: "acme/app", issueNumber: issue, jobId, postToGithub: false, priority: "normal", legacy: 1 } as never,
+      priority: "normal",
+      attempts: 3,
+    })
+    const deadline = Date.now() + 10_000
+    let info = await c.queue!.getJob(jobId)
+    while (info?.state !== "failed" && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25))
+      info = await c.queue!.getJob(jobId)
+    }
+    expect(info?.state).toBe("failed")
+    expect(info?.attempt).toBe(1)
+    expect(info?.error).toMatch(/no longer parses/)
+    expect(info?.error).toMatch(/legacy/)
+    const run = await c.store.getRun(jobId)
+    expect(run?.status).toBe("failed")
+    expect(run?.error).toMatch(/no longer parses/)
+  })
+})
