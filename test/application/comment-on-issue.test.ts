@@ -12,13 +12,19 @@ import type { WorkflowRun } from "#domain/workflow-run.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import { type ScriptStep, type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import {
+  type ScriptedModelServer,
+  type ScriptStep,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
 import { createCapturingLogger } from "../support/logger.js"
 
 const TOKEN = "ghp_appTestToken_0123456789"
 const KEY = "sk-app-test-key-0123456789"
 const PLAN = "1. Do the thing\n2. Test the thing"
-const view = { toolCalls: [{ name: "str_replace_based_edit_tool", arguments: { command: "view", path: "README.md" } }] }
+const view = {
+  toolCalls: [{ name: "str_replace_based_edit_tool", arguments: { command: "view", path: "README.md" } }],
+}
 const submit = { toolCalls: [{ name: "submit_plan", arguments: { plan: PLAN } }] }
 
 describe("commentOnIssue workflow", () => {
@@ -99,7 +105,9 @@ describe("commentOnIssue workflow", () => {
     const events = await container!.store.listEvents(jobId)
     const calls = events.filter((e) => e.type === "model-call")
     expect(calls.length).toBe(3)
-    expect(run.usage.inputTokens).toBe(calls.reduce((sum, e) => sum + (e.type === "model-call" ? e.inputTokens : 0), 0))
+    expect(run.usage.inputTokens).toBe(
+      calls.reduce((sum, e) => sum + (e.type === "model-call" ? e.inputTokens : 0), 0),
+    )
     const statuses = events.flatMap((e) => (e.type === "status" ? [`${e.status}:${e.attempt}`] : []))
     expect(statuses).toEqual(["pending:0", "running:1", "pending:1", "running:2", "completed:2"])
   })
@@ -149,7 +157,14 @@ describe("commentOnIssue workflow", () => {
     await c.queue!.enqueue({
       type: "comment-on-issue",
       jobId,
-      data: { repoFullName: "acme/app", issueNumber: issue, jobId, postToGithub: false, priority: "normal", legacy: 1 } as never,
+      data: {
+        repoFullName: "acme/app",
+        issueNumber: issue,
+        jobId,
+        postToGithub: false,
+        priority: "normal",
+        legacy: 1,
+      } as never,
       priority: "normal",
       attempts: 3,
     })
