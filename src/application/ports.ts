@@ -189,6 +189,34 @@ export interface GitHub {
   getIssue(repo: RepoRef, issueNumber: number): Promise<GitHubIssue>
   createIssueComment(repo: RepoRef, issueNumber: number, body: string): Promise<GitHubComment>
   updateIssueComment(repo: RepoRef, commentId: number, body: string): Promise<GitHubComment>
+  /** the open pull request whose head is `branch` in this repository, if any */
+  findPullRequest(repo: RepoRef, branch: string): Promise<GitHubPullRequest | undefined>
+  createPullRequest(repo: RepoRef, pr: NewPullRequest): Promise<GitHubPullRequest>
+  updatePullRequest(
+    repo: RepoRef,
+    number: number,
+    patch: { title?: string; body?: string },
+  ): Promise<GitHubPullRequest>
+}
+
+export interface NewPullRequest {
+  title: string
+  body: string
+  /** branch name in the same repository */
+  head: string
+  base: string
+  draft: boolean
+}
+
+export interface GitHubPullRequest {
+  number: number
+  htmlUrl: string
+  state: "open" | "closed"
+  draft: boolean
+  head: string
+  base: string
+  title: string
+  body: string
 }
 
 // ───────────────────────────── workspace ─────────────────────────────
@@ -228,8 +256,26 @@ export interface Checkout {
   /** entries below `path`, up to `depth` levels, skipping .git and ignored files */
   listDir(path: string, depth: number): Promise<DirEntry[]>
   search(query: SearchQuery): Promise<SearchResult>
+  /** creates or replaces a file (parents created); same confinement as reads */
+  writeFile(path: string, content: string): Promise<void>
+  /** files that differ from HEAD in the working tree (tracked changes and untracked, not ignored) */
+  status(): Promise<FileChange[]>
+  /** unified diff of the working tree against HEAD for `paths` (all changes when omitted), new files included */
+  diff(paths?: string[]): Promise<string>
+  /**
+   * Stages exactly `paths` (additions, edits and deletions) and commits them on the current branch.
+   * Returns the new commit sha, or undefined when those paths hold no change.
+   */
+  commit(options: { message: string; paths: string[]; author: { name: string; email: string } }): Promise<string | undefined>
+  /** pushes the current branch to `branch` on the remote (token in a header, as for fetches) */
+  push(options: { branch: string; force?: boolean; signal?: AbortSignal }): Promise<void>
   /** removes the working copy */
   dispose(): Promise<void>
+}
+
+export interface FileChange {
+  path: string
+  kind: "added" | "modified" | "deleted"
 }
 
 export interface Workspace {
@@ -239,6 +285,11 @@ export interface Workspace {
     cloneUrl: string
     ref: string
     runId: string
+    /**
+     * Work on this local branch: it starts from the remote branch of that name when one exists
+     * (an earlier attempt's work in progress), else from `ref`. Without it the checkout is detached.
+     */
+    branch?: string
     signal?: AbortSignal
   }): Promise<Checkout>
 }

@@ -67,7 +67,15 @@ const unconfiguredGitHub = (): GitHub => {
       "GITHUB_TOKEN is not set: create a token with contents:read and issues:write on the repository, set GITHUB_TOKEN, restart, then retry the job",
     )
   }
-  return { getRepository: fail, getIssue: fail, createIssueComment: fail, updateIssueComment: fail }
+  return {
+    getRepository: fail,
+    getIssue: fail,
+    createIssueComment: fail,
+    updateIssueComment: fail,
+    findPullRequest: fail,
+    createPullRequest: fail,
+    updatePullRequest: fail,
+  }
 }
 
 const sqlitePathOf = (databaseUrl: string): string | undefined =>
