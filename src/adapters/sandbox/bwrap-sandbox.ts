@@ -6,7 +6,7 @@
  * capabilities, and an environment built from nothing. The real home (/root, /home) and /run are
  * not mounted at all; secret files under /etc are masked.
  */
-import { existsSync, lstatSync, realpathSync, statSync } from "node:fs"
+import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from "node:fs"
 import path from "node:path"
 import type { Logger, Sandbox, SandboxCommand } from "#application/ports.js"
 import { runInProcessGroup } from "./run-in-process-group.js"
@@ -14,8 +14,8 @@ import { checkSandboxCommand } from "./sandbox-command.js"
 import {
   DEFAULT_SANDBOX_LIMITS,
   limitedBashArguments,
-  SYSTEM_PATH,
   type SandboxLimits,
+  SYSTEM_PATH,
   sandboxEnvironment,
 } from "./sandbox-limits.js"
 
@@ -96,6 +96,30 @@ const maskMounts = (paths: string[]): string[] => {
   return args
 }
 
+/**
+ * A `git worktree` checkout keeps its metadata outside the checkout (`.git` is a file naming it).
+ * Mounting it read-only lets `git status`, `git diff` and `git log` work in the sandbox while the
+ * config and hooks git later runs on the host stay out of the command's reach.
+ */
+const gitMetadataMounts = (root: string): string[] => {
+  let gitdir: string
+  try {
+    const pointer = /^gitdir: (.+)$/m.exec(readFileSync(path.join(root, ".git"), "utf8"))?.[1]
+    if (pointer === undefined) return []
+    gitdir = realpathSync(path.resolve(root, pointer.trim()))
+  } catch {
+    return [] // a plain clone (its .git is inside the checkout) or no repository at all
+  }
+  let common: string | undefined
+  try {
+    common = realpathSync(path.resolve(gitdir, readFileSync(path.join(gitdir, "commondir"), "utf8").trim()))
+  } catch {}
+  // the objects and refs live in the common dir (the mirror); the worktree's HEAD and index in gitdir
+  const dirs =
+    common === undefined ? [gitdir] : [common, ...(gitdir.startsWith(`${common}/`) ? [] : [gitdir])]
+  return dirs.flatMap((dir) => ["--ro-bind", dir, dir])
+}
+
 export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): Sandbox => {
   const bwrap = options.bwrapPath ?? "bwrap"
   const limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits }
@@ -121,7 +145,6 @@ export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): Sandbox =
     "/etc",
     ...maskMounts(masked),
     ...(command.network ? resolverMounts() : []),
-    ...(options.extraReadOnlyPaths ?? []).flatMap((extra) => ["--ro-bind-try", extra, extra]),
     "--proc",
     "/proc",
     "--dev",
@@ -134,10 +157,16 @@ export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): Sandbox =
     tmpfsSize,
     "--tmpfs",
     SANDBOX_HOME,
+    // after the tmpfs mounts, so that a path under /tmp is not hidden by them
+    ...(options.extraReadOnlyPaths ?? []).flatMap((extra) => ["--ro-bind-try", extra, extra]),
+    ...gitMetadataMounts(root),
     // last, so a checkout under /tmp or /home is mounted over the tmpfs rather than hidden by it
     "--bind",
     root,
     root,
+    // the sandbox's own root is a tmpfs holding the mount points: nothing to write there
+    "--remount-ro",
+    "/",
     "--chdir",
     root,
     "--",
@@ -147,7 +176,7 @@ export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): Sandbox =
 
   return {
     kind: "bwrap",
-    run(command) {
+    async run(command) {
       checkSandboxCommand(command)
       const root = realpathSync(command.root)
       return runInProcessGroup({

@@ -55,16 +55,24 @@ const probeBwrap = async (options: DetectSandboxOptions): Promise<{ sandbox?: Sa
     }
   }
   // A user namespace is the stronger setup; root can do without one (capabilities are still dropped).
-  const setups = options.userNamespace !== undefined ? [options.userNamespace] : process.getuid?.() === 0 ? [true, false] : [true]
+  const setups =
+    options.userNamespace !== undefined
+      ? [options.userNamespace]
+      : process.getuid?.() === 0
+        ? [true, false]
+        : [true]
   const failures: string[] = []
   for (const userNamespace of setups) {
     const sandbox = createBwrapSandbox({ ...options, userNamespace })
     const failure = await trial(sandbox)
     if (failure === undefined) {
       if (!userNamespace) {
-        options.logger?.warn("bwrap runs without a user namespace (they are unavailable here); capabilities are dropped", {
-          version,
-        })
+        options.logger?.warn(
+          "bwrap runs without a user namespace (they are unavailable here); capabilities are dropped",
+          {
+            version,
+          },
+        )
       }
       options.logger?.info("sandbox: bwrap", { version, userNamespace })
       return { sandbox, problem: "" }
@@ -82,7 +90,9 @@ const probeBwrap = async (options: DetectSandboxOptions): Promise<{ sandbox?: Sa
 export const detectSandbox = async (options: DetectSandboxOptions = {}): Promise<Sandbox> => {
   const { preference, logger } = options
   if (preference === "docker") {
-    throw new ConfigError('PRWRIGHT_SANDBOX=docker is not supported yet: use "bwrap" (or "process" without isolation)')
+    throw new ConfigError(
+      'PRWRIGHT_SANDBOX=docker is not supported yet: use "bwrap" (or "process" without isolation)',
+    )
   }
   if (preference === "process") {
     logger?.warn(PROCESS_WARNING, { sandbox: "process", chosenBy: "PRWRIGHT_SANDBOX" })
@@ -91,7 +101,9 @@ export const detectSandbox = async (options: DetectSandboxOptions = {}): Promise
   const { sandbox, problem } = await probeBwrap(options)
   if (sandbox) return sandbox
   if (preference === "bwrap") {
-    throw new ConfigError(`PRWRIGHT_SANDBOX=bwrap but ${problem}; or set PRWRIGHT_SANDBOX=process to run without isolation`)
+    throw new ConfigError(
+      `PRWRIGHT_SANDBOX=bwrap but ${problem}; or set PRWRIGHT_SANDBOX=process to run without isolation`,
+    )
   }
   logger?.warn(PROCESS_WARNING, { sandbox: "process", reason: problem })
   return createProcessSandbox(options)

@@ -12,7 +12,12 @@ import path from "node:path"
 import type { Logger, Sandbox } from "#application/ports.js"
 import { runInProcessGroup } from "./run-in-process-group.js"
 import { checkSandboxCommand } from "./sandbox-command.js"
-import { DEFAULT_SANDBOX_LIMITS, limitedBashArguments, type SandboxLimits, sandboxEnvironment } from "./sandbox-limits.js"
+import {
+  DEFAULT_SANDBOX_LIMITS,
+  limitedBashArguments,
+  type SandboxLimits,
+  sandboxEnvironment,
+} from "./sandbox-limits.js"
 
 export interface ProcessSandboxOptions {
   logger?: Logger
@@ -52,7 +57,10 @@ export const createProcessSandbox = (options: ProcessSandboxOptions = {}): Sandb
         try {
           rmSync(scratch, { recursive: true, force: true })
         } catch (error) {
-          options.logger?.warn("could not remove a sandbox scratch directory", { scratch, error: String(error) })
+          options.logger?.warn("could not remove a sandbox scratch directory", {
+            scratch,
+            error: String(error),
+          })
         }
       }
     },

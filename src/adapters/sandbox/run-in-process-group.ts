@@ -66,7 +66,11 @@ export const runInProcessGroup = (run: ProcessGroupRun): Promise<SandboxResult> 
       } catch (error) {
         // ESRCH: the whole group is already gone
         if ((error as NodeJS.ErrnoException).code !== "ESRCH") {
-          run.logger?.warn("could not signal the sandboxed process group", { pid, signal, error: String(error) })
+          run.logger?.warn("could not signal the sandboxed process group", {
+            pid,
+            signal,
+            error: String(error),
+          })
         }
       }
     }
@@ -122,7 +126,11 @@ export const runInProcessGroup = (run: ProcessGroupRun): Promise<SandboxResult> 
           ),
         )
       } else {
-        reject(new PrwrightError("internal", `could not start a sandboxed command: ${error.message}`, { cause: error }))
+        reject(
+          new PrwrightError("internal", `could not start a sandboxed command: ${error.message}`, {
+            cause: error,
+          }),
+        )
       }
     })
 

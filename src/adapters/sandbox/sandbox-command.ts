@@ -16,13 +16,15 @@ export const checkSandboxCommand = (command: SandboxCommand): void => {
     isDirectory = statSync(command.root).isDirectory()
   } catch {}
   if (!isDirectory) {
-    throw new ValidationError(`sandbox root ${command.root} is not an existing directory: check out the repository first`, [
-      { field: "root", message: "must exist" },
-    ])
+    throw new ValidationError(
+      `sandbox root ${command.root} is not an existing directory: check out the repository first`,
+      [{ field: "root", message: "must exist" }],
+    )
   }
   if (!Number.isFinite(command.timeoutMs) || command.timeoutMs <= 0) {
-    throw new ValidationError(`sandbox timeoutMs must be a positive number of milliseconds, got ${command.timeoutMs}`, [
-      { field: "timeoutMs", message: "must be > 0" },
-    ])
+    throw new ValidationError(
+      `sandbox timeoutMs must be a positive number of milliseconds, got ${command.timeoutMs}`,
+      [{ field: "timeoutMs", message: "must be > 0" }],
+    )
   }
 }

@@ -74,7 +74,9 @@ export const limitedBashArguments = (command: string, limits: SandboxLimits): st
     // bash counts -f in 1024-byte blocks
     `limit -f ${fileKib}`,
     `limit -u ${processes}`,
-    'exec 2>&1',
+    // a crashing tool must not drop a core file (memory contents) into the checkout
+    "ulimit -c 0",
+    "exec 2>&1",
     'exec /bin/bash -c "$1"',
   ].join("\n")
   return ["-c", script, "prwright-sandbox", command]
