@@ -79,6 +79,9 @@ export const ArtifactsSchema = z.object({
   branchName: z.string().optional(),
   commitHash: z.string().optional(),
   filesChanged: z.number().int().min(0).optional(),
+  failureCommentId: z.number().int().optional(),
+  failureCommentUrl: z.url().optional(),
+  pullRequestDraft: z.boolean().optional(),
 })
 
 /** What a worker returns for a job (the seed's JobResult). */

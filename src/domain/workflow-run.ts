@@ -47,6 +47,10 @@ export interface Artifacts {
   branchName?: string
   commitHash?: string
   filesChanged?: number
+  /** the one comment a stopped or failed run leaves on the issue (edited, never repeated) */
+  failureCommentId?: number
+  failureCommentUrl?: string
+  pullRequestDraft?: boolean
 }
 
 /** Who or what started a run. */

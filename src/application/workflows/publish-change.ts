@@ -1,0 +1,108 @@
+import { NonRetryableError } from "#domain/errors.js"
+import type { RepoRef } from "#domain/repo-ref.js"
+import type { Checkout, FileChange, GitHub, GitHubIssue, GitHubRepository } from "../ports.js"
+import type { RunContext, WorkflowOutcome } from "../run-job.js"
+import { compareTestRuns, succeeded, type TestRun } from "../test-results.js"
+import { pullRequestBody } from "./pull-request-body.js"
+import type { CodingResult } from "./resolve-issue.js"
+
+/**
+ * The change to commit: every path the model edited, plus what else differs from HEAD that setup
+ * and the baseline run did not leave behind (lockfiles, build output and caches are theirs).
+ */
+export const changedPaths = async (
+  checkout: Checkout,
+  editedPaths: Set<string>,
+  residue: Set<string>,
+): Promise<string[]> => {
+  const status = await checkout.status()
+  const changed = new Set(status.map((c) => c.path))
+  const paths = new Set<string>()
+  for (const path of editedPaths) if (changed.has(path)) paths.add(path)
+  for (const path of changed) if (!residue.has(path)) paths.add(path)
+  return [...paths].sort()
+}
+
+export const publishChange = async (
+  deps: { github: GitHub; author: { name: string; email: string }; runUrl?: (runId: string) => string },
+  input: {
+    context: RunContext<"resolve-issue" | "auto-resolve-issue">
+    repo: RepoRef
+    repository: GitHubRepository
+    issue: GitHubIssue
+    checkout: Checkout
+    branch: string
+    submitted: Extract<CodingResult, { outcome: "submitted" }>
+    editedPaths: Set<string>
+    residue: Set<string>
+    baseline?: TestRun
+    after?: TestRun
+    createPR: boolean
+    model: string
+    steps: number
+    repairRounds: number
+  },
+): Promise<WorkflowOutcome> => {
+  const { context, checkout, submitted } = input
+  const paths = await changedPaths(checkout, input.editedPaths, input.residue)
+  if (paths.length === 0) {
+    throw new NonRetryableError(
+      "the agent submitted without changing any file: nothing to commit. Refine the issue (or its plan) and run again",
+    )
+  }
+  const status = await checkout.status()
+  const files: FileChange[] = status.filter((c) => paths.includes(c.path))
+  const commitHash = await checkout.commit({
+    message: `${submitted.title}\n\n${submitted.summary}\n\nCloses #${input.issue.number}`,
+    paths,
+    author: deps.author,
+  })
+  if (!commitHash) throw new NonRetryableError("nothing to commit after the agent's edits")
+  await checkout.push({ branch: input.branch, signal: context.signal })
+  await context.saveArtifacts({ branchName: input.branch, commitHash, filesChanged: files.length })
+
+  const comparison = compareTestRuns(input.baseline, input.after)
+  const draft = input.after !== undefined && !succeeded(input.after)
+  if (!input.createPR) {
+    return {
+      artifacts: { branchName: input.branch, commitHash, filesChanged: files.length },
+      summary: submitted.summary,
+    }
+  }
+  const body = pullRequestBody({
+    runId: context.run.id,
+    issueNumber: input.issue.number,
+    summary: submitted.summary,
+    files,
+    ...(input.baseline ? { before: input.baseline } : {}),
+    ...(input.after ? { after: input.after } : {}),
+    comparison,
+    usage: context.usage(),
+    model: input.model,
+    steps: input.steps,
+    repairRounds: input.repairRounds,
+    draft,
+    ...(deps.runUrl ? { runUrl: deps.runUrl(context.run.id) } : {}),
+  })
+  // One PR per branch: a retried or repeated run updates the PR it finds.
+  const existing = await deps.github.findPullRequest(input.repo, input.branch)
+  const pr = existing
+    ? await deps.github.updatePullRequest(input.repo, existing.number, { title: submitted.title, body })
+    : await deps.github.createPullRequest(input.repo, {
+        title: submitted.title,
+        body,
+        head: input.branch,
+        base: input.repository.defaultBranch,
+        draft,
+      })
+  const artifacts = {
+    branchName: input.branch,
+    commitHash,
+    filesChanged: files.length,
+    pullRequestUrl: pr.htmlUrl,
+    pullRequestNumber: pr.number,
+    pullRequestDraft: pr.draft,
+  }
+  await context.saveArtifacts(artifacts)
+  return { artifacts, summary: submitted.summary }
+}

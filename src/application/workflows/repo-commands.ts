@@ -1,0 +1,38 @@
+import type { Sandbox } from "../ports.js"
+import { parseTestOutput, type TestRun } from "../test-results.js"
+
+/** Runs the repository's test command in the sandbox, without network, and reads its verdict. */
+export const runTestCommand = async (options: {
+  sandbox: Sandbox
+  root: string
+  command: string
+  timeoutMs: number
+  signal: AbortSignal
+}): Promise<TestRun> => {
+  const result = await options.sandbox.run({
+    command: options.command,
+    root: options.root,
+    network: false,
+    timeoutMs: options.timeoutMs,
+    maxOutputBytes: 128 * 1024,
+    signal: options.signal,
+  })
+  return {
+    command: options.command,
+    exitCode: result.exitCode,
+    timedOut: result.timedOut,
+    ...parseTestOutput(result.output),
+    durationMs: result.durationMs,
+    output: result.output,
+  }
+}
+
+/** A short text of a test run for the model: the verdict, the failing names, the tail of the output. */
+export const describeTestRun = (run: TestRun, maxChars = 6000): string => {
+  const head = `\`${run.command}\` ${run.timedOut ? "timed out" : `exited with ${run.exitCode}`}${
+    run.failed !== undefined ? `; ${run.failed} failed` : ""
+  }${run.passed !== undefined ? `, ${run.passed} passed` : ""}.`
+  const failures = run.failures.length > 0 ? `\nFailing: ${run.failures.slice(0, 20).join("; ")}` : ""
+  const tail = run.output.length > maxChars ? `…${run.output.slice(-maxChars)}` : run.output
+  return `${head}${failures}\n\nOutput:\n${tail}`
+}

@@ -1,0 +1,410 @@
+import { CancelledError, errorMessage, NonRetryableError, ValidationError } from "#domain/errors.js"
+import { parseRepoRef, type RepoRef } from "#domain/repo-ref.js"
+import type { RunEventData } from "#domain/run-event.js"
+import type { Usage } from "#domain/workflow-run.js"
+import type { Budget } from "../agent/budget.js"
+import type {
+  Checkout,
+  GitHub,
+  GitHubIssue,
+  GitHubRepository,
+  Logger,
+  ModelHandle,
+  RunStore,
+  Sandbox,
+  Workspace,
+} from "../ports.js"
+import { loadRepoConfig, type RepoConfig } from "../repo-config.js"
+import type { RunContext, WorkflowOutcome } from "../run-job.js"
+import { compareTestRuns, type TestRun } from "../test-results.js"
+import { branchNameFor } from "./branch-name.js"
+import type { Planner } from "./comment-on-issue.js"
+import { publishChange } from "./publish-change.js"
+import { describeTestRun, runTestCommand } from "./repo-commands.js"
+import { reportStop, type StopState } from "./stop-report.js"
+
+export type CodingResult =
+  | {
+      outcome: "submitted"
+      title: string
+      summary: string
+      editedPaths: string[]
+      usage: Usage
+      steps: number
+    }
+  | {
+      outcome: "stopped"
+      reason: "budget" | "repeat" | "no-submit"
+      detail: string
+      editedPaths: string[]
+      usage: Usage
+      steps: number
+    }
+
+/** The implementing agent, injected (src/application/agent/coding-agent.ts in production). */
+export type Coder = (options: {
+  model: ModelHandle
+  checkout: Checkout
+  sandbox: Sandbox
+  repoFullName: string
+  issue: GitHubIssue
+  plan?: string
+  baseline?: string
+  feedback?: string
+  budget: Budget
+  signal: AbortSignal
+  onEvent: (event: RunEventData) => Promise<void> | void
+}) => Promise<CodingResult>
+
+export interface RunLimits {
+  maxSteps: number
+  maxCostUsd?: number
+  maxInputTokens?: number
+  maxOutputTokens?: number
+  wallClockMs?: number
+  idleMs?: number
+  setupTimeoutMs: number
+  testTimeoutMs: number
+  planSteps: number
+}
+
+export interface ResolveIssueDeps {
+  github: GitHub
+  workspace: Workspace
+  sandbox: () => Promise<Sandbox>
+  model: ModelHandle | undefined
+  planner: Planner
+  coder: Coder
+  runs: RunStore
+  logger: Logger
+  author: { name: string; email: string }
+  limits: RunLimits
+  runUrl?: (runId: string) => string
+  now?: () => number
+}
+
+interface ImplementOptions {
+  plan?: string
+  createPR: boolean
+  /** agent rounds: the first implementation plus repairs after a failing verification */
+  rounds: number
+  /** auto-resolve plans first, in the same run */
+  planFirst: boolean
+  postPlan: boolean
+}
+
+const requireModel = (model: ModelHandle | undefined): ModelHandle => {
+  if (model) return model
+  throw new NonRetryableError(
+    "no LLM is configured: set LLM_PROVIDER, LLM_MODEL and the key (LLM_API_KEY, OPENAI_API_KEY or ANTHROPIC_API_KEY), then retry",
+    { code: "config" },
+  )
+}
+
+/** The plan a resolveIssue run implements: the one named by planId, else the latest completed plan run. */
+const findPlan = async (
+  runs: RunStore,
+  repo: RepoRef,
+  issueNumber: number,
+  planId: string | undefined,
+): Promise<string | undefined> => {
+  if (planId) {
+    const run = await runs.getRun(planId)
+    if (
+      !run ||
+      run.type !== "comment-on-issue" ||
+      run.repoFullName !== repo.fullName ||
+      run.issueNumber !== issueNumber
+    ) {
+      throw new ValidationError(
+        `planId ${planId} is not a plan of ${repo.fullName}#${issueNumber}: use the jobId of a commentOnIssue run for this issue, or omit planId`,
+        [{ field: "planId", message: "not a plan of this issue" }],
+      )
+    }
+    if (run.status !== "completed" || !run.summary) {
+      throw new ValidationError(
+        `plan ${planId} has not completed (status ${run.status}): wait for it or omit planId`,
+        [{ field: "planId", message: "plan not completed" }],
+      )
+    }
+    return run.summary
+  }
+  const page = await runs.listRuns({
+    repoFullName: repo.fullName,
+    issueNumber,
+    type: "comment-on-issue",
+    status: "completed",
+    limit: 1,
+  })
+  return page.runs[0]?.summary
+}
+
+export const createResolveIssue = (deps: ResolveIssueDeps) => {
+  const now = deps.now ?? Date.now
+
+  const implement = async (
+    context: RunContext<"resolve-issue" | "auto-resolve-issue">,
+    options: ImplementOptions,
+  ): Promise<WorkflowOutcome> => {
+    const { data, signal } = context
+    const startedAt = now()
+    const model = requireModel(deps.model)
+    const repo = parseRepoRef(data.repoFullName)
+    await context.progress(5, "reading the issue")
+    const repository: GitHubRepository = await deps.github.getRepository(repo)
+    const issue = await deps.github.getIssue(repo, data.issueNumber)
+    if (issue.isPullRequest) {
+      throw new NonRetryableError(`#${data.issueNumber} is a pull request, not an issue`, {
+        code: "invalid_input",
+      })
+    }
+    const sandbox = await deps.sandbox()
+
+    const state: StopState = {
+      context,
+      repo,
+      issueNumber: data.issueNumber,
+      branch: branchNameFor("prwright/", data.issueNumber, issue.title),
+      tried: [],
+      lastErrors: [],
+      editedPaths: new Set(),
+      residue: new Set(),
+    }
+    const stopDeps = { github: deps.github, logger: deps.logger, author: deps.author, runUrl: deps.runUrl }
+
+    try {
+      await context.progress(10, "checking out the repository")
+      let checkout = await deps.workspace.checkout({
+        repo,
+        cloneUrl: repository.cloneUrl,
+        ref: repository.defaultBranch,
+        runId: context.run.id,
+        branch: state.branch,
+        signal,
+      })
+      state.checkout = checkout
+      let config: RepoConfig = await loadRepoConfig(checkout)
+      const branch = branchNameFor(config.branchPrefix, data.issueNumber, issue.title)
+      if (branch !== state.branch) {
+        await checkout.dispose()
+        state.branch = branch
+        checkout = await deps.workspace.checkout({
+          repo,
+          cloneUrl: repository.cloneUrl,
+          ref: repository.defaultBranch,
+          runId: context.run.id,
+          branch,
+          signal,
+        })
+        state.checkout = checkout
+        config = await loadRepoConfig(checkout)
+      }
+      await context.saveArtifacts({ branchName: state.branch })
+      await context.emit({
+        type: "log",
+        level: "info",
+        message: `setup: ${config.setup ?? "(none)"} [${config.source.setup}]; test: ${config.test ?? "(none)"} [${config.source.test}]`,
+      })
+
+      let plan = options.plan
+      if (options.planFirst) {
+        await context.progress(15, "planning")
+        const planned = await deps.planner({
+          model,
+          checkout,
+          repoFullName: repo.fullName,
+          issue,
+          signal,
+          maxSteps: deps.limits.planSteps,
+          onEvent: (event) => context.emit(event),
+        })
+        plan = planned.plan
+        state.tried.push("wrote a plan")
+        if (options.postPlan) {
+          const body = `<!-- prwright:plan -->\n## Implementation plan\n\n${plan.trim()}\n\n<sub>prwright is implementing this plan now (run \`${context.run.id}\`).</sub>`
+          const id = context.run.artifacts.planCommentId
+          const comment = id
+            ? await deps.github.updateIssueComment(repo, id, body)
+            : await deps.github.createIssueComment(repo, data.issueNumber, body)
+          await context.saveArtifacts({ planCommentId: comment.id, planCommentUrl: comment.htmlUrl })
+        }
+      }
+
+      if (config.setup) {
+        await context.progress(25, `setting up: ${config.setup}`)
+        const setup = await sandbox.run({
+          command: config.setup,
+          root: checkout.root,
+          network: true,
+          timeoutMs: deps.limits.setupTimeoutMs,
+          maxOutputBytes: 64 * 1024,
+          signal,
+        })
+        if (signal.aborted) throw new CancelledError()
+        state.tried.push(`ran setup \`${config.setup}\` (exit ${setup.exitCode})`)
+        if (setup.exitCode !== 0) {
+          throw new NonRetryableError(
+            `the setup command \`${config.setup}\` failed (${setup.timedOut ? "timed out" : `exit ${setup.exitCode}`}): fix it, or set \`setup:\` in .prwright.yml.\n${setup.output.slice(-2000)}`,
+          )
+        }
+      }
+
+      let baseline: TestRun | undefined
+      if (config.test) {
+        await context.progress(35, `baseline tests: ${config.test}`)
+        baseline = await runTestCommand({
+          sandbox,
+          root: checkout.root,
+          command: config.test,
+          timeoutMs: deps.limits.testTimeoutMs,
+          signal,
+        })
+        if (signal.aborted) throw new CancelledError()
+        state.baseline = baseline
+        await context.emit({
+          type: "log",
+          level: "info",
+          message: `baseline: ${describeTestRun(baseline, 400)}`,
+        })
+      }
+      // Whatever setup and the baseline run left behind is not part of the change.
+      for (const change of await checkout.status()) state.residue.add(change.path)
+
+      let feedback: string | undefined
+      let after: TestRun | undefined
+      let submitted: Extract<CodingResult, { outcome: "submitted" }> | undefined
+      let steps = 0
+      let rounds = 0
+      for (let round = 1; round <= options.rounds; round++) {
+        rounds = round
+        await context.progress(
+          40 + Math.round((round - 1) * (35 / options.rounds)),
+          feedback ? "repairing" : "implementing",
+        )
+        const usage = context.usage()
+        const budget: Budget = {
+          maxSteps: Math.max(1, (config.maxSteps ?? deps.limits.maxSteps) - steps),
+          ...(deps.limits.maxInputTokens
+            ? { maxInputTokens: deps.limits.maxInputTokens - usage.inputTokens }
+            : {}),
+          ...(deps.limits.maxOutputTokens
+            ? { maxOutputTokens: deps.limits.maxOutputTokens - usage.outputTokens }
+            : {}),
+          ...((config.maxCostUsd ?? deps.limits.maxCostUsd)
+            ? { maxCostUsd: Math.max(0, (config.maxCostUsd ?? deps.limits.maxCostUsd ?? 0) - usage.costUsd) }
+            : {}),
+          ...(deps.limits.wallClockMs
+            ? { wallClockMs: Math.max(1, deps.limits.wallClockMs - (now() - startedAt)) }
+            : {}),
+          ...(deps.limits.idleMs ? { idleMs: deps.limits.idleMs } : {}),
+        }
+        const result = await deps.coder({
+          model,
+          checkout,
+          sandbox,
+          repoFullName: repo.fullName,
+          issue,
+          ...(plan ? { plan } : {}),
+          ...(baseline ? { baseline: describeTestRun(baseline, 3000) } : {}),
+          ...(feedback ? { feedback } : {}),
+          budget,
+          signal,
+          onEvent: (event) => context.emit(event),
+        })
+        steps += result.steps
+        for (const path of result.editedPaths) state.editedPaths.add(path)
+        if (result.outcome === "stopped") {
+          state.tried.push(`round ${round}: stopped (${result.reason})`)
+          await reportStop(stopDeps, state, `the agent stopped: ${result.detail}`)
+          throw new NonRetryableError(`the agent stopped (${result.reason}): ${result.detail}`)
+        }
+        submitted = result
+        state.tried.push(`round ${round}: submitted "${result.title}"`)
+        if (!config.test) break
+        await context.progress(80, `verifying: ${config.test}`)
+        after = await runTestCommand({
+          sandbox,
+          root: checkout.root,
+          command: config.test,
+          timeoutMs: deps.limits.testTimeoutMs,
+          signal,
+        })
+        if (signal.aborted) throw new CancelledError()
+        state.after = after
+        const comparison = compareTestRuns(baseline, after)
+        await context.emit({
+          type: "log",
+          level: comparison.regressed ? "warn" : "info",
+          message: `verify (round ${round}): ${comparison.verdict}; ${describeTestRun(after, 400)}`,
+        })
+        if (!comparison.regressed) break
+        state.lastErrors = [describeTestRun(after, 1500)]
+        feedback = `Your change was verified by running \`${config.test}\`, and tests now fail that passed before (${comparison.newlyFailing.join(", ")}). Fix them without weakening the tests.\n\n${describeTestRun(after)}`
+      }
+      if (!submitted) throw new NonRetryableError("the agent did not submit a change")
+
+      await context.progress(90, "publishing")
+      return await publishChange(
+        {
+          github: deps.github,
+          author: deps.author,
+          ...(deps.runUrl ? { runUrl: deps.runUrl } : {}),
+        },
+        {
+          context,
+          repo,
+          repository,
+          issue,
+          checkout,
+          branch: state.branch,
+          submitted,
+          editedPaths: state.editedPaths,
+          residue: state.residue,
+          ...(baseline ? { baseline } : {}),
+          ...(after ? { after } : {}),
+          createPR: options.createPR,
+          model: `${model.provider}/${model.modelId}`,
+          steps,
+          repairRounds: rounds - 1,
+        },
+      )
+    } catch (error) {
+      const cancelled = signal.aborted || error instanceof CancelledError
+      if (cancelled || context.isFinal(error)) {
+        state.lastErrors.push(errorMessage(error))
+        await reportStop(stopDeps, state, cancelled ? "the run was cancelled" : errorMessage(error)).catch(
+          (e: unknown) => deps.logger.warn("could not report the stop on GitHub", { error: errorMessage(e) }),
+        )
+      }
+      throw error
+    } finally {
+      await state.checkout
+        ?.dispose()
+        .catch((e: unknown) =>
+          deps.logger.warn("could not remove the run's checkout", { error: errorMessage(e) }),
+        )
+    }
+  }
+
+  return {
+    resolve: (context: RunContext<"resolve-issue">) =>
+      (async () => {
+        const repo = parseRepoRef(context.data.repoFullName)
+        const plan = await findPlan(deps.runs, repo, context.data.issueNumber, context.data.planId)
+        return implement(context, {
+          ...(plan ? { plan } : {}),
+          createPR: context.data.options.createPR,
+          rounds: context.data.options.maxAttempts,
+          planFirst: false,
+          postPlan: false,
+        })
+      })(),
+    autoResolve: (context: RunContext<"auto-resolve-issue">) =>
+      implement(context, {
+        createPR: context.data.options.createPR,
+        rounds: context.data.options.maxAttempts,
+        planFirst: true,
+        postPlan: context.data.options.postToGitHub,
+      }),
+  }
+}
