@@ -20,12 +20,14 @@ export const MAX_SEARCH_RESULTS = 50
 export const MAX_TOOL_OUTPUT_CHARS = 20_000
 
 const ROOT_ALIASES = new Set(["", ".", "./", "/"])
-const normalizePath = (path: string): string => {
+/** "." for the root aliases, otherwise the path without a leading "./" */
+export const normalizePath = (path: string): string => {
   const trimmed = path.trim()
   return ROOT_ALIASES.has(trimmed) ? "." : trimmed.replace(/^\.\/+/, "")
 }
 
-const numbered = (line: string, number: number): string => {
+/** one line as `view` shows it: right-aligned number, tab, the line (cut when very long) */
+export const numbered = (line: string, number: number): string => {
   const shown =
     line.length > MAX_LINE_CHARS
       ? `${line.slice(0, MAX_LINE_CHARS)}… [line cut, ${line.length} characters in all]`
@@ -137,8 +139,11 @@ export const guardTool = async (
   sizes: Map<string, number>,
   toolCallId: string,
   run: () => Promise<string>,
+  /** a further rewrite of every output and error message (e.g. masking secret values) */
+  scrub: (text: string) => string = (text) => text,
 ): Promise<string> => {
-  const hideRoot = (text: string) => (checkout.root ? text.replaceAll(checkout.root, "<checkout>") : text)
+  const hideRoot = (text: string) =>
+    scrub(checkout.root ? text.replaceAll(checkout.root, "<checkout>") : text)
   try {
     const output = hideRoot(await run())
     sizes.set(toolCallId, Buffer.byteLength(output))
