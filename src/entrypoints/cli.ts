@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from "commander"
 import { errorMessage, PrwrightError } from "#domain/errors.js"
-import { formatIssueRef, parseIssueRef } from "#domain/repo-ref.js"
-import { JOB_TYPES, RUN_STATUSES, WORKER_TYPES, type WorkerType } from "#domain/workflow-run.js"
+import { formatIssueRef, type IssueRef, parseIssueRef } from "#domain/repo-ref.js"
+import { JOB_TYPES, type JobType, RUN_STATUSES, WORKER_TYPES, type WorkerType } from "#domain/workflow-run.js"
 import { type Config, loadConfig, loadDotEnv } from "#main/config.js"
 import { ApiRequestError, createApiClient } from "./cli/api-client.js"
 import { followRun, printStatus, runInline } from "./cli/run-commands.js"
@@ -61,46 +61,92 @@ program
     await runWorker(config(), { types, ...(options.concurrency ? { concurrency: options.concurrency } : {}) })
   })
 
-const workflowCommand = (name: string, route: string, description: string) =>
+type WorkflowOptions = {
+  wait?: boolean
+  inline?: boolean
+  post: boolean
+  pr?: boolean
+  jobId?: string
+  priority?: string
+  planId?: string
+  maxAttempts?: number
+}
+
+const workflowCommand = (name: string, description: string) =>
   program
     .command(`${name} <issue>`)
     .description(`${description}; <issue> is owner/repo#N`)
     .option("--wait", "follow the run live and exit non-zero if it fails")
     .option("--inline", "run it in this process, without a queue or a server")
-    .option("--no-post", "do not write to GitHub; print the result only")
     .option("--job-id <uuid>", "idempotency key: the same id never starts a second run")
     .addOption(
       new Option("--priority <priority>", "queue priority").choices(["low", "normal", "high", "urgent"]),
     )
-    .action(
-      async (
-        issueText: string,
-        options: { wait?: boolean; inline?: boolean; post: boolean; jobId?: string; priority?: string },
-      ) => {
-        const issue = parseIssueRef(issueText, "<issue>")
-        const body = {
-          repoFullName: issue.repo.fullName,
-          issueNumber: issue.number,
-          postToGithub: options.post,
-          ...(options.jobId ? { jobId: options.jobId } : {}),
-          ...(options.priority ? { priority: options.priority } : {}),
-        }
-        if (options.inline) {
-          process.exitCode = await runInline(config(), "comment-on-issue", body)
-          return
-        }
-        const client = api()
-        const accepted = await client.request<{ jobId: string; status: string; statusUrl: string }>(
-          "POST",
-          `/api/workflow/${route}`,
-          body,
-        )
-        process.stdout.write(`${formatIssueRef(issue)}: job ${accepted.jobId} ${accepted.status}\n`)
-        if (options.wait) process.exitCode = await followRun(client, accepted.jobId)
-      },
-    )
 
-workflowCommand("plan", "commentOnIssue", "post an implementation plan for an issue as a comment")
+const run =
+  (
+    route: string,
+    type: JobType,
+    body: (issue: IssueRef, options: WorkflowOptions) => Record<string, unknown>,
+  ) =>
+  async (issueText: string, options: WorkflowOptions) => {
+    const issue = parseIssueRef(issueText, "<issue>")
+    const request = { ...body(issue, options), ...(options.jobId ? { jobId: options.jobId } : {}) }
+    if (options.inline) {
+      process.exitCode = await runInline(config(), type, request)
+      return
+    }
+    const client = api()
+    const accepted = await client.request<{ jobId: string; status: string }>(
+      "POST",
+      `/api/workflow/${route}`,
+      request,
+    )
+    process.stdout.write(`${formatIssueRef(issue)}: job ${accepted.jobId} ${accepted.status}\n`)
+    if (options.wait) process.exitCode = await followRun(client, accepted.jobId)
+  }
+
+const base = (issue: IssueRef) => ({ repoFullName: issue.repo.fullName, issueNumber: issue.number })
+const priority = (options: WorkflowOptions) => (options.priority ? { priority: options.priority } : {})
+
+const planBody = (issue: IssueRef, options: WorkflowOptions) => ({
+  ...base(issue),
+  postToGithub: options.post,
+  ...priority(options),
+})
+workflowCommand("plan", "post an implementation plan for an issue as a comment")
+  .option("--no-post", "do not write to GitHub; print the plan only")
+  .action(run("commentOnIssue", "comment-on-issue", planBody))
+
+const resolveBody = (issue: IssueRef, options: WorkflowOptions) => ({
+  ...base(issue),
+  ...(options.planId ? { planId: options.planId } : {}),
+  options: {
+    createPR: options.pr ?? true,
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    ...priority(options),
+  },
+})
+workflowCommand("resolve", "implement an issue (from its latest plan, if any) and open a PR")
+  .option("--plan-id <jobId>", "implement this plan (the jobId of a plan run)")
+  .option("--no-pr", "push the branch but open no pull request")
+  .option("--max-attempts <n>", "repair rounds after failing tests (1-5)", positiveInt)
+  .action(run("resolveIssue", "resolve-issue", resolveBody))
+
+const autoBody = (issue: IssueRef, options: WorkflowOptions) => ({
+  ...base(issue),
+  options: {
+    createPR: options.pr ?? true,
+    postToGitHub: options.post,
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    ...priority(options),
+  },
+})
+workflowCommand("auto", "plan, implement, verify and open a PR in one run")
+  .option("--post", "also post the plan as a comment on the issue")
+  .option("--no-pr", "push the branch but open no pull request")
+  .option("--max-attempts <n>", "repair rounds after failing tests (1-5)", positiveInt)
+  .action(run("autoResolveIssue", "auto-resolve-issue", autoBody))
 
 program
   .command("status <jobId>")
