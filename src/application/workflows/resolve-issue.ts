@@ -1,19 +1,8 @@
 import { CancelledError, errorMessage, NonRetryableError, ValidationError } from "#domain/errors.js"
 import { parseRepoRef, type RepoRef } from "#domain/repo-ref.js"
-import type { RunEventData } from "#domain/run-event.js"
-import type { Usage } from "#domain/workflow-run.js"
 import type { Budget } from "../agent/budget.js"
-import type {
-  Checkout,
-  GitHub,
-  GitHubIssue,
-  GitHubRepository,
-  Logger,
-  ModelHandle,
-  RunStore,
-  Sandbox,
-  Workspace,
-} from "../ports.js"
+import type { CodingAgentOptions, CodingResult } from "../agent/coding-agent.js"
+import type { GitHub, GitHubRepository, Logger, ModelHandle, RunStore, Sandbox, Workspace } from "../ports.js"
 import { loadRepoConfig, type RepoConfig } from "../repo-config.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
 import { compareTestRuns, type TestRun } from "../test-results.js"
@@ -23,38 +12,10 @@ import { publishChange } from "./publish-change.js"
 import { describeTestRun, runTestCommand } from "./repo-commands.js"
 import { reportStop, type StopState } from "./stop-report.js"
 
-export type CodingResult =
-  | {
-      outcome: "submitted"
-      title: string
-      summary: string
-      editedPaths: string[]
-      usage: Usage
-      steps: number
-    }
-  | {
-      outcome: "stopped"
-      reason: "budget" | "repeat" | "no-submit"
-      detail: string
-      editedPaths: string[]
-      usage: Usage
-      steps: number
-    }
+export type { CodingResult }
 
-/** The implementing agent, injected (src/application/agent/coding-agent.ts in production). */
-export type Coder = (options: {
-  model: ModelHandle
-  checkout: Checkout
-  sandbox: Sandbox
-  repoFullName: string
-  issue: GitHubIssue
-  plan?: string
-  baseline?: string
-  feedback?: string
-  budget: Budget
-  signal: AbortSignal
-  onEvent: (event: RunEventData) => Promise<void> | void
-}) => Promise<CodingResult>
+/** The implementing agent, injected (runCodingAgent in production, a wrapper in tests). */
+export type Coder = (options: CodingAgentOptions) => Promise<CodingResult>
 
 export interface RunLimits {
   maxSteps: number
@@ -111,8 +72,7 @@ const findPlan = async (
   if (planId) {
     const run = await runs.getRun(planId)
     if (
-      !run ||
-      run.type !== "comment-on-issue" ||
+      run?.type !== "comment-on-issue" ||
       run.repoFullName !== repo.fullName ||
       run.issueNumber !== issueNumber
     ) {
