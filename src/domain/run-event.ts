@@ -32,6 +32,39 @@ export type RunEventData =
   | { type: "log"; level: "info" | "warn" | "error"; message: string }
   | { type: "error"; message: string; retryable: boolean }
   | { type: "usage"; usage: Usage }
+  | {
+      type: "diff"
+      /** unified diff, head+tail truncated when large */
+      diff: string
+      files: string[]
+      truncated: boolean
+      /** size of the full diff before truncation */
+      bytes?: number
+    }
+  | {
+      type: "test-result"
+      /** baseline: before the change; verify: after it */
+      phase: "baseline" | "verify"
+      command: string
+      /** null when the command was killed (timeout, abort) */
+      exitCode: number | null
+      passed?: number
+      failed?: number
+      durationMs: number
+      /** head+tail of the output */
+      output: string
+      /** size of the full output */
+      bytes: number
+      truncated?: boolean
+    }
+  | {
+      type: "budget"
+      /** which bound, e.g. steps, tokens, costUsd, wallMs */
+      resource?: string
+      limit: number
+      used: number
+      message?: string
+    }
 
 export type RunEventType = RunEventData["type"]
 

@@ -1,10 +1,21 @@
 /**
- * The RunStore (+ ApiTokenStore) contract: every adapter runs this same suite, e.g.
- * `runRunStoreContract("sqlite", async ({ clock }) => ({ store, cleanup }))`.
+ * The RunStore contract (+ ApiTokenStore, PlanStore, DeliveryStore, SecretStore, RepoSettingsStore):
+ * every adapter runs this same suite, e.g.
+ * `runRunStoreContract("sqlite", async ({ clock, secretKey }) => ({ store, cleanup }))`.
  * The clock is the test's, so ordering and timestamps are exact and deterministic.
  */
 import { describe, expect, it } from "vitest"
-import type { ApiTokenStore, Clock, NewRun, RunStore } from "#application/ports.js"
+import type {
+  ApiTokenStore,
+  Clock,
+  DeliveryStore,
+  NewPlan,
+  NewRun,
+  PlanStore,
+  RepoSettingsStore,
+  RunStore,
+  SecretStore,
+} from "#application/ports.js"
 import { ConflictError, NotFoundError, ValidationError } from "#domain/errors.js"
 import type { RunEventData } from "#domain/run-event.js"
 
@@ -22,10 +33,25 @@ export const createManualClock = (start = Date.parse("2025-03-04T05:06:07.891Z")
   }
 }
 
+export type ContractStore = RunStore &
+  ApiTokenStore &
+  PlanStore &
+  DeliveryStore &
+  SecretStore &
+  RepoSettingsStore
+
 export interface RunStoreSubject {
-  store: RunStore & ApiTokenStore
+  store: ContractStore
   cleanup(): Promise<void>
 }
+
+export interface RunStoreSubjectOptions {
+  clock: Clock
+  /** the key material for stored secrets */
+  secretKey: () => Promise<string>
+}
+
+export const CONTRACT_SECRET_KEY = "contract-secret-key-0123456789abcdef"
 
 const newRun = (id: string, overrides: Partial<NewRun> = {}): NewRun => ({
   id,
@@ -41,14 +67,14 @@ const newRun = (id: string, overrides: Partial<NewRun> = {}): NewRun => ({
 
 export const runRunStoreContract = (
   name: string,
-  create: (options: { clock: Clock }) => Promise<RunStoreSubject>,
+  create: (options: RunStoreSubjectOptions) => Promise<RunStoreSubject>,
 ): void => {
   describe(`RunStore contract: ${name}`, () => {
     const withStore = async (
       test: (store: RunStoreSubject["store"], clock: ManualClock) => Promise<void>,
     ) => {
       const clock = createManualClock()
-      const subject = await create({ clock })
+      const subject = await create({ clock, secretKey: async () => CONTRACT_SECRET_KEY })
       try {
         await test(subject.store, clock)
       } finally {
@@ -357,6 +383,258 @@ export const runRunStoreContract = (
           ConflictError,
         )
         expect(await store.countApiTokens()).toBe(2)
+      }))
+
+    it("refuses invalid events with the field and the reason, storing nothing and keeping seq", () =>
+      withStore(async (store) => {
+        await store.createRun(newRun("strict"))
+        await store.appendEvents("strict", [{ type: "plan", plan: "v1" }])
+        const refused = async (events: unknown[]) => {
+          const error = await store.appendEvents("strict", events as RunEventData[]).then(
+            () => undefined,
+            (caught: unknown) => caught,
+          )
+          expect(error).toBeInstanceOf(ValidationError)
+          return error as ValidationError
+        }
+
+        const negative = await refused([
+          { type: "log", level: "info", message: "fine" },
+          {
+            type: "model-call",
+            model: "m",
+            inputTokens: -1,
+            outputTokens: 2,
+            costUsd: 0,
+            latencyMs: 5,
+          },
+        ])
+        expect(negative.issues.map((issue) => issue.field)).toEqual(["events.1.inputTokens"])
+        expect(negative.message).toMatch(/event 1 \(model-call\).*inputTokens/)
+
+        const huge = await refused([
+          {
+            type: "tool-result",
+            toolCallId: "t1",
+            tool: "bash",
+            output: "x".repeat(70_000),
+            bytes: 70_000,
+            truncated: false,
+          },
+        ])
+        expect(huge.issues[0]?.field).toBe("events.0.output")
+        expect(huge.issues[0]?.message).toMatch(/70000 bytes, more than 65536.*truncated: true/)
+
+        const missing = await refused([{ type: "status", attempt: 1 }])
+        expect(missing.issues.map((issue) => issue.field)).toEqual(["events.0.status"])
+        const extra = await refused([{ type: "plan", plan: "p", secret: "nope" }])
+        expect(extra.issues[0]?.field).toBe("events.0")
+        expect(extra.message).toContain("secret")
+        const unknownType = await refused([{ type: "telepathy" }])
+        expect(unknownType.issues).toEqual([{ field: "events.0.type", message: "unknown event type" }])
+        await refused([{ type: "test-result", phase: "later", command: "npm test", exitCode: 0 }])
+
+        expect((await store.listEvents("strict")).map((event) => event.seq)).toEqual([1])
+        expect((await store.appendEvents("strict", [{ type: "plan", plan: "v2" }]))[0]?.seq).toBe(2)
+      }))
+
+    it("stores diffs, test results and budget events as given", () =>
+      withStore(async (store) => {
+        await store.createRun(newRun("kinds"))
+        const events: RunEventData[] = [
+          {
+            type: "diff",
+            diff: "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n",
+            files: ["x"],
+            truncated: false,
+            bytes: 36,
+          },
+          {
+            type: "test-result",
+            phase: "baseline",
+            command: "npm test",
+            exitCode: 1,
+            passed: 3,
+            failed: 1,
+            durationMs: 1234,
+            output: "1 failing",
+            bytes: 9,
+          },
+          {
+            type: "test-result",
+            phase: "verify",
+            command: "npm test",
+            exitCode: null,
+            durationMs: 60_000,
+            output: "…timed out",
+            bytes: 123_456,
+            truncated: true,
+          },
+          { type: "budget", resource: "costUsd", limit: 1.5, used: 1.51, message: "over budget" },
+        ]
+        const stored = await store.appendEvents("kinds", events)
+        expect(stored.map(({ runId: _r, seq: _s, at: _a, ...data }) => data)).toEqual(events)
+        expect(await store.listEvents("kinds")).toEqual(stored)
+      }))
+  })
+}
+
+/** Runs the RunStore contract and the record-store contracts against one adapter. */
+export const runStoreContracts = (
+  name: string,
+  create: (options: RunStoreSubjectOptions) => Promise<RunStoreSubject>,
+): void => {
+  runRunStoreContract(name, create)
+  runRecordStoresContract(name, create)
+}
+
+const newPlan = (id: string, overrides: Partial<NewPlan> = {}): NewPlan => ({
+  id,
+  repoFullName: "acme/widgets",
+  issueNumber: 7,
+  body: `plan ${id}`,
+  ...overrides,
+})
+
+/** PlanStore, DeliveryStore, SecretStore and RepoSettingsStore. */
+export const runRecordStoresContract = (
+  name: string,
+  create: (options: RunStoreSubjectOptions) => Promise<RunStoreSubject>,
+): void => {
+  describe(`record stores contract: ${name}`, () => {
+    const withStore = async (test: (store: ContractStore, clock: ManualClock) => Promise<void>) => {
+      const clock = createManualClock()
+      const subject = await create({ clock, secretKey: async () => CONTRACT_SECRET_KEY })
+      try {
+        await test(subject.store, clock)
+      } finally {
+        await subject.cleanup()
+      }
+    }
+
+    it("versions plans per issue, superseding earlier ones, and approves only the current one", () =>
+      withStore(async (store, clock) => {
+        expect(await store.latestPlan("acme/widgets", 7)).toBeUndefined()
+        const v1 = await store.savePlan(newPlan("p1", { runId: "run-a", commentId: 2_200_000_001 }))
+        expect(v1).toEqual({
+          id: "p1",
+          repoFullName: "acme/widgets",
+          issueNumber: 7,
+          version: 1,
+          status: "draft",
+          body: "plan p1",
+          runId: "run-a",
+          commentId: 2_200_000_001,
+          createdAt: clock.now(),
+          updatedAt: clock.now(),
+        })
+        expect(await store.approvePlan("p1")).toMatchObject({ status: "approved", version: 1 })
+        clock.advance(10)
+        const v2 = await store.savePlan(newPlan("p2"))
+        expect(v2).toMatchObject({ version: 2, status: "draft" })
+        expect(v2.runId).toBeUndefined()
+        expect(await store.getPlan("p1")).toMatchObject({ status: "superseded", updatedAt: clock.now() })
+        await expect(store.approvePlan("p1")).rejects.toBeInstanceOf(ConflictError)
+        await expect(store.approvePlan("nope")).rejects.toBeInstanceOf(NotFoundError)
+
+        // another issue and another repository have their own versions
+        expect((await store.savePlan(newPlan("other-issue", { issueNumber: 8 }))).version).toBe(1)
+        expect((await store.savePlan(newPlan("other-repo", { repoFullName: "acme/gears" }))).version).toBe(1)
+        expect((await store.getPlan("p2"))?.status).toBe("draft")
+
+        expect((await store.latestPlan("acme/widgets", 7))?.id).toBe("p2")
+        expect(await store.latestPlan("acme/widgets", 7, { status: "approved" })).toBeUndefined()
+        expect((await store.latestPlan("acme/widgets", 7, { status: "superseded" }))?.id).toBe("p1")
+        const approved = await store.approvePlan("p2")
+        expect(await store.approvePlan("p2")).toEqual(approved)
+        expect((await store.latestPlan("acme/widgets", 7, { status: "approved" }))?.id).toBe("p2")
+
+        const v3 = await store.savePlan(newPlan("p3", { status: "approved" }))
+        expect(v3).toMatchObject({ version: 3, status: "approved" })
+        expect((await store.getPlan("p2"))?.status).toBe("superseded")
+        await expect(store.savePlan(newPlan("p3"))).rejects.toBeInstanceOf(ConflictError)
+        expect((await store.latestPlan("acme/widgets", 7))?.version).toBe(3)
+      }))
+
+    it("records where a plan lives and refuses unknown plans", () =>
+      withStore(async (store, clock) => {
+        await store.savePlan(newPlan("c1"))
+        clock.advance(5)
+        const updated = await store.updatePlan("c1", {
+          commentId: 99,
+          commentUrl: "https://github.test/acme/widgets/issues/7#issuecomment-99",
+          body: "revised",
+        })
+        expect(updated).toMatchObject({
+          commentId: 99,
+          body: "revised",
+          status: "draft",
+          updatedAt: clock.now(),
+        })
+        expect(await store.getPlan("c1")).toEqual(updated)
+        await expect(store.updatePlan("ghost", { body: "x" })).rejects.toBeInstanceOf(NotFoundError)
+        expect(await store.getPlan("ghost")).toBeUndefined()
+      }))
+
+    it("gives concurrent plans of one issue distinct consecutive versions", () =>
+      withStore(async (store) => {
+        const saved = await Promise.all(Array.from({ length: 6 }, (_, i) => store.savePlan(newPlan(`c${i}`))))
+        expect(saved.map((plan) => plan.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6])
+        const latest = await store.latestPlan("acme/widgets", 7)
+        expect(latest?.version).toBe(6)
+        const statuses = await Promise.all(saved.map(async (plan) => (await store.getPlan(plan.id))?.status))
+        expect(statuses.filter((status) => status === "draft")).toHaveLength(1)
+      }))
+
+    it("remembers webhook deliveries so a redelivery is recognised", () =>
+      withStore(async (store) => {
+        expect(await store.recordDelivery({ id: "d-1", event: "issues" })).toBe(true)
+        expect(await store.recordDelivery({ id: "d-1", event: "issues" })).toBe(false)
+        expect(await store.recordDelivery({ id: "d-2", event: "issue_comment", runId: "r" })).toBe(true)
+        await store.linkDeliveryRun("d-1", "run-1")
+        await expect(store.linkDeliveryRun("d-unknown", "run-1")).rejects.toBeInstanceOf(NotFoundError)
+        const racing = await Promise.all(
+          Array.from({ length: 5 }, () => store.recordDelivery({ id: "d-3", event: "issues" })),
+        )
+        expect(racing.filter(Boolean)).toHaveLength(1)
+      }))
+
+    it("stores secrets encrypted and gives them back", () =>
+      withStore(async (store) => {
+        expect(await store.getSecret("github.token")).toBeUndefined()
+        await store.putSecret("github.token", "ghp_first-value")
+        await store.putSecret("unicode", "päss wörd ✓ 🔑")
+        expect(await store.getSecret("github.token")).toBe("ghp_first-value")
+        await store.putSecret("github.token", "ghp_second-value")
+        expect(await store.getSecret("github.token")).toBe("ghp_second-value")
+        expect(await store.getSecret("unicode")).toBe("päss wörd ✓ 🔑")
+        expect(await store.deleteSecret("github.token")).toBe(true)
+        expect(await store.deleteSecret("github.token")).toBe(false)
+        expect(await store.getSecret("github.token")).toBeUndefined()
+      }))
+
+    it("keeps settings per repository and replaces them as a whole", () =>
+      withStore(async (store, clock) => {
+        expect(await store.getRepoSettings("acme/widgets")).toBeUndefined()
+        const first = await store.putRepoSettings("acme/widgets", {
+          test: "npm test",
+          maxSteps: 20,
+          nested: { labels: ["a", "b"] },
+        })
+        expect(first).toEqual({
+          repoFullName: "acme/widgets",
+          settings: { test: "npm test", maxSteps: 20, nested: { labels: ["a", "b"] } },
+          updatedAt: clock.now(),
+        })
+        expect(await store.getRepoSettings("acme/widgets")).toEqual(first)
+        clock.advance(1000)
+        await store.putRepoSettings("acme/widgets", { lint: "npm run lint" })
+        expect(await store.getRepoSettings("acme/widgets")).toEqual({
+          repoFullName: "acme/widgets",
+          settings: { lint: "npm run lint" },
+          updatedAt: clock.now(),
+        })
+        expect(await store.getRepoSettings("acme/gears")).toBeUndefined()
       }))
   })
 }

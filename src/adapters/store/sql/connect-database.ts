@@ -77,8 +77,13 @@ const openPostgres = async (connectionString: string, schema: string | undefined
     max: 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   })
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A client losing its connection must not crash the process; the next query reconnects. The pool
+  // guards idle clients only: one checked out (between Kysely's queries, or when the socket dies as a
+  // query starts) emits "error" with no listener, an uncaught exception, unless it has its own.
   pool.on("error", (error) => logger.warn("postgres connection error", { error: errorMessage(error) }))
+  pool.on("connect", (client) => {
+    client.on("error", (error) => logger.warn("postgres connection lost", { error: errorMessage(error) }))
+  })
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }
 

@@ -51,10 +51,50 @@ export interface ApiTokensTable {
   created_at: Millis
 }
 
+export interface PlansTable {
+  id: string
+  repo_full_name: string
+  issue_number: number
+  version: number
+  status: string
+  body: string
+  run_id: string | null
+  /** GitHub comment ids outgrow 32 bits: BIGINT in Postgres */
+  comment_id: ColumnType<number | string | null, number | null, number | null>
+  comment_url: string | null
+  created_at: Millis
+  updated_at: Millis
+}
+
+export interface WebhookDeliveriesTable {
+  delivery_id: string
+  event: string
+  received_at: Millis
+  run_id: string | null
+}
+
+export interface SecretsTable {
+  name: string
+  /** `v1:` + base64(iv | tag | AES-256-GCM ciphertext); never the plain value */
+  value: string
+  created_at: Millis
+  updated_at: Millis
+}
+
+export interface RepoSettingsTable {
+  repo_full_name: string
+  settings: Json
+  updated_at: Millis
+}
+
 export interface Database {
   runs: RunsTable
   run_events: RunEventsTable
   api_tokens: ApiTokensTable
+  plans: PlansTable
+  webhook_deliveries: WebhookDeliveriesTable
+  secrets: SecretsTable
+  repo_settings: RepoSettingsTable
 }
 
 export type SqlDialectName = "sqlite" | "postgres"

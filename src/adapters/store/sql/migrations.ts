@@ -89,6 +89,61 @@ const buildMigrations = (dialect: SqlDialectName): Record<string, Migration> => 
         await db.schema.dropTable("runs").ifExists().execute()
       },
     },
+
+    "0002_plans_deliveries_secrets_settings": {
+      // biome-ignore lint/suspicious/noExplicitAny: see 0001
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable("plans")
+          .ifNotExists()
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("repo_full_name", "text", (c) => c.notNull())
+          .addColumn("issue_number", "integer", (c) => c.notNull())
+          .addColumn("version", "integer", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("body", "text", (c) => c.notNull())
+          .addColumn("run_id", "text")
+          .addColumn("comment_id", sql.raw(millis))
+          .addColumn("comment_url", "text")
+          .addColumn("created_at", sql.raw(millis), (c) => c.notNull())
+          .addColumn("updated_at", sql.raw(millis), (c) => c.notNull())
+          // Also the index behind "latest plan of an issue" (scanned backwards by version).
+          .addUniqueConstraint("plans_issue_version_unique", ["repo_full_name", "issue_number", "version"])
+          .execute()
+
+        await db.schema
+          .createTable("webhook_deliveries")
+          .ifNotExists()
+          .addColumn("delivery_id", "text", (c) => c.primaryKey())
+          .addColumn("event", "text", (c) => c.notNull())
+          .addColumn("received_at", sql.raw(millis), (c) => c.notNull())
+          .addColumn("run_id", "text")
+          .execute()
+
+        await db.schema
+          .createTable("secrets")
+          .ifNotExists()
+          .addColumn("name", "text", (c) => c.primaryKey())
+          .addColumn("value", "text", (c) => c.notNull())
+          .addColumn("created_at", sql.raw(millis), (c) => c.notNull())
+          .addColumn("updated_at", sql.raw(millis), (c) => c.notNull())
+          .execute()
+
+        await db.schema
+          .createTable("repo_settings")
+          .ifNotExists()
+          .addColumn("repo_full_name", "text", (c) => c.primaryKey())
+          .addColumn("settings", sql.raw(json), (c) => c.notNull())
+          .addColumn("updated_at", sql.raw(millis), (c) => c.notNull())
+          .execute()
+      },
+      // biome-ignore lint/suspicious/noExplicitAny: see 0001
+      async down(db: Kysely<any>) {
+        for (const table of ["repo_settings", "secrets", "webhook_deliveries", "plans"]) {
+          await db.schema.dropTable(table).ifExists().execute()
+        }
+      },
+    },
   }
 }
 

@@ -1,8 +1,9 @@
 /**
- * RunStore and ApiTokenStore on SQL through Kysely: SQLite (embedded default) or PostgreSQL, one
- * implementation for both. Schema in migrations.ts, driver quirks in row-mapping.ts.
+ * RunStore, ApiTokenStore and the record stores (sql-record-stores.ts) on SQL through Kysely: SQLite
+ * (embedded default) or PostgreSQL, one implementation for both. Schema in migrations.ts, driver
+ * quirks in row-mapping.ts. Events are validated at this boundary (run-event-schema.ts).
  */
-import type { Kysely } from "kysely"
+import { type Kysely, sql } from "kysely"
 import type {
   ApiTokenStore,
   Clock,
@@ -12,9 +13,12 @@ import type {
   RunPage,
   RunStore,
 } from "#application/ports.js"
-import { ConflictError, NotFoundError, PrwrightError } from "#domain/errors.js"
+import { parseRunEvents } from "#application/run-event-schema.js"
+import { ConfigError, ConflictError, NotFoundError, PrwrightError } from "#domain/errors.js"
 import type { RunEvent, RunEventData } from "#domain/run-event.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
+import { createSecretCipher } from "../secret-cipher.js"
+import { guardStoreMethods } from "../store-errors.js"
 import { connectDatabase } from "./connect-database.js"
 import type { Database, SqlDialectName } from "./database.js"
 import { checkLimit, decodeCursor, encodeCursor } from "./list-cursor.js"
@@ -29,7 +33,7 @@ import {
   toMillis,
   toNumber,
 } from "./row-mapping.js"
-import { validateEventData } from "./validate-event-data.js"
+import { createSqlRecordStores, type RecordStores } from "./sql-record-stores.js"
 
 export interface SqlRunStoreOptions {
   /** `sqlite:PATH`, `sqlite::memory:`, a bare `*.db` path, or `postgres://…` */
@@ -38,10 +42,13 @@ export interface SqlRunStoreOptions {
   logger?: Logger
   /** Postgres only: keep the tables in this schema (created if missing). Meant for tests. */
   schema?: string
+  /** key material for stored secrets (PRWRIGHT_SECRET_KEY, see secret-key.ts); asked for on first use */
+  secretKey?: () => Promise<string>
 }
 
 export type SqlRunStore = RunStore &
-  ApiTokenStore & {
+  ApiTokenStore &
+  RecordStores & {
     /** Applies pending migrations; safe to call any number of times. Also run at creation. */
     migrate(): Promise<void>
     db: Kysely<Database>
@@ -69,14 +76,33 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
   const logger = (options.logger ?? silentLogger).child({ component: "sql-run-store" })
   const connected = await connectDatabase({ url: options.url, schema: options.schema, logger })
   const { db, dialect } = connected
-  const migrator = createStoreMigrator(db, {
-    dialect,
-    ...(connected.schema ? { migrationTableSchema: connected.schema } : {}),
-  })
+  const migrationTableSchema = connected.schema ? { migrationTableSchema: connected.schema } : {}
+  const migrateToLatest = () =>
+    dialect === "postgres"
+      ? createStoreMigrator(db, { dialect, ...migrationTableSchema }).migrateToLatest()
+      : // Kysely takes no migration lock on SQLite, so two processes starting on one file (serve and
+        // worker) would both migrate and one would fail. BEGIN IMMEDIATE is that lock, across processes.
+        db.connection().execute(async (connection) => {
+          await sql`begin immediate`.execute(connection)
+          try {
+            const result = await createStoreMigrator(connection, { dialect }).migrateToLatest()
+            await sql.raw(result.error ? "rollback" : "commit").execute(connection)
+            return result
+          } catch (error) {
+            await sql`rollback`.execute(connection).catch(() => {})
+            throw error
+          }
+        })
   let closed = false
+  const cipher = createSecretCipher(
+    options.secretKey ??
+      (async () => {
+        throw new ConfigError("no key for stored secrets: set PRWRIGHT_SECRET_KEY (any long random value)")
+      }),
+  )
 
   const migrate = async (): Promise<void> => {
-    const { error, results } = await migrator.migrateToLatest()
+    const { error, results } = await migrateToLatest()
     const applied = (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName)
     if (applied.length > 0) logger.info("database migrated", { dialect, applied })
     if (error) {
@@ -95,6 +121,7 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
   }
 
   const store: SqlRunStore = {
+    ...createSqlRecordStores({ db, clock, cipher }),
     db,
     dialect,
     migrate,
@@ -202,7 +229,7 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
     },
 
     async appendEvents(runId: string, events: RunEventData[]): Promise<RunEvent[]> {
-      const valid = events.map((event, index) => validateEventData(event, index))
+      const valid = parseRunEvents(events)
       if (valid.length === 0) {
         if (!(await getRun(runId))) throw runNotFound(runId)
         return []
@@ -287,6 +314,10 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
     },
   }
 
+  guardStoreMethods(store, {
+    except: ["close", "migrate"],
+    fix: "check that the database at DATABASE_URL is up and reachable",
+  })
   try {
     await migrate()
   } catch (error) {
