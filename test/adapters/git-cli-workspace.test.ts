@@ -239,6 +239,67 @@ describe("createGitCliWorkspace against the GitHub double", () => {
     expect(stdout).not.toContain(b.root)
   })
 
+  it("recycles a disposed working tree: the next checkout gets it reset, cleaned and re-linked", async () => {
+    const lines = createCapturingLogger()
+    const ws = createGitCliWorkspace({
+      dataDir: path.join(dataDir, "recycle"),
+      authHeader: async () => gitAuthHeader(TOKEN),
+      logger: lines,
+    })
+    const first = await checkout("run-recycle-1", ws)
+    await first.writeFile("README.md", "dirty\n")
+    await first.writeFile("dist/app.js", "ignored build output\n")
+    await first.writeFile("scratch/notes.txt", "untracked\n")
+    await writeFile(path.join(first.root, ".git"), "gitdir: /nowhere\n")
+    await first.dispose()
+    await expect(stat(first.root)).rejects.toThrow()
+
+    const second = await checkout("run-recycle-2", ws, initialSha)
+    const reused = lines.lines.filter((l) => l.message === "checked out").map((l) => l.fields?.reused)
+    expect(reused).toEqual([undefined, true])
+    expect(second.root).toBe(path.join(dataDir, "recycle", "runs", "run-recycle-2"))
+    expect(second.headSha).toBe(initialSha)
+    expect(await second.readFile("README.md")).toBe("# App\nSee src.\n")
+    expect(await second.stat("dist")).toBeUndefined()
+    expect(await second.stat("scratch")).toBeUndefined()
+    expect(await second.stat("CHANGELOG.md")).toBeUndefined()
+    expect(await second.status()).toEqual([])
+    // git run by hand in the checkout (as in the sandbox) finds its repository again
+    const { stdout } = await run("git", ["rev-parse", "HEAD"], { cwd: second.root })
+    expect(stdout.trim()).toBe(initialSha)
+  })
+
+  it("moves a mirror from the old layout (branches in refs/heads) to refs/remotes/origin", async () => {
+    const legacyDir = path.join(dataDir, "legacy")
+    const mirror = path.join(legacyDir, "mirrors", "octo", "app.git")
+    await mkdir(path.dirname(mirror), { recursive: true })
+    await run("git", ["init", "--quiet", "--bare", mirror])
+    await run("git", ["config", "remote.origin.url", cloneUrl], { cwd: mirror })
+    await run("git", ["config", "--add", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], {
+      cwd: mirror,
+    })
+    await run("git", ["fetch", "--quiet", "origin", "+refs/heads/*:refs/heads/*"], {
+      cwd: mirror,
+      env: {
+        ...process.env,
+        GIT_CONFIG_COUNT: "1",
+        GIT_CONFIG_KEY_0: `http.${new URL(cloneUrl).origin}/.extraHeader`,
+        GIT_CONFIG_VALUE_0: `Authorization: ${gitAuthHeader(TOKEN)}`,
+      },
+    })
+    const ws = createGitCliWorkspace({ dataDir: legacyDir, authHeader: async () => gitAuthHeader(TOKEN) })
+    const co = await checkout("run-legacy", ws)
+    expect(co.headSha).toBe(await double.refSha("octo/app", "refs/heads/main"))
+    const refs = (await run("git", ["for-each-ref", "--format=%(refname)"], { cwd: mirror })).stdout
+    expect(refs).toContain("refs/remotes/origin/main")
+    expect(refs).not.toContain("refs/heads/main")
+    const specs = (await run("git", ["config", "--get-all", "remote.origin.fetch"], { cwd: mirror })).stdout
+    expect(specs.trim().split("\n")).toEqual([
+      "+refs/heads/*:refs/remotes/origin/*",
+      "+refs/tags/*:refs/tags/*",
+    ])
+  })
+
   it("maps a refused token to GitHubError 401 and an invisible repository to 404", async () => {
     const wrong = createGitCliWorkspace({ dataDir, authHeader: async () => gitAuthHeader(WRONG) })
     const unauthorized = await rejection(

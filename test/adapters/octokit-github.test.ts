@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createOctokitGitHub, gitAuthHeader } from "#adapters/github/octokit-github.js"
 import { GitHubError } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
+import { pushFiles } from "../doubles/github/git-push.js"
 import { openApiProblems } from "../doubles/github/openapi-shape.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 
@@ -92,6 +93,82 @@ describe("createOctokitGitHub against the GitHub double", () => {
     const updated = await github.updateIssueComment(demo, created.id, "The plan")
     expect(updated).toEqual({ ...created, body: "The plan" })
     expect(double.comments("octo/demo", issueNumber).map((c) => c.body)).toEqual(["The plan"])
+  })
+
+  it("finds, creates (idempotently per branch) and updates pull requests", async () => {
+    const github = createOctokitGitHub({ token: TOKEN, baseUrl: double.apiUrl })
+    const branch = "prwright/issue-1-add-a-flag"
+    const { cloneUrl } = await github.getRepository(demo)
+    await pushFiles({ cloneUrl, token: TOKEN, branch, baseBranch: "main", files: { "flag.ts": "x\n" } })
+    expect(await github.findPullRequest(demo, branch)).toBeUndefined()
+
+    const pr = { title: "Add --verbose", body: "Closes #1", head: branch, base: "main", draft: true }
+    const created = await github.createPullRequest(demo, pr)
+    expect(created).toEqual({
+      number: expect.any(Number),
+      htmlUrl: `${double.webUrl}/octo/demo/pull/${created.number}`,
+      state: "open",
+      draft: true,
+      head: branch,
+      base: "main",
+      title: "Add --verbose",
+      body: "Closes #1",
+    })
+    // a retried job creates again: GitHub answers 422 "already exists", and the open one is returned
+    const again = await github.createPullRequest(demo, { ...pr, title: "Second try" })
+    expect(again).toEqual(created)
+    expect(double.pullRequests("octo/demo")).toHaveLength(1)
+    const rejected = double.requests.filter((r) => r.method === "POST" && r.path.endsWith("/pulls"))
+    expect(rejected.map((r) => r.status)).toEqual([201, 422])
+
+    expect(await github.findPullRequest(demo, branch)).toEqual(created)
+    expect(await github.findPullRequest(demo, "prwright/other")).toBeUndefined()
+    const updated = await github.updatePullRequest(demo, created.number, { body: "Closes #1\n\nDone." })
+    expect(updated).toEqual({ ...created, body: "Closes #1\n\nDone." })
+    const retitled = await github.updatePullRequest(demo, created.number, { title: "Add a --verbose flag" })
+    expect(retitled).toMatchObject({ title: "Add a --verbose flag", body: "Closes #1\n\nDone." })
+    expect(double.pullRequests("octo/demo")[0]).toMatchObject({ title: "Add a --verbose flag", draft: true })
+  })
+
+  it("explains pull request failures: missing branch (422), no access (403), unknown number (404)", async () => {
+    const github = createOctokitGitHub({ token: TOKEN, baseUrl: double.apiUrl })
+    const missing = await rejection(
+      github.createPullRequest(demo, {
+        title: "t",
+        body: "b",
+        head: "nope/branch",
+        base: "main",
+        draft: false,
+      }),
+    )
+    expect(missing.status).toBe(422)
+    expect(missing.retryable).toBe(false)
+    expect(missing.message).toMatch(
+      /head invalid.*branch nope\/branch does not exist on GitHub; push it first/,
+    )
+
+    const forbidden = await rejection(
+      createOctokitGitHub({
+        token: TOKEN,
+        baseUrl: double.apiUrl,
+        fetch: async () =>
+          new Response(
+            JSON.stringify({
+              message: "Resource not accessible by integration",
+              documentation_url: "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+              status: "403",
+            }),
+            { status: 403, headers: { "content-type": "application/json", "x-ratelimit-remaining": "4999" } },
+          ),
+      }).createPullRequest(demo, { title: "t", body: "b", head: "x", base: "main", draft: false }),
+    )
+    expect(forbidden.status).toBe(403)
+    expect(forbidden.retryable).toBe(false)
+    expect(forbidden.message).toMatch(/Resource not accessible by integration.*pull_requests: write/)
+
+    const unknown = await rejection(github.updatePullRequest(demo, 9999, { title: "x" }))
+    expect(unknown.status).toBe(404)
+    expect(unknown.message).toMatch(/pull request octo\/demo#9999 was not found/)
   })
 
   it("maps 401 to a non-retryable GitHubError that names GITHUB_TOKEN", async () => {

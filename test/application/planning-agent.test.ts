@@ -19,6 +19,10 @@ import {
  * A minimal Checkout over a plain directory, for this test only (the git workspace adapter is separate):
  * confinement, reads, a two-level listing and a regex search.
  */
+const notUsed = async (): Promise<never> => {
+  throw new Error("not used in this test: a planning run is read-only")
+}
+
 const createDirectoryCheckout = async (root: string): Promise<Checkout> => {
   const realRoot = await realpath(root)
   const resolveInside = async (relative: string): Promise<string> => {
@@ -81,6 +85,11 @@ const createDirectoryCheckout = async (root: string): Promise<Checkout> => {
       }
       return { matches: matches.slice(0, query.maxResults), total: matches.length }
     },
+    writeFile: notUsed,
+    status: notUsed,
+    diff: notUsed,
+    commit: notUsed,
+    push: notUsed,
     dispose: async () => {},
   }
 }

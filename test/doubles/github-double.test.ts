@@ -173,6 +173,114 @@ describe("GitHub double", () => {
     await expect(failed).rejects.toThrow(/not found/)
   })
 
+  it("serves pull requests in GitHub's shapes, with GitHub's 422 bodies, and shows what a branch holds", async () => {
+    const cloneUrl = `${double.webUrl}/octo/public.git`
+    const branch = "feature/pr"
+    const headSha = await pushFiles({
+      cloneUrl,
+      token: TOKEN,
+      branch,
+      baseBranch: "main",
+      files: { "src/index.ts": "export const x = 1\n", "docs/new.md": "new\n" },
+    })
+    const post = (body: unknown) =>
+      api("/repos/octo/public/pulls", { method: "POST", body: JSON.stringify(body) })
+
+    const created = await post({ title: "Add x", body: "Closes #1", head: branch, base: "main", draft: true })
+    expect(created.status).toBe(201)
+    const pr = await json(created)
+    expect(openApiProblems("pulls/create", 201, pr)).toEqual([])
+    expect(pr).toMatchObject({
+      title: "Add x",
+      body: "Closes #1",
+      state: "open",
+      draft: true,
+      head: { ref: branch, sha: headSha, label: `octo:${branch}`, repo: { full_name: "octo/public" } },
+      base: { ref: "main" },
+      commits: 1,
+      changed_files: 2,
+      html_url: `${double.webUrl}/octo/public/pull/${pr.number}`,
+    })
+    expect(created.headers.get("location")).toBe(pr.url)
+
+    const duplicate = await post({ title: "again", head: `octo:${branch}`, base: "main" })
+    expect(duplicate.status).toBe(422)
+    expect(await json(duplicate)).toMatchObject({
+      message: "Validation Failed",
+      errors: [
+        {
+          resource: "PullRequest",
+          code: "custom",
+          message: `A pull request already exists for octo:${branch}.`,
+        },
+      ],
+      documentation_url: expect.stringContaining("docs.github.com"),
+    })
+    const noBranch = await post({ title: "t", head: "missing", base: "main" })
+    expect(noBranch.status).toBe(422)
+    expect((await json(noBranch)).errors).toEqual([
+      { resource: "PullRequest", field: "head", code: "invalid" },
+    ])
+    const noChange = await post({ title: "t", head: "main", base: "main" })
+    expect((await json(noChange)).errors[0].message).toBe("No commits between main and main")
+
+    const listed = await json(await api(`/repos/octo/public/pulls?head=octo:${encodeURIComponent(branch)}`))
+    expect(listed.map((p: { number: number }) => p.number)).toEqual([pr.number])
+    expect(openApiProblems("pulls/list", 200, listed)).toEqual([])
+    expect(await json(await api("/repos/octo/public/pulls?head=octo:other"))).toEqual([])
+    expect(await json(await api("/repos/octo/public/pulls?state=closed"))).toEqual([])
+
+    const got = await json(await api(`/repos/octo/public/pulls/${pr.number}`))
+    expect(openApiProblems("pulls/get", 200, got)).toEqual([])
+    const patched = await api(`/repos/octo/public/pulls/${pr.number}`, {
+      method: "PATCH",
+      body: JSON.stringify({ title: "Add x (v2)", state: "closed" }),
+    })
+    const closed = await json(patched)
+    expect(openApiProblems("pulls/update", 200, closed)).toEqual([])
+    expect(closed).toMatchObject({ title: "Add x (v2)", state: "closed", closed_at: expect.any(String) })
+    expect(double.pullRequests("octo/public").map((p) => p.state)).toEqual(["closed"])
+    expect((await api("/repos/octo/public/pulls/999")).status).toBe(404)
+
+    const files = await double.branchFiles("octo/public", branch)
+    expect(files["docs/new.md"]).toBe("new\n")
+    expect(files["src/index.ts"]).toBe("export const x = 1\n")
+    const diff = await double.diff("octo/public", "main", branch)
+    expect(diff).toContain("+export const x = 1")
+    expect(diff).toContain("diff --git a/docs/new.md b/docs/new.md")
+  })
+
+  it("hosts an existing repository, and refuses pushes from a token without push access (403)", async () => {
+    const source = path.join(work, "source")
+    await run("git", ["init", "--quiet", "-b", "trunk", source])
+    await run(
+      "git",
+      ["-c", "user.name=t", "-c", "user.email=t@x", "commit", "--quiet", "--allow-empty", "-m", "one"],
+      {
+        cwd: source,
+      },
+    )
+    const hosted = await double.createRepo("octo/imported", { from: source })
+    expect(await json(await api("/repos/octo/imported"))).toMatchObject({ default_branch: "trunk" })
+    expect(await double.refSha("octo/imported", "refs/heads/trunk")).toBe(hosted.headSha)
+
+    const readOnly = await startGitHubDouble({
+      tokens: { ghp_readonly0000000000000000000001: { login: "r", repos: "*", push: false } },
+    })
+    try {
+      const repo = await readOnly.createRepo("octo/ro", { files: { "a.txt": "a\n" } })
+      const failed = pushFiles({
+        cloneUrl: repo.cloneUrl,
+        token: "ghp_readonly0000000000000000000001",
+        branch: "main",
+        files: { "b.txt": "b\n" },
+      })
+      await expect(failed).rejects.toThrow(/403/)
+    } finally {
+      await readOnly.close()
+    }
+  })
+
   it("keeps tokens out of its request log, and flags a token carried in a URL", async () => {
     const log = JSON.stringify(double.requests)
     expect(double.requests.length).toBeGreaterThan(5)

@@ -15,6 +15,8 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { promisify } from "node:util"
 import { serveGit } from "./github/git-http.js"
+import { registerPullRoutes } from "./github/pull-routes.js"
+import { diffBetween, filesAt } from "./github/repo-inspection.js"
 import {
   createRequestLog,
   presentedToken,
@@ -23,14 +25,17 @@ import {
 } from "./github/request-log.js"
 import { canSee, type DoubleState, registerCoreRoutes } from "./github/rest-routes.js"
 import { createRouter, HttpError, type Identity, type Router } from "./github/router.js"
-import { type StoredComment, type StoredRepo, timestamp, userId } from "./github/shapes.js"
+import { type StoredComment, type StoredPull, type StoredRepo, timestamp, userId } from "./github/shapes.js"
 
 const run = promisify(execFile)
 
 export type { RecordedRequest, TokenGrant }
 
 export interface CreateRepoOptions {
-  files: Record<string, string>
+  /** the first commit's files (ignored when `from` is given) */
+  files?: Record<string, string>
+  /** an existing repository to host instead (all its branches and tags; its HEAD branch is the default) */
+  from?: string
   defaultBranch?: string
   private?: boolean
 }
@@ -64,6 +69,12 @@ export interface GitHubDouble {
   comments(fullName: string, issueNumber: number): StoredComment[]
   /** sha of a ref in the hosted bare repository, or undefined */
   refSha(fullName: string, ref: string): Promise<string | undefined>
+  /** pull requests of a repository, oldest first */
+  pullRequests(fullName: string): StoredPull[]
+  /** every file on `branch` (path → content), read from the hosted repository */
+  branchFiles(fullName: string, branch: string): Promise<Record<string, string>>
+  /** the diff a pull request from `head` into `base` would show */
+  diff(fullName: string, base: string, head: string): Promise<string>
   close(): Promise<void>
 }
 
@@ -104,6 +115,7 @@ export const startGitHubDouble = async (
   }
   const router = createRouter()
   registerCoreRoutes(router, state)
+  registerPullRoutes(router, state)
   const log = createRequestLog(tokens)
   const used = new Map<string, number>()
 
@@ -191,6 +203,12 @@ export const startGitHubDouble = async (
       res.end("Repository not found.\n")
       return
     }
+    const pushing = match[3] === "git-receive-pack" || url.searchParams.get("service") === "git-receive-pack"
+    if (pushing && grant.push === false) {
+      res.statusCode = 403
+      res.end(`Permission to ${repo.fullName}.git denied to ${grant.login}.\n`)
+      return
+    }
     serveGit(req, res, {
       projectRoot,
       pathInfo: `/${repo.fullName}.git/${match[3]}`,
@@ -246,26 +264,33 @@ export const startGitHubDouble = async (
       const [owner, name, ...rest] = fullName.split("/")
       if (!owner || !name || rest.length > 0) throw new Error(`createRepo: "${fullName}" is not owner/repo`)
       if (state.repos.has(fullName.toLowerCase())) throw new Error(`createRepo: ${fullName} already exists`)
-      const branch = repoOptions.defaultBranch ?? "main"
       const gitDir = path.join(projectRoot, owner, `${name}.git`)
-      const work = await mkdtemp(path.join(root, "work-"))
-      try {
-        await git(["init", "--quiet", "-b", branch], work)
-        for (const [file, content] of Object.entries(repoOptions.files)) {
-          await mkdir(path.dirname(path.join(work, file)), { recursive: true })
-          await writeFile(path.join(work, file), content)
+      let branch = repoOptions.defaultBranch ?? "main"
+      if (repoOptions.from) {
+        await git(["clone", "--quiet", "--bare", repoOptions.from, gitDir])
+        if (repoOptions.defaultBranch)
+          await git(["symbolic-ref", "HEAD", `refs/heads/${repoOptions.defaultBranch}`], gitDir)
+        branch = await git(["symbolic-ref", "--short", "HEAD"], gitDir)
+      } else {
+        const work = await mkdtemp(path.join(root, "work-"))
+        try {
+          await git(["init", "--quiet", "-b", branch], work)
+          for (const [file, content] of Object.entries(repoOptions.files ?? {})) {
+            await mkdir(path.dirname(path.join(work, file)), { recursive: true })
+            await writeFile(path.join(work, file), content)
+          }
+          await git(["add", "-A"], work)
+          await git(
+            ["-c", "commit.gpgsign=false", "commit", "--quiet", "--allow-empty", "-m", "Initial commit"],
+            work,
+          )
+          await git(["init", "--quiet", "--bare", "-b", branch, gitDir])
+          await git(["push", "--quiet", gitDir, `HEAD:refs/heads/${branch}`], work)
+        } finally {
+          await rm(work, { recursive: true, force: true })
         }
-        await git(["add", "-A"], work)
-        await git(
-          ["-c", "commit.gpgsign=false", "commit", "--quiet", "--allow-empty", "-m", "Initial commit"],
-          work,
-        )
-        await git(["init", "--quiet", "--bare", "-b", branch, gitDir])
-        await git(["config", "http.receivepack", "true"], gitDir)
-        await git(["push", "--quiet", gitDir, `HEAD:refs/heads/${branch}`], work)
-      } finally {
-        await rm(work, { recursive: true, force: true })
       }
+      await git(["config", "http.receivepack", "true"], gitDir)
       const repo: StoredRepo = {
         id: state.nextId(),
         owner,
@@ -277,6 +302,7 @@ export const startGitHubDouble = async (
         createdAt: timestamp(),
         nextNumber: 1,
         issues: new Map(),
+        pulls: new Map(),
       }
       state.repos.set(fullName.toLowerCase(), repo)
       const headSha = await git(["rev-parse", `refs/heads/${branch}`], gitDir)
@@ -316,6 +342,23 @@ export const startGitHubDouble = async (
       } catch {
         return undefined
       }
+    },
+
+    pullRequests(fullName) {
+      const repo = state.repos.get(fullName.toLowerCase())
+      return repo ? [...repo.pulls.values()].sort((a, b) => a.number - b.number) : []
+    },
+
+    async branchFiles(fullName, branch) {
+      const repo = state.repos.get(fullName.toLowerCase())
+      if (!repo) throw new Error(`branchFiles: no repository ${fullName}`)
+      return filesAt(repo.gitDir, `refs/heads/${branch}`)
+    },
+
+    async diff(fullName, base, head) {
+      const repo = state.repos.get(fullName.toLowerCase())
+      if (!repo) throw new Error(`diff: no repository ${fullName}`)
+      return diffBetween(repo.gitDir, base, head)
     },
 
     async close() {

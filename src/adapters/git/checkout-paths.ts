@@ -2,7 +2,7 @@
  * Confines paths to a checkout: they are relative, never climb with `..`, never enter `.git`, and never
  * follow a symlink whose real path leaves the checkout.
  */
-import { realpath } from "node:fs/promises"
+import { readlink, realpath } from "node:fs/promises"
 import path from "node:path"
 import { ValidationError } from "#domain/errors.js"
 
@@ -16,8 +16,13 @@ const refuse = (input: string, why: string): never => {
   throw new ValidationError(`path ${JSON.stringify(input)} ${why}`, [{ field: "path", message: why }])
 }
 
-/** Real path of `absolute`, or of its nearest existing ancestor joined with the rest (for paths not yet created). */
-const realpathOfExisting = async (absolute: string): Promise<string> => {
+const MAX_LINK_HOPS = 40
+
+/**
+ * Real path of `absolute`, or of its nearest existing ancestor joined with the rest (for paths not yet
+ * created). A dangling symlink on the way is followed by hand: a write through it would land on its target.
+ */
+const realpathOfExisting = async (absolute: string, hops = 0): Promise<string> => {
   const missing: string[] = []
   let current = absolute
   for (;;) {
@@ -26,6 +31,11 @@ const realpathOfExisting = async (absolute: string): Promise<string> => {
     } catch (error) {
       const parent = path.dirname(current)
       if ((error as NodeJS.ErrnoException).code !== "ENOENT" || parent === current) throw error
+      const target = await readlink(current).catch(() => undefined)
+      if (target !== undefined) {
+        if (hops >= MAX_LINK_HOPS) throw Object.assign(new Error("too many symlinks"), { code: "ELOOP" })
+        return realpathOfExisting(path.resolve(parent, target, ...missing.reverse()), hops + 1)
+      }
       missing.push(path.basename(current))
       current = parent
     }
@@ -48,7 +58,10 @@ export const createPathGuard = (root: string) => {
     if (segments[0] === ".git") refuse(input, "is inside .git, which is not part of the repository's files")
     const relative = segments.join("/")
     const absolute = path.join(root, ...segments)
-    const real = await realpathOfExisting(absolute)
+    const real = await realpathOfExisting(absolute).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ELOOP") return refuse(input, "is a symlink loop")
+      throw error
+    })
     if (!inside(real)) refuse(input, "is a symlink (or passes through one) that leads outside the repository")
     return { relative, absolute }
   }

@@ -17,6 +17,8 @@ export interface SearchRequest {
   caseSensitive?: boolean
   maxResults: number
   signal?: AbortSignal
+  /** the worktree's git directory, named explicitly rather than found through the checkout's `.git` file */
+  gitDir?: string
 }
 
 /** Counting stops here, so a pattern like "." in a huge repository stays cheap. */
@@ -126,6 +128,7 @@ export const searchWithGitGrep = async (request: SearchRequest, gitBinary = "git
   const matches: Line[] = []
   let total = 0
   const args = [
+    ...(request.gitDir ? ["--git-dir", request.gitDir, "--work-tree", request.cwd] : []),
     "grep",
     "--untracked",
     "--no-color",

@@ -1,12 +1,18 @@
 /**
- * A run's working copy: a detached `git worktree` of the repository's mirror. Reads are confined to it
- * (see checkout-paths.ts); listing and search skip .git and ignored files.
+ * A run's working copy: a `git worktree` of the repository's mirror, on a local branch or detached. Reads
+ * and writes are confined to it (see checkout-paths.ts); listing and search skip .git and ignored files.
+ *
+ * Every git command names the worktree's git directory explicitly instead of following the checkout's
+ * `.git` file: repository code runs in the sandbox with the checkout writable, and must not be able to
+ * point prwright's own git (which may carry a token) at a config it wrote.
  */
-import { lstat, open, rm, stat } from "node:fs/promises"
+import { lstat, mkdir, open, rm, stat, writeFile } from "node:fs/promises"
 import path from "node:path"
 import type { Checkout, DirEntry, Logger } from "#application/ports.js"
 import { ValidationError } from "#domain/errors.js"
+import { type CheckoutGit, commitPaths, diffAgainstHead, readStatus } from "./checkout-changes.js"
 import { createPathGuard } from "./checkout-paths.js"
+import { pushHead } from "./checkout-push.js"
 import { searchWithGitGrep, searchWithRipgrep } from "./checkout-search.js"
 import { runGit } from "./run-git.js"
 
@@ -16,6 +22,15 @@ export interface GitCheckoutOptions {
   /** real path of the worktree */
   root: string
   mirrorDir: string
+  /** the worktree's administrative directory inside the mirror (`<mirror>/worktrees/<name>`) */
+  gitDir: string
+  /** the local branch checked out, or undefined for a detached HEAD */
+  branch?: string
+  /** where pushes go (no credentials in it) */
+  cloneUrl: string
+  fullName: string
+  /** the Authorization header for pushes, asked for at push time (installation tokens expire) */
+  authHeader?: () => Promise<string | undefined>
   headSha: string
   ref: string
   gitBinary: string
@@ -23,6 +38,8 @@ export interface GitCheckoutOptions {
   searchBackend: SearchBackend
   maxFileBytes: number
   logger?: Logger
+  /** parks the disposed tree for reuse by a later checkout; false when it should be removed instead */
+  park?: () => Promise<boolean>
   /** runs mirror-changing work one at a time (worktree add/remove/prune share the mirror's metadata) */
   serialize: <T>(work: () => Promise<T>) => Promise<T>
 }
@@ -38,7 +55,11 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
   let backend: SearchBackend = options.searchBackend
   let disposed = false
 
-  const git = async (args: string[]) => (await runGit({ args, cwd: root, gitBinary })).stdout
+  const scoped = (args: string[]) => ["--git-dir", options.gitDir, "--work-tree", root, ...args]
+  const git: CheckoutGit = async (args, extra = {}) =>
+    (await runGit({ args: scoped(args), cwd: root, gitBinary, ...extra })).stdout
+  const changes = { git, gitDir: options.gitDir }
+  const mirrorGit = (args: string[]) => runGit({ args, cwd: options.mirrorDir, gitBinary })
 
   const checkoutStat = async (absolute: string) => {
     try {
@@ -156,6 +177,7 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
         glob: query.glob,
         caseSensitive: query.caseSensitive,
         maxResults: Math.max(0, Math.floor(query.maxResults)),
+        gitDir: options.gitDir,
       }
       if (backend !== "git-grep") {
         try {
@@ -171,19 +193,70 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
       return searchWithGitGrep(request, gitBinary)
     },
 
+    async writeFile(input, content) {
+      const resolved = await guard(input)
+      if (resolved.relative === "")
+        throw new ValidationError("cannot write to the repository root: give a file path", [
+          { field: "path", message: "is the root" },
+        ])
+      if ((await checkoutStat(resolved.absolute))?.kind === "dir")
+        throw new ValidationError(`${JSON.stringify(input)} is a directory: give a file path inside it`, [
+          { field: "path", message: "is a directory" },
+        ])
+      await mkdir(path.dirname(resolved.absolute), { recursive: true })
+      await writeFile(resolved.absolute, content, "utf8")
+    },
+
+    status: () => readStatus(changes),
+
+    async diff(paths) {
+      return diffAgainstHead(changes, paths === undefined ? [] : await Promise.all(paths.map(guard)))
+    },
+
+    async commit({ message, paths, author }) {
+      const confined = await Promise.all(paths.map(guard))
+      const sha = await commitPaths(changes, { message, paths: confined, author })
+      if (sha) options.logger?.info("committed", { sha, files: confined.length })
+      return sha
+    },
+
+    async push({ branch, force, signal }) {
+      await pushHead({
+        branch,
+        force,
+        signal,
+        cloneUrl: options.cloneUrl,
+        fullName: options.fullName,
+        authHeader: options.authHeader,
+        run: (args, extra) => git(args, extra),
+      })
+      const sha = (await git(["rev-parse", "--verify", "HEAD^{commit}"])).trim()
+      // the mirror now knows what GitHub has, so the next checkout of this branch starts from it
+      await options.serialize(() =>
+        mirrorGit(["update-ref", "-m", "prwright: pushed", `refs/remotes/origin/${branch}`, sha]),
+      )
+      options.logger?.info("pushed", { branch, sha, force: force === true })
+    },
+
     async dispose() {
       if (disposed) return
       disposed = true
       await options.serialize(async () => {
+        if (options.branch) {
+          // detached first, so the local branch can go and a recycled tree carries none
+          const head = (await git(["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim()
+          if (head) await git(["update-ref", "--no-deref", "HEAD", head]).catch(() => undefined)
+          // the local branch lives only as long as its working copy; what matters was pushed
+          await mirrorGit(["update-ref", "-d", `refs/heads/${options.branch}`]).catch(() => undefined)
+        }
+        if (await options.park?.().catch(() => false)) return
         try {
-          await runGit({ args: ["worktree", "remove", "--force", root], cwd: options.mirrorDir, gitBinary })
+          await mirrorGit(["worktree", "remove", "--force", root])
         } catch (error) {
           options.logger?.warn("git worktree remove failed; deleting the directory", { error: String(error) })
         }
         await rm(root, { recursive: true, force: true })
-        await runGit({ args: ["worktree", "prune"], cwd: options.mirrorDir, gitBinary }).catch(
-          () => undefined,
-        )
+        await mirrorGit(["worktree", "prune"]).catch(() => undefined)
       })
     },
   }

@@ -1,19 +1,24 @@
 /**
  * The Workspace port on the git CLI. One bare mirror per repository (`dataDir/mirrors/<owner>/<repo>.git`)
- * is cloned once and fetched before each run; each run gets a detached worktree of it
- * (`dataDir/runs/<runId>`), so checkouts are cheap and never share a working tree.
+ * is cloned once and fetched before each run; each run gets a worktree of it (`dataDir/runs/<runId>`), so
+ * checkouts are cheap and never share a working tree.
  *
- * The mirror fetches branches and tags only (not GitHub's refs/pull/*, which can outweigh the code on busy
- * repositories); any other ref or commit is fetched on demand. The token reaches git only as an
- * Authorization header in the environment of the one command that talks to GitHub.
+ * The mirror keeps GitHub's branches as `refs/remotes/origin/*` and tags as `refs/tags/*` (not GitHub's
+ * refs/pull/*, which can outweigh the code on busy repositories); any other ref or commit is fetched on
+ * demand. Its `refs/heads/*` are the runs' local branches, so a fetch never moves a branch that a working
+ * copy has checked out. The token reaches git only as an Authorization header in the environment of the
+ * one command that talks to GitHub.
  */
 import { randomBytes } from "node:crypto"
 import { access, mkdir, realpath, rename, rm } from "node:fs/promises"
 import path from "node:path"
 import type { Checkout, Logger, Workspace } from "#application/ports.js"
-import { CancelledError, NotFoundError, ValidationError } from "#domain/errors.js"
+import { CancelledError, NotFoundError, RetryableError, ValidationError } from "#domain/errors.js"
+import type { RepoRef } from "#domain/repo-ref.js"
+import { assertBranchName } from "./branch-name.js"
 import { createGitCheckout, type SearchBackend } from "./git-checkout.js"
 import { GitCommandError, networkGitError, runGit } from "./run-git.js"
+import { createSparePool } from "./spare-worktrees.js"
 
 export interface GitCliWorkspaceOptions {
   dataDir: string
@@ -26,10 +31,13 @@ export interface GitCliWorkspaceOptions {
   search?: SearchBackend
   /** readFile refuses larger files; default 1 MiB */
   maxFileBytes?: number
+  /** disposed working trees kept per repository for reuse by later checkouts (default 2; 0 = none) */
+  spareCheckouts?: number
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
-const FETCH_REFSPECS = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]
+const FETCH_REFSPECS = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]
+const COMMIT_ID = /^[0-9a-f]{4,64}$/i
 
 const exists = (file: string) =>
   access(file).then(
@@ -44,6 +52,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
   const gitBinary = options.gitBinary ?? "git"
   const logger = options.logger
   const queues = new Map<string, Promise<unknown>>()
+  const spares = createSparePool({ dataDir, gitBinary, limit: options.spareCheckouts ?? 2 })
 
   /** One mirror-changing operation at a time per mirror, within this process. */
   const serialize = <T>(key: string, work: () => Promise<T>): Promise<T> => {
@@ -79,10 +88,63 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
     }
     const current = await git(["config", "--get", "remote.origin.url"], mirrorDir).catch(() => "")
     if (current !== cloneUrl) await git(["config", "remote.origin.url", cloneUrl], mirrorDir)
+    const specs = await git(["config", "--get-all", "remote.origin.fetch"], mirrorDir).catch(() => "")
+    if (specs !== FETCH_REFSPECS.join("\n")) {
+      // a mirror from an earlier layout copied GitHub's branches into refs/heads: those copies go
+      await git(["config", "--unset-all", "remote.origin.fetch"], mirrorDir).catch(() => undefined)
+      for (const spec of FETCH_REFSPECS)
+        await git(["config", "--add", "remote.origin.fetch", spec], mirrorDir)
+      const stale = await git(["for-each-ref", "--format=delete %(refname)", "refs/heads/"], mirrorDir)
+      if (stale)
+        await runGit({ args: ["update-ref", "--stdin"], cwd: mirrorDir, gitBinary, input: `${stale}\n` })
+    }
   }
 
-  const resolveRef = async (mirrorDir: string, ref: string): Promise<string | undefined> =>
+  const resolveCommit = (mirrorDir: string, ref: string): Promise<string | undefined> =>
     git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], mirrorDir).catch(() => undefined)
+
+  /** GitHub's branch, then tag, then (for something that looks like one) a commit id. */
+  const resolveRef = async (mirrorDir: string, ref: string): Promise<string | undefined> => {
+    const candidates = ref.startsWith("refs/heads/")
+      ? [`refs/remotes/origin/${ref.slice("refs/heads/".length)}`]
+      : ref.startsWith("refs/")
+        ? [ref]
+        : [`refs/remotes/origin/${ref}`, `refs/tags/${ref}`, ...(COMMIT_ID.test(ref) ? [ref] : [])]
+    for (const candidate of candidates) {
+      const sha = await resolveCommit(mirrorDir, candidate)
+      if (sha) return sha
+    }
+    return undefined
+  }
+
+  /** `ref` from the mirror, or fetched on its own: pull request heads and unadvertised commits are not mirrored. */
+  const fetchRef = async (
+    mirrorDir: string,
+    ref: string,
+    context: {
+      signal?: AbortSignal
+      auth?: { origin: string; header: string }
+      repo: RepoRef
+      cloneUrl: string
+    },
+  ): Promise<string | undefined> => {
+    const sha = await resolveRef(mirrorDir, ref)
+    if (sha) return sha
+    try {
+      await git(["fetch", "--quiet", "origin", ref], mirrorDir, {
+        signal: context.signal,
+        auth: context.auth,
+      })
+      return await resolveCommit(mirrorDir, "FETCH_HEAD")
+    } catch (error) {
+      if (
+        error instanceof GitCommandError &&
+        /couldn't find remote ref|not our ref|invalid refspec/i.test(error.stderr)
+      )
+        return undefined
+      throw networkGitError(error, { fullName: context.repo.fullName, cloneUrl: context.cloneUrl })
+    }
+  }
 
   const removeWorktree = async (mirrorDir: string, runDir: string) => {
     if (await exists(runDir)) {
@@ -93,7 +155,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
   }
 
   return {
-    async checkout({ repo, cloneUrl, ref, runId, signal }): Promise<Checkout> {
+    async checkout({ repo, cloneUrl, ref, runId, branch, signal }): Promise<Checkout> {
       if (!RUN_ID.test(runId))
         throw invalid(
           "runId",
@@ -123,15 +185,17 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
           "cloneUrl must not carry credentials or a query: the token is sent in a header, never in the URL",
         )
       }
+      if (branch !== undefined) assertBranchName(branch)
       if (signal?.aborted) throw new CancelledError()
 
-      const header = await options.authHeader?.(cloneUrl)
+      const getHeader = options.authHeader
+      const header = await getHeader?.(cloneUrl)
       const auth = header ? { origin: url.origin, header } : undefined
       const mirrorDir = path.join(dataDir, "mirrors", repo.owner, `${repo.name}.git`)
       const runDir = path.join(dataDir, "runs", runId)
       const log = logger?.child({ repo: repo.fullName, runId })
 
-      const headSha = await serialize(mirrorDir, async () => {
+      const { sha: headSha, gitDir } = await serialize(mirrorDir, async () => {
         const started = Date.now()
         await ensureMirror(mirrorDir, cloneUrl)
         try {
@@ -143,40 +207,59 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
           throw networkGitError(error, { fullName: repo.fullName, cloneUrl })
         }
         log?.debug("mirror updated", { ms: Date.now() - started })
-        let sha = await resolveRef(mirrorDir, ref)
-        if (!sha) {
-          // pull request heads and unadvertised commits are not in the mirror's refspecs
-          try {
-            await git(["fetch", "--quiet", "origin", ref], mirrorDir, { signal, auth })
-            sha = await resolveRef(mirrorDir, "FETCH_HEAD")
-          } catch (error) {
-            if (
-              !(error instanceof GitCommandError) ||
-              !/couldn't find remote ref|not our ref|invalid refspec/i.test(error.stderr)
-            ) {
-              throw networkGitError(error, { fullName: repo.fullName, cloneUrl })
-            }
-          }
-        }
+        // an earlier attempt's work in progress wins over the base ref
+        const branchTip = branch ? await resolveCommit(mirrorDir, `refs/remotes/origin/${branch}`) : undefined
+        const sha = branchTip ?? (await fetchRef(mirrorDir, ref, { signal, auth, repo, cloneUrl }))
         if (!sha)
           throw new NotFoundError(
             `ref ${JSON.stringify(ref)} was not found in ${repo.fullName}: check the branch, tag or commit name`,
           )
         await removeWorktree(mirrorDir, runDir)
         await mkdir(path.dirname(runDir), { recursive: true })
+        const reused = await spares.take({ mirrorDir, runDir, sha, branch, signal })
+        if (reused) {
+          log?.info("checked out", { ref, branch, sha, reused: true, ms: Date.now() - started })
+          return { sha, gitDir: reused.gitDir }
+        }
+        let gitDir: string
         try {
-          await git(["worktree", "add", "--detach", "--quiet", runDir, sha], mirrorDir, { signal })
+          const target = branch ? ["-B", branch] : ["--detach"]
+          await git(["worktree", "add", "--quiet", ...target, runDir, sha], mirrorDir, { signal })
+          // read now, before anything runs in the checkout and could rewrite its `.git` file
+          gitDir = path.resolve(runDir, await git(["rev-parse", "--git-dir"], runDir))
         } catch (error) {
           await removeWorktree(mirrorDir, runDir)
+          if (
+            branch &&
+            error instanceof GitCommandError &&
+            /already (checked out|used by worktree)/.test(error.stderr)
+          ) {
+            throw new RetryableError(
+              `branch ${branch} of ${repo.fullName} is checked out by another run's working copy on this worker: the run will be retried once that one finishes (or cancel it)`,
+              { cause: error, code: "conflict" },
+            )
+          }
           throw error
         }
-        log?.info("checked out", { ref, sha, ms: Date.now() - started })
-        return sha
+        log?.info("checked out", {
+          ref,
+          branch,
+          sha,
+          resumed: branchTip !== undefined,
+          ms: Date.now() - started,
+        })
+        return { sha, gitDir }
       })
 
+      const root = await realpath(runDir)
       return createGitCheckout({
-        root: await realpath(runDir),
+        root,
         mirrorDir,
+        gitDir,
+        branch,
+        cloneUrl,
+        fullName: repo.fullName,
+        authHeader: getHeader && (() => getHeader(cloneUrl)),
         headSha,
         ref,
         gitBinary,
@@ -185,6 +268,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
         maxFileBytes: options.maxFileBytes ?? 1024 * 1024,
         logger: log,
         serialize: (work) => serialize(mirrorDir, work),
+        park: () => spares.park(mirrorDir, { dir: root, gitDir }),
       })
     },
   }

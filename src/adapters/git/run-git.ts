@@ -14,6 +14,8 @@ export interface GitCommand {
   gitBinary: string
   /** extra environment (not secrets) */
   env?: Record<string, string>
+  /** written to git's stdin */
+  input?: string
 }
 
 export interface GitOutput {
@@ -33,6 +35,8 @@ export const gitEnvironment = (command: Pick<GitCommand, "auth" | "env">): NodeJ
     ["credential.helper", ""],
     ["core.askPass", ""],
     ["core.hooksPath", "/dev/null"],
+    // a repository must not make prwright's own git run a program
+    ["core.fsmonitor", "false"],
     ["protocol.allow", "never"],
     ["protocol.https.allow", "always"],
     ["protocol.http.allow", "always"],
@@ -92,7 +96,7 @@ export class GitCommandError extends Error {
 export const runGit = (command: GitCommand): Promise<GitOutput> => {
   const scrub = createScrubber(command.auth?.header)
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
       command.gitBinary,
       command.args,
       {
@@ -132,6 +136,7 @@ export const runGit = (command: GitCommand): Promise<GitOutput> => {
         )
       },
     )
+    if (command.input !== undefined) child.stdin?.end(command.input)
   })
 }
 

@@ -4,7 +4,14 @@
  * bad credentials and missing access are not). The token never appears in a message.
  */
 import { Octokit } from "@octokit/rest"
-import type { GitHub, GitHubComment, GitHubIssue, GitHubRepository, Logger } from "#application/ports.js"
+import type {
+  GitHub,
+  GitHubComment,
+  GitHubIssue,
+  GitHubPullRequest,
+  GitHubRepository,
+  Logger,
+} from "#application/ports.js"
 import { GitHubError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
 
@@ -33,6 +40,9 @@ type Subject =
   | { kind: "issue"; repo: RepoRef; number: number }
   | { kind: "comment-create"; repo: RepoRef; number: number }
   | { kind: "comment-update"; repo: RepoRef; commentId: number }
+  | { kind: "pull-find"; repo: RepoRef; branch: string }
+  | { kind: "pull-create"; repo: RepoRef; head: string; base: string }
+  | { kind: "pull-update"; repo: RepoRef; number: number }
 
 const describe = (subject: Subject): string => {
   switch (subject.kind) {
@@ -43,8 +53,16 @@ const describe = (subject: Subject): string => {
       return `issue ${subject.repo.fullName}#${subject.number}`
     case "comment-update":
       return `comment ${subject.commentId} on ${subject.repo.fullName}`
+    case "pull-find":
+      return `the pull requests of ${subject.repo.fullName} (branch ${subject.branch})`
+    case "pull-create":
+      return `a pull request from ${subject.head} into ${subject.base} on ${subject.repo.fullName}`
+    case "pull-update":
+      return `pull request ${subject.repo.fullName}#${subject.number}`
   }
 }
+
+const needsPullRequests = (subject: Subject): boolean => subject.kind.startsWith("pull-")
 
 const notFoundMessage = (subject: Subject): string => {
   const repo = subject.repo.fullName
@@ -58,8 +76,51 @@ const notFoundMessage = (subject: Subject): string => {
       return `cannot comment on ${repo}#${subject.number}: the issue was not found, or the token cannot read ${repo}: ${access}`
     case "comment-update":
       return `comment ${subject.commentId} on ${repo} was not found (deleted?), or the token cannot edit it: ${access}`
+    case "pull-find":
+    case "pull-create":
+      return `repository ${repo} was not found, or the token cannot see its pull requests: give the token access to ${repo} (pull requests: write, contents: write)`
+    case "pull-update":
+      return `pull request ${repo}#${subject.number} was not found, or the token cannot edit it: give the token pull requests: write on ${repo}`
   }
 }
+
+/** GitHub's 422 `errors` array, as one line: a message when it gives one, else `field code`. */
+const validationDetails = (data: unknown): string => {
+  const errors = (data as { errors?: unknown } | undefined)?.errors
+  if (!Array.isArray(errors)) return ""
+  return errors
+    .map((entry: { message?: unknown; field?: unknown; code?: unknown } | string) =>
+      typeof entry === "string"
+        ? entry
+        : typeof entry.message === "string"
+          ? entry.message
+          : `${String(entry.field ?? "")} ${String(entry.code ?? "")}`.trim(),
+    )
+    .filter(Boolean)
+    .join("; ")
+}
+
+interface PullRequestData {
+  number: number
+  html_url: string
+  state: string
+  draft?: boolean
+  title: string
+  body: string | null
+  head: { ref: string; repo: { full_name: string } | null }
+  base: { ref: string }
+}
+
+const pullRequest = (data: PullRequestData): GitHubPullRequest => ({
+  number: data.number,
+  htmlUrl: data.html_url,
+  state: data.state === "closed" ? "closed" : "open",
+  draft: data.draft === true,
+  head: data.head.ref,
+  base: data.base.ref,
+  title: data.title,
+  body: data.body ?? "",
+})
 
 export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
   const { token, logger } = options
@@ -115,17 +176,29 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
       )
     }
     if (status === 403) {
-      return make(
-        `GitHub refused access to ${what} (403 ${githubMessage}): give the token the permissions prwright needs on ${subject.repo.fullName} (contents: read, issues: write, pull requests: write)`,
-        false,
-      )
+      const fix = needsPullRequests(subject)
+        ? `give the token pull_requests: write (and contents: write) on ${subject.repo.fullName}; for a GitHub App, grant "Pull requests: Read and write" and accept the new permissions on the installation`
+        : `give the token the permissions prwright needs on ${subject.repo.fullName} (contents: read, issues: write, pull requests: write)`
+      return make(`GitHub refused access to ${what} (403 ${githubMessage}): ${fix}`, false)
     }
     if (status === 410)
       return make(
         `${what} is gone (410 ${githubMessage}): issues may be disabled on ${subject.repo.fullName}`,
         false,
       )
-    if (status === 422) return make(`GitHub rejected the request for ${what} (422 ${githubMessage})`, false)
+    if (status === 422) {
+      const details = validationDetails(failure.response.data)
+      const hint =
+        subject.kind === "pull-create" && /"?head"? invalid/.test(details)
+          ? `: branch ${subject.head} does not exist on GitHub; push it first`
+          : subject.kind === "pull-create" && /no commits between/i.test(details)
+            ? `: ${subject.head} has no commits that ${subject.base} lacks; commit and push the change first`
+            : ""
+      return make(
+        `GitHub rejected the request for ${what} (422 ${githubMessage}${details ? `: ${scrub(details)}` : ""})${hint}`,
+        false,
+      )
+    }
     if (status >= 500)
       return make(`GitHub had a server error (${status}) for ${what}: the run will be retried`, true)
     return make(`GitHub answered ${status} for ${what}: ${githubMessage}`)
@@ -137,6 +210,23 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
     } catch (error) {
       throw toError(error, subject)
     }
+  }
+
+  const findPullRequest = async (repo: RepoRef, branch: string): Promise<GitHubPullRequest | undefined> => {
+    const { data } = await call({ kind: "pull-find", repo, branch }, () =>
+      octokit.rest.pulls.list({
+        owner: repo.owner,
+        repo: repo.name,
+        head: `${repo.owner}:${branch}`,
+        state: "open",
+        per_page: 100,
+      }),
+    )
+    // `head` filters by owner:branch already; checking again keeps a fork's same-named branch out
+    const match = data.find(
+      (pr) => pr.head.ref === branch && pr.head.repo?.full_name.toLowerCase() === repo.fullName.toLowerCase(),
+    )
+    return match && pullRequest(match)
   }
 
   const comment = (data: { id: number; html_url: string; body?: string | null }): GitHubComment => ({
@@ -201,6 +291,56 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
         }),
       )
       return comment(data)
+    },
+
+    findPullRequest,
+
+    async createPullRequest(repo, pr) {
+      const subject: Subject = { kind: "pull-create", repo, head: pr.head, base: pr.base }
+      const create = (draft: boolean) =>
+        octokit.rest.pulls.create({
+          owner: repo.owner,
+          repo: repo.name,
+          title: pr.title,
+          body: pr.body,
+          head: pr.head,
+          base: pr.base,
+          draft,
+        })
+      try {
+        return pullRequest((await create(pr.draft)).data)
+      } catch (error) {
+        const details = validationDetails((error as HttpFailure).response?.data)
+        if ((error as HttpFailure).status === 422 && /already exists/i.test(details)) {
+          // a retried job, or a PR opened by hand: one pull request per branch, so take the open one
+          const existing = await findPullRequest(repo, pr.head)
+          if (existing) return existing
+        }
+        if (
+          (error as HttpFailure).status === 422 &&
+          pr.draft &&
+          /draft pull requests are not supported/i.test(details)
+        ) {
+          logger?.warn("draft pull requests are not available in this repository; opening a ready one", {
+            repo: repo.fullName,
+          })
+          return pullRequest((await call(subject, () => create(false))).data)
+        }
+        throw toError(error, subject)
+      }
+    },
+
+    async updatePullRequest(repo, number, patch) {
+      const { data } = await call({ kind: "pull-update", repo, number }, () =>
+        octokit.rest.pulls.update({
+          owner: repo.owner,
+          repo: repo.name,
+          pull_number: number,
+          ...(patch.title === undefined ? {} : { title: patch.title }),
+          ...(patch.body === undefined ? {} : { body: patch.body }),
+        }),
+      )
+      return pullRequest(data)
     },
   }
 }

@@ -8,6 +8,8 @@ export interface TokenGrant {
   login: string
   /** full names the token may see, or "*" for all */
   repos: string[] | "*"
+  /** false: git pushes are refused with 403, as for a read-only token (default true) */
+  push?: boolean
 }
 
 export interface RecordedRequest {

@@ -18,8 +18,26 @@ export interface StoredRepo {
   /** absolute path of the bare repository */
   gitDir: string
   createdAt: string
+  /** issues and pull requests share this number sequence, as on GitHub */
   nextNumber: number
   issues: Map<number, StoredIssue>
+  pulls: Map<number, StoredPull>
+}
+
+export interface StoredPull {
+  id: number
+  number: number
+  title: string
+  body: string | null
+  state: "open" | "closed"
+  draft: boolean
+  /** branch names in this repository */
+  head: string
+  base: string
+  user: string
+  createdAt: string
+  updatedAt: string
+  closedAt: string | null
 }
 
 export interface StoredIssue {
@@ -47,7 +65,7 @@ export interface StoredComment {
 /** GitHub's timestamps: second precision, Z suffix. */
 export const timestamp = (date = new Date()): string => `${date.toISOString().slice(0, 19)}Z`
 
-const nodeId = (kind: string, id: number): string => Buffer.from(`0:${kind}${id}`).toString("base64")
+export const nodeId = (kind: string, id: number): string => Buffer.from(`0:${kind}${id}`).toString("base64")
 
 /** Stable fake ids for logins, so the same login always has the same id. */
 export const userId = (login: string): number => {
@@ -202,7 +220,7 @@ export const fullRepository = (urls: Urls, repo: StoredRepo) => {
   }
 }
 
-const labelJson = (urls: Urls, repo: StoredRepo, name: string, index: number) => ({
+export const labelJson = (urls: Urls, repo: StoredRepo, name: string, index: number) => ({
   id: repo.id * 1000 + index,
   node_id: nodeId("Label", repo.id * 1000 + index),
   url: `${repoUrl(urls, repo)}/labels/${encodeURIComponent(name)}`,
@@ -246,7 +264,7 @@ export const issueJson = (urls: Urls, repo: StoredRepo, issue: StoredIssue, comm
   }
 }
 
-const reactions = (url: string) => ({
+export const reactions = (url: string) => ({
   url,
   total_count: 0,
   "+1": 0,
