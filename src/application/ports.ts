@@ -28,6 +28,11 @@ export interface EnqueueRequest {
   priority: Priority
   /** total tries including the first (seed default 3) */
   attempts: number
+  /**
+   * Jobs sharing a key never run at the same time (any type): a later one waits, neither dropped nor
+   * failed, until the running one ends. prwright uses `owner/repo#issue`.
+   */
+  concurrencyKey?: string
 }
 
 export interface EnqueueResult {
@@ -74,13 +79,26 @@ export interface JobWorker {
   close(options?: { graceMs?: number }): Promise<void>
 }
 
+export interface JobTimeouts {
+  /** an attempt running longer than this is aborted and fails, not retried (default: none) */
+  wallMs?: number
+  /** an attempt reporting no progress for this long is aborted and retried (default: none) */
+  idleMs?: number
+}
+
+export interface ProcessOptions {
+  concurrency: number
+  /** enforced through the job's AbortSignal; the attempt fails with "timed out after …" */
+  timeouts?: JobTimeouts
+}
+
 export interface JobQueue {
   /** Same id and same data → the existing job (created: false); same id, other data → ConflictError. */
   enqueue(request: EnqueueRequest): Promise<EnqueueResult>
   getJob(jobId: string): Promise<QueueJobInfo | undefined>
   /** Cancel a waiting or running job from any process. Returns false if unknown or already finished. */
   cancel(jobId: string): Promise<boolean>
-  process(type: JobType, handler: JobHandler, options: { concurrency: number }): JobWorker
+  process(type: JobType, handler: JobHandler, options: ProcessOptions): JobWorker
   close(): Promise<void>
 }
 
@@ -266,7 +284,11 @@ export interface Checkout {
    * Stages exactly `paths` (additions, edits and deletions) and commits them on the current branch.
    * Returns the new commit sha, or undefined when those paths hold no change.
    */
-  commit(options: { message: string; paths: string[]; author: { name: string; email: string } }): Promise<string | undefined>
+  commit(options: {
+    message: string
+    paths: string[]
+    author: { name: string; email: string }
+  }): Promise<string | undefined>
   /** pushes the current branch to `branch` on the remote (token in a header, as for fetches) */
   push(options: { branch: string; force?: boolean; signal?: AbortSignal }): Promise<void>
   /** removes the working copy */
@@ -353,4 +375,85 @@ export interface SandboxResult {
 export interface Sandbox {
   readonly kind: "bwrap" | "process"
   run(command: SandboxCommand): Promise<SandboxResult>
+}
+
+// ───────────────────────────── records beside runs (plans, deliveries, secrets, settings) ─────────────────────────────
+
+export type PlanStatus = "draft" | "approved" | "superseded"
+
+/** One version of the plan for an issue; the newest non-superseded one is what `/prwright approve` implements. */
+export interface StoredPlan {
+  id: string
+  repoFullName: string
+  issueNumber: number
+  /** 1, 2, 3 … per (repository, issue) */
+  version: number
+  status: PlanStatus
+  body: string
+  /** the run that wrote it */
+  runId?: string
+  /** the issue comment the plan lives in */
+  commentId?: number
+  commentUrl?: string
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface NewPlan {
+  id: string
+  repoFullName: string
+  issueNumber: number
+  body: string
+  /** default draft */
+  status?: "draft" | "approved"
+  runId?: string
+  commentId?: number
+  commentUrl?: string
+}
+
+export interface PlanStore {
+  /** Stores the next version for the issue; every earlier draft or approved version becomes superseded. */
+  savePlan(plan: NewPlan): Promise<StoredPlan>
+  /** Approves a draft (idempotent for an approved one). NotFoundError if absent, ConflictError if superseded. */
+  approvePlan(id: string): Promise<StoredPlan>
+  /** Records where the plan is shown (it is edited in place) or a revised body. NotFoundError if absent. */
+  updatePlan(
+    id: string,
+    patch: { body?: string; commentId?: number; commentUrl?: string },
+  ): Promise<StoredPlan>
+  getPlan(id: string): Promise<StoredPlan | undefined>
+  /** the highest version for the issue, optionally only among plans with this status */
+  latestPlan(
+    repoFullName: string,
+    issueNumber: number,
+    options?: { status?: PlanStatus },
+  ): Promise<StoredPlan | undefined>
+}
+
+export interface DeliveryStore {
+  /** Remembers a webhook delivery; false when this delivery id was seen before (a redelivery). */
+  recordDelivery(delivery: { id: string; event: string; runId?: string }): Promise<boolean>
+  /** links a recorded delivery to the run it started */
+  linkDeliveryRun(deliveryId: string, runId: string): Promise<void>
+}
+
+/** Named secrets, encrypted at rest with PRWRIGHT_SECRET_KEY; values never appear in the database as written. */
+export interface SecretStore {
+  putSecret(name: string, value: string): Promise<void>
+  /** ConfigError when the stored value cannot be decrypted with the current key */
+  getSecret(name: string): Promise<string | undefined>
+  /** false when there was no such secret */
+  deleteSecret(name: string): Promise<boolean>
+}
+
+export interface RepoSettings {
+  repoFullName: string
+  settings: Record<string, unknown>
+  updatedAt: Date
+}
+
+export interface RepoSettingsStore {
+  getRepoSettings(repoFullName: string): Promise<RepoSettings | undefined>
+  /** replaces the settings of the repository */
+  putRepoSettings(repoFullName: string, settings: Record<string, unknown>): Promise<RepoSettings>
 }

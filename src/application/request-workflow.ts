@@ -3,6 +3,7 @@ import type { JobType, RunStatus, Trigger, WorkflowRun } from "#domain/workflow-
 import { JOB_DATA_SCHEMAS, type JobData, parseWith, requestSchemaFor } from "./job-data.js"
 import type { JobQueue, Logger, NewId, RunStore } from "./ports.js"
 import type { RunJournal } from "./run-journal.js"
+import { concurrencyKeyOf } from "./sweep-runs.js"
 
 export interface WorkflowRequestResult {
   jobId: string
@@ -104,6 +105,8 @@ export const createWorkflowRequester = (deps: {
           data,
           priority: run.priority,
           attempts: run.maxAttempts,
+          // one active run per issue: a second request waits for the first instead of racing it
+          concurrencyKey: concurrencyKeyOf(run),
         })
       } catch (error) {
         const message = `could not queue the job: ${errorMessage(error)}`

@@ -37,6 +37,37 @@ const int = (fallback: number, min: number, max: number, fix: string) =>
       return n
     })
 
+const HOUR = 3_600_000
+const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: HOUR, d: 24 * HOUR }
+
+/** How many finished jobs the queue keeps: "1000" (a count), "24h" (an age: s, m, h, d) or "1000,24h". */
+export interface KeepJobs {
+  count?: number
+  ageMs?: number
+}
+
+const keepJobs = (fallback: KeepJobs) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx): KeepJobs => {
+      if (v === undefined || v.trim() === "") return fallback
+      const keep: KeepJobs = {}
+      for (const part of v.split(",").map((p) => p.trim())) {
+        const age = /^(\d+)([smhd])$/.exec(part)
+        if (/^\d+$/.test(part)) keep.count = Number(part)
+        else if (age) keep.ageMs = Number(age[1]) * DURATION_UNITS[age[2]!]!
+        else {
+          ctx.addIssue({
+            code: "custom",
+            message: `must be a count ("1000"), an age ("24h", "7d") or both ("1000,24h"), got "${v}"`,
+          })
+          return z.NEVER
+        }
+      }
+      return keep
+    })
+
 const EnvSchema = z.object({
   PORT: int(3000, 0, 65535, "set PORT to a free TCP port, e.g. 3000 (0 picks one)"),
   HOST: optionalString,
@@ -47,6 +78,7 @@ const EnvSchema = z.object({
   NEO4J_URI: optionalString,
   NEO4J_USER: optionalString,
   NEO4J_PASSWORD: optionalString,
+  NEO4J_DATABASE: optionalString,
   REDIS_URL: optionalString.refine((v) => v === undefined || /^rediss?:\/\//.test(v), {
     message: 'must be a Redis URL like "redis://127.0.0.1:6379" (or unset it to use the embedded queue)',
   }),
@@ -78,10 +110,91 @@ const EnvSchema = z.object({
     .optional(),
   SHUTDOWN_GRACE_MS: int(30_000, 0, 3_600_000, "milliseconds a stopping worker waits for running jobs"),
   PRWRIGHT_MAX_PLAN_STEPS: int(30, 1, 500, "the most model steps a planning run may take"),
+  PRWRIGHT_MAX_STEPS: int(50, 1, 1000, "the most model steps an implementing run may take"),
+  PRWRIGHT_MAX_COST_USD: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return 5
+      const n = Number(v)
+      if (!Number.isFinite(n) || n <= 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be a positive number of US dollars (got "${v}"), e.g. 2.5`,
+        })
+        return z.NEVER
+      }
+      return n
+    }),
+  PRWRIGHT_MAX_INPUT_TOKENS: int(0, 0, 1_000_000_000, "total input tokens per run; 0 = no limit"),
+  PRWRIGHT_MAX_OUTPUT_TOKENS: int(0, 0, 1_000_000_000, "total output tokens per run; 0 = no limit"),
+  PRWRIGHT_AGENT_WALL_MS: int(
+    45 * 60_000,
+    1000,
+    86_400_000,
+    "wall-clock milliseconds for the agent phase of a run",
+  ),
+  PRWRIGHT_AGENT_IDLE_MS: int(5 * 60_000, 1000, 86_400_000, "milliseconds the model may stay silent"),
+  PRWRIGHT_SETUP_TIMEOUT_MS: int(10 * 60_000, 1000, 86_400_000, "milliseconds the setup command may take"),
+  PRWRIGHT_TEST_TIMEOUT_MS: int(10 * 60_000, 1000, 86_400_000, "milliseconds one test run may take"),
+  PRWRIGHT_GIT_AUTHOR_NAME: optionalString,
+  PRWRIGHT_GIT_AUTHOR_EMAIL: optionalString.refine((v) => v === undefined || /^[^\s@]+@[^\s@]+$/.test(v), {
+    message: "must be an e-mail address",
+  }),
   PRWRIGHT_QUEUE_BACKOFF_MS: int(2000, 1, 600_000, "base delay of the exponential retry backoff"),
   WORKER_CONCURRENCY_COMMENT: int(3, 1, 100, "parallel planning runs per worker"),
   WORKER_CONCURRENCY_AUTO_RESOLVE: int(1, 1, 100, "parallel auto-resolve runs per worker"),
   WORKER_CONCURRENCY_RESOLVE: int(1, 1, 100, "parallel resolve runs per worker"),
+  PRWRIGHT_QUEUE_KEEP_COMPLETED: keepJobs({ count: 1_000, ageMs: 24 * HOUR }),
+  PRWRIGHT_QUEUE_KEEP_FAILED: keepJobs({ count: 5_000, ageMs: 7 * 24 * HOUR }),
+  PRWRIGHT_QUEUE_LOCK_MS: int(
+    30_000,
+    1_000,
+    3_600_000,
+    "how long a job stays owned by a silent worker before it is retried",
+  ),
+  PRWRIGHT_PENDING_SWEEP_MS: int(
+    60_000,
+    1_000,
+    86_400_000,
+    "age after which a queued run without a job is queued again",
+  ),
+  JOB_WALL_TIMEOUT_MS_COMMENT: int(
+    15 * 60_000,
+    0,
+    86_400_000,
+    "longest a planning attempt may run (0: no limit)",
+  ),
+  JOB_IDLE_TIMEOUT_MS_COMMENT: int(
+    5 * 60_000,
+    0,
+    86_400_000,
+    "longest a planning attempt may go without progress (0: no limit)",
+  ),
+  JOB_WALL_TIMEOUT_MS_AUTO_RESOLVE: int(
+    60 * 60_000,
+    0,
+    86_400_000,
+    "longest an auto-resolve attempt may run (0: no limit)",
+  ),
+  JOB_IDLE_TIMEOUT_MS_AUTO_RESOLVE: int(
+    10 * 60_000,
+    0,
+    86_400_000,
+    "longest an auto-resolve attempt may go without progress (0: no limit)",
+  ),
+  JOB_WALL_TIMEOUT_MS_RESOLVE: int(
+    60 * 60_000,
+    0,
+    86_400_000,
+    "longest a resolve attempt may run (0: no limit)",
+  ),
+  JOB_IDLE_TIMEOUT_MS_RESOLVE: int(
+    10 * 60_000,
+    0,
+    86_400_000,
+    "longest a resolve attempt may go without progress (0: no limit)",
+  ),
 })
 
 export type LlmProvider = (typeof PROVIDERS)[number]
@@ -92,6 +205,10 @@ export interface Config {
   dataDir: string
   databaseUrl: string
   redisUrl?: string
+  /** set when NEO4J_URI is: runs, events and the other records live in Neo4j instead of DATABASE_URL */
+  neo4j?: { uri: string; user?: string; password?: string; database?: string }
+  /** PRWRIGHT_SECRET_KEY; unset means a key generated into `<dataDir>/secret.key` on first use */
+  secretKey?: string
   queuePrefix: string
   github: { apiUrl: string; token?: string; webhookSecret?: string }
   llm: { provider: LlmProvider; model?: string; baseUrl?: string; apiKey?: string }
@@ -100,8 +217,29 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error"
   shutdownGraceMs: number
   maxPlanSteps: number
+  /** limits of one implementing run; .prwright.yml may lower maxSteps and maxCostUsd */
+  agent: {
+    maxSteps: number
+    maxCostUsd: number
+    maxInputTokens?: number
+    maxOutputTokens?: number
+    wallClockMs: number
+    idleMs: number
+    setupTimeoutMs: number
+    testTimeoutMs: number
+  }
+  sandbox?: "bwrap" | "process" | "docker"
+  gitAuthor: { name: string; email: string }
   queueBackoffMs: number
   concurrency: { comment: number; "auto-resolve": number; resolve: number }
+  /** finished jobs kept by the queue (Redis or the embedded table); the run store keeps all history */
+  queueRetention: { completed: KeepJobs; failed: KeepJobs }
+  /** job lock / lease duration: a killed worker's job is retried about this long after it died */
+  queueLockMs: number
+  /** a run still pending after this long without a queue job is queued again */
+  pendingSweepMs: number
+  /** per worker type; 0 means no limit */
+  timeouts: Record<"comment" | "auto-resolve" | "resolve", { wallMs: number; idleMs: number }>
   /** every secret value, so logs and errors can be scrubbed of them */
   secrets: string[]
 }
@@ -155,6 +293,17 @@ export const loadConfig = (
     dataDir,
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, "prwright.db")}`,
     ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
+    ...(e.NEO4J_URI
+      ? {
+          neo4j: {
+            uri: e.NEO4J_URI,
+            ...(e.NEO4J_USER ? { user: e.NEO4J_USER } : {}),
+            ...(e.NEO4J_PASSWORD ? { password: e.NEO4J_PASSWORD } : {}),
+            ...(e.NEO4J_DATABASE ? { database: e.NEO4J_DATABASE } : {}),
+          },
+        }
+      : {}),
+    ...(e.PRWRIGHT_SECRET_KEY ? { secretKey: e.PRWRIGHT_SECRET_KEY } : {}),
     queuePrefix: e.PRWRIGHT_QUEUE_PREFIX ?? "prwright",
     github: {
       apiUrl: (e.GITHUB_API_URL ?? "https://api.github.com").replace(/\/+$/, ""),
@@ -172,11 +321,37 @@ export const loadConfig = (
     logLevel: e.LOG_LEVEL ?? "info",
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxPlanSteps: e.PRWRIGHT_MAX_PLAN_STEPS,
+    agent: {
+      maxSteps: e.PRWRIGHT_MAX_STEPS,
+      maxCostUsd: e.PRWRIGHT_MAX_COST_USD,
+      ...(e.PRWRIGHT_MAX_INPUT_TOKENS > 0 ? { maxInputTokens: e.PRWRIGHT_MAX_INPUT_TOKENS } : {}),
+      ...(e.PRWRIGHT_MAX_OUTPUT_TOKENS > 0 ? { maxOutputTokens: e.PRWRIGHT_MAX_OUTPUT_TOKENS } : {}),
+      wallClockMs: e.PRWRIGHT_AGENT_WALL_MS,
+      idleMs: e.PRWRIGHT_AGENT_IDLE_MS,
+      setupTimeoutMs: e.PRWRIGHT_SETUP_TIMEOUT_MS,
+      testTimeoutMs: e.PRWRIGHT_TEST_TIMEOUT_MS,
+    },
+    ...(e.PRWRIGHT_SANDBOX ? { sandbox: e.PRWRIGHT_SANDBOX } : {}),
+    gitAuthor: {
+      name: e.PRWRIGHT_GIT_AUTHOR_NAME ?? "prwright[bot]",
+      email: e.PRWRIGHT_GIT_AUTHOR_EMAIL ?? "prwright-bot@users.noreply.github.com",
+    },
     queueBackoffMs: e.PRWRIGHT_QUEUE_BACKOFF_MS,
     concurrency: {
       comment: e.WORKER_CONCURRENCY_COMMENT,
       "auto-resolve": e.WORKER_CONCURRENCY_AUTO_RESOLVE,
       resolve: e.WORKER_CONCURRENCY_RESOLVE,
+    },
+    queueRetention: { completed: e.PRWRIGHT_QUEUE_KEEP_COMPLETED, failed: e.PRWRIGHT_QUEUE_KEEP_FAILED },
+    queueLockMs: e.PRWRIGHT_QUEUE_LOCK_MS,
+    pendingSweepMs: e.PRWRIGHT_PENDING_SWEEP_MS,
+    timeouts: {
+      comment: { wallMs: e.JOB_WALL_TIMEOUT_MS_COMMENT, idleMs: e.JOB_IDLE_TIMEOUT_MS_COMMENT },
+      "auto-resolve": {
+        wallMs: e.JOB_WALL_TIMEOUT_MS_AUTO_RESOLVE,
+        idleMs: e.JOB_IDLE_TIMEOUT_MS_AUTO_RESOLVE,
+      },
+      resolve: { wallMs: e.JOB_WALL_TIMEOUT_MS_RESOLVE, idleMs: e.JOB_IDLE_TIMEOUT_MS_RESOLVE },
     },
     secrets,
   }

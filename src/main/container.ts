@@ -1,18 +1,24 @@
 import { randomUUID } from "node:crypto"
 import path from "node:path"
 import { createMemoryEventBus } from "#adapters/events/memory-event-bus.js"
+import { createRedisEventBus } from "#adapters/events/redis-event-bus.js"
 import { createGitCliWorkspace } from "#adapters/git/git-cli-workspace.js"
 import { createOctokitGitHub, gitAuthHeader } from "#adapters/github/octokit-github.js"
 import { createJsonLogger } from "#adapters/log/json-logger.js"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 import { createBullMqJobQueue } from "#adapters/queue/bullmq/bullmq-job-queue.js"
 import { createEmbeddedJobQueue } from "#adapters/queue/embedded/embedded-job-queue.js"
+import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
+import { createNeo4jRunStore } from "#adapters/store/neo4j/neo4j-run-store.js"
+import { loadSecretKey } from "#adapters/store/secret-key.js"
 import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
+import { runCodingAgent } from "#application/agent/coding-agent.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { createApiAuth } from "#application/api-auth.js"
 import { createCancelRun } from "#application/cancel-run.js"
 import type {
   ApiTokenStore,
+  DeliveryStore,
   EventBus,
   GitHub,
   JobHandler,
@@ -20,13 +26,19 @@ import type {
   JobWorker,
   Logger,
   ModelHandle,
+  PlanStore,
+  RepoSettingsStore,
   RunStore,
+  Sandbox,
+  SecretStore,
   Workspace,
 } from "#application/ports.js"
 import { createWorkflowRequester, type WorkflowRequester } from "#application/request-workflow.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
+import { createRunSweeper } from "#application/sweep-runs.js"
 import { createCommentOnIssue, type Planner } from "#application/workflows/comment-on-issue.js"
+import { type Coder, createResolveIssue } from "#application/workflows/resolve-issue.js"
 import { ConfigError } from "#domain/errors.js"
 import type { JobType, WorkerType } from "#domain/workflow-run.js"
 import { WORKER_TYPES } from "#domain/workflow-run.js"
@@ -35,7 +47,8 @@ import type { Config } from "./config.js"
 export interface Container {
   config: Config
   logger: Logger
-  store: RunStore & ApiTokenStore
+  /** runs and events, plus the records beside them (plans, deliveries, secrets, settings) */
+  store: RunStore & ApiTokenStore & PlanStore & DeliveryStore & SecretStore & RepoSettingsStore
   bus: EventBus
   /** undefined when built with `queue: false` (inline runs) */
   queue: JobQueue | undefined
@@ -56,6 +69,8 @@ export interface ContainerOverrides {
   workspace?: Workspace
   model?: ModelHandle | null
   planner?: Planner
+  coder?: Coder
+  sandbox?: Sandbox
   fetch?: typeof fetch
   queue?: false
 }
@@ -89,8 +104,21 @@ export const createContainer = async (
   const logger =
     overrides.logger ??
     createJsonLogger({ level: config.logLevel, secrets: config.secrets, fields: { pid: process.pid } })
-  const store = await createSqlRunStore({ url: config.databaseUrl, logger })
-  const bus = createMemoryEventBus({ logger })
+  // Asked for on the first secret stored or read, so a generated key file appears only when needed.
+  const secretKey = () =>
+    loadSecretKey({
+      dataDir: config.dataDir,
+      logger,
+      ...(config.secretKey ? { configuredKey: config.secretKey } : {}),
+    })
+  // NEO4J_URI moves runs, events and every record beside them to Neo4j; otherwise DATABASE_URL holds them.
+  const store = config.neo4j
+    ? await createNeo4jRunStore({ ...config.neo4j, secretKey })
+    : await createSqlRunStore({ url: config.databaseUrl, logger, secretKey })
+  // With Redis, a worker on another machine publishes what this process's SSE streams show live.
+  const bus = config.redisUrl
+    ? createRedisEventBus({ url: config.redisUrl, prefix: config.queuePrefix, logger })
+    : createMemoryEventBus({ logger })
 
   let queue: JobQueue | undefined
   if (overrides.queue !== false) {
@@ -99,12 +127,18 @@ export const createContainer = async (
           connection: config.redisUrl,
           prefix: config.queuePrefix,
           backoffBaseMs: config.queueBackoffMs,
+          keepCompleted: config.queueRetention.completed,
+          keepFailed: config.queueRetention.failed,
+          lockDurationMs: config.queueLockMs,
           logger,
         })
       : createEmbeddedJobQueue({
           // Same file as the run store when that is SQLite, so one file holds all state.
           databasePath: sqlitePathOf(config.databaseUrl) ?? path.join(config.dataDir, "queue.db"),
           backoffBaseMs: config.queueBackoffMs,
+          keepCompleted: config.queueRetention.completed,
+          keepFailed: config.queueRetention.failed,
+          leaseMs: config.queueLockMs,
           logger,
         })
   }
@@ -142,7 +176,30 @@ export const createContainer = async (
 
   const clock = { now: () => new Date() }
   const journal = createRunJournal({ store, bus, logger })
+  let sandboxReady: Promise<Sandbox> | undefined
+  const sandbox = () => {
+    sandboxReady ??= overrides.sandbox
+      ? Promise.resolve(overrides.sandbox)
+      : detectSandbox({ ...(config.sandbox ? { preference: config.sandbox } : {}), logger })
+    return sandboxReady
+  }
+  const runUrl = config.publicUrl ? (id: string) => `${config.publicUrl}/api/jobs/${id}` : undefined
+  const resolveIssue = createResolveIssue({
+    github,
+    workspace,
+    sandbox,
+    model,
+    planner: overrides.planner ?? runPlanningAgent,
+    coder: overrides.coder ?? ((options) => runCodingAgent({ ...options, secrets: config.secrets })),
+    runs: store,
+    logger,
+    author: config.gitAuthor,
+    limits: { ...config.agent, planSteps: config.maxPlanSteps },
+    ...(runUrl ? { runUrl } : {}),
+  })
   const workflows: Workflows = {
+    "resolve-issue": resolveIssue.resolve,
+    "auto-resolve-issue": resolveIssue.autoResolve,
     "comment-on-issue": createCommentOnIssue({
       github,
       workspace,
@@ -165,6 +222,8 @@ export const createContainer = async (
   const jobTypes = Object.keys(workflows) as JobType[]
 
   const workers: JobWorker[] = []
+  // processes that run workers also repair runs left without a job (docs/decisions/0003)
+  let stopSweeper: (() => void) | undefined
   return {
     config,
     logger,
@@ -180,9 +239,20 @@ export const createContainer = async (
       const started = types
         .filter((type) => jobTypes.includes(WORKER_TYPES[type]))
         .map((type) =>
-          queue.process(WORKER_TYPES[type], runner, { concurrency: concurrency ?? config.concurrency[type] }),
+          queue.process(WORKER_TYPES[type], runner, {
+            concurrency: concurrency ?? config.concurrency[type],
+            timeouts: config.timeouts[type],
+          }),
         )
       workers.push(...started)
+      stopSweeper ??= createRunSweeper({
+        store,
+        queue,
+        journal,
+        clock,
+        logger,
+        olderThanMs: config.pendingSweepMs,
+      }).start(Math.max(1_000, Math.floor(config.pendingSweepMs / 2)))
       return started
     },
     createAuth: (announce) =>
@@ -193,6 +263,7 @@ export const createContainer = async (
         newId: randomUUID,
       }),
     async close() {
+      stopSweeper?.()
       await Promise.allSettled(workers.map((worker) => worker.close({ graceMs: config.shutdownGraceMs })))
       await queue?.close()
       await bus.close()

@@ -24,7 +24,7 @@ const deleteKeys = async (prefix: string) => {
 describe.skipIf(!redis.available)("BullMQ job queue (real Redis)", () => {
   runJobQueueContract("BullMQ", async () => {
     const prefix = uniqueName("bullmq")
-    const queue = createBullMqJobQueue({ connection: redis.url, prefix, backoffBaseMs: 5 })
+    const queue = createBullMqJobQueue({ connection: redis.url, prefix, backoffBaseMs: 5, keyRetryMs: 40 })
     return {
       queue,
       cleanup: async () => {
@@ -125,7 +125,92 @@ describe.skipIf(!redis.available)("BullMQ job queue (real Redis)", () => {
         { concurrency: 1 },
       )
       await waitFor(async () => (await second.getJob(request.jobId))?.state === "completed", "the retry")
-      expect(attempts).toEqual([2])
+      // an attempt cut short by a shutdown is handed back, not counted (as in the embedded queue)
+      expect(attempts).toEqual([1])
+    })
+
+    it("fences a worker that lost its job's lock: its handler is aborted and its result refused", async () => {
+      const prefix = uniqueName("bullmq_fence")
+      prefixes.push(prefix)
+      const queue = createBullMqJobQueue({
+        connection: redis.url,
+        prefix,
+        backoffBaseMs: 5,
+        lockDurationMs: 400,
+        stalledIntervalMs: 60_000,
+      })
+      open.push(queue)
+      const request = jobRequest()
+      await queue.enqueue(request)
+      const started = gate()
+      let reason: unknown
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          started.open()
+          await new Promise((resolve) => job.signal.addEventListener("abort", resolve, { once: true }))
+          reason = job.signal.reason
+          // a stale worker that ignores the abort and reports success anyway
+          return resultFor(job, "stale")
+        },
+        { concurrency: 1 },
+      )
+      await started.opened
+      const admin = new Redis(redis.url)
+      try {
+        // another worker took the job over after this one's lock lapsed
+        await admin.set(`${prefix}:comment-on-issue:${request.jobId}:lock`, "intruder-token", "PX", 10_000)
+        await waitFor(() => reason !== undefined, "the lost lock to abort the handler", 3_000)
+        expect((reason as Error).message).toMatch(/lost its lock/)
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        const info = await queue.getJob(request.jobId)
+        expect(info?.state).toBe("active")
+        expect(info?.result).toBeUndefined()
+        expect(await admin.get(`${prefix}:comment-on-issue:${request.jobId}:lock`)).toBe("intruder-token")
+      } finally {
+        await admin.quit()
+      }
+    })
+
+    it("prunes finished jobs beyond the configured retention", async () => {
+      const prefix = uniqueName("bullmq_keep")
+      prefixes.push(prefix)
+      const queue = createBullMqJobQueue({
+        connection: redis.url,
+        prefix,
+        backoffBaseMs: 5,
+        keepCompleted: { count: 2 },
+      })
+      open.push(queue)
+      const ids: string[] = []
+      for (let i = 0; i < 5; i++) {
+        const request = jobRequest()
+        ids.push(request.jobId)
+        await queue.enqueue(request)
+      }
+      const finished: string[] = []
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          // BullMQ trims by finish time in ms: distinct times make "the 2 newest" well defined
+          await new Promise((resolve) => setTimeout(resolve, 3))
+          finished.push(job.jobId)
+          return resultFor(job)
+        },
+        { concurrency: 1 },
+      )
+      await waitFor(() => finished.length === 5, "all five jobs")
+      await waitFor(async () => (await queue.getJob(ids[4]!))?.state === "completed", "the last job")
+      const kept = await Promise.all(ids.map((id) => queue.getJob(id)))
+      expect(kept.map((info) => info?.state)).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        "completed",
+        "completed",
+      ])
+      // a pruned job's id still answers "same job" instead of running it again
+      expect((await queue.enqueue(jobRequest({ jobId: ids[0]! }))).created).toBe(false)
     })
 
     it("uses the prefix for every key and leaves no connection open after close", async () => {

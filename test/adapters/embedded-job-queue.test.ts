@@ -212,6 +212,87 @@ describe("embedded job queue", () => {
     ).toBe(true)
   })
 
+  it("fences a worker that lost its lease: its handler is aborted and its result refused", async () => {
+    const queue = openQueue({ leaseMs: 150 })
+    const request = jobRequest()
+    await queue.enqueue(request)
+    const started = gate()
+    let reason: unknown
+    queue.process(
+      "comment-on-issue",
+      async (job) => {
+        started.open()
+        await new Promise((resolve) => job.signal.addEventListener("abort", resolve, { once: true }))
+        reason = job.signal.reason
+        return resultFor(job, "stale")
+      },
+      { concurrency: 1 },
+    )
+    await started.opened
+    const raw = new Database(databasePath)
+    try {
+      // another process took the job over after this one's lease lapsed
+      raw
+        .prepare("UPDATE queue_jobs SET lease_owner = 'intruder', lease_expires_at = ? WHERE id = ?")
+        .run(Date.now() + 60_000, request.jobId)
+      await waitFor(() => reason !== undefined, "the lost lease to abort the handler", 3_000)
+      expect((reason as Error).message).toMatch(/lease expired/)
+      await sleep(100)
+      const row = raw
+        .prepare("SELECT state, lease_owner, result FROM queue_jobs WHERE id = ?")
+        .get(request.jobId)
+      expect(row).toEqual({ state: "active", lease_owner: "intruder", result: null })
+    } finally {
+      raw.close()
+    }
+  })
+
+  it("prunes finished jobs older than the retention age, and beyond the count", async () => {
+    let clock = Date.now()
+    const queue = openQueue({
+      clock: { now: () => new Date(clock) },
+      keepCompleted: { ageMs: 60_000, count: 3 },
+      keepFailed: { ageMs: 60_000 },
+      pruneIntervalMs: 20,
+    })
+    const requests = Array.from({ length: 5 }, () => jobRequest({ attempts: 1 }))
+    for (const request of requests) await queue.enqueue(request)
+    const failing = jobRequest({ attempts: 1 })
+    await queue.enqueue(failing)
+    queue.process(
+      "comment-on-issue",
+      async (job) => {
+        if (job.jobId === failing.jobId) throw new Error("boom")
+        return resultFor(job)
+      },
+      { concurrency: 1 },
+    )
+    await waitFor(async () => (await queue.getJob(failing.jobId))?.state === "failed", "the failure")
+    await waitFor(async () => (await queue.getJob(requests[0]!.jobId)) === undefined, "count pruning")
+    const states = await Promise.all(requests.map(async (r) => (await queue.getJob(r.jobId))?.state))
+    expect(states.filter((state) => state === "completed")).toHaveLength(3)
+    expect((await queue.getJob(failing.jobId))?.state).toBe("failed")
+    clock += 61_000
+    await waitFor(async () => (await queue.getJob(failing.jobId)) === undefined, "age pruning")
+    for (const request of requests) expect(await queue.getJob(request.jobId)).toBeUndefined()
+  })
+
+  it("adds the concurrency-key column to a queue file made by an older version", async () => {
+    const raw = new Database(databasePath.replace("nested/", ""))
+    raw.exec(`CREATE TABLE queue_jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+      data TEXT NOT NULL, data_hash TEXT NOT NULL, priority INTEGER NOT NULL, state TEXT NOT NULL,
+      attempt INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL, progress REAL NOT NULL DEFAULT 0,
+      result TEXT, error TEXT, run_at INTEGER NOT NULL, lease_owner TEXT, lease_expires_at INTEGER,
+      cancel_requested INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+      finished_at INTEGER)`)
+    raw.close()
+    const queue = openQueue({ databasePath: databasePath.replace("nested/", "") })
+    const request = jobRequest({ concurrencyKey: "octocat/hello-world#7" })
+    await queue.enqueue(request)
+    queue.process("comment-on-issue", async (job) => resultFor(job), { concurrency: 1 })
+    await waitFor(async () => (await queue.getJob(request.jobId))?.state === "completed", "the job")
+  })
+
   it("refuses calls after close with a clear error", async () => {
     const queue = openQueue()
     await queue.close()

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { JobResult } from "#application/job-data.js"
 import type { EnqueueRequest, JobContext, JobQueue, QueueJobInfo } from "#application/ports.js"
-import { ConflictError, NonRetryableError, RetryableError } from "#domain/errors.js"
+import { ConflictError, NonRetryableError, RetryableError, ValidationError } from "#domain/errors.js"
 import type { Priority } from "#domain/workflow-run.js"
 
 /**
@@ -60,6 +60,24 @@ export const jobRequest = (
     ...overrides,
   }
 }
+
+/** A valid resolve-issue request (another job type), for type-mixing checks. */
+export const resolveRequest = (
+  jobId: string = randomUUID(),
+  overrides: Partial<EnqueueRequest> = {},
+): EnqueueRequest => ({
+  type: "resolve-issue",
+  jobId,
+  priority: "normal",
+  attempts: 1,
+  data: {
+    issueNumber: 7,
+    repoFullName: "octocat/hello-world",
+    jobId,
+    options: { createPR: true, maxAttempts: 3, priority: "normal" },
+  },
+  ...overrides,
+})
 
 export const resultFor = (job: JobContext, summary = "done"): JobResult => ({
   success: true,
@@ -244,8 +262,7 @@ export const runJobQueueContract = (
       const conflict = await queue.enqueue(other).catch((error: unknown) => error)
       expect(conflict).toBeInstanceOf(ConflictError)
       expect((conflict as Error).message).toContain(request.jobId)
-      const otherType = { ...request, type: "resolve-issue" as const }
-      await expect(queue.enqueue(otherType)).rejects.toBeInstanceOf(ConflictError)
+      await expect(queue.enqueue(resolveRequest(request.jobId))).rejects.toBeInstanceOf(ConflictError)
 
       await sleep(150)
       expect(calls).toBe(1)
@@ -374,18 +391,7 @@ export const runJobQueueContract = (
       const comment = jobRequest()
       const resolveJobId = randomUUID()
       await queue.enqueue(comment)
-      await queue.enqueue({
-        type: "resolve-issue",
-        jobId: resolveJobId,
-        priority: "normal",
-        attempts: 1,
-        data: {
-          issueNumber: 7,
-          repoFullName: "octocat/hello-world",
-          jobId: resolveJobId,
-          options: { createPR: true, maxAttempts: 3, priority: "normal" },
-        },
-      })
+      await queue.enqueue(resolveRequest(resolveJobId))
       const types: string[] = []
       queue.process(
         "resolve-issue",
@@ -398,6 +404,124 @@ export const runJobQueueContract = (
       await stateOf(queue, resolveJobId, "completed")
       expect(types).toEqual(["resolve-issue"])
       expect((await queue.getJob(comment.jobId))?.state).toBe("waiting")
+    })
+
+    it("refuses invalid job data at enqueue, naming the field, and stores nothing", async () => {
+      const request = jobRequest()
+      const { repoFullName: _dropped, ...withoutRepo } = request.data as Record<string, unknown>
+      const missing = await queue
+        .enqueue({ ...request, data: withoutRepo as never })
+        .catch((error: unknown) => error)
+      expect(missing).toBeInstanceOf(ValidationError)
+      expect((missing as ValidationError).issues.map((issue) => issue.field)).toContain("data.repoFullName")
+      expect((missing as Error).message).toContain("data.repoFullName")
+
+      const secret = await queue
+        .enqueue({ ...request, data: { ...request.data, apiKey: "sk-nope" } as never })
+        .catch((error: unknown) => error)
+      expect((secret as ValidationError).issues.map((issue) => issue.field)).toContain("data.apiKey")
+
+      const otherId = await queue
+        .enqueue({ ...request, data: { ...request.data, jobId: randomUUID() } })
+        .catch((error: unknown) => error)
+      expect((otherId as ValidationError).issues.map((issue) => issue.field)).toEqual(["data.jobId"])
+
+      expect(await queue.getJob(request.jobId)).toBeUndefined()
+      // nothing half-stored: the id is still free for a valid request
+      expect(await queue.enqueue(request)).toEqual({ jobId: request.jobId, created: true })
+    })
+
+    it("runs jobs sharing a concurrency key one at a time, across types; other keys run meanwhile", async () => {
+      const key = "octocat/hello-world#7"
+      const first = jobRequest({ concurrencyKey: key })
+      const second = resolveRequest(randomUUID(), { concurrencyKey: key, attempts: 2 })
+      const third = jobRequest({ concurrencyKey: key })
+      const free = jobRequest({ concurrencyKey: "octocat/hello-world#8" })
+      const labels = new Map([
+        [first.jobId, "first"],
+        [second.jobId, "second"],
+        [third.jobId, "third"],
+        [free.jobId, "free"],
+      ])
+      for (const request of [first, second, third, free]) await queue.enqueue(request)
+      const events: string[] = []
+      let keyed = 0
+      let overlap = false
+      const handler = async (job: JobContext) => {
+        const label = labels.get(job.jobId)!
+        const isKeyed = label !== "free"
+        if (isKeyed && ++keyed > 1) overlap = true
+        events.push(`start ${label}`)
+        await sleep(isKeyed ? 120 : 10)
+        events.push(`end ${label}`)
+        if (isKeyed) keyed--
+        return resultFor(job)
+      }
+      queue.process("comment-on-issue", handler, { concurrency: 3 })
+      queue.process("resolve-issue", handler, { concurrency: 3 })
+      for (const request of [first, second, third, free]) {
+        const done = await stateOf(queue, request.jobId, "completed")
+        // waiting for the key is not an attempt
+        expect(done.attempt).toBe(1)
+      }
+      expect(overlap).toBe(false)
+      // another key is not held up by this one
+      const keyedEvents = events.filter((event) => !event.endsWith(" free"))
+      expect(keyedEvents).toHaveLength(6)
+      // strictly start/end/start/end…: each keyed job ends before the next keyed job starts
+      keyedEvents.forEach((event, index) => {
+        expect(event.startsWith(index % 2 === 0 ? "start " : "end ")).toBe(true)
+        if (index % 2 === 1) expect(event.slice(4)).toBe(keyedEvents[index - 1]!.slice(6))
+      })
+      expect(events.indexOf("end free")).toBeLessThan(events.indexOf(keyedEvents[3]!))
+    })
+
+    it("fails an attempt that exceeds its wall-clock limit with a clear error, without retrying it", async () => {
+      const request = jobRequest({ attempts: 3 })
+      await queue.enqueue(request)
+      let calls = 0
+      let sawAbort = false
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          calls++
+          await new Promise((resolve) => job.signal.addEventListener("abort", resolve, { once: true }))
+          sawAbort = true
+          throw job.signal.reason
+        },
+        { concurrency: 1, timeouts: { wallMs: 150 } },
+      )
+      const failed = await stateOf(queue, request.jobId, "failed")
+      expect(sawAbort).toBe(true)
+      expect(failed.error).toMatch(/timed out after 150 ms/)
+      await sleep(100)
+      expect(calls).toBe(1)
+    })
+
+    it("retries an attempt that reports no progress within its idle limit; progress keeps it alive", async () => {
+      const request = jobRequest({ attempts: 2 })
+      await queue.enqueue(request)
+      const attempts: number[] = []
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          attempts.push(job.attempt)
+          if (job.attempt === 1) {
+            await new Promise((resolve) => job.signal.addEventListener("abort", resolve, { once: true }))
+            throw job.signal.reason
+          }
+          // 4 × 80 ms = 320 ms in all, more than the 200 ms idle limit, but never 200 ms silent
+          for (let step = 1; step <= 4; step++) {
+            await sleep(80)
+            await job.progress(step * 25, `step ${step}`)
+          }
+          return resultFor(job)
+        },
+        { concurrency: 1, timeouts: { idleMs: 200 } },
+      )
+      const done = await stateOf(queue, request.jobId, "completed")
+      expect(attempts).toEqual([1, 2])
+      expect(done.attempt).toBe(2)
     })
   })
 }

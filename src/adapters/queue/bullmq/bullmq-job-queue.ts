@@ -1,12 +1,15 @@
-import { type Job, type JobsOptions, Queue } from "bullmq"
+import { type KeepJobs as BullKeepJobs, type Job, Queue } from "bullmq"
 import { Redis, type RedisOptions } from "ioredis"
 import type { JobQueue, JobWorker, Logger, QueueJobInfo, QueueJobState } from "#application/ports.js"
 import { errorMessage, PrwrightError, ValidationError } from "#domain/errors.js"
 import { JOB_TYPES, type JobType, type Priority } from "#domain/workflow-run.js"
+import type { KeepJobs } from "../embedded/job-table.js"
 import { checkEnqueueRequest, jobIdConflict } from "../enqueue-checks.js"
+import { withTimeouts } from "../job-timeouts.js"
 import { dataHash } from "../stable-hash.js"
-import { CANCELLED_MESSAGE, startBullMqWorker } from "./bullmq-worker.js"
+import { CANCELLED_MESSAGE, jobName, startBullMqWorker } from "./bullmq-worker.js"
 import { type CancelMarker, createCancelRegistry } from "./cancel-registry.js"
+import { createKeyLocks } from "./key-locks.js"
 
 export interface BullMqJobQueueOptions {
   /** redis://… URL or ioredis options */
@@ -16,12 +19,19 @@ export interface BullMqJobQueueOptions {
   /** first retry delay; doubles each attempt (default 2000) */
   backoffBaseMs?: number
   logger?: Logger
-  /** retention of finished jobs; defaults: completed 24 h / 1000 jobs, failed 7 days / 5000 jobs */
-  defaultJobOptions?: Pick<JobsOptions, "removeOnComplete" | "removeOnFail">
+  /** finished jobs kept in Redis; defaults: completed 24 h / 1000 jobs, failed 7 days / 5000 jobs */
+  keepCompleted?: KeepJobs
+  keepFailed?: KeepJobs
   /** how often running jobs re-check for a cancel whose pub/sub message was missed (default 5000) */
   cancelCheckMs?: number
   /** grace for running handlers when the queue is closed, before their signal fires (default 2000) */
   closeGraceMs?: number
+  /** a job's lock lifetime: a killed worker's job is retried about this long after it died (default 30000) */
+  lockDurationMs?: number
+  /** how often workers look for jobs whose lock expired (default 15000) */
+  stalledIntervalMs?: number
+  /** how soon a job waiting for its concurrency key looks again (default 1000) */
+  keyRetryMs?: number
 }
 
 /**
@@ -49,16 +59,24 @@ const silentLogger: Logger = {
   child: () => silentLogger,
 }
 
+const toBullKeep = (keep: KeepJobs): BullKeepJobs | false => {
+  const age = keep.ageMs === undefined ? undefined : Math.max(1, Math.round(keep.ageMs / 1000))
+  if (age !== undefined) return keep.count === undefined ? { age } : { age, count: keep.count }
+  return keep.count === undefined ? false : { count: keep.count }
+}
+
 /** The JobQueue on BullMQ: one queue per job type (named after it), workers in any number of processes. */
 export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue => {
   const prefix = options.prefix ?? "prwright"
   const backoffBaseMs = options.backoffBaseMs ?? 2_000
   const logger = (options.logger ?? silentLogger).child({ component: "bullmq-job-queue" })
-  const removeOnComplete = options.defaultJobOptions?.removeOnComplete ?? { age: 24 * 3600, count: 1000 }
-  const removeOnFail = options.defaultJobOptions?.removeOnFail ?? { age: 7 * 24 * 3600, count: 5000 }
-  // a cancel marker lives as long as a failed job would, so getJob can still say "cancelled"
-  const retentionSeconds =
-    typeof removeOnFail === "object" && "age" in removeOnFail ? removeOnFail.age : 7 * 24 * 3600
+  const keepCompleted = options.keepCompleted ?? { ageMs: 24 * 3_600_000, count: 1_000 }
+  const keepFailed = options.keepFailed ?? { ageMs: 7 * 24 * 3_600_000, count: 5_000 }
+  const removeOnComplete = toBullKeep(keepCompleted)
+  const removeOnFail = toBullKeep(keepFailed)
+  // id registry entries and cancel markers live as long as a failed job would (30 days if kept by count)
+  const retentionSeconds = Math.round((keepFailed.ageMs ?? 30 * 24 * 3_600_000) / 1000)
+  const lockDurationMs = options.lockDurationMs ?? 30_000
 
   // one shared connection for queues and helper keys; each worker duplicates it for its blocking reads
   // named, so `CLIENT LIST` shows whose connections these are
@@ -76,6 +94,7 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
     checkIntervalMs: options.cancelCheckMs ?? 5_000,
     logger,
   })
+  const keyLocks = createKeyLocks({ client, prefix, lockMs: lockDurationMs })
   const queues = new Map<JobType, Queue>()
   const workers = new Set<JobWorker>()
   let closed: Promise<void> | undefined
@@ -98,10 +117,25 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       )
   }
 
+  /**
+   * Which job type an id belongs to and its data hash (`type hash`), written with SET NX before the job
+   * is added: one atomic step decides "new job" versus "same id again", across all queues, and keeps
+   * answering after the job itself was removed by retention or a cancel.
+   */
+  const registryKey = (jobId: string) => `${prefix}:_ids:${jobId}`
+  const readRegistry = async (jobId: string): Promise<{ type: JobType; hash: string } | undefined> => {
+    const raw = await client.get(registryKey(jobId))
+    if (raw === null) return undefined
+    const [type, hash] = raw.split(" ") as [JobType, string]
+    return { type, hash }
+  }
+
   const findJob = async (jobId: string): Promise<{ type: JobType; job: Job } | undefined> => {
-    const found = await Promise.all(JOB_TYPES.map((type) => queueFor(type).getJob(jobId)))
+    const registered = await readRegistry(jobId)
+    const types = registered ? [registered.type] : JOB_TYPES
+    const found = await Promise.all(types.map((type) => queueFor(type).getJob(jobId)))
     const index = found.findIndex((job) => job !== undefined)
-    return index < 0 ? undefined : { type: JOB_TYPES[index]!, job: found[index] as Job }
+    return index < 0 ? undefined : { type: types[index]!, job: found[index] as Job }
   }
 
   const toInfo = (type: JobType, job: Job, state: QueueJobState, cancelled: boolean): QueueJobInfo => {
@@ -132,18 +166,21 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       assertOpen()
       checkEnqueueRequest(request)
       const hash = dataHash(request.data)
-      const compare = (type: JobType, storedHash: string) => {
-        if (type !== request.type || storedHash !== hash) throw jobIdConflict(request.jobId, type)
+      const claimed = await client.set(
+        registryKey(request.jobId),
+        `${request.type} ${hash}`,
+        "EX",
+        retentionSeconds,
+        "NX",
+      )
+      if (claimed === null) {
+        const registered = await readRegistry(request.jobId)
+        if (registered && (registered.type !== request.type || registered.hash !== hash))
+          throw jobIdConflict(request.jobId, registered.type)
         return { jobId: request.jobId, created: false }
       }
-      const existing = await findJob(request.jobId)
-      if (existing) return compare(existing.type, dataHash(existing.job.data))
-      const marker = await cancels.readMarker(request.jobId)
-      if (marker) return compare(marker.type, marker.dataHash)
-
-      const queue = queueFor(request.type)
       try {
-        await queue.add(request.type, request.data, {
+        await queueFor(request.type).add(jobName(request.type, request.concurrencyKey), request.data, {
           jobId: request.jobId,
           priority: BULLMQ_PRIORITY[request.priority],
           attempts: request.attempts,
@@ -152,16 +189,14 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
           removeOnFail,
         })
       } catch (error) {
+        // nothing was added: free the id so the caller can retry the same request
+        await client.del(registryKey(request.jobId)).catch(() => {})
         if (/Custom Id/i.test(errorMessage(error)))
           throw new ValidationError(`invalid jobId "${request.jobId}": ${errorMessage(error)}; use a UUID`, [
             { field: "jobId", message: errorMessage(error) },
           ])
         throw error
       }
-      // BullMQ keeps the first job for a duplicate id; a concurrent enqueue with other data loses here
-      const stored = await queue.getJob(request.jobId)
-      if (stored && dataHash(stored.data) !== hash) throw jobIdConflict(request.jobId, request.type)
-      logger.debug("job enqueued", { jobId: request.jobId, type: request.type })
       return { jobId: request.jobId, created: true }
     },
 
@@ -174,8 +209,15 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       }
       const state = STATE[await found.job.getState()]
       if (!state) return undefined // removed between the two reads
+      let job = found.job
+      // the job finished between reading it and reading its state: read it again for result and reason
+      if ((state === "completed" || state === "failed") && !job.finishedOn) {
+        const fresh = await queueFor(found.type).getJob(jobId)
+        if (!fresh) return undefined
+        job = fresh
+      }
       const cancelled = state === "failed" && (await cancels.readMarker(jobId)) !== undefined
-      return toInfo(found.type, found.job, state, cancelled)
+      return toInfo(found.type, job, state, cancelled)
     },
 
     async cancel(jobId) {
@@ -207,18 +249,23 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       return true
     },
 
-    process(type, handler, { concurrency }) {
+    process(type, handler, { concurrency, timeouts }) {
       assertOpen()
       if (!Number.isInteger(concurrency) || concurrency < 1)
         throw new PrwrightError("invalid_input", `concurrency must be a whole number ≥ 1, got ${concurrency}`)
+      const workerLogger = logger.child({ type })
       const worker = startBullMqWorker({
         type,
-        handler,
+        handler: withTimeouts(handler, timeouts, workerLogger),
         concurrency,
         connection: client,
         prefix,
         cancels,
-        logger: logger.child({ type }),
+        keyLocks,
+        lockDurationMs,
+        stalledIntervalMs: options.stalledIntervalMs ?? Math.min(15_000, lockDurationMs),
+        keyRetryMs: options.keyRetryMs ?? 1_000,
+        logger: workerLogger,
         onClosed: (closedWorker) => workers.delete(closedWorker),
       })
       workers.add(worker)

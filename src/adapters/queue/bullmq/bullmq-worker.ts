@@ -1,34 +1,67 @@
-import { type Job, UnrecoverableError, Worker } from "bullmq"
+import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq"
 import type { Redis } from "ioredis"
 import type { JobContext, JobHandler, JobWorker, Logger } from "#application/ports.js"
 import { errorMessage, isRetryable } from "#domain/errors.js"
 import type { JobType } from "#domain/workflow-run.js"
+import { STOP_GRACE_MS } from "../job-timeouts.js"
 import type { CancelRegistry } from "./cancel-registry.js"
+import { handBack, type KeyLocks } from "./key-locks.js"
 
 export const CANCELLED_MESSAGE = "the job was cancelled"
 
-/**
- * A BullMQ Worker around a JobHandler. The processor translates our error model into BullMQ's:
- * non-retryable errors and cancels become UnrecoverableError (BullMQ then skips the remaining
- * attempts), a shutdown abort becomes a plain error (retried later by whoever is still running).
- */
-export const startBullMqWorker = (options: {
+/** BullMQ job names carry the concurrency key (`type|key`) so the job data stays exactly the DTO. */
+export const jobName = (type: JobType, concurrencyKey: string | undefined): string =>
+  concurrencyKey === undefined ? type : `${type}|${concurrencyKey}`
+const keyOf = (job: Job): string | undefined => {
+  const bar = job.name.indexOf("|")
+  return bar < 0 ? undefined : job.name.slice(bar + 1)
+}
+
+export interface BullMqWorkerOptions {
   type: JobType
   handler: JobHandler
   concurrency: number
   connection: Redis
   prefix: string
   cancels: CancelRegistry
+  keyLocks: KeyLocks
+  /** how long a job's lock lives without renewal: a killed worker's job is retried after about this */
+  lockDurationMs: number
+  /** how often this worker looks for jobs whose lock expired */
+  stalledIntervalMs: number
+  /** how soon a job blocked by its concurrency key looks again */
+  keyRetryMs: number
   logger: Logger
   onClosed: (worker: JobWorker) => void
-}): JobWorker => {
-  const { type, handler, cancels, logger } = options
+}
+
+/**
+ * A BullMQ Worker around a JobHandler. The processor translates our error model into BullMQ's:
+ * non-retryable errors, cancels and a last attempt's failure become UnrecoverableError (BullMQ then
+ * skips the remaining attempts); a start that cannot run (key busy, shutting down) is handed back to
+ * delayed without counting as an attempt.
+ */
+export const startBullMqWorker = (options: BullMqWorkerOptions): JobWorker => {
+  const { type, handler, cancels, logger, connection: client, prefix } = options
 
   // three declared parameters: BullMQ only passes its AbortSignal to processors of length ≥ 3
-  const processor = async (job: Job, _token: string | undefined, bullSignal: AbortSignal | undefined) => {
+  const processor = async (job: Job, token: string | undefined, bullSignal: AbortSignal | undefined) => {
     const jobId = job.id!
     const attempt = job.attemptsStarted || job.attemptsMade + 1
-    if (await cancels.readMarker(jobId)) throw new UnrecoverableError(CANCELLED_MESSAGE)
+    const maxAttempts = job.opts.attempts ?? 1
+    if (attempt > maxAttempts) {
+      // the previous start never finished: its worker died and BullMQ moved the job back as stalled
+      throw new UnrecoverableError(
+        `the worker running attempt ${maxAttempts} of ${maxAttempts} stopped without finishing (its lock expired); no attempts are left`,
+      )
+    }
+    const key = keyOf(job)
+    const keyLock = key && token ? await options.keyLocks.acquire(key, jobId, token) : undefined
+    if (key && token && !keyLock) {
+      await handBack(client, { prefix, job, token, runAt: Date.now() + options.keyRetryMs })
+      throw new DelayedError()
+    }
+    // a cancel that raced this start was broadcast and is remembered by track(): no per-job round trip
     const local = cancels.track(jobId)
     bullSignal?.addEventListener("abort", () => cancels.abortLocal(jobId, "shutdown"), { once: true })
     const context: JobContext = {
@@ -36,7 +69,7 @@ export const startBullMqWorker = (options: {
       type,
       data: job.data,
       attempt,
-      maxAttempts: job.opts.attempts ?? 1,
+      maxAttempts,
       signal: local.controller.signal,
       async progress(percent) {
         await job.updateProgress(Math.max(0, Math.min(100, percent)))
@@ -45,15 +78,21 @@ export const startBullMqWorker = (options: {
     try {
       return await handler(context)
     } catch (error) {
-      if (local.stop === "shutdown") throw new Error(`the worker shut down during attempt ${attempt}`)
+      if (local.stop === "shutdown" && token) {
+        await handBack(client, { prefix, job, token, runAt: Date.now() })
+        throw new DelayedError()
+      }
+      if (local.stop === "lease-lost")
+        throw new Error(`attempt ${attempt} lost its lock; another worker owns the job`)
       if (local.stop === "cancel" || (await cancels.readMarker(jobId).catch(() => undefined)))
         throw new UnrecoverableError(CANCELLED_MESSAGE)
       const message = errorMessage(error)
       logger.info("job attempt failed", { jobId, attempt, retryable: isRetryable(error), error: message })
-      if (!isRetryable(error)) throw new UnrecoverableError(message)
+      if (!isRetryable(error) || attempt >= maxAttempts) throw new UnrecoverableError(message)
       throw error instanceof Error ? error : new Error(message)
     } finally {
       cancels.untrack(jobId)
+      await keyLock?.release().catch(() => {})
     }
   }
 
@@ -61,8 +100,19 @@ export const startBullMqWorker = (options: {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
+    // attempts, not stalls, bound a job: the processor fails a job whose last attempt stalled
+    maxStalledCount: 1_000,
   })
   worker.on("error", (error) => logger.warn("BullMQ worker error", { error: errorMessage(error) }))
+  // fencing: a worker that lost a job's lock stops the handler; BullMQ refuses its result by token
+  worker.on("lockRenewalFailed", (jobIds: string[]) => {
+    for (const jobId of jobIds) {
+      if (cancels.abortLocal(jobId, "lease-lost"))
+        logger.warn("job lock lost; aborting the handler", { jobId })
+    }
+  })
   cancels.listen()
 
   let closing: Promise<void> | undefined
@@ -70,23 +120,34 @@ export const startBullMqWorker = (options: {
     close({ graceMs = 10_000 } = {}) {
       closing ??= (async () => {
         const closed = worker.close()
-        let timer: NodeJS.Timeout | undefined
-        const timedOut = await Promise.race([
-          closed.then(() => false),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(true), graceMs)
-          }),
-        ])
-        clearTimeout(timer)
-        if (timedOut) {
+        if (!(await settles(closed, graceMs))) {
           logger.warn("jobs still running after the grace period; aborting them", { type })
           worker.cancelAllJobs("shutdown")
+          if (!(await settles(closed, STOP_GRACE_MS))) {
+            // handlers that ignore their signal: leave them; their locks expire and another worker retries
+            logger.warn("handlers did not stop after abort; closing without them", { type })
+            await worker.close(true)
+          }
         }
-        await closed
         options.onClosed(jobWorker)
       })()
       return closing
     },
   }
   return jobWorker
+}
+
+const settles = async (promise: Promise<unknown>, ms: number): Promise<boolean> => {
+  let timer: NodeJS.Timeout | undefined
+  const done = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms)
+    }),
+  ])
+  clearTimeout(timer)
+  return done
 }

@@ -18,7 +18,7 @@ export interface CancelMarker {
   info: Omit<QueueJobInfo, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string }
 }
 
-export type StopReason = "cancel" | "shutdown"
+export type StopReason = "cancel" | "shutdown" | "lease-lost"
 
 interface LocalJob {
   controller: AbortController
@@ -51,6 +51,15 @@ export const createCancelRegistry = (options: {
   const channel = `${prefix}:_cancel`
   const markerKey = (jobId: string) => `${prefix}:_cancelled:${jobId}`
   const local = new Map<string, LocalJob>()
+  // cancels broadcast for jobs not (yet) running here: a job whose start raced its cancel is aborted as
+  // soon as it is tracked, without reading the marker on every start
+  const recent = new Map<string, number>()
+  const RECENT_MS = 30_000
+  const remember = (jobId: string) => {
+    const now = Date.now()
+    for (const [id, at] of recent) if (at < now - RECENT_MS) recent.delete(id)
+    recent.set(jobId, now)
+  }
   let subscriber: Redis | undefined
   let checkTimer: NodeJS.Timeout | undefined
 
@@ -61,7 +70,11 @@ export const createCancelRegistry = (options: {
     job.controller.abort(
       reason === "cancel"
         ? new CancelledError(`job ${jobId} was cancelled`)
-        : new RetryableError(`the worker is shutting down; job ${jobId} will be retried`),
+        : new RetryableError(
+            reason === "shutdown"
+              ? `the worker is shutting down; job ${jobId} will be retried`
+              : `job ${jobId} lost its lock; another worker owns it now`,
+          ),
     )
     return true
   }
@@ -95,12 +108,16 @@ export const createCancelRegistry = (options: {
     track(jobId) {
       const job: LocalJob = { controller: new AbortController() }
       local.set(jobId, job)
+      if (recent.delete(jobId)) abortLocal(jobId, "cancel")
       return job
     },
     untrack(jobId) {
       local.delete(jobId)
     },
-    abortLocal,
+    abortLocal(jobId, reason) {
+      if (reason === "cancel" && !local.has(jobId)) remember(jobId)
+      return abortLocal(jobId, reason)
+    },
     listen() {
       if (subscriber) return
       subscriber = client.duplicate()
@@ -109,6 +126,7 @@ export const createCancelRegistry = (options: {
       )
       subscriber.on("message", (_channel: string, jobId: string) => {
         if (abortLocal(jobId, "cancel")) logger.info("job cancelled by request", { jobId })
+        else remember(jobId)
       })
       subscriber.subscribe(channel).catch((error: unknown) => {
         logger.warn("could not subscribe to cancel requests; relying on the periodic check", {

@@ -4,9 +4,10 @@ import Database from "better-sqlite3"
 import type { Clock, JobQueue, Logger } from "#application/ports.js"
 import { PrwrightError } from "#domain/errors.js"
 import { checkEnqueueRequest, jobIdConflict } from "../enqueue-checks.js"
+import { withTimeouts } from "../job-timeouts.js"
 import { dataHash, stableJson } from "../stable-hash.js"
 import { type EmbeddedWorker, startEmbeddedWorker } from "./embedded-worker.js"
-import { createJobTable, toJobInfo } from "./job-table.js"
+import { createJobTable, type KeepJobs, toJobInfo } from "./job-table.js"
 
 export interface EmbeddedJobQueueOptions {
   /** SQLite file shared with the run store; the queue's tables are prefixed `queue_` */
@@ -19,6 +20,11 @@ export interface EmbeddedJobQueueOptions {
   leaseMs?: number
   /** grace for running handlers when the queue is closed, before their signal fires (default 2000) */
   closeGraceMs?: number
+  /** finished jobs kept; defaults: completed 24 h / 1000 jobs, failed and cancelled 7 days / 5000 jobs */
+  keepCompleted?: KeepJobs
+  keepFailed?: KeepJobs
+  /** how often a process with workers prunes finished jobs (default 60000) */
+  pruneIntervalMs?: number
   clock?: Clock
   random?: () => number
   logger?: Logger
@@ -54,6 +60,21 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
   const workers = new Set<EmbeddedWorker>()
   let closed: Promise<void> | undefined
 
+  const keep = {
+    completed: options.keepCompleted ?? { ageMs: 24 * 3_600_000, count: 1_000 },
+    failed: options.keepFailed ?? { ageMs: 7 * 24 * 3_600_000, count: 5_000 },
+  }
+  // pruning is a worker's chore: a process that only enqueues (serve --no-workers) never deletes
+  let pruneTimer: NodeJS.Timeout | undefined
+  const prune = () => {
+    try {
+      const removed = table.prune(now(), keep)
+      if (removed > 0) logger.debug("pruned finished jobs", { removed })
+    } catch (error) {
+      logger.warn("could not prune finished jobs; trying again later", { error: String(error) })
+    }
+  }
+
   const assertOpen = () => {
     if (closed)
       throw new PrwrightError(
@@ -74,6 +95,7 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
         dataHash: hash,
         priority: request.priority,
         maxAttempts: request.attempts,
+        concurrencyKey: request.concurrencyKey,
         now: now(),
       })
       if (!created && (row.type !== request.type || row.data_hash !== hash))
@@ -103,21 +125,27 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
       return true
     },
 
-    process(type, handler, { concurrency }) {
+    process(type, handler, { concurrency, timeouts }) {
       assertOpen()
       if (!Number.isInteger(concurrency) || concurrency < 1)
         throw new PrwrightError("invalid_input", `concurrency must be a whole number ≥ 1, got ${concurrency}`)
+      if (!pruneTimer) {
+        prune()
+        pruneTimer = setInterval(prune, options.pruneIntervalMs ?? 60_000)
+        pruneTimer.unref()
+      }
+      const workerLogger = logger.child({ type })
       const worker = startEmbeddedWorker({
         table,
         type,
-        handler,
+        handler: withTimeouts(handler, timeouts, workerLogger),
         concurrency,
         now,
         pollIntervalMs: options.pollIntervalMs ?? 1_000,
         leaseMs: options.leaseMs ?? 30_000,
         backoffBaseMs: options.backoffBaseMs ?? 2_000,
         random: options.random ?? Math.random,
-        logger: logger.child({ type }),
+        logger: workerLogger,
         onClosed: (closedWorker) => workers.delete(closedWorker),
       })
       workers.add(worker)
@@ -126,6 +154,7 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
 
     close() {
       closed ??= (async () => {
+        clearInterval(pruneTimer)
         await Promise.all([...workers].map((worker) => worker.close({ graceMs: closeGraceMs })))
         db.close()
       })()

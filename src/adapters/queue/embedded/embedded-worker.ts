@@ -56,6 +56,9 @@ export const startEmbeddedWorker = (options: EmbeddedWorkerOptions): EmbeddedWor
   let timer: NodeJS.Timeout | undefined
   let closing: Promise<void> | undefined
   let wakePending = false
+  // a wake-up after every finished job must stay O(1): leases and the sweep run on their own cadence
+  let nextHeartbeat = 0
+  let nextSweep = 0
 
   const abort = (job: RunningJob, reason: StopReason) => {
     if (job.stop) return
@@ -165,9 +168,16 @@ export const startEmbeddedWorker = (options: EmbeddedWorkerOptions): EmbeddedWor
     timer = undefined
     if (closing) return
     try {
-      heartbeat()
-      for (const swept of table.sweepExpired(now()))
-        logger.warn("recovered a job whose worker stopped", { jobId: swept.id, state: swept.state })
+      const at = now()
+      if (at >= nextHeartbeat) {
+        heartbeat()
+        nextHeartbeat = at + heartbeatMs
+      }
+      if (at >= nextSweep) {
+        for (const swept of table.sweepExpired(at))
+          logger.warn("recovered a job whose worker stopped", { jobId: swept.id, state: swept.state })
+        nextSweep = at + Math.min(options.pollIntervalMs, heartbeatMs)
+      }
       pump()
     } catch (error) {
       logger.error("embedded queue tick failed; retrying at the next poll", { error: errorMessage(error) })
@@ -178,7 +188,7 @@ export const startEmbeddedWorker = (options: EmbeddedWorkerOptions): EmbeddedWor
   const schedule = () => {
     if (closing) return
     let delay = options.pollIntervalMs
-    if (running.size > 0) delay = Math.min(delay, heartbeatMs)
+    if (running.size > 0) delay = Math.min(delay, Math.max(0, nextHeartbeat - now()))
     if (running.size < concurrency) {
       const due = table.nextDue(type)
       if (due !== undefined) delay = Math.min(delay, Math.max(0, due - now()))

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS queue_jobs (
   lease_owner TEXT,
   lease_expires_at INTEGER,
   cancel_requested INTEGER NOT NULL DEFAULT 0,
+  concurrency_key TEXT,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   finished_at INTEGER
@@ -38,6 +39,22 @@ CREATE TABLE IF NOT EXISTS queue_jobs (
 CREATE INDEX IF NOT EXISTS queue_jobs_claim ON queue_jobs (type, state, priority, run_at, seq);
 CREATE INDEX IF NOT EXISTS queue_jobs_lease ON queue_jobs (state, lease_expires_at);
 `
+
+// created after the column migration below, so a file from an older version gets both
+const KEY_INDEX = `
+CREATE INDEX IF NOT EXISTS queue_jobs_key ON queue_jobs (concurrency_key, state) WHERE concurrency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS queue_jobs_finished ON queue_jobs (state, finished_at) WHERE finished_at IS NOT NULL;
+`
+
+/** A claimable row's key (if any) must have no active job: at most one active run per key. */
+const KEY_FREE = `(q.concurrency_key IS NULL OR NOT EXISTS (
+   SELECT 1 FROM queue_jobs a WHERE a.concurrency_key = q.concurrency_key AND a.state = 'active'))`
+
+/** How long finished jobs stay; undefined members keep everything. */
+export interface KeepJobs {
+  count?: number
+  ageMs?: number
+}
 
 /** Claim order: lower rank first, then oldest due first (FIFO within a priority). */
 export const PRIORITY_RANK: Record<Priority, number> = { urgent: 0, high: 1, normal: 2, low: 3 }
@@ -59,6 +76,7 @@ export interface JobRow {
   lease_owner: string | null
   lease_expires_at: number | null
   cancel_requested: number
+  concurrency_key: string | null
   created_at: number
   updated_at: number
   finished_at: number | null
@@ -68,23 +86,41 @@ export type JobTable = ReturnType<typeof createJobTable>
 
 export const createJobTable = (db: Database.Database) => {
   db.exec(SCHEMA)
+  const columns = db.prepare<[], { name: string }>("PRAGMA table_info(queue_jobs)").all()
+  if (!columns.some((column) => column.name === "concurrency_key"))
+    db.exec("ALTER TABLE queue_jobs ADD COLUMN concurrency_key TEXT")
+  db.exec(KEY_INDEX)
 
-  const insert = db.prepare<[string, string, string, string, number, number, number, number, number]>(
-    `INSERT INTO queue_jobs (id, type, data, data_hash, priority, state, max_attempts, run_at, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+  const insert = db.prepare<
+    [string, string, string, string, number, number, string | null, number, number, number]
+  >(
+    `INSERT INTO queue_jobs (id, type, data, data_hash, priority, state, max_attempts, concurrency_key, run_at, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
   )
   const byId = db.prepare<[string], JobRow>("SELECT * FROM queue_jobs WHERE id = ?")
   const claim = db.prepare<{ type: string; now: number; owner: string; expires: number }, JobRow>(
     `UPDATE queue_jobs
         SET state = 'active', attempt = attempt + 1, lease_owner = :owner, lease_expires_at = :expires,
             updated_at = :now
-      WHERE id = (SELECT id FROM queue_jobs
-                   WHERE type = :type AND state IN ('waiting', 'delayed') AND run_at <= :now
-                   ORDER BY priority, run_at, seq LIMIT 1)
+      WHERE id = (SELECT q.id FROM queue_jobs q
+                   WHERE q.type = :type AND q.state IN ('waiting', 'delayed') AND q.run_at <= :now
+                     AND ${KEY_FREE}
+                   ORDER BY q.priority, q.run_at, q.seq LIMIT 1)
       RETURNING *`,
   )
+  // a job blocked by its key is not "due": it becomes claimable when the key's job ends (which wakes
+  // this process's workers, or the next poll notices it if another process ran it)
   const nextDue = db.prepare<[string], { due: number | null }>(
-    "SELECT MIN(run_at) AS due FROM queue_jobs WHERE type = ? AND state IN ('waiting', 'delayed')",
+    `SELECT MIN(q.run_at) AS due FROM queue_jobs q
+      WHERE q.type = ? AND q.state IN ('waiting', 'delayed') AND ${KEY_FREE}`,
+  )
+  const pruneOlder = db.prepare<[string, number]>(
+    "DELETE FROM queue_jobs WHERE state = ? AND finished_at IS NOT NULL AND finished_at < ?",
+  )
+  const pruneBeyond = db.prepare<[string, string, number]>(
+    `DELETE FROM queue_jobs WHERE state = ? AND finished_at IS NOT NULL AND seq NOT IN (
+       SELECT seq FROM queue_jobs WHERE state = ? AND finished_at IS NOT NULL
+        ORDER BY finished_at DESC, seq DESC LIMIT ?)`,
   )
   const renew = db.prepare<[number, string, string], { cancel_requested: number }>(
     `UPDATE queue_jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND state = 'active'
@@ -140,6 +176,7 @@ export const createJobTable = (db: Database.Database) => {
       dataHash: string
       priority: Priority
       maxAttempts: number
+      concurrencyKey?: string | undefined
       now: number
     }): { created: boolean; row: JobRow } {
       const { changes } = insert.run(
@@ -149,6 +186,7 @@ export const createJobTable = (db: Database.Database) => {
         job.dataHash,
         PRIORITY_RANK[job.priority],
         job.maxAttempts,
+        job.concurrencyKey ?? null,
         job.now,
         job.now,
         job.now,
@@ -226,6 +264,20 @@ export const createJobTable = (db: Database.Database) => {
         now,
         finished: null,
       }).changes === 1,
+    /** deletes finished jobs beyond the retention; the run store keeps their history */
+    prune: db.transaction((now: number, keep: { completed: KeepJobs; failed: KeepJobs }): number => {
+      let removed = 0
+      const plan: Array<[QueueJobState, KeepJobs]> = [
+        ["completed", keep.completed],
+        ["failed", keep.failed],
+        ["cancelled", keep.failed],
+      ]
+      for (const [state, rule] of plan) {
+        if (rule.ageMs !== undefined) removed += pruneOlder.run(state, now - rule.ageMs).changes
+        if (rule.count !== undefined) removed += pruneBeyond.run(state, state, rule.count).changes
+      }
+      return removed
+    }),
     cancel: db.transaction((id: string, now: number): "cancelled" | "requested" | "none" => {
       if (cancelWaiting.run(now, now, id).changes === 1) return "cancelled"
       if (requestCancel.run(now, id).changes === 1) return "requested"
