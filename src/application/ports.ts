@@ -269,6 +269,8 @@ export interface Checkout {
   readonly root: string
   readonly headSha: string
   readonly ref: string
+  /** the commit of `ref` at checkout; differs from headSha when the branch carried earlier work */
+  readonly baseSha: string
   stat(path: string): Promise<{ kind: "file" | "dir"; size: number } | undefined>
   readFile(path: string): Promise<string>
   /** entries below `path`, up to `depth` levels, skipping .git and ignored files */
@@ -291,6 +293,8 @@ export interface Checkout {
   }): Promise<string | undefined>
   /** pushes the current branch to `branch` on the remote (token in a header, as for fetches) */
   push(options: { branch: string; force?: boolean; signal?: AbortSignal }): Promise<void>
+  /** files that differ between baseSha and the current HEAD (what the branch's commits change) */
+  committedChanges(): Promise<FileChange[]>
   /** removes the working copy */
   dispose(): Promise<void>
 }

@@ -32,6 +32,8 @@ export interface RunContext<T extends JobType = JobType> {
   saveArtifacts(artifacts: Artifacts): Promise<void>
   /** true when a failure with this error ends the run (no attempt follows) */
   isFinal(error: unknown): boolean
+  /** true when the run stops because someone cancelled it (not a shutdown, timeout or lost lease) */
+  isCancelled(error: unknown): boolean
   usage(): Usage
 }
 
@@ -57,6 +59,19 @@ export const jobResultOf = (run: WorkflowRun, success = run.status === "complete
 })
 
 /**
+ * What actually stopped an attempt. Queues abort the job's signal with a typed reason: a
+ * CancelledError for a cancel, a RetryableError for shutdown, idle timeout or a lost lease, a
+ * NonRetryableError for a wall-clock timeout. The handler then usually throws a CancelledError of
+ * its own, which must not hide that reason (a shutdown is retried, not recorded as cancelled).
+ */
+export const effectiveError = (signal: AbortSignal, caught: unknown): unknown => {
+  if (!signal.aborted) return caught
+  const reason: unknown = signal.reason
+  if (reason instanceof PrwrightError && !(reason instanceof CancelledError)) return reason
+  return caught instanceof CancelledError ? caught : new CancelledError()
+}
+
+/**
  * Runs one attempt of a job: the lifecycle every workflow shares (status, attempts, usage, errors),
  * used by queue workers and by inline execution alike.
  */
@@ -78,8 +93,14 @@ export const createJobRunner = (deps: {
       const message = `${errorMessage(error)} (the job data no longer parses; enqueue it again)`
       const stale = await deps.store.getRun(job.jobId)
       if (stale && !isTerminal(stale.status)) {
-        await deps.store.updateRun(stale.id, { status: "failed", error: message, finishedAt: deps.clock.now() })
-        await deps.journal.record(stale.id, [{ type: "status", status: "failed", attempt: job.attempt, message }])
+        await deps.store.updateRun(stale.id, {
+          status: "failed",
+          error: message,
+          finishedAt: deps.clock.now(),
+        })
+        await deps.journal.record(stale.id, [
+          { type: "status", status: "failed", attempt: job.attempt, message },
+        ])
       }
       throw new NonRetryableError(message)
     }
@@ -130,7 +151,11 @@ export const createJobRunner = (deps: {
       async saveArtifacts(artifacts) {
         await deps.store.updateRun(runId, { artifacts })
       },
-      isFinal: (error) => job.signal.aborted || !isRetryable(error) || job.attempt >= job.maxAttempts,
+      isFinal: (error) => {
+        const cause = effectiveError(job.signal, error)
+        return cause instanceof CancelledError || !isRetryable(cause) || job.attempt >= job.maxAttempts
+      },
+      isCancelled: (error) => effectiveError(job.signal, error) instanceof CancelledError,
       usage: () => usage,
     }
 
@@ -153,8 +178,8 @@ export const createJobRunner = (deps: {
       log.info("run completed", { usage })
       return jobResultOf(finished, true)
     } catch (caught) {
-      const cancelled = job.signal.aborted || caught instanceof CancelledError
-      const error = cancelled && !(caught instanceof CancelledError) ? new CancelledError() : caught
+      const error = effectiveError(job.signal, caught)
+      const cancelled = error instanceof CancelledError
       const message = errorMessage(error)
       const final = context.isFinal(error)
       const status = cancelled ? "cancelled" : final ? "failed" : "pending"

@@ -2,10 +2,11 @@
  * The commentOnIssue workflow through the real run lifecycle and the embedded queue, in process:
  * retries reuse the one plan comment, a final failure or a cancel says so in that comment.
  */
-import { randomUUID } from "node:crypto"
+
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
+import Database from "better-sqlite3"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
@@ -34,7 +35,7 @@ describe("commentOnIssue workflow", () => {
   let container: Container | undefined
   let issue: number
 
-  const start = async (script: ScriptStep[]) => {
+  const start = async (script: ScriptStep[], workers = true) => {
     model = await startScriptedModelServer({ script, apiKey: KEY })
     const config = loadConfig({
       PRWRIGHT_DATA_DIR: dataDir,
@@ -52,7 +53,7 @@ describe("commentOnIssue workflow", () => {
       // No SDK-level retries, so a scripted 500 reaches the queue's retry.
       planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
     })
-    container.startWorkers(["comment"])
+    if (workers) container.startWorkers(["comment"])
     return container
   }
 
@@ -141,33 +142,13 @@ describe("commentOnIssue workflow", () => {
   })
 
   it("a job whose data no longer parses fails as non-retryable with the reason", async () => {
-    const c = await start([submit])
-    const jobId = randomUUID()
-    await c.store.createRun({
-      id: jobId,
-      type: "comment-on-issue",
-      repoFullName: "acme/app",
-      issueNumber: issue,
-      priority: "normal",
-      input: {},
-      trigger: { source: "api" },
-      maxAttempts: 3,
-    })
-    // as if written by an older version: a field this version does not know
-    await c.queue!.enqueue({
-      type: "comment-on-issue",
-      jobId,
-      data: {
-        repoFullName: "acme/app",
-        issueNumber: issue,
-        jobId,
-        postToGithub: false,
-        priority: "normal",
-        legacy: 1,
-      } as never,
-      priority: "normal",
-      attempts: 3,
-    })
+    const c = await start([submit], false)
+    const jobId = await enqueue()
+    // As if written by an older version: the stored job carries a field this version does not know.
+    const db = new Database(path.join(dataDir, "prwright.db"))
+    db.prepare("update queue_jobs set data = json_set(data, '$.legacy', 1) where id = ?").run(jobId)
+    db.close()
+    c.startWorkers(["comment"])
     const deadline = Date.now() + 10_000
     let info = await c.queue!.getJob(jobId)
     while (info?.state !== "failed" && Date.now() < deadline) {

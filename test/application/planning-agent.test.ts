@@ -55,7 +55,9 @@ const createDirectoryCheckout = async (root: string): Promise<Checkout> => {
   return {
     root: realRoot,
     headSha: "0123456789abcdef0123456789abcdef01234567",
+    baseSha: "0123456789abcdef0123456789abcdef01234567",
     ref: "main",
+    committedChanges: async () => [],
     stat: async (relative) => {
       const info = await stat(await resolveInside(relative)).catch(() => undefined)
       return info && { kind: info.isDirectory() ? "dir" : "file", size: info.size }

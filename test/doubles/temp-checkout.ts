@@ -95,7 +95,9 @@ export const createTempCheckout = async (root: string, files: Record<string, str
   return {
     root: realRoot,
     headSha,
+    baseSha: headSha,
     ref: "main",
+    committedChanges: async () => [],
     stat: async (relative) => {
       const info = await stat(await resolveInside(relative)).catch(() => undefined)
       return info && { kind: info.isDirectory() ? "dir" : "file", size: info.size }

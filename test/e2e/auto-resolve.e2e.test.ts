@@ -10,8 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
 import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
+import {
+  FIXED_LINE_NEW,
+  FIXED_LINE_OLD,
+  fixSteps,
+  planSteps,
+  SAMPLE_FILES,
+  SAMPLE_ISSUE,
+} from "../support/sample-repo.js"
 import { findSecrets, scanFiles } from "../support/secret-scan.js"
-import { FIXED_LINE_NEW, FIXED_LINE_OLD, fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
 
 const GITHUB_TOKEN = "ghp_autoResolveToken_0123456789"
 const LLM_KEY = "sk-auto-resolve-key-0123456789"
@@ -26,7 +33,9 @@ describe("autoResolveIssue end to end", () => {
   let issue: number
 
   beforeAll(async () => {
-    github = await startGitHubDouble({ tokens: { [GITHUB_TOKEN]: { login: "prwright-bot", repos: ["acme/mathlib"] } } })
+    github = await startGitHubDouble({
+      tokens: { [GITHUB_TOKEN]: { login: "prwright-bot", repos: ["acme/mathlib"] } },
+    })
     await github.createRepo("acme/mathlib", { files: SAMPLE_FILES })
     issue = github.createIssue("acme/mathlib", SAMPLE_ISSUE)
     model = await startScriptedModelServer({ script: [...planSteps(), ...fixSteps()], apiKey: LLM_KEY })
@@ -57,7 +66,11 @@ describe("autoResolveIssue end to end", () => {
     const response = await fetch(`${baseUrl}/api/workflow/autoResolveIssue`, {
       method: "POST",
       headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify({ repoFullName: "acme/mathlib", issueNumber: issue, options: { postToGitHub: true } }),
+      body: JSON.stringify({
+        repoFullName: "acme/mathlib",
+        issueNumber: issue,
+        options: { postToGitHub: true },
+      }),
     })
     expect(response.status).toBe(202)
     const { jobId } = (await response.json()) as { jobId: string }
@@ -130,7 +143,9 @@ describe("autoResolveIssue end to end", () => {
     // No secret reached the data dir, the logs or the model.
     expect(scanFiles(dataDir, [GITHUB_TOKEN, LLM_KEY])).toEqual([])
     expect(server.lines.filter((l) => findSecrets(l, [GITHUB_TOKEN, LLM_KEY]).length > 0)).toEqual([])
-    expect(findSecrets(JSON.stringify(model.requests.map((r) => r.body)), [GITHUB_TOKEN, LLM_KEY])).toEqual([])
+    expect(findSecrets(JSON.stringify(model.requests.map((r) => r.body)), [GITHUB_TOKEN, LLM_KEY])).toEqual(
+      [],
+    )
     expect(github.tokenSeenInUrl).toBe(false)
   })
 })

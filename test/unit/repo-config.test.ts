@@ -19,7 +19,9 @@ const checkoutOf = async (files: Record<string, string>): Promise<Checkout> => {
   return {
     root: dir,
     headSha: "0".repeat(40),
+    baseSha: "0".repeat(40),
     ref: "main",
+    committedChanges: unused,
     stat: async (p) => {
       try {
         const s = await stat(path.join(dir, p))

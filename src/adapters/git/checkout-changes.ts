@@ -237,3 +237,15 @@ export const commitPaths = async (
   await git(["reset", "--quiet", "--", ...request.paths.map((p) => literal(p.relative))])
   return sha
 }
+
+/** `git diff --name-status -z` output as FileChanges (A/M/D…; anything else counts as modified). */
+export const parseNameStatus = (output: string): FileChange[] => {
+  const fields = output.split("\0").filter((field) => field !== "")
+  const changes: FileChange[] = []
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const code = fields[i]!.charAt(0)
+    const kind = code === "A" ? "added" : code === "D" ? "deleted" : "modified"
+    changes.push({ path: fields[i + 1]!, kind })
+  }
+  return changes
+}

@@ -10,7 +10,7 @@ import { lstat, mkdir, open, rm, stat, writeFile } from "node:fs/promises"
 import path from "node:path"
 import type { Checkout, DirEntry, Logger } from "#application/ports.js"
 import { ValidationError } from "#domain/errors.js"
-import { type CheckoutGit, commitPaths, diffAgainstHead, readStatus } from "./checkout-changes.js"
+import { type CheckoutGit, commitPaths, diffAgainstHead, parseNameStatus, readStatus } from "./checkout-changes.js"
 import { createPathGuard } from "./checkout-paths.js"
 import { pushHead } from "./checkout-push.js"
 import { searchWithGitGrep, searchWithRipgrep } from "./checkout-search.js"
@@ -32,6 +32,7 @@ export interface GitCheckoutOptions {
   /** the Authorization header for pushes, asked for at push time (installation tokens expire) */
   authHeader?: () => Promise<string | undefined>
   headSha: string
+  baseSha: string
   ref: string
   gitBinary: string
   ripgrepBinary: string
@@ -74,7 +75,14 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
   return {
     root,
     headSha: options.headSha,
+    baseSha: options.baseSha,
     ref: options.ref,
+
+    async committedChanges() {
+      return parseNameStatus(
+        await git(["diff", "--name-status", "--no-renames", "-z", options.baseSha, "HEAD", "--"]),
+      )
+    },
 
     async stat(input) {
       return checkoutStat((await guard(input)).absolute)

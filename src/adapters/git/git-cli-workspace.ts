@@ -195,7 +195,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
       const runDir = path.join(dataDir, "runs", runId)
       const log = logger?.child({ repo: repo.fullName, runId })
 
-      const { sha: headSha, gitDir } = await serialize(mirrorDir, async () => {
+      const { sha: headSha, baseSha, gitDir } = await serialize(mirrorDir, async () => {
         const started = Date.now()
         await ensureMirror(mirrorDir, cloneUrl)
         try {
@@ -209,8 +209,9 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
         log?.debug("mirror updated", { ms: Date.now() - started })
         // an earlier attempt's work in progress wins over the base ref
         const branchTip = branch ? await resolveCommit(mirrorDir, `refs/remotes/origin/${branch}`) : undefined
-        const sha = branchTip ?? (await fetchRef(mirrorDir, ref, { signal, auth, repo, cloneUrl }))
-        if (!sha)
+        const baseSha = await fetchRef(mirrorDir, ref, { signal, auth, repo, cloneUrl })
+        const sha = branchTip ?? baseSha
+        if (!sha || !baseSha)
           throw new NotFoundError(
             `ref ${JSON.stringify(ref)} was not found in ${repo.fullName}: check the branch, tag or commit name`,
           )
@@ -219,7 +220,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
         const reused = await spares.take({ mirrorDir, runDir, sha, branch, signal })
         if (reused) {
           log?.info("checked out", { ref, branch, sha, reused: true, ms: Date.now() - started })
-          return { sha, gitDir: reused.gitDir }
+          return { sha, baseSha, gitDir: reused.gitDir }
         }
         let gitDir: string
         try {
@@ -248,7 +249,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
           resumed: branchTip !== undefined,
           ms: Date.now() - started,
         })
-        return { sha, gitDir }
+        return { sha, baseSha, gitDir }
       })
 
       const root = await realpath(runDir)
@@ -261,6 +262,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
         fullName: repo.fullName,
         authHeader: getHeader && (() => getHeader(cloneUrl)),
         headSha,
+        baseSha,
         ref,
         gitBinary,
         ripgrepBinary: options.ripgrepBinary ?? "rg",

@@ -117,7 +117,7 @@ export const createCommentOnIssue =
     } catch (error) {
       // The placeholder comment must not promise a plan that will never come.
       if (data.postToGithub && commentId && context.isFinal(error)) {
-        const reason = error instanceof CancelledError ? "the run was cancelled" : errorMessage(error)
+        const reason = context.isCancelled(error) ? "the run was cancelled" : errorMessage(error)
         await postComment(`⚠️ **prwright could not finish this plan:** ${reason}`).catch((e: unknown) =>
           deps.logger.warn("could not update the plan comment after a failure", { error: errorMessage(e) }),
         )

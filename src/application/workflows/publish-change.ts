@@ -45,20 +45,24 @@ export const publishChange = async (
 ): Promise<WorkflowOutcome> => {
   const { context, checkout, submitted } = input
   const paths = await changedPaths(checkout, input.editedPaths, input.residue)
-  if (paths.length === 0) {
+  let commitHash: string | undefined
+  if (paths.length > 0) {
+    commitHash = await checkout.commit({
+      message: `${submitted.title}\n\n${submitted.summary}\n\nCloses #${input.issue.number}`,
+      paths,
+      author: deps.author,
+    })
+    if (commitHash) await checkout.push({ branch: input.branch, signal: context.signal })
+  }
+  // The PR shows everything the branch changes, including an earlier attempt's pushed commits.
+  const files: FileChange[] = await checkout.committedChanges()
+  if (files.length === 0) {
     throw new NonRetryableError(
       "the agent submitted without changing any file: nothing to commit. Refine the issue (or its plan) and run again",
     )
   }
-  const status = await checkout.status()
-  const files: FileChange[] = status.filter((c) => paths.includes(c.path))
-  const commitHash = await checkout.commit({
-    message: `${submitted.title}\n\n${submitted.summary}\n\nCloses #${input.issue.number}`,
-    paths,
-    author: deps.author,
-  })
-  if (!commitHash) throw new NonRetryableError("nothing to commit after the agent's edits")
-  await checkout.push({ branch: input.branch, signal: context.signal })
+  // Nothing new this attempt: an earlier attempt already pushed the work (a retry after a crash).
+  commitHash ??= checkout.headSha
   await context.saveArtifacts({ branchName: input.branch, commitHash, filesChanged: files.length })
 
   const comparison = compareTestRuns(input.baseline, input.after)

@@ -329,7 +329,7 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
         },
       )
     } catch (error) {
-      const cancelled = signal.aborted || error instanceof CancelledError
+      const cancelled = context.isCancelled(error)
       if (cancelled || context.isFinal(error)) {
         state.lastErrors.push(errorMessage(error))
         await reportStop(stopDeps, state, cancelled ? "the run was cancelled" : errorMessage(error)).catch(

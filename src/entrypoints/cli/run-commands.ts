@@ -1,3 +1,4 @@
+import { CancelledError } from "#domain/errors.js"
 import type { RunEvent } from "#domain/run-event.js"
 import type { JobType } from "#domain/workflow-run.js"
 import type { Config } from "#main/config.js"
@@ -57,7 +58,7 @@ export const runInline = async (
 ): Promise<number> => {
   const container = await createContainer(config, { queue: false })
   const controller = new AbortController()
-  const onSignal = () => controller.abort()
+  const onSignal = () => controller.abort(new CancelledError("interrupted (SIGINT)"))
   process.once("SIGINT", onSignal)
   try {
     const { run, data } = await container.requester.prepare(type, body, { source: "cli" })

@@ -1,0 +1,244 @@
+/**
+ * resolveIssue / autoResolveIssue through the real run lifecycle, embedded queue, git over HTTP,
+ * the bwrap (or process) sandbox and the scripted model: cancel, budget stop, repair round, and
+ * idempotent publishing across a retried attempt.
+ */
+import { execFileSync } from "node:child_process"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
+import { runCodingAgent } from "#application/agent/coding-agent.js"
+import { runPlanningAgent } from "#application/agent/planning-agent.js"
+import type { GitHub } from "#application/ports.js"
+import { RetryableError } from "#domain/errors.js"
+import type { WorkflowRun } from "#domain/workflow-run.js"
+import { loadConfig } from "#main/config.js"
+import { type Container, createContainer } from "#main/container.js"
+import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
+import {
+  type ScriptedModelServer,
+  type ScriptStep,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
+import { createCapturingLogger } from "../support/logger.js"
+import {
+  FIXED_LINE_NEW,
+  FIXED_LINE_OLD,
+  fixSteps,
+  planSteps,
+  SAMPLE_FILES,
+  SAMPLE_ISSUE,
+} from "../support/sample-repo.js"
+
+const TOKEN = "ghp_resolveTestToken_0123456789"
+const KEY = "sk-resolve-test-key-0123456789"
+const editor = (args: Record<string, unknown>) => ({
+  toolCalls: [{ name: "str_replace_based_edit_tool", arguments: args }],
+})
+const bash = (command: string) => ({ toolCalls: [{ name: "bash", arguments: { command } }] })
+const submit = (title = "Fix clamp") => ({
+  toolCalls: [{ name: "submit", arguments: { title, summary: "Fixed." } }],
+})
+
+describe("resolve workflows", () => {
+  let github: GitHubDouble
+  let model: ScriptedModelServer | undefined
+  let dataDir: string
+  let container: Container | undefined
+  let issue: number
+  const branch = () => `prwright/issue-${issue}-clamp-ignores-the-upper-bound`
+
+  const start = async (
+    script: ScriptStep[],
+    env: Record<string, string> = {},
+    githubOverride?: (g: GitHub) => GitHub,
+  ) => {
+    model = await startScriptedModelServer({ script, apiKey: KEY })
+    const config = loadConfig({
+      PRWRIGHT_DATA_DIR: dataDir,
+      GITHUB_API_URL: github.apiUrl,
+      GITHUB_TOKEN: TOKEN,
+      LLM_PROVIDER: "openai-compatible",
+      LLM_MODEL: "scripted",
+      LLM_BASE_URL: model.baseUrl,
+      LLM_API_KEY: KEY,
+      PRWRIGHT_API_TOKEN: "prw_resolve_test_token_12345",
+      PRWRIGHT_QUEUE_BACKOFF_MS: "20",
+      ...env,
+    })
+    const real = createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl })
+    container = await createContainer(config, {
+      logger: createCapturingLogger(),
+      ...(githubOverride ? { github: githubOverride(real) } : {}),
+      planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
+      coder: (options) => runCodingAgent({ ...options, maxRetries: 0, secrets: config.secrets }),
+    })
+    container.startWorkers(["auto-resolve", "resolve"])
+    return container
+  }
+
+  const waitFor = async (jobId: string, done: (run: WorkflowRun) => boolean, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const run = await container!.store.getRun(jobId)
+      if (run && done(run)) return run
+      if (Date.now() > deadline) throw new Error(`timed out; run is ${JSON.stringify(run)}`)
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  }
+  const finished = (run: WorkflowRun) => ["completed", "failed", "cancelled"].includes(run.status)
+  const request = async (
+    type: "auto-resolve-issue" | "resolve-issue",
+    options: Record<string, unknown> = {},
+  ) =>
+    (
+      await container!.requester.enqueue(
+        type,
+        { repoFullName: "acme/mathlib", issueNumber: issue, options },
+        { source: "api" },
+      )
+    ).jobId
+
+  beforeEach(async () => {
+    github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "bot", repos: "*" } } })
+    await github.createRepo("acme/mathlib", { files: SAMPLE_FILES })
+    issue = github.createIssue("acme/mathlib", SAMPLE_ISSUE)
+    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-resolve-"))
+  })
+
+  afterEach(async () => {
+    await container?.close()
+    container = undefined
+    await model?.close()
+    await github.close()
+    await rm(dataDir, { recursive: true, force: true })
+  })
+
+  it("cancelling during a long bash command: process gone within 2 s, status cancelled, no PR", async () => {
+    await start([...planSteps(), bash("sleep 31.4159"), ...fixSteps()])
+    const jobId = await request("auto-resolve-issue")
+    const deadline = Date.now() + 30_000
+    const sleeping = () => {
+      try {
+        return execFileSync("pgrep", ["-f", "sleep 31.4159"]).toString().trim().length > 0
+      } catch {
+        return false
+      }
+    }
+    while (!sleeping()) {
+      if (Date.now() > deadline) throw new Error("the long command never started")
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    const cancelledAt = Date.now()
+    await container!.cancelRun(jobId)
+    while (sleeping() && Date.now() - cancelledAt < 5000)
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    expect(sleeping()).toBe(false)
+    expect(Date.now() - cancelledAt).toBeLessThan(2000)
+    const run = await waitFor(jobId, finished, 20_000)
+    expect(run.status).toBe("cancelled")
+    expect(github.pullRequests("acme/mathlib")).toHaveLength(0)
+    const comments = github.comments("acme/mathlib", issue)
+    expect(comments).toHaveLength(1)
+    expect(comments[0]?.body).toContain("cancelled")
+  })
+
+  it("budget exhaustion: the work in progress is pushed and one failure comment explains the stop", async () => {
+    await start(
+      [
+        editor({
+          command: "str_replace",
+          path: "src/math.js",
+          old_str: FIXED_LINE_OLD,
+          new_str: FIXED_LINE_NEW,
+        }),
+        bash("npm test"),
+        bash("echo still looking"),
+      ],
+      { PRWRIGHT_MAX_STEPS: "3" },
+    )
+    const jobId = await request("resolve-issue")
+    const run = await waitFor(jobId, finished)
+    expect(run.status).toBe("failed")
+    expect(run.attempts).toBe(1)
+    expect(run.error).toMatch(/step limit/)
+    expect(github.pullRequests("acme/mathlib")).toHaveLength(0)
+    const files = await github.branchFiles("acme/mathlib", branch())
+    expect(files["src/math.js"]).toContain(FIXED_LINE_NEW)
+    expect(run.artifacts.commitHash).toMatch(/^[0-9a-f]{40}$/)
+    const comments = github.comments("acme/mathlib", issue)
+    expect(comments).toHaveLength(1)
+    expect(comments[0]?.body).toMatch(/stopped before opening a pull request/)
+    expect(comments[0]?.body).toMatch(/step limit/)
+    expect(comments[0]?.body).toContain(branch())
+    expect(comments[0]?.body).toMatch(/\*\*Cost:\*\* [\d,]+ input/)
+    expect(run.artifacts.failureCommentId).toBe(comments[0]?.id)
+  })
+
+  it("a failing verification goes back to the model for a repair round", async () => {
+    await start([
+      editor({
+        command: "str_replace",
+        path: "src/math.js",
+        old_str: FIXED_LINE_OLD,
+        new_str: FIXED_LINE_NEW,
+      }),
+      editor({
+        command: "str_replace",
+        path: "src/math.js",
+        old_str: "  return a + b",
+        new_str: "  return a - b",
+      }),
+      submit(),
+      submit(),
+      // round 2: the model is told which test newly fails
+      editor({
+        command: "str_replace",
+        path: "src/math.js",
+        old_str: "  return a - b",
+        new_str: "  return a + b",
+      }),
+      submit(),
+      submit(),
+    ])
+    const jobId = await request("resolve-issue")
+    const run = await waitFor(jobId, finished)
+    expect(run.status, run.error).toBe("completed")
+    const feedback = model!.requests
+      .map((r) => JSON.stringify(r.body))
+      .find((body) => body.includes("tests now fail that passed before"))
+    expect(feedback).toContain("add adds")
+    const pulls = github.pullRequests("acme/mathlib")
+    expect(pulls).toHaveLength(1)
+    expect(pulls[0]?.draft).toBe(false)
+    expect(pulls[0]?.body).toContain("1 repair round(s)")
+    const files = await github.branchFiles("acme/mathlib", branch())
+    expect(files["src/math.js"]).toContain("return a + b")
+    expect(files["src/math.js"]).toContain(FIXED_LINE_NEW)
+  })
+
+  it("a retried attempt after a failure past PR creation updates the same PR instead of opening a second", async () => {
+    let failOnce = true
+    await start([...fixSteps(), ...fixSteps()], {}, (real) => ({
+      ...real,
+      async createPullRequest(repo, pr) {
+        const created = await real.createPullRequest(repo, pr)
+        if (failOnce) {
+          failOnce = false
+          throw new RetryableError("connection reset after the PR was created")
+        }
+        return created
+      },
+    }))
+    const jobId = await request("resolve-issue")
+    const run = await waitFor(jobId, finished)
+    expect(run.status, run.error).toBe("completed")
+    expect(run.attempts).toBe(2)
+    const pulls = github.pullRequests("acme/mathlib")
+    expect(pulls).toHaveLength(1)
+    expect(run.artifacts.pullRequestNumber).toBe(pulls[0]?.number)
+    expect(github.comments("acme/mathlib", issue)).toHaveLength(0)
+  })
+})
