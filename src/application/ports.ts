@@ -207,6 +207,8 @@ export interface GitHub {
   getIssue(repo: RepoRef, issueNumber: number): Promise<GitHubIssue>
   createIssueComment(repo: RepoRef, issueNumber: number, body: string): Promise<GitHubComment>
   updateIssueComment(repo: RepoRef, commentId: number, body: string): Promise<GitHubComment>
+  /** the issue's comment whose body contains `marker` (how a retried run finds the comment it already posted) */
+  findIssueComment(repo: RepoRef, issueNumber: number, marker: string): Promise<GitHubComment | undefined>
   /** the open pull request whose head is `branch` in this repository, if any */
   findPullRequest(repo: RepoRef, branch: string): Promise<GitHubPullRequest | undefined>
   createPullRequest(repo: RepoRef, pr: NewPullRequest): Promise<GitHubPullRequest>

@@ -87,6 +87,7 @@ const unconfiguredGitHub = (): GitHub => {
     getIssue: fail,
     createIssueComment: fail,
     updateIssueComment: fail,
+    findIssueComment: fail,
     findPullRequest: fail,
     createPullRequest: fail,
     updatePullRequest: fail,

@@ -8,7 +8,10 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import Database from "better-sqlite3"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
+import type { GitHub } from "#application/ports.js"
+import { RetryableError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
@@ -35,7 +38,7 @@ describe("commentOnIssue workflow", () => {
   let container: Container | undefined
   let issue: number
 
-  const start = async (script: ScriptStep[], workers = true) => {
+  const start = async (script: ScriptStep[], workers = true, wrap?: (real: GitHub) => GitHub) => {
     model = await startScriptedModelServer({ script, apiKey: KEY })
     const config = loadConfig({
       PRWRIGHT_DATA_DIR: dataDir,
@@ -50,6 +53,7 @@ describe("commentOnIssue workflow", () => {
     })
     container = await createContainer(config, {
       logger: createCapturingLogger(),
+      ...(wrap ? { github: wrap(createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl })) } : {}),
       // No SDK-level retries, so a scripted 500 reaches the queue's retry.
       planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
     })
@@ -111,6 +115,29 @@ describe("commentOnIssue workflow", () => {
     )
     const statuses = events.flatMap((e) => (e.type === "status" ? [`${e.status}:${e.attempt}`] : []))
     expect(statuses).toEqual(["pending:0", "running:1", "pending:1", "running:2", "completed:2"])
+  })
+
+  it("a connection lost right after posting the comment: the retry finds it by its marker, one comment", async () => {
+    let dropOnce = true
+    await start([view, submit], true, (real) => ({
+      ...real,
+      async createIssueComment(repo, issueNumber, body) {
+        const created = await real.createIssueComment(repo, issueNumber, body)
+        if (dropOnce) {
+          dropOnce = false
+          throw new RetryableError("socket hang up (the comment was created, its id never arrived)")
+        }
+        return created
+      },
+    }))
+    const jobId = await enqueue()
+    const run = await waitFor(jobId, finished)
+    expect(run.status, run.error).toBe("completed")
+    expect(run.attempts).toBe(2)
+    const comments = github.comments("acme/app", issue)
+    expect(comments).toHaveLength(1)
+    expect(comments[0]?.body).toContain(PLAN)
+    expect(comments[0]?.body).toContain(`<!-- prwright:plan ${jobId} -->`)
   })
 
   it("a run that ends without a plan fails once and says why in its comment", async () => {

@@ -10,7 +10,13 @@ import { lstat, mkdir, open, rm, stat, writeFile } from "node:fs/promises"
 import path from "node:path"
 import type { Checkout, DirEntry, Logger } from "#application/ports.js"
 import { ValidationError } from "#domain/errors.js"
-import { type CheckoutGit, commitPaths, diffAgainstHead, parseNameStatus, readStatus } from "./checkout-changes.js"
+import {
+  type CheckoutGit,
+  commitPaths,
+  diffAgainstHead,
+  parseNameStatus,
+  readStatus,
+} from "./checkout-changes.js"
 import { createPathGuard } from "./checkout-paths.js"
 import { pushHead } from "./checkout-push.js"
 import { searchWithGitGrep, searchWithRipgrep } from "./checkout-search.js"

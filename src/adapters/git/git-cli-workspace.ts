@@ -195,7 +195,11 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
       const runDir = path.join(dataDir, "runs", runId)
       const log = logger?.child({ repo: repo.fullName, runId })
 
-      const { sha: headSha, baseSha, gitDir } = await serialize(mirrorDir, async () => {
+      const {
+        sha: headSha,
+        baseSha,
+        gitDir,
+      } = await serialize(mirrorDir, async () => {
         const started = Date.now()
         await ensureMirror(mirrorDir, cloneUrl)
         try {

@@ -281,6 +281,27 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
       return comment(data)
     },
 
+    async findIssueComment(repo, issueNumber, marker) {
+      // Newest comments are where a run's own comment lives; stop after a bounded number of pages.
+      const iterator = octokit.paginate.iterator(octokit.rest.issues.listComments, {
+        owner: repo.owner,
+        repo: repo.name,
+        issue_number: issueNumber,
+        per_page: 100,
+      })
+      let pages = 0
+      try {
+        for await (const page of iterator) {
+          const found = page.data.find((c) => c.body?.includes(marker))
+          if (found) return comment(found)
+          if (++pages >= 10) break
+        }
+      } catch (error) {
+        return call({ kind: "issue", repo, number: issueNumber }, () => Promise.reject(error))
+      }
+      return undefined
+    },
+
     async updateIssueComment(repo, commentId, body) {
       const { data } = await call({ kind: "comment-update", repo, commentId }, () =>
         octokit.rest.issues.updateComment({

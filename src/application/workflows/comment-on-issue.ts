@@ -28,7 +28,8 @@ export interface CommentOnIssueDeps {
   maxSteps?: number
 }
 
-const MARKER = "<!-- prwright:plan -->"
+/** Marks a run's plan comment, so a retried attempt finds it even if its id was never saved. */
+export const planMarker = (runId: string) => `<!-- prwright:plan ${runId} -->`
 
 const formatUsage = (usage: Usage): string =>
   `${usage.inputTokens.toLocaleString("en-US")} input + ${usage.outputTokens.toLocaleString("en-US")} output tokens` +
@@ -70,7 +71,9 @@ export const createCommentOnIssue =
 
     let commentId = context.run.artifacts.planCommentId
     const postComment = async (body: string) => {
-      const full = `${MARKER}\n${body}${footer(deps, context, model)}`
+      const full = `${planMarker(context.run.id)}\n${body}${footer(deps, context, model)}`
+      commentId ??= (await deps.github.findIssueComment(repo, data.issueNumber, planMarker(context.run.id)))
+        ?.id
       const comment = commentId
         ? await deps.github.updateIssueComment(repo, commentId, full)
         : await deps.github.createIssueComment(repo, data.issueNumber, full)

@@ -7,7 +7,7 @@ import { loadRepoConfig, type RepoConfig } from "../repo-config.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
 import { compareTestRuns, type TestRun } from "../test-results.js"
 import { branchNameFor } from "./branch-name.js"
-import type { Planner } from "./comment-on-issue.js"
+import { type Planner, planMarker } from "./comment-on-issue.js"
 import { publishChange } from "./publish-change.js"
 import { describeTestRun, runTestCommand } from "./repo-commands.js"
 import { reportStop, type StopState } from "./stop-report.js"
@@ -181,8 +181,10 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
         plan = planned.plan
         state.tried.push("wrote a plan")
         if (options.postPlan) {
-          const body = `<!-- prwright:plan -->\n## Implementation plan\n\n${plan.trim()}\n\n<sub>prwright is implementing this plan now (run \`${context.run.id}\`).</sub>`
-          const id = context.run.artifacts.planCommentId
+          const body = `${planMarker(context.run.id)}\n## Implementation plan\n\n${plan.trim()}\n\n<sub>prwright is implementing this plan now (run \`${context.run.id}\`).</sub>`
+          const id =
+            context.run.artifacts.planCommentId ??
+            (await deps.github.findIssueComment(repo, data.issueNumber, planMarker(context.run.id)))?.id
           const comment = id
             ? await deps.github.updateIssueComment(repo, id, body)
             : await deps.github.createIssueComment(repo, data.issueNumber, body)

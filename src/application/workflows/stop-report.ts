@@ -23,6 +23,8 @@ export interface StopState {
   reported?: boolean
 }
 
+const stoppedMarker = (runId: string) => `<!-- prwright:stopped ${runId} -->`
+
 /** Saving work in progress may outlive the run's own (aborted) signal, but not by much. */
 const WIP_TIMEOUT_MS = 30_000
 
@@ -73,7 +75,7 @@ export const reportStop = async (
     ? `[run ${context.run.id}](${deps.runUrl(context.run.id)})`
     : `run \`${context.run.id}\``
   const body = [
-    `<!-- prwright:stopped ${context.run.id} -->`,
+    stoppedMarker(context.run.id),
     `⚠️ **prwright stopped before opening a pull request:** ${reason.split("\n")[0]}`,
     "",
     state.tried.length > 0 ? `**What was tried:**\n${state.tried.map((t) => `- ${t}`).join("\n")}` : "",
@@ -89,7 +91,10 @@ export const reportStop = async (
   ]
     .filter((line, i, all) => !(line === "" && all[i - 1] === ""))
     .join("\n")
-  const id = context.run.artifacts.failureCommentId
+  // A crash between posting and saving the id must not lead to a second comment: look for ours first.
+  const id =
+    context.run.artifacts.failureCommentId ??
+    (await deps.github.findIssueComment(repo, state.issueNumber, stoppedMarker(context.run.id)))?.id
   const comment = id
     ? await deps.github.updateIssueComment(repo, id, body)
     : await deps.github.createIssueComment(repo, state.issueNumber, body)
