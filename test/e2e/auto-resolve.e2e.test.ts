@@ -137,6 +137,14 @@ describe("autoResolveIssue end to end", () => {
       "submit",
       "submit",
     ])
+    const tests = events.filter((e) => e.type === "test-result") as unknown as Array<Record<string, unknown>>
+    expect(tests.map((t) => [t.phase, t.exitCode, t.failed, t.passed])).toEqual([
+      ["baseline", 1, 1, 2],
+      ["verify", 0, 0, 3],
+    ])
+    const diffEvent = events.find((e) => e.type === "diff") as unknown as { files: string[]; diff: string }
+    expect(diffEvent.files).toEqual(["src/math.js"])
+    expect(diffEvent.diff).toContain(`+${FIXED_LINE_NEW}`)
     const review = events.find((e) => e.type === "tool-result" && e.tool === "submit")
     expect(review?.output).toContain(FIXED_LINE_NEW)
 

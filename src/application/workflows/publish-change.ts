@@ -4,6 +4,7 @@ import type { Checkout, FileChange, GitHub, GitHubIssue, GitHubRepository } from
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
 import { compareTestRuns, succeeded, type TestRun } from "../test-results.js"
 import { pullRequestBody } from "./pull-request-body.js"
+import { diffEvent } from "./repo-commands.js"
 import type { CodingResult } from "./resolve-issue.js"
 
 /**
@@ -46,6 +47,8 @@ export const publishChange = async (
   const { context, checkout, submitted } = input
   const paths = await changedPaths(checkout, input.editedPaths, input.residue)
   let commitHash: string | undefined
+  // read before committing: afterwards the working tree equals HEAD
+  const diffBeforeCommit = paths.length > 0 ? await checkout.diff(paths) : ""
   if (paths.length > 0) {
     commitHash = await checkout.commit({
       message: `${submitted.title}\n\n${submitted.summary}\n\nCloses #${input.issue.number}`,
@@ -56,6 +59,7 @@ export const publishChange = async (
   }
   // The PR shows everything the branch changes, including an earlier attempt's pushed commits.
   const files: FileChange[] = await checkout.committedChanges()
+  if (paths.length > 0) await context.emit(diffEvent(diffBeforeCommit, paths))
   if (files.length === 0) {
     throw new NonRetryableError(
       "the agent submitted without changing any file: nothing to commit. Refine the issue (or its plan) and run again",

@@ -1,3 +1,5 @@
+import type { RunEventData } from "#domain/run-event.js"
+import { truncateMiddle } from "../agent/truncate.js"
 import type { Sandbox } from "../ports.js"
 import { parseTestOutput, type TestRun } from "../test-results.js"
 
@@ -35,4 +37,35 @@ export const describeTestRun = (run: TestRun, maxChars = 6000): string => {
   const failures = run.failures.length > 0 ? `\nFailing: ${run.failures.slice(0, 20).join("; ")}` : ""
   const tail = run.output.length > maxChars ? `…${run.output.slice(-maxChars)}` : run.output
   return `${head}${failures}\n\nOutput:\n${tail}`
+}
+
+const MAX_EVENT_OUTPUT = 32 * 1024
+
+/** The event that records a test run in the run's log. */
+export const testResultEvent = (phase: "baseline" | "verify", run: TestRun): RunEventData => {
+  const output = truncateMiddle(run.output, MAX_EVENT_OUTPUT)
+  return {
+    type: "test-result",
+    phase,
+    command: run.command,
+    exitCode: run.exitCode,
+    ...(run.passed === undefined ? {} : { passed: run.passed }),
+    ...(run.failed === undefined ? {} : { failed: run.failed }),
+    durationMs: Math.round(run.durationMs),
+    output,
+    bytes: Buffer.byteLength(run.output),
+    truncated: output.length < run.output.length,
+  }
+}
+
+/** The event that records the change a run publishes. */
+export const diffEvent = (diff: string, files: string[]): RunEventData => {
+  const shown = truncateMiddle(diff, MAX_EVENT_OUTPUT)
+  return {
+    type: "diff",
+    diff: shown,
+    files,
+    truncated: shown.length < diff.length,
+    bytes: Buffer.byteLength(diff),
+  }
 }

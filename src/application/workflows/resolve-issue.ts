@@ -9,7 +9,7 @@ import { compareTestRuns, type TestRun } from "../test-results.js"
 import { branchNameFor } from "./branch-name.js"
 import { type Planner, planMarker } from "./comment-on-issue.js"
 import { publishChange } from "./publish-change.js"
-import { describeTestRun, runTestCommand } from "./repo-commands.js"
+import { describeTestRun, runTestCommand, testResultEvent } from "./repo-commands.js"
 import { reportStop, type StopState } from "./stop-report.js"
 
 export type { CodingResult }
@@ -223,11 +223,7 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
         })
         if (signal.aborted) throw new CancelledError()
         state.baseline = baseline
-        await context.emit({
-          type: "log",
-          level: "info",
-          message: `baseline: ${describeTestRun(baseline, 400)}`,
-        })
+        await context.emit(testResultEvent("baseline", baseline))
       }
       // Whatever setup and the baseline run left behind is not part of the change.
       for (const change of await checkout.status()) state.residue.add(change.path)
@@ -294,10 +290,12 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
         if (signal.aborted) throw new CancelledError()
         state.after = after
         const comparison = compareTestRuns(baseline, after)
-        await context.emit({
+        await context.emit(testResultEvent("verify", after), {
           type: "log",
           level: comparison.regressed ? "warn" : "info",
-          message: `verify (round ${round}): ${comparison.verdict}; ${describeTestRun(after, 400)}`,
+          message: `verify (round ${round}): ${comparison.verdict}${
+            comparison.newlyFailing.length > 0 ? `; newly failing: ${comparison.newlyFailing.join(", ")}` : ""
+          }`,
         })
         if (!comparison.regressed) break
         state.lastErrors = [describeTestRun(after, 1500)]
