@@ -15,6 +15,7 @@ import { type Budget, createBudgetTracker } from "./budget.js"
 import { codingSystemPrompt, codingUserMessage, feedbackMessage } from "./coding-prompt.js"
 import { createCodingTools, createScrubber, type Submission } from "./coding-tools.js"
 import { toModelError } from "./model-errors.js"
+import { cachedPrompt } from "./prompt-cache.js"
 import { changedPaths } from "./review.js"
 import { stepEvents, stepUsage } from "./step-events.js"
 
@@ -124,21 +125,20 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
     return exhausted !== undefined
   }
 
-  let messages: ModelMessage[] = [
-    {
-      role: "user",
-      content: codingUserMessage({
-        repoFullName: options.repoFullName,
-        issue: options.issue,
-        ref: checkout.ref,
-        headSha: checkout.headSha,
-        plan: options.plan,
-        baseline: options.baseline,
-      }),
-    },
-  ]
+  const prompt = cachedPrompt(
+    model,
+    codingSystemPrompt({ budget: tracker.describe() }),
+    codingUserMessage({
+      repoFullName: options.repoFullName,
+      issue: options.issue,
+      ref: checkout.ref,
+      headSha: checkout.headSha,
+      plan: options.plan,
+      baseline: options.baseline,
+    }),
+  )
+  let messages: ModelMessage[] = prompt.messages
   if (options.feedback?.trim()) messages.push({ role: "user", content: feedbackMessage(options.feedback) })
-  const system = codingSystemPrompt({ budget: tracker.describe() })
 
   let stepStartedAt = now()
   let modelAnsweredAt: number | undefined
@@ -147,8 +147,10 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
     for (let nudges = 0; ; nudges += 1) {
       const result = await generateText({
         model: model.model,
-        system,
+        system: prompt.system,
         messages,
+        // the issue text and tool outputs are untrusted: a system message may only come from us
+        allowSystemInMessages: false,
         tools,
         stopWhen: finished,
         abortSignal: runSignal,

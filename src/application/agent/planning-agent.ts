@@ -3,6 +3,7 @@
  * a Markdown plan with `submit_plan`. Built directly on the AI SDK's `generateText` tool loop; this
  * file adds the bounds (steps, cancellation), the run events and the error mapping.
  */
+
 import { generateText, type StepResult, type StopCondition, stepCountIs, type ToolSet, tool } from "ai"
 import { z } from "zod"
 import type { Checkout, GitHubIssue, ModelHandle } from "#application/ports.js"
@@ -11,6 +12,7 @@ import type { RunEventData } from "#domain/run-event.js"
 import { addUsage, type Usage, ZERO_USAGE } from "#domain/workflow-run.js"
 import { toModelError } from "./model-errors.js"
 import { planningSystemPrompt, planningUserMessage } from "./planning-prompt.js"
+import { cachedPrompt } from "./prompt-cache.js"
 import { createReadOnlyTools } from "./read-only-tools.js"
 import { stepEvents, stepUsage } from "./step-events.js"
 
@@ -106,13 +108,18 @@ export const runPlanningAgent = async (options: PlanningAgentOptions): Promise<P
   try {
     result = await generateText({
       model: model.model,
-      system: planningSystemPrompt({ maxSteps }),
-      prompt: planningUserMessage({
-        repoFullName: options.repoFullName,
-        issue: options.issue,
-        ref: checkout.ref,
-        headSha: checkout.headSha,
-      }),
+      ...cachedPrompt(
+        model,
+        planningSystemPrompt({ maxSteps }),
+        planningUserMessage({
+          repoFullName: options.repoFullName,
+          issue: options.issue,
+          ref: checkout.ref,
+          headSha: checkout.headSha,
+        }),
+      ),
+      // the issue text is untrusted: a system message may only come from us
+      allowSystemInMessages: false,
       tools,
       stopWhen: [planSubmitted(), stepCountIs(maxSteps)],
       abortSignal: AbortSignal.any([signal, stop.signal]),
