@@ -297,8 +297,11 @@ export interface Checkout {
   push(options: { branch: string; force?: boolean; signal?: AbortSignal }): Promise<void>
   /** files that differ between baseSha and the current HEAD (what the branch's commits change) */
   committedChanges(): Promise<FileChange[]>
-  /** removes the working copy */
-  dispose(): Promise<void>
+  /**
+   * Removes the working copy. With keepForInspection (a failed run), the files stay on disk with
+   * the branch released, until the workspace's retention time removes them.
+   */
+  dispose(options?: { keepForInspection?: boolean }): Promise<void>
 }
 
 export interface FileChange {

@@ -137,6 +137,12 @@ const EnvSchema = z.object({
   PRWRIGHT_AGENT_IDLE_MS: int(5 * 60_000, 1000, 86_400_000, "milliseconds the model may stay silent"),
   PRWRIGHT_SETUP_TIMEOUT_MS: int(10 * 60_000, 1000, 86_400_000, "milliseconds the setup command may take"),
   PRWRIGHT_TEST_TIMEOUT_MS: int(10 * 60_000, 1000, 86_400_000, "milliseconds one test run may take"),
+  PRWRIGHT_KEEP_FAILED_CHECKOUT_MS: int(
+    24 * 3_600_000,
+    0,
+    30 * 86_400_000,
+    "how long a failed run's checkout stays for inspection; 0 removes it at once",
+  ),
   PRWRIGHT_GIT_AUTHOR_NAME: optionalString,
   PRWRIGHT_GIT_AUTHOR_EMAIL: optionalString.refine((v) => v === undefined || /^[^\s@]+@[^\s@]+$/.test(v), {
     message: "must be an e-mail address",
@@ -229,6 +235,7 @@ export interface Config {
     testTimeoutMs: number
   }
   sandbox?: "bwrap" | "process" | "docker"
+  keepFailedCheckoutMs: number
   gitAuthor: { name: string; email: string }
   queueBackoffMs: number
   concurrency: { comment: number; "auto-resolve": number; resolve: number }
@@ -332,6 +339,7 @@ export const loadConfig = (
       testTimeoutMs: e.PRWRIGHT_TEST_TIMEOUT_MS,
     },
     ...(e.PRWRIGHT_SANDBOX ? { sandbox: e.PRWRIGHT_SANDBOX } : {}),
+    keepFailedCheckoutMs: e.PRWRIGHT_KEEP_FAILED_CHECKOUT_MS,
     gitAuthor: {
       name: e.PRWRIGHT_GIT_AUTHOR_NAME ?? "prwright[bot]",
       email: e.PRWRIGHT_GIT_AUTHOR_EMAIL ?? "prwright-bot@users.noreply.github.com",

@@ -158,6 +158,7 @@ export const createContainer = async (
     overrides.workspace ??
     createGitCliWorkspace({
       dataDir: config.dataDir,
+      keepFailedMs: config.keepFailedCheckoutMs,
       authHeader: async () => (token ? gitAuthHeader(token) : undefined),
       logger,
     })

@@ -4,11 +4,12 @@
  * idempotent publishing across a retried attempt.
  */
 import { execFileSync } from "node:child_process"
-import { mkdtemp, rm } from "node:fs/promises"
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
+import { createGitCliWorkspace } from "#adapters/git/git-cli-workspace.js"
+import { createOctokitGitHub, gitAuthHeader } from "#adapters/github/octokit-github.js"
 import { runCodingAgent } from "#application/agent/coding-agent.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import type { GitHub } from "#application/ports.js"
@@ -143,6 +144,8 @@ describe("resolve workflows", () => {
     const comments = github.comments("acme/mathlib", issue)
     expect(comments).toHaveLength(1)
     expect(comments[0]?.body).toContain("cancelled")
+    // nobody asked to inspect a cancelled run: its checkout is gone
+    await expect(stat(path.join(dataDir, "runs", jobId))).rejects.toThrow()
   })
 
   it("budget exhaustion: the work in progress is pushed and one failure comment explains the stop", async () => {
@@ -175,6 +178,21 @@ describe("resolve workflows", () => {
     expect(comments[0]?.body).toContain(branch())
     expect(comments[0]?.body).toMatch(/\*\*Cost:\*\* [\d,]+ input/)
     expect(run.artifacts.failureCommentId).toBe(comments[0]?.id)
+
+    // The failed run's checkout stays for inspection, its branch released, until its time is up.
+    const kept = path.join(dataDir, "runs", jobId)
+    expect(await readFile(path.join(kept, "src/math.js"), "utf8")).toContain(FIXED_LINE_NEW)
+    await writeFile(`${kept}.kept-until`, "2000-01-01T00:00:00.000Z\n")
+    const workspace = createGitCliWorkspace({ dataDir, authHeader: async () => gitAuthHeader(TOKEN) })
+    const repo = { owner: "acme", name: "mathlib", fullName: "acme/mathlib" }
+    const next = await workspace.checkout({
+      repo,
+      cloneUrl: `${github.webUrl}/acme/mathlib.git`,
+      ref: "main",
+      runId: "later",
+    })
+    await next.dispose()
+    await expect(stat(kept)).rejects.toThrow()
   })
 
   it("a failing verification goes back to the model for a repair round", async () => {

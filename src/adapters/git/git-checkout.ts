@@ -45,6 +45,8 @@ export interface GitCheckoutOptions {
   searchBackend: SearchBackend
   maxFileBytes: number
   logger?: Logger
+  /** records that the tree stays for inspection until the workspace's retention time removes it */
+  keepFor?: (root: string) => Promise<void>
   /** parks the disposed tree for reuse by a later checkout; false when it should be removed instead */
   park?: () => Promise<boolean>
   /** runs mirror-changing work one at a time (worktree add/remove/prune share the mirror's metadata) */
@@ -252,7 +254,7 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
       options.logger?.info("pushed", { branch, sha, force: force === true })
     },
 
-    async dispose() {
+    async dispose(disposal) {
       if (disposed) return
       disposed = true
       await options.serialize(async () => {
@@ -262,6 +264,10 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
           if (head) await git(["update-ref", "--no-deref", "HEAD", head]).catch(() => undefined)
           // the local branch lives only as long as its working copy; what matters was pushed
           await mirrorGit(["update-ref", "-d", `refs/heads/${options.branch}`]).catch(() => undefined)
+        }
+        if (disposal?.keepForInspection && options.keepFor) {
+          await options.keepFor(root)
+          return
         }
         if (await options.park?.().catch(() => false)) return
         try {

@@ -10,7 +10,7 @@
  * one command that talks to GitHub.
  */
 import { randomBytes } from "node:crypto"
-import { access, mkdir, realpath, rename, rm } from "node:fs/promises"
+import { access, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from "node:fs/promises"
 import path from "node:path"
 import type { Checkout, Logger, Workspace } from "#application/ports.js"
 import { CancelledError, NotFoundError, RetryableError, ValidationError } from "#domain/errors.js"
@@ -33,6 +33,8 @@ export interface GitCliWorkspaceOptions {
   maxFileBytes?: number
   /** disposed working trees kept per repository for reuse by later checkouts (default 2; 0 = none) */
   spareCheckouts?: number
+  /** how long a failed run's checkout stays for inspection (default 24 h; 0 removes it at once) */
+  keepFailedMs?: number
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
@@ -146,6 +148,26 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
     }
   }
 
+  const keepFailedMs = options.keepFailedMs ?? 24 * 60 * 60_000
+  const keptMarker = (dir: string) => `${dir}.kept-until`
+  const markKept = async (dir: string) => {
+    const until = new Date(Date.now() + keepFailedMs).toISOString()
+    await writeFile(keptMarker(dir), `${until}\n`)
+    logger?.info("a failed run's checkout is kept for inspection", { dir, until })
+  }
+  /** Removes failed runs' checkouts whose retention time has passed (git's own records are pruned per mirror). */
+  const removeExpiredKept = async () => {
+    const runsDir = path.join(dataDir, "runs")
+    const names = await readdir(runsDir).catch(() => [] as string[])
+    for (const name of names.filter((n) => n.endsWith(".kept-until"))) {
+      const marker = path.join(runsDir, name)
+      const until = Date.parse((await readFile(marker, "utf8").catch(() => "")).trim())
+      if (Number.isFinite(until) && until > Date.now()) continue
+      await rm(marker.slice(0, -".kept-until".length), { recursive: true, force: true })
+      await rm(marker, { force: true })
+    }
+  }
+
   const removeWorktree = async (mirrorDir: string, runDir: string) => {
     if (await exists(runDir)) {
       await git(["worktree", "remove", "--force", runDir], mirrorDir).catch(() => undefined)
@@ -156,6 +178,9 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
 
   return {
     async checkout({ repo, cloneUrl, ref, runId, branch, signal }): Promise<Checkout> {
+      await removeExpiredKept().catch((error: unknown) =>
+        logger?.warn("could not remove expired kept checkouts", { error: String(error) }),
+      )
       if (!RUN_ID.test(runId))
         throw invalid(
           "runId",
@@ -275,6 +300,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
         logger: log,
         serialize: (work) => serialize(mirrorDir, work),
         park: () => spares.park(mirrorDir, { dir: root, gitDir }),
+        ...(keepFailedMs > 0 ? { keepFor: (dir: string) => markKept(dir) } : {}),
       })
     },
   }

@@ -130,6 +130,7 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
       editedPaths: new Set(),
       residue: new Set(),
     }
+    let keepCheckout = false
     const stopDeps = { github: deps.github, logger: deps.logger, author: deps.author, runUrl: deps.runUrl }
 
     try {
@@ -331,6 +332,8 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
     } catch (error) {
       const cancelled = context.isCancelled(error)
       if (cancelled || context.isFinal(error)) {
+        // a failed run's files stay for inspection (not a cancelled one: nobody asked for it)
+        keepCheckout = !cancelled
         state.lastErrors.push(errorMessage(error))
         await reportStop(stopDeps, state, cancelled ? "the run was cancelled" : errorMessage(error)).catch(
           (e: unknown) => deps.logger.warn("could not report the stop on GitHub", { error: errorMessage(e) }),
@@ -339,7 +342,7 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
       throw error
     } finally {
       await state.checkout
-        ?.dispose()
+        ?.dispose({ keepForInspection: keepCheckout })
         .catch((e: unknown) =>
           deps.logger.warn("could not remove the run's checkout", { error: errorMessage(e) }),
         )
