@@ -290,7 +290,7 @@ describe("SQL run store on SQLite", () => {
     }
   })
 
-  it("migrates idempotently and sets WAL, busy timeout and foreign keys", async () => {
+  it("migrates idempotently and sets WAL, synchronous NORMAL, busy timeout and foreign keys", async () => {
     const { store } = await openSqlite()
     try {
       await store.migrate()
@@ -300,10 +300,12 @@ describe("SQL run store on SQLite", () => {
       expect(await pragma("journal_mode")).toBe("wal")
       expect(await pragma("busy_timeout")).toBe(5000)
       expect(await pragma("foreign_keys")).toBe(1)
+      expect(await pragma("synchronous")).toBe(1) // NORMAL: see connect-database.ts
       const migrations = await sql<{ name: string }>`select name from store_migration`.execute(store.db)
       expect(migrations.rows.map((row) => row.name)).toEqual([
         "0001_runs_events_tokens",
         "0002_plans_deliveries_secrets_settings",
+        "0003_runs_repo_created_index",
       ])
     } finally {
       await store.close()

@@ -342,6 +342,37 @@ export const runRunStoreContract = (
         expect(new Set(stored.map((event) => (event as { message: string }).message)).size).toBe(30)
       }))
 
+    it("stores awkward text exactly and appends a large batch in one call", () =>
+      withStore(async (store) => {
+        await store.createRun(newRun("text"))
+        const awkward = [
+          'quotes " and \' and backslash \\ and \\" mixed',
+          "{braces},[brackets],commas, NULL",
+          "NULL",
+          "",
+          "line\nbreak\ttab \u2028 unicode: żółw 🐢 \u00e9",
+        ]
+        const events = awkward.map((message): RunEventData => ({ type: "log", level: "warn", message }))
+        const stored = await store.appendEvents("text", [
+          ...events,
+          { type: "tool-call", toolCallId: "NULL", tool: "{x}", input: { 'k"ey': ["\\", null, '"'] } },
+        ])
+        expect(
+          stored.slice(0, awkward.length).map((event) => (event as { message: string }).message),
+        ).toEqual(awkward)
+        expect(await store.listEvents("text")).toEqual(stored)
+
+        const batch = Array.from(
+          { length: 1_234 },
+          (_, i): RunEventData => ({ type: "progress", progress: i % 101 }),
+        )
+        const appended = await store.appendEvents("text", batch)
+        expect(appended.map((event) => event.seq)).toEqual(batch.map((_, i) => awkward.length + 2 + i))
+        const listed = await store.listEvents("text", { afterSeq: awkward.length + 1 })
+        expect(listed).toEqual(appended)
+        expect((listed.at(-1) as { progress: number }).progress).toBe(1_233 % 101)
+      }))
+
     it("lists events after a seq, up to a limit", () =>
       withStore(async (store) => {
         await store.createRun(newRun("page"))

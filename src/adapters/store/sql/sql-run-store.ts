@@ -19,20 +19,12 @@ import type { RunEvent, RunEventData } from "#domain/run-event.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { createSecretCipher } from "../secret-cipher.js"
 import { guardStoreMethods } from "../store-errors.js"
+import { createEventAppender } from "./append-events.js"
 import { connectDatabase } from "./connect-database.js"
 import type { Database, SqlDialectName } from "./database.js"
 import { checkLimit, decodeCursor, encodeCursor } from "./list-cursor.js"
 import { createStoreMigrator } from "./migrations.js"
-import {
-  eventDataToJson,
-  parseJson,
-  patchToColumns,
-  rowToEvent,
-  rowToRun,
-  toJson,
-  toMillis,
-  toNumber,
-} from "./row-mapping.js"
+import { parseJson, patchToColumns, rowToEvent, rowToRun, toJson, toMillis, toNumber } from "./row-mapping.js"
 import { createSqlRecordStores, type RecordStores } from "./sql-record-stores.js"
 
 export interface SqlRunStoreOptions {
@@ -57,8 +49,6 @@ export type SqlRunStore = RunStore &
 
 const DEFAULT_LIMIT = 50
 const MAX_LIMIT = 200
-/** Rows per INSERT, well under SQLite's bound-parameter limit. */
-const INSERT_CHUNK = 500
 
 const silentLogger: Logger = {
   debug: () => {},
@@ -94,6 +84,7 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
           }
         })
   let closed = false
+  const appendEvents = createEventAppender(db, dialect)
   const cipher = createSecretCipher(
     options.secretKey ??
       (async () => {
@@ -211,11 +202,10 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
       if (filter.issueNumber !== undefined) query = query.where("issue_number", "=", filter.issueNumber)
       if (filter.cursor !== undefined) {
         const after = decodeCursor(filter.cursor)
+        // A row-value comparison, unlike the equivalent OR, is one range of the (…, created_at, id)
+        // indexes, so a deep page costs what the first one does.
         query = query.where((eb) =>
-          eb.or([
-            eb("created_at", "<", after.createdAt),
-            eb.and([eb("created_at", "=", after.createdAt), eb("id", "<", after.id)]),
-          ]),
+          eb(eb.refTuple("created_at", "id"), "<", eb.tuple(after.createdAt, after.id)),
         )
       }
       const rows = await query
@@ -234,33 +224,9 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
         if (!(await getRun(runId))) throw runNotFound(runId)
         return []
       }
-      const at = toMillis(clock.now())
-      const rows = await db.transaction().execute(async (trx) => {
-        // Reserving the seq range with one UPDATE … RETURNING serialises concurrent appenders on the
-        // run's row, so seq numbers are consecutive with no gaps or duplicates.
-        const reserved = await trx
-          .updateTable("runs")
-          .set((eb) => ({ last_event_seq: eb("last_event_seq", "+", valid.length) }))
-          .where("id", "=", runId)
-          .returning("last_event_seq")
-          .executeTakeFirst()
-        if (!reserved) throw runNotFound(runId)
-        const first = toNumber(reserved.last_event_seq) - valid.length + 1
-        const values = valid.map((event, index) => ({
-          run_id: runId,
-          seq: first + index,
-          type: event.type,
-          data: eventDataToJson(event),
-          at,
-        }))
-        const inserted = []
-        for (let start = 0; start < values.length; start += INSERT_CHUNK) {
-          const chunk = values.slice(start, start + INSERT_CHUNK)
-          inserted.push(...(await trx.insertInto("run_events").values(chunk).returningAll().execute()))
-        }
-        return inserted
-      })
-      return rows.map(rowToEvent).sort((a, b) => a.seq - b.seq)
+      const appended = await appendEvents(runId, valid, toMillis(clock.now()))
+      if (!appended) throw runNotFound(runId)
+      return appended
     },
 
     async listEvents(runId, listOptions = {}) {
