@@ -19,6 +19,9 @@ import { JOB_DATA_SCHEMAS, type JobDataByType, type JobResult, parseWith } from 
 import type { Clock, JobContext, JobHandler, Logger, RunStore } from "./ports.js"
 import type { RunJournal } from "./run-journal.js"
 
+/** how often run events also count as progress for the queue's idle timeout */
+const ACTIVITY_BEAT_MS = 1_000
+
 /** What a workflow gets for one attempt of a run. */
 export interface RunContext<T extends JobType = JobType> {
   run: WorkflowRun
@@ -129,6 +132,8 @@ export const createJobRunner = (deps: {
     await deps.journal.record(runId, [{ type: "status", status: "running", attempt: job.attempt }])
     log.info("run started")
 
+    let lastProgress: { value: number; message?: string } = { value: run.progress }
+    let lastBeat = 0
     const context: RunContext = {
       run,
       data,
@@ -137,6 +142,12 @@ export const createJobRunner = (deps: {
       async emit(...events) {
         const calls = events.filter((e) => e.type === "model-call")
         await deps.journal.record(runId, events)
+        // Agent steps are progress too: the queue's idle timeout must not stop a run that is working.
+        const at = deps.clock.now().getTime()
+        if (at - lastBeat >= ACTIVITY_BEAT_MS) {
+          lastBeat = at
+          await job.progress(lastProgress.value, lastProgress.message)
+        }
         if (calls.length > 0) {
           for (const call of calls) usage = addUsage(usage, call)
           await deps.store.updateRun(runId, { usage })
@@ -144,6 +155,8 @@ export const createJobRunner = (deps: {
       },
       async progress(percent, message) {
         const value = Math.max(0, Math.min(100, Math.round(percent)))
+        lastProgress = { value, message }
+        lastBeat = deps.clock.now().getTime()
         await job.progress(value, message)
         await deps.store.updateRun(runId, { progress: value, progressMessage: message })
         await deps.journal.record(runId, [{ type: "progress", progress: value, message }])

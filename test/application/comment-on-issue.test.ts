@@ -38,7 +38,12 @@ describe("commentOnIssue workflow", () => {
   let container: Container | undefined
   let issue: number
 
-  const start = async (script: ScriptStep[], workers = true, wrap?: (real: GitHub) => GitHub) => {
+  const start = async (
+    script: ScriptStep[],
+    workers = true,
+    wrap?: (real: GitHub) => GitHub,
+    env: Record<string, string> = {},
+  ) => {
     model = await startScriptedModelServer({ script, apiKey: KEY })
     const config = loadConfig({
       PRWRIGHT_DATA_DIR: dataDir,
@@ -50,6 +55,7 @@ describe("commentOnIssue workflow", () => {
       LLM_API_KEY: KEY,
       PRWRIGHT_API_TOKEN: "prw_app_test_token_123456",
       PRWRIGHT_QUEUE_BACKOFF_MS: "20",
+      ...env,
     })
     container = await createContainer(config, {
       logger: createCapturingLogger(),
@@ -138,6 +144,17 @@ describe("commentOnIssue workflow", () => {
     expect(comments).toHaveLength(1)
     expect(comments[0]?.body).toContain(PLAN)
     expect(comments[0]?.body).toContain(`<!-- prwright:plan ${jobId} -->`)
+  })
+
+  it("a run busy with model steps is not stopped by the idle timeout (agent steps count as progress)", async () => {
+    const slow = (step: ScriptStep) => ({ ...step, delayMs: 900 })
+    await start([slow(view), slow(view), slow(view), slow(view), submit], true, undefined, {
+      JOB_IDLE_TIMEOUT_MS_COMMENT: "2500",
+    })
+    const jobId = await enqueue()
+    const run = await waitFor(jobId, finished, 30_000)
+    expect(run.status, run.error).toBe("completed")
+    expect(run.attempts).toBe(1)
   })
 
   it("a run that ends without a plan fails once and says why in its comment", async () => {
