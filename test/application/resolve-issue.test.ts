@@ -237,6 +237,37 @@ describe("resolve workflows", () => {
     expect(files["src/math.js"]).toContain(FIXED_LINE_NEW)
   })
 
+  it("tests still failing when the repair rounds are spent: a draft PR that says so", async () => {
+    await start([
+      editor({
+        command: "str_replace",
+        path: "src/math.js",
+        old_str: FIXED_LINE_OLD,
+        new_str: FIXED_LINE_NEW,
+      }),
+      editor({
+        command: "str_replace",
+        path: "src/math.js",
+        old_str: "  return a + b",
+        new_str: "  return a - b",
+      }),
+      submit(),
+      submit(),
+    ])
+    const jobId = await request("resolve-issue", { maxAttempts: 1 })
+    const run = await waitFor(jobId, finished)
+    expect(run.status, run.error).toBe("completed")
+    expect(run.artifacts.pullRequestDraft).toBe(true)
+    const pulls = github.pullRequests("acme/mathlib")
+    expect(pulls).toHaveLength(1)
+    expect(pulls[0]?.draft).toBe(true)
+    expect(pulls[0]?.body).toContain(
+      "The tests still fail after this change, so this pull request is a draft",
+    )
+    expect(pulls[0]?.body).toContain("Newly failing: `add adds`")
+    expect(pulls[0]?.body).toContain("Fixed by this change: `clamp caps values at the high bound`")
+  })
+
   it("a retried attempt after a failure past PR creation updates the same PR instead of opening a second", async () => {
     let failOnce = true
     await start([...fixSteps(), ...fixSteps()], {}, (real) => ({
