@@ -4,7 +4,10 @@
  * processed/s (a pre-filled queue drained by one worker), and enqueue→start latency p50/p99 (jobs
  * enqueued one by one into an idle worker).
  *
- *   node --conditions=prwright-source --import tsx bench/queue.ts [--json] [--jobs N]
+ *   node --conditions=prwright-source --import tsx bench/queue.ts [--json] [--jobs N] [--only bullmq]
+ *
+ * `--only` (comma-separated: bullmq, embedded) measures just those adapters beside raw BullMQ, for
+ * quicker iterations; the JSON then leaves the others out.
  *
  * Raw BullMQ gets the same job options the adapter asks BullMQ for (custom id, priority, attempts,
  * backoff, retention), so the ratio measures the adapter's own overhead. Redis: REDIS_URL or
@@ -26,6 +29,8 @@ const args = process.argv.slice(2)
 const asJson = args.includes("--json")
 const jobsArg = args.indexOf("--jobs")
 const JOBS = jobsArg >= 0 ? Number(args[jobsArg + 1]) : 10_000
+const onlyArg = args.indexOf("--only")
+const ONLY = onlyArg >= 0 ? new Set(["rawBullmq", ...(args[onlyArg + 1] ?? "").split(",")]) : undefined
 const JOBS_SERIAL = Math.max(500, Math.floor(JOBS / 4)) // concurrency 1 is slower: fewer jobs, same precision
 const LATENCY_SAMPLES = 500
 const ENQUEUE_IN_FLIGHT = 50
@@ -228,7 +233,7 @@ const main = async () => {
   let round = 0
   // every measurement gets fresh storage: a new prefix or a new file
   const fresh = () => `${runPrefix}_${++round}`
-  const targets: Record<string, () => Promise<Target>> = {
+  const allTargets: Record<string, () => Promise<Target>> = {
     rawBullmq: async () => rawBullMqTarget(fresh()),
     bullmq: async () =>
       adapterTarget("queue/bullmq", createBullMqJobQueue({ connection: REDIS_URL, prefix: fresh() })),
@@ -238,6 +243,9 @@ const main = async () => {
         createEmbeddedJobQueue({ databasePath: path.join(dir, `${fresh()}.db`) }),
       ),
   }
+  const targets = Object.fromEntries(
+    Object.entries(allTargets).filter(([name]) => ONLY === undefined || ONLY.has(name)),
+  )
   const results: Record<string, Record<string, Figures>> = {}
   log(
     `queue bench: ${JOBS} jobs at concurrency 50, ${JOBS_SERIAL} at 1; ${cpus().length} CPUs; node ${process.version}`,
@@ -264,7 +272,8 @@ const main = async () => {
   const raw = results.rawBullmq!
   const ratio = (name: string, c: string, field: "processedPerSec" | "enqueuePerSec") =>
     Number((results[name]![c]![field] / raw[c]![field]).toFixed(2))
-  for (const name of ["bullmq", "embedded"])
+  const measured = ["bullmq", "embedded"].filter((name) => results[name])
+  for (const name of measured)
     for (const c of ["c1", "c50"])
       log(
         `${name} ${c}: processed ${ratio(name, c, "processedPerSec")}× raw BullMQ, enqueue ${ratio(name, c, "enqueuePerSec")}× raw BullMQ`,
@@ -276,17 +285,21 @@ const main = async () => {
         jobs: JOBS,
         cpus: cpus().length,
         rawBullmq: { ...c50("rawBullmq"), c1: raw.c1 },
-        bullmq: {
-          ...c50("bullmq"),
-          ratioToRaw: ratio("bullmq", "c50", "processedPerSec"),
-          enqueueRatioToRaw: ratio("bullmq", "c50", "enqueuePerSec"),
-          c1: { ...results.bullmq!.c1!, ratioToRaw: ratio("bullmq", "c1", "processedPerSec") },
-        },
-        embedded: {
-          ...c50("embedded"),
-          ratioToRaw: ratio("embedded", "c50", "processedPerSec"),
-          c1: { ...results.embedded!.c1!, ratioToRaw: ratio("embedded", "c1", "processedPerSec") },
-        },
+        ...(results.bullmq && {
+          bullmq: {
+            ...c50("bullmq"),
+            ratioToRaw: ratio("bullmq", "c50", "processedPerSec"),
+            enqueueRatioToRaw: ratio("bullmq", "c50", "enqueuePerSec"),
+            c1: { ...results.bullmq.c1!, ratioToRaw: ratio("bullmq", "c1", "processedPerSec") },
+          },
+        }),
+        ...(results.embedded && {
+          embedded: {
+            ...c50("embedded"),
+            ratioToRaw: ratio("embedded", "c50", "processedPerSec"),
+            c1: { ...results.embedded.c1!, ratioToRaw: ratio("embedded", "c1", "processedPerSec") },
+          },
+        }),
       }),
     )
   }

@@ -129,6 +129,49 @@ describe.skipIf(!redis.available)("BullMQ job queue (real Redis)", () => {
       expect(attempts).toEqual([1])
     })
 
+    it("shows a cancel or shutdown that came before the handler first read its signal, also in a copy of the context", async () => {
+      const prefix = uniqueName("bullmq_late_signal")
+      prefixes.push(prefix)
+      const queue = openQueue(prefix)
+      const cancelled = jobRequest()
+      const interrupted = jobRequest({ issueNumber: 8 })
+      await queue.enqueue(cancelled)
+      await queue.enqueue(interrupted)
+      const seen = new Map<string, { aborted: boolean; reason: unknown; same: boolean }>()
+      const started = new Map([cancelled, interrupted].map((request) => [request.jobId, gate()]))
+      const release = gate()
+      const worker = queue.process(
+        "comment-on-issue",
+        async (job) => {
+          started.get(job.jobId)?.open()
+          await release.opened // the signal is not read until the stop has landed
+          const copy = { ...job }
+          seen.set(job.jobId, {
+            aborted: job.signal.aborted,
+            reason: job.signal.reason,
+            same: copy.signal === job.signal,
+          })
+          throw job.signal.reason
+        },
+        { concurrency: 2 },
+      )
+      await Promise.all([...started.values()].map((one) => one.opened))
+      expect(await queue.cancel(cancelled.jobId)).toBe(true)
+      const closing = worker.close({ graceMs: 50 })
+      await new Promise((resolve) => setTimeout(resolve, 150)) // past the grace: the shutdown abort is in
+      release.open()
+      await closing
+      expect(seen.get(cancelled.jobId)).toMatchObject({ aborted: true, same: true })
+      expect((seen.get(cancelled.jobId)?.reason as Error | undefined)?.name).toBe("CancelledError")
+      expect(seen.get(interrupted.jobId)).toMatchObject({ aborted: true, same: true })
+      expect((seen.get(interrupted.jobId)?.reason as Error | undefined)?.name).toBe("RetryableError")
+      await waitFor(async () => (await queue.getJob(cancelled.jobId))?.state === "cancelled", "the cancel")
+      // the shutdown handed its job back uncounted, to run again
+      const back = await queue.getJob(interrupted.jobId)
+      expect(back?.state).toBe("delayed")
+      expect(back?.attempt).toBe(0)
+    })
+
     it("fences a worker that lost its job's lock: its handler is aborted and its result refused", async () => {
       const prefix = uniqueName("bullmq_fence")
       prefixes.push(prefix)

@@ -268,6 +268,28 @@ export const runJobQueueContract = (
       expect(calls).toBe(1)
     })
 
+    it("creates a job once when enqueues of its id race; racers with other data get a conflict", async () => {
+      const request = jobRequest()
+      const rival = jobRequest({ jobId: request.jobId, issueNumber: 8 })
+      const bystanders = Array.from({ length: 4 }, () => jobRequest())
+      const racers = [request, rival, request, request, rival]
+      // all started in one tick, interleaved with enqueues of other ids
+      const settled = await Promise.allSettled([...racers, ...bystanders].map((one) => queue.enqueue(one)))
+      const racing = settled.slice(0, racers.length)
+      const createdAt = racing.findIndex((outcome) => outcome.status === "fulfilled" && outcome.value.created)
+      expect(createdAt).toBeGreaterThanOrEqual(0)
+      const winner = racers[createdAt]!
+      racing.forEach((outcome, index) => {
+        if (index === createdAt) return
+        if (racers[index] === winner)
+          expect(outcome).toEqual({ status: "fulfilled", value: { jobId: request.jobId, created: false } })
+        else expect(outcome.status === "rejected" && outcome.reason).toBeInstanceOf(ConflictError)
+      })
+      for (const outcome of settled.slice(racers.length))
+        expect(outcome).toMatchObject({ status: "fulfilled", value: { created: true } })
+      expect((await queue.getJob(request.jobId))?.state).toBe("waiting")
+    })
+
     it("answers undefined / false for a job it does not know", async () => {
       expect(await queue.getJob(randomUUID())).toBeUndefined()
       expect(await queue.cancel(randomUUID())).toBe(false)

@@ -9,6 +9,7 @@ import { withTimeouts } from "../job-timeouts.js"
 import { dataHash } from "../stable-hash.js"
 import { CANCELLED_MESSAGE, jobName, startBullMqWorker } from "./bullmq-worker.js"
 import { type CancelMarker, createCancelRegistry } from "./cancel-registry.js"
+import { createIdClaims } from "./id-claims.js"
 import { createKeyLocks } from "./key-locks.js"
 
 export interface BullMqJobQueueOptions {
@@ -94,6 +95,7 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
     checkIntervalMs: options.cancelCheckMs ?? 5_000,
     logger,
   })
+  const idClaims = createIdClaims(client, retentionSeconds)
   const keyLocks = createKeyLocks({ client, prefix, lockMs: lockDurationMs })
   const queues = new Map<JobType, Queue>()
   const workers = new Set<JobWorker>()
@@ -166,14 +168,8 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       assertOpen()
       checkEnqueueRequest(request)
       const hash = dataHash(request.data)
-      const claimed = await client.set(
-        registryKey(request.jobId),
-        `${request.type} ${hash}`,
-        "EX",
-        retentionSeconds,
-        "NX",
-      )
-      if (claimed === null) {
+      const claimed = await idClaims.claim(registryKey(request.jobId), `${request.type} ${hash}`)
+      if (!claimed) {
         const registered = await readRegistry(request.jobId)
         if (registered && (registered.type !== request.type || registered.hash !== hash))
           throw jobIdConflict(request.jobId, registered.type)

@@ -17,6 +17,22 @@ const keyOf = (job: Job): string | undefined => {
   return bar < 0 ? undefined : job.name.slice(bar + 1)
 }
 
+/**
+ * A job's `signal` is read from its tracked local job, which makes the AbortController on first use.
+ * One getter shared by every context: a getter written in an object literal turns each context into a
+ * slow dictionary object, whose garbage costs more than the AbortController it saves.
+ */
+const LOCAL_JOB = Symbol("local job")
+type ContextWithLocal = JobContext & { [LOCAL_JOB]: { signal: AbortSignal } }
+const lazySignal: PropertyDescriptor = {
+  enumerable: true, // so a spread copy of the context keeps its signal
+  get(this: ContextWithLocal) {
+    return this[LOCAL_JOB].signal
+  },
+}
+const withSignal = (fields: Omit<ContextWithLocal, "signal">): JobContext =>
+  Object.defineProperty(fields, "signal", lazySignal) as ContextWithLocal
+
 export interface BullMqWorkerOptions {
   type: JobType
   handler: JobHandler
@@ -44,8 +60,10 @@ export interface BullMqWorkerOptions {
 export const startBullMqWorker = (options: BullMqWorkerOptions): JobWorker => {
   const { type, handler, cancels, logger, connection: client, prefix } = options
 
-  // three declared parameters: BullMQ only passes its AbortSignal to processors of length ≥ 3
-  const processor = async (job: Job, token: string | undefined, bullSignal: AbortSignal | undefined) => {
+  // the jobs this worker runs, aborted with "shutdown" when closing outlasts its grace. Not BullMQ's
+  // own signal: a processor declaring it makes BullMQ build an AbortController for every job
+  const running = new Set<string>()
+  const processor = async (job: Job, token: string | undefined) => {
     const jobId = job.id!
     const attempt = job.attemptsStarted || job.attemptsMade + 1
     const maxAttempts = job.opts.attempts ?? 1
@@ -63,18 +81,18 @@ export const startBullMqWorker = (options: BullMqWorkerOptions): JobWorker => {
     }
     // a cancel that raced this start was broadcast and is remembered by track(): no per-job round trip
     const local = cancels.track(jobId)
-    bullSignal?.addEventListener("abort", () => cancels.abortLocal(jobId, "shutdown"), { once: true })
-    const context: JobContext = {
+    running.add(jobId)
+    const context = withSignal({
       jobId,
       type,
       data: job.data,
       attempt,
       maxAttempts,
-      signal: local.controller.signal,
+      [LOCAL_JOB]: local,
       async progress(percent) {
         await job.updateProgress(Math.max(0, Math.min(100, percent)))
       },
-    }
+    })
     try {
       return await handler(context)
     } catch (error) {
@@ -91,8 +109,9 @@ export const startBullMqWorker = (options: BullMqWorkerOptions): JobWorker => {
       if (!isRetryable(error) || attempt >= maxAttempts) throw new UnrecoverableError(message)
       throw error instanceof Error ? error : new Error(message)
     } finally {
+      running.delete(jobId)
       cancels.untrack(jobId)
-      await keyLock?.release().catch(() => {})
+      if (keyLock) await keyLock.release().catch(() => {})
     }
   }
 
@@ -122,7 +141,7 @@ export const startBullMqWorker = (options: BullMqWorkerOptions): JobWorker => {
         const closed = worker.close()
         if (!(await settles(closed, graceMs))) {
           logger.warn("jobs still running after the grace period; aborting them", { type })
-          worker.cancelAllJobs("shutdown")
+          for (const jobId of running) cancels.abortLocal(jobId, "shutdown")
           if (!(await settles(closed, STOP_GRACE_MS))) {
             // handlers that ignore their signal: leave them; their locks expire and another worker retries
             logger.warn("handlers did not stop after abort; closing without them", { type })
