@@ -4,6 +4,7 @@ import type { RunEventData } from "#domain/run-event.js"
 import type { Usage } from "#domain/workflow-run.js"
 import type { Checkout, GitHub, GitHubIssue, Logger, ModelHandle, Workspace } from "../ports.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
+import { planMarker, upsertRunComment } from "./run-comment.js"
 
 /** The planning agent, injected so the workflow stays testable without a model. */
 export type Planner = (options: {
@@ -27,9 +28,6 @@ export interface CommentOnIssueDeps {
   runUrl?: (runId: string) => string
   maxSteps?: number
 }
-
-/** Marks a run's plan comment, so a retried attempt finds it even if its id was never saved. */
-export const planMarker = (runId: string) => `<!-- prwright:plan ${runId} -->`
 
 const formatUsage = (usage: Usage): string =>
   `${usage.inputTokens.toLocaleString("en-US")} input + ${usage.outputTokens.toLocaleString("en-US")} output tokens` +
@@ -72,11 +70,11 @@ export const createCommentOnIssue =
     let commentId = context.run.artifacts.planCommentId
     const postComment = async (body: string) => {
       const full = `${planMarker(context.run.id)}\n${body}${footer(deps, context, model)}`
-      commentId ??= (await deps.github.findIssueComment(repo, data.issueNumber, planMarker(context.run.id)))
-        ?.id
-      const comment = commentId
-        ? await deps.github.updateIssueComment(repo, commentId, full)
-        : await deps.github.createIssueComment(repo, data.issueNumber, full)
+      const comment = await upsertRunComment(
+        deps.github,
+        { repo, issueNumber: data.issueNumber, knownId: commentId, marker: planMarker(context.run.id) },
+        full,
+      )
       if (comment.id !== commentId) {
         commentId = comment.id
         await context.saveArtifacts({ planCommentId: comment.id, planCommentUrl: comment.htmlUrl })

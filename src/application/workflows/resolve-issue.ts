@@ -1,5 +1,5 @@
-import { CancelledError, errorMessage, NonRetryableError, ValidationError } from "#domain/errors.js"
-import { parseRepoRef, type RepoRef } from "#domain/repo-ref.js"
+import { CancelledError, errorMessage, NonRetryableError } from "#domain/errors.js"
+import { parseRepoRef } from "#domain/repo-ref.js"
 import type { Budget } from "../agent/budget.js"
 import type { CodingAgentOptions, CodingResult } from "../agent/coding-agent.js"
 import type { GitHub, GitHubRepository, Logger, ModelHandle, RunStore, Sandbox, Workspace } from "../ports.js"
@@ -7,9 +7,11 @@ import { loadRepoConfig, type RepoConfig } from "../repo-config.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
 import { compareTestRuns, type TestRun } from "../test-results.js"
 import { branchNameFor } from "./branch-name.js"
-import { type Planner, planMarker } from "./comment-on-issue.js"
+import type { Planner } from "./comment-on-issue.js"
+import { findPlan } from "./find-plan.js"
 import { publishChange } from "./publish-change.js"
 import { describeTestRun, runTestCommand, testResultEvent } from "./repo-commands.js"
+import { planMarker, upsertRunComment } from "./run-comment.js"
 import { reportStop, type StopState } from "./stop-report.js"
 
 export type { CodingResult }
@@ -60,43 +62,6 @@ const requireModel = (model: ModelHandle | undefined): ModelHandle => {
     "no LLM is configured: set LLM_PROVIDER, LLM_MODEL and the key (LLM_API_KEY, OPENAI_API_KEY or ANTHROPIC_API_KEY), then retry",
     { code: "config" },
   )
-}
-
-/** The plan a resolveIssue run implements: the one named by planId, else the latest completed plan run. */
-const findPlan = async (
-  runs: RunStore,
-  repo: RepoRef,
-  issueNumber: number,
-  planId: string | undefined,
-): Promise<string | undefined> => {
-  if (planId) {
-    const run = await runs.getRun(planId)
-    if (
-      run?.type !== "comment-on-issue" ||
-      run.repoFullName !== repo.fullName ||
-      run.issueNumber !== issueNumber
-    ) {
-      throw new ValidationError(
-        `planId ${planId} is not a plan of ${repo.fullName}#${issueNumber}: use the jobId of a commentOnIssue run for this issue, or omit planId`,
-        [{ field: "planId", message: "not a plan of this issue" }],
-      )
-    }
-    if (run.status !== "completed" || !run.summary) {
-      throw new ValidationError(
-        `plan ${planId} has not completed (status ${run.status}): wait for it or omit planId`,
-        [{ field: "planId", message: "plan not completed" }],
-      )
-    }
-    return run.summary
-  }
-  const page = await runs.listRuns({
-    repoFullName: repo.fullName,
-    issueNumber,
-    type: "comment-on-issue",
-    status: "completed",
-    limit: 1,
-  })
-  return page.runs[0]?.summary
 }
 
 export const createResolveIssue = (deps: ResolveIssueDeps) => {
@@ -183,12 +148,16 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
         state.tried.push("wrote a plan")
         if (options.postPlan) {
           const body = `${planMarker(context.run.id)}\n## Implementation plan\n\n${plan.trim()}\n\n<sub>prwright is implementing this plan now (run \`${context.run.id}\`).</sub>`
-          const id =
-            context.run.artifacts.planCommentId ??
-            (await deps.github.findIssueComment(repo, data.issueNumber, planMarker(context.run.id)))?.id
-          const comment = id
-            ? await deps.github.updateIssueComment(repo, id, body)
-            : await deps.github.createIssueComment(repo, data.issueNumber, body)
+          const comment = await upsertRunComment(
+            deps.github,
+            {
+              repo,
+              issueNumber: data.issueNumber,
+              knownId: context.run.artifacts.planCommentId,
+              marker: planMarker(context.run.id),
+            },
+            body,
+          )
           await context.saveArtifacts({ planCommentId: comment.id, planCommentUrl: comment.htmlUrl })
         }
       }
@@ -212,17 +181,21 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
         }
       }
 
-      let baseline: TestRun | undefined
-      if (config.test) {
-        await context.progress(35, `baseline tests: ${config.test}`)
-        baseline = await runTestCommand({
+      const runTests = async (command: string) => {
+        const run = await runTestCommand({
           sandbox,
           root: checkout.root,
-          command: config.test,
+          command,
           timeoutMs: deps.limits.testTimeoutMs,
           signal,
         })
         if (signal.aborted) throw new CancelledError()
+        return run
+      }
+      let baseline: TestRun | undefined
+      if (config.test) {
+        await context.progress(35, `baseline tests: ${config.test}`)
+        baseline = await runTests(config.test)
         state.baseline = baseline
         await context.emit(testResultEvent("baseline", baseline))
       }
@@ -281,14 +254,7 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
         state.tried.push(`round ${round}: submitted "${result.title}"`)
         if (!config.test) break
         await context.progress(80, `verifying: ${config.test}`)
-        after = await runTestCommand({
-          sandbox,
-          root: checkout.root,
-          command: config.test,
-          timeoutMs: deps.limits.testTimeoutMs,
-          signal,
-        })
-        if (signal.aborted) throw new CancelledError()
+        after = await runTests(config.test)
         state.after = after
         const comparison = compareTestRuns(baseline, after)
         await context.emit(testResultEvent("verify", after), {

@@ -5,6 +5,7 @@ import type { RunContext } from "../run-job.js"
 import type { TestRun } from "../test-results.js"
 import { changedPaths } from "./publish-change.js"
 import { formatUsage } from "./pull-request-body.js"
+import { stoppedMarker, upsertRunComment } from "./run-comment.js"
 
 /** What a run knows when it stops early: enough to save the work and explain the stop. */
 export interface StopState {
@@ -22,8 +23,6 @@ export interface StopState {
   /** set once the stop was reported, so it is reported once */
   reported?: boolean
 }
-
-const stoppedMarker = (runId: string) => `<!-- prwright:stopped ${runId} -->`
 
 /** Saving work in progress may outlive the run's own (aborted) signal, but not by much. */
 const WIP_TIMEOUT_MS = 30_000
@@ -91,12 +90,15 @@ export const reportStop = async (
   ]
     .filter((line, i, all) => !(line === "" && all[i - 1] === ""))
     .join("\n")
-  // A crash between posting and saving the id must not lead to a second comment: look for ours first.
-  const id =
-    context.run.artifacts.failureCommentId ??
-    (await deps.github.findIssueComment(repo, state.issueNumber, stoppedMarker(context.run.id)))?.id
-  const comment = id
-    ? await deps.github.updateIssueComment(repo, id, body)
-    : await deps.github.createIssueComment(repo, state.issueNumber, body)
+  const comment = await upsertRunComment(
+    deps.github,
+    {
+      repo,
+      issueNumber: state.issueNumber,
+      knownId: context.run.artifacts.failureCommentId,
+      marker: stoppedMarker(context.run.id),
+    },
+    body,
+  )
   await context.saveArtifacts({ failureCommentId: comment.id, failureCommentUrl: comment.htmlUrl })
 }

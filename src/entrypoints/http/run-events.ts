@@ -44,9 +44,9 @@ export const registerEventRoutes = (
         closed = true
         wake?.()
       })
-      let lastBeat = Date.now()
-      try {
-        while (!closed) {
+      /** writes every stored event after lastSeq, in pages */
+      const flush = async () => {
+        for (;;) {
           const events = await deps.store.listEvents(jobId, { afterSeq: lastSeq, limit: 500 })
           for (const event of events) {
             await stream.writeSSE({
@@ -56,19 +56,17 @@ export const registerEventRoutes = (
             })
             lastSeq = event.seq
           }
-          if (events.length === 500) continue
+          if (events.length < 500) return
+        }
+      }
+      let lastBeat = Date.now()
+      try {
+        while (!closed) {
+          await flush()
           const current = await deps.store.getRun(jobId)
           if (!current || isTerminal(current.status)) {
             // A last read closes the window between the final status write and this check.
-            const tail = await deps.store.listEvents(jobId, { afterSeq: lastSeq, limit: 500 })
-            for (const event of tail) {
-              await stream.writeSSE({
-                id: String(event.seq),
-                event: event.type,
-                data: JSON.stringify(serialize(event)),
-              })
-              lastSeq = event.seq
-            }
+            await flush()
             await stream.writeSSE({ event: "end", data: JSON.stringify({ status: current?.status }) })
             break
           }
