@@ -198,6 +198,15 @@ program
   )
 
 program
+  .command("doctor")
+  .description("check the configuration and every configured service, one line each, with the fix")
+  .option("--repo <owner/name>", "also check that GITHUB_TOKEN can read this repository")
+  .action(async (options: { repo?: string }) => {
+    const { runDoctor } = await import("./doctor.js")
+    process.exitCode = await runDoctor(config(), options.repo ? { repo: options.repo } : {})
+  })
+
+program
   .command("migrate")
   .description("create or upgrade the database schema (also done at every start)")
   .action(async () => {

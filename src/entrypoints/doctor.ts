@@ -1,0 +1,158 @@
+import { execFile } from "node:child_process"
+import { promisify } from "node:util"
+import { Redis } from "ioredis"
+import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
+import { createRedactor } from "#adapters/log/json-logger.js"
+import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
+import { probeModel } from "#adapters/model/probe-model.js"
+import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
+import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
+import { errorMessage } from "#domain/errors.js"
+import { parseRepoRef } from "#domain/repo-ref.js"
+import type { Config } from "#main/config.js"
+
+const run = promisify(execFile)
+
+interface Check {
+  name: string
+  ok: boolean | "warn"
+  detail: string
+}
+
+const check = async (name: string, probe: () => Promise<string>): Promise<Check> => {
+  try {
+    return { name, ok: true, detail: await probe() }
+  } catch (error) {
+    return { name, ok: false, detail: errorMessage(error) }
+  }
+}
+
+/** `prwright doctor`: every configured dependency, one line each, with the fix when it fails. */
+export const runDoctor = async (
+  config: Config,
+  options: { repo?: string; write?: (line: string) => void } = {},
+): Promise<number> => {
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`))
+  const redact = createRedactor(config.secrets)
+  const checks: Check[] = []
+
+  checks.push(
+    await check("database", async () => {
+      if (config.neo4j) return `Neo4j at ${config.neo4j.uri} (checked when the service starts)`
+      const store = await createSqlRunStore({ url: config.databaseUrl })
+      try {
+        await store.listRuns({ limit: 1 })
+        return `${config.databaseUrl.split(":")[0]} reachable, schema up to date`
+      } finally {
+        await store.close()
+      }
+    }),
+  )
+
+  checks.push(
+    config.redisUrl
+      ? await check("queue", async () => {
+          const redis = new Redis(config.redisUrl as string, {
+            lazyConnect: true,
+            maxRetriesPerRequest: 1,
+            connectTimeout: 5000,
+          })
+          try {
+            await redis.connect()
+            const info = await redis.info("server")
+            const policy = await redis.config("GET", "maxmemory-policy").catch(() => [])
+            const eviction = Array.isArray(policy) ? String(policy[1] ?? "") : ""
+            if (eviction && eviction !== "noeviction") {
+              throw new Error(
+                `Redis maxmemory-policy is ${eviction}: BullMQ needs noeviction (CONFIG SET maxmemory-policy noeviction)`,
+              )
+            }
+            return `BullMQ on Redis ${/redis_version:(\S+)/.exec(info)?.[1] ?? "?"}`
+          } finally {
+            redis.disconnect()
+          }
+        })
+      : { name: "queue", ok: true, detail: "embedded (SQLite); set REDIS_URL to scale out with BullMQ" },
+  )
+
+  checks.push(
+    config.github.token
+      ? await check("github", async () => {
+          const github = createOctokitGitHub({
+            token: config.github.token as string,
+            baseUrl: config.github.apiUrl,
+          })
+          if (options.repo) {
+            const repo = await github.getRepository(parseRepoRef(options.repo, "--repo"))
+            return `${config.github.apiUrl}: ${repo.fullName} is readable (default branch ${repo.defaultBranch})`
+          }
+          const response = await fetch(`${config.github.apiUrl}/user`, {
+            headers: { authorization: `token ${config.github.token}`, accept: "application/vnd.github+json" },
+            signal: AbortSignal.timeout(10_000),
+          }).catch((error: Error) => {
+            throw new Error(`cannot reach ${config.github.apiUrl} (${error.message}): check GITHUB_API_URL`)
+          })
+          if (response.status === 401)
+            throw new Error("GitHub refused GITHUB_TOKEN (401): create a new token")
+          if (!response.ok && response.status !== 403)
+            throw new Error(`GET /user answered ${response.status}`)
+          const login = response.ok
+            ? ((await response.json()) as { login?: string }).login
+            : "an app installation"
+          return `${config.github.apiUrl}: token accepted (${login}); add --repo owner/name to check a repository`
+        })
+      : {
+          name: "github",
+          ok: false,
+          detail:
+            "GITHUB_TOKEN is not set: create a token with contents and issues (and pull requests) write access",
+        },
+  )
+
+  checks.push(
+    await check("llm", async () => {
+      const handle = createModelHandle({
+        provider: config.llm.provider,
+        ...(config.llm.model ? { model: config.llm.model } : {}),
+        ...(config.llm.baseUrl ? { baseURL: config.llm.baseUrl } : {}),
+        ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}),
+      })
+      const probe = await probeModel({
+        provider: config.llm.provider,
+        model: handle.modelId,
+        ...(config.llm.baseUrl ? { baseURL: config.llm.baseUrl } : {}),
+        ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}),
+      })
+      if (!probe.ok) throw new Error(probe.detail)
+      return `${probe.detail}${handle.pricing ? "" : " (not in the price table: cost shows as $0 and maxCostUsd cannot bind)"}`
+    }),
+  )
+
+  checks.push(
+    await check("git", async () => (await run("git", ["--version"])).stdout.trim()),
+    await check("search", async () => {
+      try {
+        return `ripgrep ${(await run("rg", ["--version"])).stdout.split("\n")[0]?.split(" ")[1] ?? ""}`
+      } catch {
+        throw new Error(
+          "ripgrep (rg) is not installed: searches fall back to git grep; apt-get install ripgrep",
+        )
+      }
+    }),
+  )
+  const sandbox = await check("sandbox", async () => {
+    const chosen = await detectSandbox({ ...(config.sandbox ? { preference: config.sandbox } : {}) })
+    if (chosen.kind !== "bwrap")
+      throw new Error(
+        "no bubblewrap: repository commands would run WITHOUT isolation; apt-get install bubblewrap",
+      )
+    return "bubblewrap: no network in the agent phase, only the checkout writable"
+  })
+  checks.push(sandbox.ok ? sandbox : { ...sandbox, ok: "warn" })
+
+  for (const c of checks) {
+    const mark = c.ok === true ? "✓" : c.ok === "warn" ? "!" : "✗"
+    write(redact(`${mark} ${c.name.padEnd(9)} ${c.detail}`))
+  }
+  return checks.some((c) => c.ok === false) ? 1 : 0
+}
