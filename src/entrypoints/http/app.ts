@@ -8,6 +8,8 @@ import { type ErrorCode, PrwrightError, ValidationError } from "#domain/errors.j
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
 import { toJobStatus } from "./job-status.js"
+import { createMetrics, type Metrics } from "./metrics.js"
+import { openApiDocument } from "./openapi.js"
 import { registerEventRoutes } from "./run-events.js"
 
 export interface HttpAppDeps {
@@ -21,6 +23,7 @@ export interface HttpAppDeps {
   workflows: readonly JobType[]
   readiness?: () => Promise<Record<string, { ok: boolean; detail?: string }>>
   version: string
+  metrics?: Metrics
 }
 
 const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
@@ -62,7 +65,21 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404),
   )
 
+  const metrics = deps.metrics ?? createMetrics()
+  app.use("*", async (c, next) => {
+    const started = performance.now()
+    await next()
+    // the matched route pattern, not the path: job ids must not explode the label set
+    const route =
+      c.req.routePath && c.req.routePath !== "*" && c.req.routePath !== "/*" ? c.req.routePath : "unmatched"
+    metrics.countRequest(
+      { method: c.req.method, route, status: String(c.res.status) },
+      (performance.now() - started) / 1000,
+    )
+  })
+
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }))
+  app.get("/metrics", (c) => c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }))
   app.get("/readyz", async (c) => {
     const checks = (await deps.readiness?.()) ?? {}
     const ok = Object.values(checks).every((check) => check.ok)
@@ -132,6 +149,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     }
     const actor = c.get("actor" as never) as string | undefined
     const result = await deps.requester.enqueue(type, body, { source: "api", ...(actor ? { actor } : {}) })
+    metrics.countJob(type, result.created)
     const statusUrl = `/api/jobs/${result.jobId}`
     return c.json(
       {
@@ -185,6 +203,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   })
 
   registerEventRoutes(api, { store: deps.store, bus: deps.bus })
+  api.get("/openapi.json", (c) => c.json(openApiDocument(deps.version)))
 
   app.route("/api", api)
   return app

@@ -1,0 +1,120 @@
+/** The HTTP app in process (app.request), on a real SQLite store and the embedded queue. */
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { createApiAuth } from "#application/api-auth.js"
+import { createHttpApp } from "#entrypoints/http/app.js"
+import { loadConfig } from "#main/config.js"
+import { type Container, createContainer } from "#main/container.js"
+import { createCapturingLogger } from "../support/logger.js"
+
+const TOKEN = "prw_http_test_token_0123456789"
+
+describe("HTTP API", () => {
+  let dir: string
+  let container: Container
+  let app: ReturnType<typeof createHttpApp>
+  const call = (route: string, init: RequestInit = {}, token: string | null = TOKEN) =>
+    app.request(route, {
+      ...init,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(init.headers as Record<string, string>),
+      },
+    })
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "prwright-http-"))
+    container = await createContainer(loadConfig({ PRWRIGHT_DATA_DIR: dir, PRWRIGHT_API_TOKEN: TOKEN }), {
+      logger: createCapturingLogger(),
+      model: null,
+    })
+    const auth = await createApiAuth({
+      store: container.store,
+      configuredToken: TOKEN,
+      announce: () => {},
+      newId: () => "id",
+    })
+    app = createHttpApp({
+      requester: container.requester,
+      cancelRun: container.cancelRun,
+      store: container.store,
+      bus: container.bus,
+      auth,
+      logger: container.logger,
+      workflows: container.jobTypes,
+      version: "test",
+    })
+  })
+  afterAll(async () => {
+    await container.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it("serves its OpenAPI document, whose request schemas are the ones the API validates with", async () => {
+    expect((await call("/api/openapi.json", {}, null)).status).toBe(401)
+    const doc = (await (await call("/api/openapi.json")).json()) as {
+      openapi: string
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            requestBody?: {
+              content: Record<
+                string,
+                {
+                  schema: {
+                    required?: string[]
+                    properties: Record<string, unknown>
+                    additionalProperties?: boolean
+                  }
+                }
+              >
+            }
+          }
+        >
+      >
+    }
+    expect(doc.openapi).toBe("3.1.0")
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/api/workflow/commentOnIssue",
+        "/api/workflow/autoResolveIssue",
+        "/api/workflow/resolveIssue",
+        "/api/jobs/{jobId}/events",
+      ]),
+    )
+    const schema =
+      doc.paths["/api/workflow/commentOnIssue"]?.post?.requestBody?.content["application/json"]?.schema
+    expect(schema?.required?.sort()).toEqual(["issueNumber", "repoFullName"])
+    expect(Object.keys(schema?.properties ?? {}).sort()).toEqual([
+      "issueNumber",
+      "jobId",
+      "postToGithub",
+      "priority",
+      "repoFullName",
+    ])
+    expect(schema?.additionalProperties).toBe(false)
+  })
+
+  it("exposes Prometheus metrics without a token, labelled by route pattern, not by path", async () => {
+    await call("/api/jobs/6f1c2a52-0000-4000-8000-000000000001")
+    await call("/api/jobs/6f1c2a52-0000-4000-8000-000000000002")
+    await call("/api/workflow/commentOnIssue", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ repoFullName: "o/r", issueNumber: 5 }),
+    })
+    const response = await call("/metrics", {}, null)
+    expect(response.status).toBe(200)
+    const text = await response.text()
+    expect(text).toContain(
+      'prwright_http_requests_total{method="GET",route="/api/jobs/:jobId",status="404"} 2',
+    )
+    expect(text).toContain('prwright_jobs_requested_total{created="true",type="comment-on-issue"} 1')
+    expect(text).toMatch(/^process_resident_memory_bytes \d+$/m)
+    expect(text).not.toContain("6f1c2a52")
+  })
+})
