@@ -42,6 +42,12 @@ export const ResolveIssueJobDataSchema = z.strictObject({
   repoFullName,
   jobId,
   planId: z.string().min(1).optional(),
+  /** what to change, from `/prwright fix <…>` on prwright's pull request: work continues on its branch */
+  instructions: z
+    .string()
+    .min(1, { error: "instructions must not be empty (omit the field instead)" })
+    .max(10_000, { error: "instructions are limited to 10000 characters" })
+    .optional(),
   options: z
     .strictObject({
       createPR: z.boolean().default(true),

@@ -217,7 +217,18 @@ export interface GitHub {
     number: number,
     patch: { title?: string; body?: string },
   ): Promise<GitHubPullRequest>
+  /** GitHubError 404 when there is no such pull request */
+  getPullRequest(repo: RepoRef, number: number): Promise<GitHubPullRequest>
+  /** what `username` may do in the repository; "none" for a user GitHub does not know */
+  getPermission(repo: RepoRef, username: string): Promise<RepoPermission>
+  /** reacts to an issue comment (idempotent on GitHub: the same reaction twice is one) */
+  addReaction(repo: RepoRef, commentId: number, content: ReactionContent): Promise<void>
 }
+
+/** A user's role on a repository, strongest first. */
+export type RepoPermission = "admin" | "maintain" | "write" | "triage" | "read" | "none"
+
+export type ReactionContent = "+1" | "-1" | "laugh" | "confused" | "heart" | "hooray" | "rocket" | "eyes"
 
 export interface NewPullRequest {
   title: string

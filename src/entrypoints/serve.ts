@@ -27,6 +27,7 @@ export const startServer = async (
   const app = createHttpApp({
     requester: container.requester,
     cancelRun: container.cancelRun,
+    webhooks: container.webhooks,
     store: container.store,
     bus: container.bus,
     auth,

@@ -16,6 +16,7 @@ import { runCodingAgent } from "#application/agent/coding-agent.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { createApiAuth } from "#application/api-auth.js"
 import { createCancelRun } from "#application/cancel-run.js"
+import { createHandleGitHubEvent, type HandleGitHubEvent } from "#application/handle-github-event.js"
 import type {
   ApiTokenStore,
   DeliveryStore,
@@ -54,6 +55,8 @@ export interface Container {
   queue: JobQueue | undefined
   requester: WorkflowRequester
   cancelRun: ReturnType<typeof createCancelRun>
+  /** GitHub webhook intake (POST /api/webhooks/github); `secret` unset means webhooks are refused */
+  webhooks: { secret?: string; handle: HandleGitHubEvent }
   runner: JobHandler
   /** job types that have a workflow in this version */
   jobTypes: JobType[]
@@ -91,6 +94,9 @@ const unconfiguredGitHub = (): GitHub => {
     findPullRequest: fail,
     createPullRequest: fail,
     updatePullRequest: fail,
+    getPullRequest: fail,
+    getPermission: fail,
+    addReaction: fail,
   }
 }
 
@@ -222,6 +228,14 @@ export const createContainer = async (
   })
   const cancelRun = createCancelRun({ store, ...(queue ? { queue } : {}), journal, clock })
   const jobTypes = Object.keys(workflows) as JobType[]
+  const handleGitHubEvent = createHandleGitHubEvent({
+    github,
+    runs: store,
+    deliveries: store,
+    requester,
+    cancelRun,
+    logger,
+  })
 
   const workers: JobWorker[] = []
   // processes that run workers also repair runs left without a job (docs/decisions/0003)
@@ -234,6 +248,10 @@ export const createContainer = async (
     queue,
     requester,
     cancelRun,
+    webhooks: {
+      ...(config.github.webhookSecret ? { secret: config.github.webhookSecret } : {}),
+      handle: handleGitHubEvent,
+    },
     runner,
     jobTypes,
     startWorkers(types, concurrency) {

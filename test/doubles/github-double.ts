@@ -14,6 +14,12 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { promisify } from "node:util"
+import {
+  createAccessState,
+  type Role,
+  registerCollaboratorRoutes,
+  type StoredReaction,
+} from "./github/collaborator-routes.js"
 import { serveGit } from "./github/git-http.js"
 import { registerPullRoutes } from "./github/pull-routes.js"
 import { diffBetween, filesAt } from "./github/repo-inspection.js"
@@ -29,7 +35,7 @@ import { type StoredComment, type StoredPull, type StoredRepo, timestamp, userId
 
 const run = promisify(execFile)
 
-export type { RecordedRequest, TokenGrant }
+export type { RecordedRequest, Role, StoredReaction, TokenGrant }
 
 export interface CreateRepoOptions {
   /** the first commit's files (ignored when `from` is given) */
@@ -75,6 +81,10 @@ export interface GitHubDouble {
   branchFiles(fullName: string, branch: string): Promise<Record<string, string>>
   /** the diff a pull request from `head` into `base` would show */
   diff(fullName: string, base: string, head: string): Promise<string>
+  /** sets what `login` may do in a repository (GET …/collaborators/{login}/permission) */
+  grant(fullName: string, login: string, role: Role): void
+  /** reactions given to an issue comment, oldest first */
+  reactions(commentId: number): StoredReaction[]
   close(): Promise<void>
 }
 
@@ -116,6 +126,8 @@ export const startGitHubDouble = async (
   const router = createRouter()
   registerCoreRoutes(router, state)
   registerPullRoutes(router, state)
+  const access = createAccessState()
+  registerCollaboratorRoutes(router, state, access)
   const log = createRequestLog(tokens)
   const used = new Map<string, number>()
 
@@ -359,6 +371,17 @@ export const startGitHubDouble = async (
       const repo = state.repos.get(fullName.toLowerCase())
       if (!repo) throw new Error(`diff: no repository ${fullName}`)
       return diffBetween(repo.gitDir, base, head)
+    },
+
+    grant(fullName, login, role) {
+      const key = fullName.toLowerCase()
+      const grants = access.grants.get(key) ?? new Map<string, Role>()
+      grants.set(login.toLowerCase(), role)
+      access.grants.set(key, grants)
+    },
+
+    reactions(commentId) {
+      return access.reactions.filter((r) => r.commentId === commentId)
     },
 
     async close() {

@@ -11,6 +11,7 @@ import type {
   GitHubPullRequest,
   GitHubRepository,
   Logger,
+  RepoPermission,
 } from "#application/ports.js"
 import { GitHubError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
@@ -43,6 +44,9 @@ type Subject =
   | { kind: "pull-find"; repo: RepoRef; branch: string }
   | { kind: "pull-create"; repo: RepoRef; head: string; base: string }
   | { kind: "pull-update"; repo: RepoRef; number: number }
+  | { kind: "pull-get"; repo: RepoRef; number: number }
+  | { kind: "permission"; repo: RepoRef; username: string }
+  | { kind: "reaction"; repo: RepoRef; commentId: number }
 
 const describe = (subject: Subject): string => {
   switch (subject.kind) {
@@ -58,7 +62,12 @@ const describe = (subject: Subject): string => {
     case "pull-create":
       return `a pull request from ${subject.head} into ${subject.base} on ${subject.repo.fullName}`
     case "pull-update":
+    case "pull-get":
       return `pull request ${subject.repo.fullName}#${subject.number}`
+    case "permission":
+      return `the permission of ${subject.username} on ${subject.repo.fullName}`
+    case "reaction":
+      return `a reaction to comment ${subject.commentId} on ${subject.repo.fullName}`
   }
 }
 
@@ -81,6 +90,12 @@ const notFoundMessage = (subject: Subject): string => {
       return `repository ${repo} was not found, or the token cannot see its pull requests: give the token access to ${repo} (pull requests: write, contents: write)`
     case "pull-update":
       return `pull request ${repo}#${subject.number} was not found, or the token cannot edit it: give the token pull requests: write on ${repo}`
+    case "pull-get":
+      return `pull request ${repo}#${subject.number} was not found, or the token cannot read ${repo}: check the number and give the token pull requests: read on ${repo}`
+    case "permission":
+      return `cannot read the collaborators of ${repo}: the token needs push access to ${repo} to look up a user's permission`
+    case "reaction":
+      return `comment ${subject.commentId} on ${repo} was not found (deleted?), or the token cannot react to it: ${access}`
   }
 }
 
@@ -109,6 +124,15 @@ interface PullRequestData {
   body: string | null
   head: { ref: string; repo: { full_name: string } | null }
   base: { ref: string }
+}
+
+const ROLES: readonly RepoPermission[] = ["admin", "maintain", "write", "triage", "read", "none"]
+
+/** `role_name` carries maintain and triage (and custom roles); `permission` only admin/write/read/none. */
+const permissionOf = (data: { permission: string; role_name?: string }): RepoPermission => {
+  const role = ROLES.find((r) => r === data.role_name)
+  if (role) return role
+  return ROLES.find((r) => r === data.permission) ?? "none"
 }
 
 const pullRequest = (data: PullRequestData): GitHubPullRequest => ({
@@ -362,6 +386,45 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
         }),
       )
       return pullRequest(data)
+    },
+
+    async getPullRequest(repo, number) {
+      const { data } = await call({ kind: "pull-get", repo, number }, () =>
+        octokit.rest.pulls.get({ owner: repo.owner, repo: repo.name, pull_number: number }),
+      )
+      return pullRequest(data)
+    },
+
+    async getPermission(repo, username) {
+      try {
+        const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({
+          owner: repo.owner,
+          repo: repo.name,
+          username,
+        })
+        return permissionOf(data)
+      } catch (error) {
+        // GitHub answers 404 for a login that is not a user; such a login may do nothing
+        if ((error as HttpFailure).status === 404 && (error as HttpFailure).response) {
+          const repoVisible = await octokit.rest.repos
+            .get({ owner: repo.owner, repo: repo.name })
+            .then(() => true)
+            .catch(() => false)
+          if (repoVisible) return "none"
+        }
+        throw toError(error, { kind: "permission", repo, username })
+      }
+    },
+
+    async addReaction(repo, commentId, content) {
+      await call({ kind: "reaction", repo, commentId }, () =>
+        octokit.rest.reactions.createForIssueComment({
+          owner: repo.owner,
+          repo: repo.name,
+          comment_id: commentId,
+          content,
+        }),
+      )
     },
   }
 }

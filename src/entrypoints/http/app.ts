@@ -11,6 +11,7 @@ import { toJobStatus } from "./job-status.js"
 import { createMetrics, type Metrics } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
 import { registerEventRoutes } from "./run-events.js"
+import { registerWebhookRoutes, type WebhookDeps } from "./webhooks.js"
 
 export interface HttpAppDeps {
   requester: WorkflowRequester
@@ -23,6 +24,8 @@ export interface HttpAppDeps {
   workflows: readonly JobType[]
   readiness?: () => Promise<Record<string, { ok: boolean; detail?: string }>>
   version: string
+  /** GitHub webhook intake; without it (or without a secret) POST /api/webhooks/github answers 503 */
+  webhooks?: Omit<WebhookDeps, "logger">
   metrics?: Metrics
 }
 
@@ -84,6 +87,12 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     const checks = (await deps.readiness?.()) ?? {}
     const ok = Object.values(checks).every((check) => check.ok)
     return c.json({ status: ok ? "ready" : "not ready", checks }, ok ? 200 : 503)
+  })
+
+  // Registered before the API: its handler answers first, so the bearer-token check never runs for it.
+  registerWebhookRoutes(app, {
+    ...(deps.webhooks ?? { handle: async () => ({ outcome: "ignored", reason: "webhooks are disabled" }) }),
+    logger: deps.logger,
   })
 
   const api = new Hono()

@@ -1,0 +1,244 @@
+import { createHash } from "node:crypto"
+import { ConflictError, errorMessage } from "#domain/errors.js"
+import { parseRepoRef, type RepoRef } from "#domain/repo-ref.js"
+import type { JobType, Trigger, WorkflowRun } from "#domain/workflow-run.js"
+import type { DeliveryStore, GitHub, Logger, ReactionContent, RepoPermission, RunStore } from "./ports.js"
+import { closedIssueOf, type GitHubRequest, readGitHubEvent } from "./read-github-event.js"
+import type { WorkflowRequester } from "./request-workflow.js"
+
+/**
+ * Webhook intake: labels and `/prwright` comments become workflow runs, for people with write
+ * access only. A delivery is handled once (redeliveries are recorded duplicates), an issue has at
+ * most one active run, and someone without access gets one polite reply per issue, not one per try.
+ */
+
+export interface GitHubEvent {
+  /** X-GitHub-Event */
+  name: string
+  /** X-GitHub-Delivery */
+  deliveryId: string
+  payload: unknown
+}
+
+export type GitHubEventOutcome =
+  | { outcome: "started"; jobId: string; type: JobType; repoFullName: string; issueNumber: number }
+  | { outcome: "cancelled"; jobId: string; reason: string }
+  /** a run for the issue is already pending or running: that one is the answer */
+  | { outcome: "already-active"; jobId: string; reason: string }
+  | { outcome: "ignored" | "duplicate" | "not-authorized"; reason: string }
+
+export type HandleGitHubEvent = (event: GitHubEvent) => Promise<GitHubEventOutcome>
+
+const WRITERS: ReadonlySet<RepoPermission> = new Set(["admin", "maintain", "write"])
+
+/** The marker of the one "you need write access" reply per user and issue. */
+export const accessReplyMarker = (login: string) => `<!-- prwright:no-access ${login.toLowerCase()} -->`
+
+/**
+ * The job id a delivery starts, derived from the delivery id (a name-based UUID, version 5 layout), so
+ * that even a delivery handled twice (a crash before it was recorded) maps onto the same run.
+ */
+export const deliveryJobId = (deliveryId: string): string => {
+  const bytes = createHash("sha1").update(`prwright:github-delivery:${deliveryId}`).digest().subarray(0, 16)
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80
+  const hex = bytes.toString("hex")
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+export const createHandleGitHubEvent = (deps: {
+  github: GitHub
+  runs: RunStore
+  deliveries: DeliveryStore
+  requester: WorkflowRequester
+  cancelRun: (jobId: string) => Promise<WorkflowRun>
+  logger: Logger
+  /** head branches of prwright's pull requests start with this (default "prwright/") */
+  branchPrefix?: string
+}): HandleGitHubEvent => {
+  const log = deps.logger.child({ component: "github-webhook" })
+  const branchPrefix = deps.branchPrefix ?? "prwright/"
+
+  const activeRun = async (repo: RepoRef, issueNumber: number): Promise<WorkflowRun | undefined> => {
+    const [pending, running] = await Promise.all(
+      (["pending", "running"] as const).map((status) =>
+        deps.runs.listRuns({ repoFullName: repo.fullName, issueNumber, status, limit: 1 }),
+      ),
+    )
+    const runs = [...(pending?.runs ?? []), ...(running?.runs ?? [])]
+    return runs.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0]
+  }
+
+  // Feedback on the command's comment is a courtesy: GitHub being slow must not fail the delivery.
+  const react = async (repo: RepoRef, request: GitHubRequest, content: ReactionContent) => {
+    if (request.commentId === undefined) return
+    await deps.github.addReaction(repo, request.commentId, content).catch((error: unknown) =>
+      log.warn("could not react to the command comment", {
+        repo: repo.fullName,
+        error: errorMessage(error),
+      }),
+    )
+  }
+
+  const reply = async (repo: RepoRef, number: number, body: string) => {
+    await deps.github
+      .createIssueComment(repo, number, body)
+      .catch((error: unknown) =>
+        log.warn("could not reply on GitHub", { repo: repo.fullName, number, error: errorMessage(error) }),
+      )
+  }
+
+  const replyNoAccess = async (repo: RepoRef, request: GitHubRequest): Promise<boolean> => {
+    const marker = accessReplyMarker(request.sender)
+    if (await deps.github.findIssueComment(repo, request.number, marker)) return false
+    const what = request.commentId === undefined ? "label" : "command"
+    await deps.github.createIssueComment(
+      repo,
+      request.number,
+      `@${request.sender} thanks for your interest! prwright only acts on \`/prwright\` commands and ` +
+        `\`prwright:\` labels from people with write access to ${repo.fullName}, so this ${what} was ` +
+        `not acted on. A maintainer can start it for you.\n\n${marker}`,
+    )
+    return true
+  }
+
+  const start = async (
+    event: GitHubEvent,
+    request: GitHubRequest,
+    repo: RepoRef,
+    type: JobType,
+    issueNumber: number,
+    fields: Record<string, unknown>,
+  ): Promise<GitHubEventOutcome> => {
+    const active = await activeRun(repo, issueNumber)
+    if (active) {
+      await react(repo, request, "eyes")
+      return {
+        outcome: "already-active",
+        jobId: active.id,
+        reason: `${repo.fullName}#${issueNumber} already has a ${active.status} run (${active.type}); it was not started twice`,
+      }
+    }
+    const trigger: Trigger = { source: "webhook", actor: request.sender, deliveryId: event.deliveryId }
+    const result = await deps.requester.enqueue(
+      type,
+      { ...fields, repoFullName: repo.fullName, issueNumber, jobId: deliveryJobId(event.deliveryId) },
+      trigger,
+    )
+    await deps.deliveries.linkDeliveryRun(event.deliveryId, result.jobId)
+    await react(repo, request, "rocket")
+    log.info("webhook started a run", {
+      jobId: result.jobId,
+      type,
+      repo: repo.fullName,
+      issueNumber,
+      actor: request.sender,
+      deliveryId: event.deliveryId,
+    })
+    return { outcome: "started", jobId: result.jobId, type, repoFullName: repo.fullName, issueNumber }
+  }
+
+  /** The issue a comment on prwright's pull request is about, or why there is none. */
+  const issueOfPullRequest = async (repo: RepoRef, number: number): Promise<number | string> => {
+    const pr = await deps.github.getPullRequest(repo, number)
+    if (!pr.head.startsWith(branchPrefix))
+      return `pull request #${number} was not opened by prwright (its branch does not start with ${branchPrefix})`
+    return (
+      closedIssueOf(pr.body) ??
+      `pull request #${number} does not say which issue it closes ("Closes #N" in its description)`
+    )
+  }
+
+  const act = async (
+    event: GitHubEvent,
+    request: GitHubRequest,
+    repo: RepoRef,
+  ): Promise<GitHubEventOutcome> => {
+    const ignore = async (reason: string, explain?: string): Promise<GitHubEventOutcome> => {
+      await react(repo, request, "confused")
+      if (explain) await reply(repo, request.number, explain)
+      return { outcome: "ignored", reason }
+    }
+    if (request.isPullRequest && request.command !== "fix" && request.command !== "cancel")
+      return ignore(`/prwright ${request.command} works on issues, not pull requests`)
+    switch (request.command) {
+      case "plan":
+        return start(event, request, repo, "comment-on-issue", request.number, { postToGithub: true })
+      case "resolve":
+        return start(event, request, repo, "auto-resolve-issue", request.number, {
+          options: { createPR: true, postToGitHub: true },
+        })
+      case "approve": {
+        const plans = await deps.runs.listRuns({
+          repoFullName: repo.fullName,
+          issueNumber: request.number,
+          type: "comment-on-issue",
+          status: "completed",
+          limit: 1,
+        })
+        const plan = plans.runs[0]
+        if (!plan)
+          return ignore(
+            "there is no finished plan to approve",
+            `@${request.sender} there is no finished plan for this issue yet: comment \`/prwright plan\` first, then \`/prwright approve\` once the plan is posted.`,
+          )
+        return start(event, request, repo, "resolve-issue", request.number, { planId: plan.id })
+      }
+      case "fix": {
+        if (!request.isPullRequest)
+          return ignore("/prwright fix works on prwright's pull requests, not on issues")
+        if (!request.instructions)
+          return ignore(
+            "/prwright fix needs instructions",
+            `@${request.sender} say what to change after the command, e.g. \`/prwright fix rename the helper to clamp\`.`,
+          )
+        const issue = await issueOfPullRequest(repo, request.number)
+        if (typeof issue === "string") return ignore(issue)
+        return start(event, request, repo, "resolve-issue", issue, { instructions: request.instructions })
+      }
+      case "cancel": {
+        const target = request.isPullRequest ? await issueOfPullRequest(repo, request.number) : request.number
+        if (typeof target === "string") return ignore(target)
+        const run = await activeRun(repo, target)
+        if (!run) return ignore(`${repo.fullName}#${target} has no pending or running run to cancel`)
+        try {
+          await deps.cancelRun(run.id)
+        } catch (error) {
+          // it ended between the lookup and the cancel: nothing left to stop
+          if (error instanceof ConflictError) return ignore(errorMessage(error))
+          throw error
+        }
+        await react(repo, request, "+1")
+        log.info("webhook cancelled a run", { jobId: run.id, actor: request.sender })
+        return { outcome: "cancelled", jobId: run.id, reason: `cancel requested by ${request.sender}` }
+      }
+    }
+  }
+
+  return async (event) => {
+    const read = readGitHubEvent(event.name, event.payload)
+    if (read.kind === "ignore") return { outcome: "ignored", reason: read.reason }
+    const { request } = read
+    const repo = parseRepoRef(request.repoFullName, "repository.full_name")
+    // recorded before acting, so concurrent redeliveries race on the store's unique key, not on GitHub
+    const fresh = await deps.deliveries.recordDelivery({ id: event.deliveryId, event: request.event })
+    if (!fresh) return { outcome: "duplicate", reason: `delivery ${event.deliveryId} was handled already` }
+
+    const permission = await deps.github.getPermission(repo, request.sender)
+    if (!WRITERS.has(permission)) {
+      const replied = await replyNoAccess(repo, request)
+      log.info("webhook trigger from a user without write access", {
+        repo: repo.fullName,
+        number: request.number,
+        actor: request.sender,
+        permission,
+        replied,
+      })
+      return {
+        outcome: "not-authorized",
+        reason: `${request.sender} has ${permission} access to ${repo.fullName}; write access is needed`,
+      }
+    }
+    return act(event, request, repo)
+  }
+}

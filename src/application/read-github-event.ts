@@ -1,0 +1,134 @@
+import { z } from "zod"
+import { parseWith } from "./job-data.js"
+
+/**
+ * What a GitHub webhook asks prwright to do, read from the payload alone (no I/O): a label
+ * (`prwright:plan`, `prwright:resolve`) or a `/prwright …` comment, or nothing. Who may ask is
+ * decided later, by the repository permission of the sender.
+ */
+
+export const COMMANDS = ["plan", "resolve", "approve", "cancel", "fix"] as const
+export type Command = (typeof COMMANDS)[number]
+
+export const LABEL_COMMANDS: Record<string, Command> = {
+  "prwright:plan": "plan",
+  "prwright:resolve": "resolve",
+}
+
+export interface GitHubRequest {
+  command: Command
+  repoFullName: string
+  /** the issue or pull request the label or comment is on */
+  number: number
+  isPullRequest: boolean
+  sender: string
+  /** the comment that carried the command (absent for labels) */
+  commentId?: number
+  /** the text after `/prwright fix` */
+  instructions?: string
+  /** `issues.labeled`, `issue_comment.created` … */
+  event: string
+}
+
+export type ReadEvent = { kind: "request"; request: GitHubRequest } | { kind: "ignore"; reason: string }
+
+const user = z.looseObject({ login: z.string(), type: z.string().optional() })
+const issue = z.looseObject({
+  number: z.number().int().positive(),
+  pull_request: z.unknown().optional(),
+})
+const repository = z.looseObject({ full_name: z.string() })
+
+const IssuesPayload = z.looseObject({
+  action: z.string(),
+  issue,
+  label: z.looseObject({ name: z.string() }).optional().nullable(),
+  repository,
+  sender: user,
+})
+
+const CommentPayload = z.looseObject({
+  action: z.string(),
+  issue,
+  comment: z.looseObject({ id: z.number().int(), body: z.string().nullable().optional(), user }),
+  repository,
+  sender: user,
+})
+
+// A command is a line of its own; a quoted line ("> /prwright plan") does not match, so replies
+// quoting a command do not repeat it.
+const COMMAND_LINE = /^[ \t]*\/prwright[ \t]+([A-Za-z-]+)[ \t]*(.*)$/m
+
+/** The first `/prwright <command>` line of a comment, with everything after the command word. */
+export const parseCommand = (body: string): { word: string; rest: string } | undefined => {
+  const match = COMMAND_LINE.exec(body)
+  if (!match) return undefined
+  const after = body.slice(match.index + match[0].length)
+  return { word: (match[1] ?? "").toLowerCase(), rest: `${match[2] ?? ""}${after}`.trim() }
+}
+
+const isCommand = (word: string): word is Command => (COMMANDS as readonly string[]).includes(word)
+
+const isBot = (sender: { login: string; type?: string | undefined }) =>
+  sender.type === "Bot" || sender.login.endsWith("[bot]")
+
+export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
+  if (name === "issues") {
+    const event = parseWith(IssuesPayload, payload, "issues webhook payload")
+    if (event.action !== "labeled")
+      return { kind: "ignore", reason: `issues.${event.action} is not a trigger` }
+    const command = LABEL_COMMANDS[(event.label?.name ?? "").toLowerCase()]
+    if (!command)
+      return { kind: "ignore", reason: `label "${event.label?.name ?? ""}" is not a prwright label` }
+    if (isBot(event.sender)) return { kind: "ignore", reason: "labels added by bots are ignored" }
+    return {
+      kind: "request",
+      request: {
+        command,
+        repoFullName: event.repository.full_name,
+        number: event.issue.number,
+        isPullRequest: event.issue.pull_request != null,
+        sender: event.sender.login,
+        event: "issues.labeled",
+      },
+    }
+  }
+  if (name === "issue_comment") {
+    const event = parseWith(CommentPayload, payload, "issue_comment webhook payload")
+    // edits and deletions never trigger: an edited old command must not run twice
+    if (event.action !== "created")
+      return { kind: "ignore", reason: `issue_comment.${event.action} is ignored` }
+    if (isBot(event.sender) || isBot(event.comment.user))
+      return { kind: "ignore", reason: "comments by bots are ignored" }
+    const body = event.comment.body ?? ""
+    // prwright's own comments (plans, stop reports) when it posts as a user account
+    if (body.includes("<!-- prwright:")) return { kind: "ignore", reason: "prwright's own comment" }
+    const parsed = parseCommand(body)
+    if (!parsed) return { kind: "ignore", reason: "no /prwright command in the comment" }
+    if (!isCommand(parsed.word))
+      return { kind: "ignore", reason: `unknown command "/prwright ${parsed.word}"` }
+    return {
+      kind: "request",
+      request: {
+        command: parsed.word,
+        repoFullName: event.repository.full_name,
+        number: event.issue.number,
+        isPullRequest: event.issue.pull_request != null,
+        sender: event.sender.login,
+        commentId: event.comment.id,
+        ...(parsed.word === "fix" && parsed.rest ? { instructions: parsed.rest } : {}),
+        event: "issue_comment.created",
+      },
+    }
+  }
+  return { kind: "ignore", reason: `${name} events are not used` }
+}
+
+// GitHub's closing keywords: close(s|d), fix(es|ed), resolve(s|d), then #N (same repository only).
+const CLOSES = /\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)[ \t]*:?[ \t]+#(\d+)\b/i
+
+/** The issue a pull request body says it closes (`Closes #12`), if any. */
+export const closedIssueOf = (body: string): number | undefined => {
+  const match = CLOSES.exec(body)
+  return match ? Number(match[1]) : undefined
+}

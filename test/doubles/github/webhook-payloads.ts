@@ -1,0 +1,111 @@
+/**
+ * Real webhook payloads from @octokit/webhooks-examples, changed only where a test needs it
+ * (repository, issue number, label, comment body, sender), plus GitHub's delivery headers and signature.
+ */
+import { createHmac, randomUUID } from "node:crypto"
+import { createRequire } from "node:module"
+
+interface Definition {
+  name: string
+  examples: Array<Record<string, unknown>>
+}
+
+let definitions: Definition[] | undefined
+const load = (): Definition[] => {
+  definitions ??= createRequire(import.meta.url)(
+    "@octokit/webhooks-examples/api.github.com/index.json",
+  ) as Definition[]
+  return definitions
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: payloads are GitHub's JSON, edited freely by the tests
+type Payload = Record<string, any>
+
+/** A deep copy of the first example of `name` whose action is `action`. */
+export const webhookExample = (name: string, action?: string): Payload => {
+  const definition = load().find((d) => d.name === name)
+  const example = definition?.examples.find((e) => action === undefined || e.action === action)
+  if (!example) throw new Error(`no @octokit/webhooks-examples payload for ${name}.${action}`)
+  return structuredClone(example) as Payload
+}
+
+export interface Who {
+  login: string
+  type?: "User" | "Bot"
+}
+
+const retarget = (payload: Payload, repoFullName: string, issueNumber: number, sender: Who): Payload => {
+  const [owner = "", name = ""] = repoFullName.split("/")
+  payload.repository.full_name = repoFullName
+  payload.repository.name = name
+  payload.repository.owner.login = owner
+  payload.issue.number = issueNumber
+  payload.sender.login = sender.login
+  payload.sender.type = sender.type ?? "User"
+  return payload
+}
+
+/** `issues.labeled`: `sender` put `label` on the issue. */
+export const labeledPayload = (options: {
+  repo: string
+  issue: number
+  label: string
+  sender: Who
+}): Payload => {
+  const payload = retarget(webhookExample("issues", "labeled"), options.repo, options.issue, options.sender)
+  payload.label.name = options.label
+  return payload
+}
+
+/** `issue_comment.<action>`: `sender` commented `body`; `pullRequest` makes the issue a pull request. */
+export const commentPayload = (options: {
+  repo: string
+  issue: number
+  body: string
+  sender: Who
+  commentId?: number
+  action?: "created" | "edited" | "deleted"
+  pullRequest?: boolean
+}): Payload => {
+  const payload = retarget(
+    webhookExample("issue_comment", options.action ?? "created"),
+    options.repo,
+    options.issue,
+    options.sender,
+  )
+  payload.comment.body = options.body
+  payload.comment.user.login = options.sender.login
+  payload.comment.user.type = options.sender.type ?? "User"
+  if (options.commentId !== undefined) payload.comment.id = options.commentId
+  if (options.pullRequest) {
+    payload.issue.pull_request = {
+      url: `https://api.github.com/repos/${options.repo}/pulls/${options.issue}`,
+      html_url: `https://github.com/${options.repo}/pull/${options.issue}`,
+      diff_url: `https://github.com/${options.repo}/pull/${options.issue}.diff`,
+      patch_url: `https://github.com/${options.repo}/pull/${options.issue}.patch`,
+    }
+  }
+  return payload
+}
+
+/** The request GitHub would send: JSON body, event and delivery headers, HMAC signature with `secret`. */
+export const signedDelivery = (
+  event: string,
+  payload: unknown,
+  options: { secret: string; deliveryId?: string; signature?: string },
+): { body: string; headers: Record<string, string>; deliveryId: string } => {
+  const body = JSON.stringify(payload)
+  const deliveryId = options.deliveryId ?? randomUUID()
+  return {
+    body,
+    deliveryId,
+    headers: {
+      "content-type": "application/json",
+      "user-agent": "GitHub-Hookshot/test",
+      "x-github-event": event,
+      "x-github-delivery": deliveryId,
+      "x-hub-signature-256":
+        options.signature ?? `sha256=${createHmac("sha256", options.secret).update(body).digest("hex")}`,
+    },
+  }
+}
