@@ -224,21 +224,27 @@ export const createHandleGitHubEvent = (deps: {
     const fresh = await deps.deliveries.recordDelivery({ id: event.deliveryId, event: request.event })
     if (!fresh) return { outcome: "duplicate", reason: `delivery ${event.deliveryId} was handled already` }
 
-    const permission = await deps.github.getPermission(repo, request.sender)
-    if (!WRITERS.has(permission)) {
-      const replied = await replyNoAccess(repo, request)
-      log.info("webhook trigger from a user without write access", {
-        repo: repo.fullName,
-        number: request.number,
-        actor: request.sender,
-        permission,
-        replied,
-      })
-      return {
-        outcome: "not-authorized",
-        reason: `${request.sender} has ${permission} access to ${repo.fullName}; write access is needed`,
+    try {
+      const permission = await deps.github.getPermission(repo, request.sender)
+      if (!WRITERS.has(permission)) {
+        const replied = await replyNoAccess(repo, request)
+        log.info("webhook trigger from a user without write access", {
+          repo: repo.fullName,
+          number: request.number,
+          actor: request.sender,
+          permission,
+          replied,
+        })
+        return {
+          outcome: "not-authorized",
+          reason: `${request.sender} has ${permission} access to ${repo.fullName}; write access is needed`,
+        }
       }
+      return act(event, request, repo)
+    } catch (error) {
+      // Acting failed (GitHub or the store was down): let GitHub's redelivery try again.
+      await deps.deliveries.forgetDelivery(event.deliveryId).catch(() => undefined)
+      throw error
     }
-    return act(event, request, repo)
   }
 }

@@ -455,6 +455,8 @@ export interface DeliveryStore {
   recordDelivery(delivery: { id: string; event: string; runId?: string }): Promise<boolean>
   /** links a recorded delivery to the run it started */
   linkDeliveryRun(deliveryId: string, runId: string): Promise<void>
+  /** forgets a delivery whose handling failed, so GitHub's redelivery of it is acted on */
+  forgetDelivery(deliveryId: string): Promise<void>
 }
 
 /** Named secrets, encrypted at rest with PRWRIGHT_SECRET_KEY; values never appear in the database as written. */

@@ -9,8 +9,13 @@ import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
 import { createApiAuth } from "#application/api-auth.js"
-import { accessReplyMarker, type GitHubEvent } from "#application/handle-github-event.js"
+import {
+  accessReplyMarker,
+  createHandleGitHubEvent,
+  type GitHubEvent,
+} from "#application/handle-github-event.js"
 import { closedIssueOf, parseCommand } from "#application/read-github-event.js"
+import { RetryableError } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
 import { createHttpApp } from "#entrypoints/http/app.js"
 import { signPayload, verifySignature } from "#entrypoints/http/webhooks.js"
@@ -70,6 +75,35 @@ describe("handleGitHubEvent", () => {
     await container?.close()
     await github?.close()
     if (dir) await rm(dir, { recursive: true, force: true })
+  })
+
+  it("a delivery whose handling failed (GitHub down) is acted on when GitHub redelivers it", async () => {
+    const real = createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl })
+    let down = true
+    const handleFlaky = createHandleGitHubEvent({
+      github: {
+        ...real,
+        async getPermission(repo, user) {
+          if (down) throw new RetryableError("GitHub answered 502")
+          return real.getPermission(repo, user)
+        },
+      },
+      runs: container.store,
+      deliveries: container.store,
+      requester: container.requester,
+      cancelRun: container.cancelRun,
+      logger: createCapturingLogger(),
+    })
+    const n = issue("Flaky delivery")
+    const deliveryId = nextDelivery()
+    const payload = labeledPayload({ repo: REPO, issue: n, label: "prwright:plan", sender: alice })
+    await expect(handleFlaky({ name: "issues", deliveryId, payload })).rejects.toThrow(/502/)
+    expect(await runsOf(n)).toHaveLength(0)
+    down = false
+    const outcome = await handleFlaky({ name: "issues", deliveryId, payload })
+    expect(outcome.outcome).toBe("started")
+    expect(await runsOf(n)).toHaveLength(1)
+    expect((await handleFlaky({ name: "issues", deliveryId, payload })).outcome).toBe("duplicate")
   })
 
   it("label prwright:plan from a writer queues a planning run recorded with its trigger", async () => {

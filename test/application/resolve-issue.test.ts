@@ -268,6 +268,48 @@ describe("resolve workflows", () => {
     expect(pulls[0]?.body).toContain("Fixed by this change: `clamp caps values at the high bound`")
   })
 
+  it("/prwright fix instructions continue on the PR's branch and update the same PR", async () => {
+    await start([
+      ...fixSteps(),
+      editor({
+        command: "str_replace",
+        path: "README.md",
+        old_str: "Tiny math helpers.",
+        new_str: "Tiny math helpers: add, clamp.",
+      }),
+      submit("Mention clamp in the README"),
+      submit("Mention clamp in the README"),
+    ])
+    const first = await request("resolve-issue")
+    expect((await waitFor(first, finished)).status).toBe("completed")
+    const second = (
+      await container!.requester.enqueue(
+        "resolve-issue",
+        {
+          repoFullName: "acme/mathlib",
+          issueNumber: issue,
+          instructions: "Also mention clamp() in the README.",
+        },
+        { source: "webhook", actor: "alice" },
+      )
+    ).jobId
+    const run = await waitFor(second, finished)
+    expect(run.status, run.error).toBe("completed")
+    const asked = model!.requests
+      .map((r) => JSON.stringify(r.body))
+      .find((b) => b.includes("A maintainer asked for these changes"))
+    expect(asked).toContain("Also mention clamp() in the README.")
+    const pulls = github.pullRequests("acme/mathlib")
+    expect(pulls).toHaveLength(1)
+    expect(pulls[0]?.title).toBe("Mention clamp in the README")
+    const files = await github.branchFiles("acme/mathlib", branch())
+    expect(files["src/math.js"]).toContain(FIXED_LINE_NEW)
+    expect(files["README.md"]).toContain("add, clamp")
+    // the PR lists everything the branch changes, both runs' work
+    expect(pulls[0]?.body).toContain("`src/math.js`")
+    expect(pulls[0]?.body).toContain("`README.md`")
+  })
+
   it("a retried attempt after a failure past PR creation updates the same PR instead of opening a second", async () => {
     let failOnce = true
     await start([...fixSteps(), ...fixSteps()], {}, (real) => ({

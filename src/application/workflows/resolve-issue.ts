@@ -54,6 +54,8 @@ interface ImplementOptions {
   /** auto-resolve plans first, in the same run */
   planFirst: boolean
   postPlan: boolean
+  /** changes a maintainer asked for on the open PR (`/prwright fix …`): the first round's turn */
+  instructions?: string
 }
 
 const requireModel = (model: ModelHandle | undefined): ModelHandle => {
@@ -202,7 +204,9 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
       // Whatever setup and the baseline run left behind is not part of the change.
       for (const change of await checkout.status()) state.residue.add(change.path)
 
-      let feedback: string | undefined
+      let feedback: string | undefined = options.instructions
+        ? `A maintainer asked for these changes on the open pull request (branch ${state.branch}); the branch already holds the earlier work. Make them:\n\n${options.instructions}`
+        : undefined
       let after: TestRun | undefined
       let submitted: Extract<CodingResult, { outcome: "submitted" }> | undefined
       let steps = 0
@@ -326,6 +330,7 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
           rounds: context.data.options.maxAttempts,
           planFirst: false,
           postPlan: false,
+          ...(context.data.instructions ? { instructions: context.data.instructions } : {}),
         })
       })(),
     autoResolve: (context: RunContext<"auto-resolve-issue">) =>

@@ -108,6 +108,27 @@ export const openApiDocument = (version: string) => ({
         },
       },
     },
+    "/api/webhooks/github": {
+      post: {
+        security: [],
+        summary:
+          "GitHub webhooks (X-Hub-Signature-256 with GITHUB_WEBHOOK_SECRET): prwright:plan / prwright:resolve labels and /prwright comments from users with write access",
+        parameters: [
+          { name: "X-GitHub-Event", in: "header", required: true, schema: { type: "string" } },
+          { name: "X-GitHub-Delivery", in: "header", required: true, schema: { type: "string" } },
+          { name: "X-Hub-Signature-256", in: "header", required: true, schema: { type: "string" } },
+        ],
+        responses: {
+          "202": { description: "a run was started" },
+          "200": {
+            description: "nothing started, and why (ignored, duplicate, not authorised, already active)",
+          },
+          "401": { description: "missing or invalid signature" },
+          "413": { description: "payload over 1 MiB" },
+          "503": { description: "GITHUB_WEBHOOK_SECRET is not set" },
+        },
+      },
+    },
     "/healthz": {
       get: { security: [], summary: "Liveness", responses: { "200": { description: "alive" } } },
     },

@@ -159,6 +159,12 @@ export const createNeo4jRecordStores = (deps: {
       return (created as unknown) === true
     },
 
+    async forgetDelivery(deliveryId) {
+      await one("write", "MATCH (d:WebhookDelivery {id: $deliveryId}) DETACH DELETE d RETURN count(*)", {
+        deliveryId,
+      })
+    },
+
     async linkDeliveryRun(deliveryId, runId) {
       const linked = await one(
         "write",

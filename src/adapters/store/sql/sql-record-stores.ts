@@ -171,6 +171,10 @@ export const createSqlRecordStores = (deps: {
       return row !== undefined
     },
 
+    async forgetDelivery(deliveryId) {
+      await db.deleteFrom("webhook_deliveries").where("delivery_id", "=", deliveryId).execute()
+    },
+
     async linkDeliveryRun(deliveryId, runId) {
       const result = await db
         .updateTable("webhook_deliveries")
