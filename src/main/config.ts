@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs"
+import { createPrivateKey } from "node:crypto"
+import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { z } from "zod"
 import { ConfigError } from "#domain/errors.js"
@@ -216,7 +217,8 @@ export interface Config {
   /** PRWRIGHT_SECRET_KEY; unset means a key generated into `<dataDir>/secret.key` on first use */
   secretKey?: string
   queuePrefix: string
-  github: { apiUrl: string; token?: string; webhookSecret?: string }
+  /** `app` (GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY, PEM text) wins over `token` when both are set */
+  github: { apiUrl: string; token?: string; app?: { id: string; privateKey: string }; webhookSecret?: string }
   llm: { provider: LlmProvider; model?: string; baseUrl?: string; apiKey?: string }
   apiToken?: string
   publicUrl?: string
@@ -257,6 +259,53 @@ const passwordOf = (value: string | undefined): string | undefined => {
   return password ? decodeURIComponent(password) : undefined
 }
 
+/**
+ * GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY together, or neither. The key is PEM text (env files often hold
+ * it on one line with literal `\n`) or the path of the .pem file; it is parsed here so a bad key stops
+ * start-up rather than the first job.
+ */
+const githubApp = (
+  appId: string | undefined,
+  keyValue: string | undefined,
+  cwd: string,
+): { id: string; privateKey: string } | undefined => {
+  if (!appId && !keyValue) return undefined
+  if (!appId)
+    throw new ConfigError(
+      'invalid configuration: GITHUB_APP_ID is not set but GITHUB_APP_PRIVATE_KEY is: set GITHUB_APP_ID to the app\'s id (its settings page, "App ID"), or unset GITHUB_APP_PRIVATE_KEY',
+    )
+  if (!keyValue)
+    throw new ConfigError(
+      "invalid configuration: GITHUB_APP_PRIVATE_KEY is not set but GITHUB_APP_ID is: set it to the app's private key (PEM text or the path of the .pem file), or unset GITHUB_APP_ID",
+    )
+  if (!/^(\d+|Iv[0-9A-Za-z.]+)$/.test(appId))
+    throw new ConfigError(
+      'invalid configuration: GITHUB_APP_ID must be the app\'s numeric id (its settings page, "App ID"), e.g. 123456',
+    )
+  let pem: string
+  if (keyValue.includes("-----BEGIN")) pem = keyValue.replace(/\\r/g, "").replace(/\\n/g, "\n")
+  else {
+    const file = path.resolve(cwd, keyValue)
+    try {
+      pem = readFileSync(file, "utf8")
+    } catch {
+      // the value may be a key pasted without its PEM armour: never echo it
+      throw new ConfigError(
+        "invalid configuration: GITHUB_APP_PRIVATE_KEY is neither PEM text (-----BEGIN … PRIVATE KEY-----) nor the path of a readable file: paste the .pem GitHub generated for the app, or give its path",
+      )
+    }
+  }
+  try {
+    const key = createPrivateKey({ key: pem, format: "pem" })
+    if (key.asymmetricKeyType !== "rsa") throw new Error("not RSA")
+  } catch {
+    throw new ConfigError(
+      "invalid configuration: GITHUB_APP_PRIVATE_KEY is not a valid RSA private key in PEM form: use the .pem file from the app's settings (Private keys → Generate a private key), as text or as its path",
+    )
+  }
+  return { id: appId, privateKey: pem.trim() }
+}
+
 /** Reads `.env` (if present) without overriding variables that are already set. */
 export const loadDotEnv = (file = ".env"): void => {
   if (existsSync(file)) process.loadEnvFile(file)
@@ -272,6 +321,7 @@ export const loadConfig = (
     throw new ConfigError(`invalid configuration: ${lines.join("; ")}`)
   }
   const e = parsed.data
+  const app = githubApp(e.GITHUB_APP_ID, e.GITHUB_APP_PRIVATE_KEY, cwd)
   const dataDir = path.resolve(cwd, e.PRWRIGHT_DATA_DIR ?? ".prwright")
   const llmKey =
     e.LLM_API_KEY ??
@@ -283,6 +333,7 @@ export const loadConfig = (
   const secrets = [
     e.GITHUB_TOKEN,
     e.GITHUB_APP_PRIVATE_KEY,
+    app?.privateKey,
     e.GITHUB_WEBHOOK_SECRET,
     e.LLM_API_KEY,
     e.OPENAI_API_KEY,
@@ -315,6 +366,7 @@ export const loadConfig = (
     github: {
       apiUrl: (e.GITHUB_API_URL ?? "https://api.github.com").replace(/\/+$/, ""),
       ...(e.GITHUB_TOKEN ? { token: e.GITHUB_TOKEN } : {}),
+      ...(app ? { app } : {}),
       ...(e.GITHUB_WEBHOOK_SECRET ? { webhookSecret: e.GITHUB_WEBHOOK_SECRET } : {}),
     },
     llm: {

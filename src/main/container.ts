@@ -3,6 +3,7 @@ import path from "node:path"
 import { createMemoryEventBus } from "#adapters/events/memory-event-bus.js"
 import { createRedisEventBus } from "#adapters/events/redis-event-bus.js"
 import { createGitCliWorkspace } from "#adapters/git/git-cli-workspace.js"
+import { createInstallationTokens, repoOfCloneUrl } from "#adapters/github/app-tokens.js"
 import { createOctokitGitHub, gitAuthHeader } from "#adapters/github/octokit-github.js"
 import { createJsonLogger } from "#adapters/log/json-logger.js"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
@@ -82,7 +83,7 @@ export interface ContainerOverrides {
 const unconfiguredGitHub = (): GitHub => {
   const fail = async (): Promise<never> => {
     throw new ConfigError(
-      "GITHUB_TOKEN is not set: create a token with contents:read and issues:write on the repository, set GITHUB_TOKEN, restart, then retry the job",
+      "GITHUB_TOKEN is not set: create a token with contents:read and issues:write on the repository and set GITHUB_TOKEN (or set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY for a GitHub App), restart, then retry the job",
     )
   }
   return {
@@ -151,11 +152,22 @@ export const createContainer = async (
   }
 
   const token = config.github.token
+  // A GitHub App mints a token per repository (installation tokens live an hour): asked for on every call
+  // and every push, so a long run never pushes with an expired one.
+  const appTokens = config.github.app
+    ? createInstallationTokens({
+        appId: config.github.app.id,
+        privateKey: config.github.app.privateKey,
+        baseUrl: config.github.apiUrl,
+        ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+      })
+    : undefined
+  const githubAuth = appTokens ? appTokens.tokenFor : token
   const github =
     overrides.github ??
-    (token
+    (githubAuth
       ? createOctokitGitHub({
-          token,
+          auth: githubAuth,
           baseUrl: config.github.apiUrl,
           ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
         })
@@ -165,7 +177,12 @@ export const createContainer = async (
     createGitCliWorkspace({
       dataDir: config.dataDir,
       keepFailedMs: config.keepFailedCheckoutMs,
-      authHeader: async () => (token ? gitAuthHeader(token) : undefined),
+      authHeader: async (cloneUrl) =>
+        appTokens
+          ? gitAuthHeader(await appTokens.tokenFor(repoOfCloneUrl(cloneUrl)))
+          : token
+            ? gitAuthHeader(token)
+            : undefined,
       logger,
     })
   const model =

@@ -5,6 +5,8 @@
  * Auth as on GitHub: REST takes `Authorization: token X` / `Bearer X` (or Basic with the token as password);
  * git takes HTTP Basic with any user name and the token as password. Unknown tokens get 401; a repository
  * the token may not see is a 404, as GitHub hides private repositories.
+ * GitHub Apps (`options.apps`): an RS256 JWT signed with the app's key reaches the installation endpoints,
+ * and the installation tokens minted there work like any token for the installation's repositories.
  */
 import { execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
@@ -14,6 +16,7 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { promisify } from "node:util"
+import { createAppAuth, type DoubleApp, expired, type MintedToken } from "./github/app-routes.js"
 import {
   createAccessState,
   type Role,
@@ -35,7 +38,7 @@ import { type StoredComment, type StoredPull, type StoredRepo, timestamp, userId
 
 const run = promisify(execFile)
 
-export type { RecordedRequest, Role, StoredReaction, TokenGrant }
+export type { DoubleApp, MintedToken, RecordedRequest, Role, StoredReaction, TokenGrant }
 
 export interface CreateRepoOptions {
   /** the first commit's files (ignored when `from` is given) */
@@ -85,6 +88,12 @@ export interface GitHubDouble {
   grant(fullName: string, login: string, role: Role): void
   /** reactions given to an issue comment, oldest first */
   reactions(commentId: number): StoredReaction[]
+  /** installation tokens minted so far (GitHub Apps), oldest first */
+  readonly mintedTokens: MintedToken[]
+  /** every app JWT presented, valid or not */
+  readonly appJwts: string[]
+  /** expires every minted installation token now: the double answers 401 to them from then on */
+  expireAppTokens(): void
   close(): Promise<void>
 }
 
@@ -107,9 +116,15 @@ const readBody = async (req: IncomingMessage): Promise<string> => {
 
 const GIT_PATH = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/(info\/refs|git-upload-pack|git-receive-pack)$/
 
-export const startGitHubDouble = async (
-  options: { tokens?: Record<string, TokenGrant> } = {},
-): Promise<GitHubDouble> => {
+export interface GitHubDoubleOptions {
+  tokens?: Record<string, TokenGrant>
+  /** GitHub Apps by app id, each with its public key and installations */
+  apps?: Record<string, DoubleApp>
+  /** lifetime of minted installation tokens; 1 hour (GitHub's) by default */
+  appTokenTtlMs?: number
+}
+
+export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Promise<GitHubDouble> => {
   const tokens: Record<string, TokenGrant> = options.tokens ?? {
     [`ghp_double${randomBytes(12).toString("hex")}`]: { login: "prwright-bot", repos: "*" },
   }
@@ -129,6 +144,12 @@ export const startGitHubDouble = async (
   const access = createAccessState()
   registerCollaboratorRoutes(router, state, access)
   const log = createRequestLog(tokens)
+  const appAuth = createAppAuth({
+    apps: options.apps ?? {},
+    tokens,
+    urls: state.urls,
+    tokenTtlMs: options.appTokenTtlMs ?? 3_600_000,
+  })
   const used = new Map<string, number>()
 
   const rateHeaders = (token: string): Record<string, string> => {
@@ -147,16 +168,22 @@ export const startGitHubDouble = async (
   const handleApi = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const apiPath = url.pathname.slice("/api/v3".length) || "/"
     const header = req.headers.authorization
+    const method = req.method ?? "GET"
+    if (appAuth.handles(method, apiPath)) {
+      await readBody(req)
+      const answer = appAuth.handle(method, apiPath, header)
+      json(res, answer.status, answer.body)
+      return
+    }
     const token = presentedToken(header, tokens)
     const grant = token === undefined ? undefined : tokens[token]
-    if (!grant || token === undefined) {
+    if (!grant || token === undefined || expired(grant)) {
       const message = header ? "Bad credentials" : "Requires authentication"
       json(res, 401, { message, documentation_url: "https://docs.github.com/rest", status: "401" })
       return
     }
     const identity: Identity = { token, login: grant.login, id: userId(grant.login), repos: grant.repos }
     const headers = rateHeaders(token)
-    const method = req.method ?? "GET"
     const found = router.match(method, apiPath)
     if (!found) {
       json(
@@ -203,7 +230,7 @@ export const startGitHubDouble = async (
     const fullName = `${match[1]}/${match[2]}`
     const token = presentedToken(req.headers.authorization, tokens)
     const grant = token === undefined ? undefined : tokens[token]
-    if (!grant) {
+    if (!grant || expired(grant)) {
       res.statusCode = 401
       res.setHeader("www-authenticate", 'Basic realm="GitHub"')
       res.end("Invalid username or token. Password authentication is not supported for Git operations.\n")
@@ -383,6 +410,10 @@ export const startGitHubDouble = async (
     reactions(commentId) {
       return access.reactions.filter((r) => r.commentId === commentId)
     },
+
+    mintedTokens: appAuth.minted,
+    appJwts: appAuth.jwtsSeen,
+    expireAppTokens: () => appAuth.expireTokens(),
 
     async close() {
       server.closeAllConnections()

@@ -13,11 +13,14 @@ import type {
   Logger,
   RepoPermission,
 } from "#application/ports.js"
-import { GitHubError } from "#domain/errors.js"
+import { GitHubError, PrwrightError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
 
 export interface OctokitGitHubOptions {
-  token: string
+  /** a fixed token (GITHUB_TOKEN); `auth` wins when both are given */
+  token?: string
+  /** a fixed token, or the token for the repository a call touches (GitHub App installation tokens) */
+  auth?: string | ((repo: RepoRef) => Promise<string>)
   /** REST root; `https://api.github.com` by default, `https://HOST/api/v3` on GitHub Enterprise Server */
   baseUrl?: string
   userAgent?: string
@@ -28,6 +31,26 @@ export interface OctokitGitHubOptions {
 /** The `Authorization` header value GitHub's git endpoint accepts for a token (HTTP Basic, x-access-token). */
 export const gitAuthHeader = (token: string): string =>
   `Basic ${Buffer.from(`x-access-token:${token}`).toString("base64")}`
+
+/**
+ * The repository a request is about: its `owner`/`repo` parameters, or the `/repos/{owner}/{repo}` of
+ * its URL (pagination follows full `next` URLs without parameters).
+ */
+const repoOfRequest = (request: Record<string, unknown>): RepoRef => {
+  const { owner, repo } = request
+  if (typeof owner === "string" && typeof repo === "string")
+    return { owner, name: repo, fullName: `${owner}/${repo}` }
+  const match = /\/repos\/([^/?#]+)\/([^/?#]+)/.exec(String(request.url ?? ""))
+  if (match?.[1] && match[2] && !match[1].startsWith("{")) {
+    const name = decodeURIComponent(match[2])
+    const ownerName = decodeURIComponent(match[1])
+    return { owner: ownerName, name, fullName: `${ownerName}/${name}` }
+  }
+  throw new GitHubError(
+    `GitHub App auth needs a repository for every call, and ${String(request.method)} ${String(request.url)} has none: use GITHUB_TOKEN for account-wide calls`,
+    { retryable: false },
+  )
+}
 
 interface HttpFailure {
   status?: number
@@ -147,20 +170,38 @@ const pullRequest = (data: PullRequestData): GitHubPullRequest => ({
 })
 
 export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
-  const { token, logger } = options
+  const { logger } = options
+  const auth = options.auth ?? options.token
   const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
   const toLogger = (message: string) => logger?.debug(message, { component: "octokit" })
   const octokit = new Octokit({
-    auth: token,
+    ...(typeof auth === "string" ? { auth } : {}),
     baseUrl,
     userAgent: options.userAgent ?? "prwright",
     request: options.fetch ? { fetch: options.fetch } : {},
     log: { debug: toLogger, info: toLogger, warn: toLogger, error: toLogger },
   })
+  // the tokens handed out per repository, so a message that echoes one can still be scrubbed
+  const usedTokens = new Set<string>(typeof auth === "string" && auth ? [auth] : [])
+  if (typeof auth === "function") {
+    octokit.hook.before("request", async (request) => {
+      const repo = repoOfRequest(request as unknown as Record<string, unknown>)
+      const token = await auth(repo)
+      if (usedTokens.size > 50) usedTokens.clear()
+      usedTokens.add(token)
+      request.headers.authorization = `token ${token}`
+    })
+  }
 
-  const scrub = (text: string): string => (token ? text.split(token).join("[redacted]") : text)
+  const scrub = (text: string): string => {
+    let out = text
+    for (const secret of usedTokens) if (secret.length >= 4) out = out.split(secret).join("[redacted]")
+    return out
+  }
 
-  const toError = (error: unknown, subject: Subject): GitHubError => {
+  const toError = (error: unknown, subject: Subject): PrwrightError => {
+    // already explained (e.g. the GitHub App could not get a token for the repository)
+    if (error instanceof PrwrightError) return error
     const failure = (error ?? {}) as HttpFailure
     const status = typeof failure.status === "number" && failure.status > 0 ? failure.status : undefined
     const headers = failure.response?.headers ?? {}

@@ -10,6 +10,8 @@ export interface TokenGrant {
   repos: string[] | "*"
   /** false: git pushes are refused with 403, as for a read-only token (default true) */
   push?: boolean
+  /** epoch ms after which the token is refused with 401 (GitHub App installation tokens) */
+  expiresAt?: number
 }
 
 export interface RecordedRequest {
