@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import { Redis } from "ioredis"
+import { appJwt, createInstallationTokens, parseAppPrivateKey } from "#adapters/github/app-tokens.js"
 import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
 import { createRedactor } from "#adapters/log/json-logger.js"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
@@ -25,6 +26,50 @@ const check = async (name: string, probe: () => Promise<string>): Promise<Check>
   } catch (error) {
     return { name, ok: false, detail: errorMessage(error) }
   }
+}
+
+/** Token or GitHub App: can prwright authenticate, and (with --repo) read that repository? */
+const probeGitHub = async (config: Config, repoName: string | undefined): Promise<string> => {
+  const { app, token, apiUrl } = config.github
+  if (!app && !token) {
+    throw new Error(
+      "neither GITHUB_TOKEN nor GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY is set: create a token (issues write; contents and pull requests write for PRs) or install a GitHub App",
+    )
+  }
+  if (repoName) {
+    const tokens = app
+      ? createInstallationTokens({ appId: app.id, privateKey: app.privateKey, baseUrl: apiUrl })
+      : undefined
+    const github = createOctokitGitHub({
+      baseUrl: apiUrl,
+      ...(tokens ? { auth: tokens.tokenFor } : { token }),
+    })
+    const repo = await github.getRepository(parseRepoRef(repoName, "--repo"))
+    return `${apiUrl}: ${repo.fullName} is readable with the ${app ? `GitHub App ${app.id}` : "token"} (default branch ${repo.defaultBranch})`
+  }
+  const response = await fetch(`${apiUrl}/${app ? "app" : "user"}`, {
+    headers: {
+      authorization: app
+        ? `Bearer ${appJwt(app.id, parseAppPrivateKey(app.privateKey), new Date())}`
+        : `token ${token}`,
+      accept: "application/vnd.github+json",
+    },
+    signal: AbortSignal.timeout(10_000),
+  }).catch((error: Error) => {
+    throw new Error(`cannot reach ${apiUrl} (${error.message}): check GITHUB_API_URL`)
+  })
+  if (response.status === 401) {
+    throw new Error(
+      app
+        ? "GitHub refused the app's JWT (401): check GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY"
+        : "GitHub refused GITHUB_TOKEN (401): create a new token",
+    )
+  }
+  if (!response.ok && response.status !== 403)
+    throw new Error(`GET /${app ? "app" : "user"} answered ${response.status}`)
+  const who = response.ok ? ((await response.json()) as { login?: string; slug?: string }) : {}
+  const name = who.login ?? who.slug ?? (app ? `app ${app.id}` : "an app installation")
+  return `${apiUrl}: ${app ? "GitHub App" : "token"} accepted (${name}); add --repo owner/name to check a repository`
 }
 
 /** `prwright doctor`: every configured dependency, one line each, with the fix when it fails. */
@@ -75,39 +120,7 @@ export const runDoctor = async (
       : { name: "queue", ok: true, detail: "embedded (SQLite); set REDIS_URL to scale out with BullMQ" },
   )
 
-  checks.push(
-    config.github.token
-      ? await check("github", async () => {
-          const github = createOctokitGitHub({
-            token: config.github.token as string,
-            baseUrl: config.github.apiUrl,
-          })
-          if (options.repo) {
-            const repo = await github.getRepository(parseRepoRef(options.repo, "--repo"))
-            return `${config.github.apiUrl}: ${repo.fullName} is readable (default branch ${repo.defaultBranch})`
-          }
-          const response = await fetch(`${config.github.apiUrl}/user`, {
-            headers: { authorization: `token ${config.github.token}`, accept: "application/vnd.github+json" },
-            signal: AbortSignal.timeout(10_000),
-          }).catch((error: Error) => {
-            throw new Error(`cannot reach ${config.github.apiUrl} (${error.message}): check GITHUB_API_URL`)
-          })
-          if (response.status === 401)
-            throw new Error("GitHub refused GITHUB_TOKEN (401): create a new token")
-          if (!response.ok && response.status !== 403)
-            throw new Error(`GET /user answered ${response.status}`)
-          const login = response.ok
-            ? ((await response.json()) as { login?: string }).login
-            : "an app installation"
-          return `${config.github.apiUrl}: token accepted (${login}); add --repo owner/name to check a repository`
-        })
-      : {
-          name: "github",
-          ok: false,
-          detail:
-            "GITHUB_TOKEN is not set: create a token with contents and issues (and pull requests) write access",
-        },
-  )
+  checks.push(await check("github", () => probeGitHub(config, options.repo)))
 
   checks.push(
     await check("llm", async () => {

@@ -1,4 +1,5 @@
 /** `prwright doctor` against the doubles and the real Redis: one line per dependency, the fix when one fails. */
+import { generateKeyPairSync } from "node:crypto"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -12,6 +13,12 @@ import { service } from "../support/services.js"
 const redis = await service("redis")
 const TOKEN = "ghp_doctorToken_0123456789abc"
 const KEY = "sk-doctor-key-0123456789"
+const APP_ID = "4242"
+const keys = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: "spki", format: "pem" },
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+})
 
 describe.skipIf(!redis.available)("prwright doctor", () => {
   let github: GitHubDouble
@@ -20,7 +27,16 @@ describe.skipIf(!redis.available)("prwright doctor", () => {
   let env: Record<string, string>
 
   beforeAll(async () => {
-    github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "prwright-bot", repos: ["acme/app"] } } })
+    github = await startGitHubDouble({
+      tokens: { [TOKEN]: { login: "prwright-bot", repos: ["acme/app"] } },
+      apps: {
+        [APP_ID]: {
+          publicKey: keys.publicKey,
+          slug: "prwright",
+          installations: { "77": { repos: ["acme/app"] } },
+        },
+      },
+    })
     await github.createRepo("acme/app", { files: { "README.md": "x\n" } })
     model = await startScriptedModelServer({ script: [], apiKey: KEY })
     dataDir = await mkdtemp(path.join(tmpdir(), "prwright-doctor-"))
@@ -50,7 +66,7 @@ describe.skipIf(!redis.available)("prwright doctor", () => {
       expect(out, name).toMatch(new RegExp(`^✓ ${name}`, "m"))
     }
     expect(out).toMatch(/✓ queue +BullMQ on Redis/)
-    expect(out).toMatch(/acme\/app is readable \(default branch main\)/)
+    expect(out).toMatch(/acme\/app is readable with the token \(default branch main\)/)
     expect(out).toMatch(/model scripted-model/)
     expect(findSecrets(out, [TOKEN, KEY])).toEqual([])
   })
@@ -69,6 +85,23 @@ describe.skipIf(!redis.available)("prwright doctor", () => {
     )
     expect(out).toMatch(/^✓ database/m)
     expect(out).not.toContain("ghp_notAValidToken_000000")
+  })
+
+  it("checks GitHub App auth: an installation token for the repository, no secret printed", async () => {
+    const { GITHUB_TOKEN: _unused, ...withoutToken } = env
+    const oneLineKey = keys.privateKey.replaceAll("\n", "\\n")
+    const doctor = startPrwright(["doctor", "--repo", "acme/app"], {
+      ...withoutToken,
+      GITHUB_APP_ID: APP_ID,
+      GITHUB_APP_PRIVATE_KEY: oneLineKey,
+    })
+    const code = await doctor.exited
+    const out = doctor.output()
+    expect(code, out).toBe(0)
+    expect(out).toMatch(/^✓ github +.*acme\/app is readable with the GitHub App 4242/m)
+    expect(out).not.toContain("PRIVATE KEY")
+    expect(github.mintedTokens.length).toBeGreaterThan(0)
+    expect(findSecrets(out, github.mintedTokens.map((m) => m.token))).toEqual([])
   })
 
   it("stops at once, naming the variable, when the configuration is invalid", async () => {
