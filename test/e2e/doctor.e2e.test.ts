@@ -101,7 +101,12 @@ describe.skipIf(!redis.available)("prwright doctor", () => {
     expect(out).toMatch(/^✓ github +.*acme\/app is readable with the GitHub App 4242/m)
     expect(out).not.toContain("PRIVATE KEY")
     expect(github.mintedTokens.length).toBeGreaterThan(0)
-    expect(findSecrets(out, github.mintedTokens.map((m) => m.token))).toEqual([])
+    expect(
+      findSecrets(
+        out,
+        github.mintedTokens.map((m) => m.token),
+      ),
+    ).toEqual([])
   })
 
   it("stops at once, naming the variable, when the configuration is invalid", async () => {
