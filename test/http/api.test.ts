@@ -52,6 +52,15 @@ describe("HTTP API", () => {
     await rm(dir, { recursive: true, force: true })
   })
 
+  it("answers a browser at / with what this server is, without a token", async () => {
+    const response = await call("/", {}, null)
+    expect(response.status).toBe(200)
+    expect(response.headers.get("content-type")).toContain("text/html")
+    const html = await response.text()
+    expect(html).toContain("prwright <small>test</small>")
+    expect(html).toContain('href="/api/openapi.json"')
+  })
+
   it("serves its OpenAPI document, whose request schemas are the ones the API validates with", async () => {
     expect((await call("/api/openapi.json", {}, null)).status).toBe(401)
     const doc = (await (await call("/api/openapi.json")).json()) as {

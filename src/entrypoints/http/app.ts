@@ -7,6 +7,7 @@ import type { WorkflowRequester } from "#application/request-workflow.js"
 import { type ErrorCode, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
+import { homePage } from "./home-page.js"
 import { toJobStatus } from "./job-status.js"
 import { createMetrics, type Metrics } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
@@ -82,6 +83,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   })
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }))
+  app.get("/", (c) => c.html(homePage(deps.version)))
   app.get("/metrics", (c) => c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }))
   app.get("/readyz", async (c) => {
     const checks = (await deps.readiness?.()) ?? {}
