@@ -22,6 +22,7 @@ import {
   startScriptedModelServer,
 } from "../doubles/scripted-model-server.js"
 import { createCapturingLogger } from "../support/logger.js"
+import { finished, waitForRun } from "../support/runs.js"
 
 const TOKEN = "ghp_appTestToken_0123456789"
 const KEY = "sk-app-test-key-0123456789"
@@ -67,16 +68,8 @@ describe("commentOnIssue workflow", () => {
     return container
   }
 
-  const waitFor = async (jobId: string, done: (run: WorkflowRun) => boolean, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const run = await container!.store.getRun(jobId)
-      if (run && done(run)) return run
-      if (Date.now() > deadline) throw new Error(`timed out; run is ${JSON.stringify(run)}`)
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
-  }
-  const finished = (run: WorkflowRun) => ["completed", "failed", "cancelled"].includes(run.status)
+  const waitFor = (jobId: string, done: (run: WorkflowRun) => boolean, timeoutMs = 15_000) =>
+    waitForRun(container!.store, jobId, done, timeoutMs)
 
   const enqueue = async () => {
     const result = await container!.requester.enqueue(

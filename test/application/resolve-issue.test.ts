@@ -24,6 +24,7 @@ import {
   startScriptedModelServer,
 } from "../doubles/scripted-model-server.js"
 import { createCapturingLogger } from "../support/logger.js"
+import { finished, waitForRun } from "../support/runs.js"
 import {
   FIXED_LINE_NEW,
   FIXED_LINE_OLD,
@@ -80,16 +81,8 @@ describe("resolve workflows", () => {
     return container
   }
 
-  const waitFor = async (jobId: string, done: (run: WorkflowRun) => boolean, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const run = await container!.store.getRun(jobId)
-      if (run && done(run)) return run
-      if (Date.now() > deadline) throw new Error(`timed out; run is ${JSON.stringify(run)}`)
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
-  }
-  const finished = (run: WorkflowRun) => ["completed", "failed", "cancelled"].includes(run.status)
+  const waitFor = (jobId: string, done: (run: WorkflowRun) => boolean, timeoutMs = 60_000) =>
+    waitForRun(container!.store, jobId, done, timeoutMs)
   const request = async (
     type: "auto-resolve-issue" | "resolve-issue",
     options: Record<string, unknown> = {},
