@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises"
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
@@ -6,95 +6,15 @@ import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { planningUserMessage } from "#application/agent/planning-prompt.js"
 import { truncateMiddle } from "#application/agent/truncate.js"
-import type { Checkout, DirEntry, GitHubIssue, SearchQuery, SearchResult } from "#application/ports.js"
-import { CancelledError, NonRetryableError, RetryableError, ValidationError } from "#domain/errors.js"
+import type { Checkout, GitHubIssue } from "#application/ports.js"
+import { CancelledError, NonRetryableError, RetryableError } from "#domain/errors.js"
 import type { RunEventData } from "#domain/run-event.js"
 import {
   type ScriptedModelServer,
   type ScriptStep,
   startScriptedModelServer,
 } from "../doubles/scripted-model-server.js"
-
-/**
- * A minimal Checkout over a plain directory, for this test only (the git workspace adapter is separate):
- * confinement, reads, a two-level listing and a regex search.
- */
-const notUsed = async (): Promise<never> => {
-  throw new Error("not used in this test: a planning run is read-only")
-}
-
-const createDirectoryCheckout = async (root: string): Promise<Checkout> => {
-  const realRoot = await realpath(root)
-  const resolveInside = async (relative: string): Promise<string> => {
-    if (path.isAbsolute(relative))
-      throw new ValidationError(`${relative} is absolute: use a path relative to the checkout`)
-    const full = path.resolve(realRoot, relative)
-    const real = await realpath(full).catch(() => full)
-    for (const candidate of [full, real]) {
-      const rel = path.relative(realRoot, candidate)
-      if (rel.startsWith("..") || path.isAbsolute(rel)) {
-        throw new ValidationError(
-          `${relative} is outside the checkout: paths must stay inside the repository`,
-        )
-      }
-    }
-    return full
-  }
-  const walk = async (dir: string, depth: number, out: DirEntry[]): Promise<void> => {
-    if (depth === 0) return
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.name === ".git") continue
-      const full = path.join(dir, entry.name)
-      const rel = path.relative(realRoot, full).split(path.sep).join("/")
-      if (entry.isDirectory()) {
-        out.push({ path: `${rel}/`, kind: "dir" })
-        await walk(full, depth - 1, out)
-      } else out.push({ path: rel, kind: "file" })
-    }
-  }
-  return {
-    root: realRoot,
-    headSha: "0123456789abcdef0123456789abcdef01234567",
-    baseSha: "0123456789abcdef0123456789abcdef01234567",
-    ref: "main",
-    committedChanges: async () => [],
-    stat: async (relative) => {
-      const info = await stat(await resolveInside(relative)).catch(() => undefined)
-      return info && { kind: info.isDirectory() ? "dir" : "file", size: info.size }
-    },
-    readFile: async (relative) => readFile(await resolveInside(relative), "utf8"),
-    listDir: async (relative, depth) => {
-      const out: DirEntry[] = []
-      await walk(await resolveInside(relative), depth, out)
-      return out
-    },
-    search: async (query: SearchQuery): Promise<SearchResult> => {
-      const regex = new RegExp(query.pattern, query.caseSensitive ? "" : "i")
-      const globRegex = query.glob
-        ? new RegExp(`^${query.glob.replace(/\./g, "\\.").replace(/\*/g, ".*")}$`)
-        : undefined
-      const entries: DirEntry[] = []
-      await walk(await resolveInside(query.path ?? "."), 10, entries)
-      const matches: SearchResult["matches"] = []
-      for (const entry of entries
-        .filter((e) => e.kind === "file")
-        .sort((a, b) => a.path.localeCompare(b.path))) {
-        if (globRegex && !globRegex.test(path.basename(entry.path))) continue
-        const lines = (await readFile(path.join(realRoot, entry.path), "utf8")).split("\n")
-        lines.forEach((text, index) => {
-          if (regex.test(text)) matches.push({ path: entry.path, line: index + 1, text })
-        })
-      }
-      return { matches: matches.slice(0, query.maxResults), total: matches.length }
-    },
-    writeFile: notUsed,
-    status: notUsed,
-    diff: notUsed,
-    commit: notUsed,
-    push: notUsed,
-    dispose: async () => {},
-  }
-}
+import { createTempCheckout } from "../doubles/temp-checkout.js"
 
 const API_KEY = "sk-planning-test-SECRET-4242"
 const issue: GitHubIssue = {
@@ -131,7 +51,7 @@ beforeAll(async () => {
   await writeFile(path.join(repo, "src", "math.ts"), `${math.join("\n")}\n`)
   await writeFile(path.join(repo, "src", "index.ts"), 'export { add } from "./math.js"\n')
   await writeFile(path.join(repo, "test", "math.test.ts"), "// add() is not tested yet\n")
-  checkout = await createDirectoryCheckout(repo)
+  checkout = await createTempCheckout(repo, {})
 })
 afterAll(async () => {
   await rm(workDir, { recursive: true, force: true })
