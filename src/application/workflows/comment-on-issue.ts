@@ -1,21 +1,13 @@
 import { CancelledError, ConfigError, errorMessage, NonRetryableError } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
-import type { RunEventData } from "#domain/run-event.js"
-import type { Usage } from "#domain/workflow-run.js"
-import type { Checkout, GitHub, GitHubIssue, Logger, ModelHandle, Workspace } from "../ports.js"
+import type { PlanningAgentOptions, PlanningResult } from "../agent/planning-agent.js"
+import type { GitHub, Logger, ModelHandle, Workspace } from "../ports.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
+import { formatUsage } from "./pull-request-body.js"
 import { planMarker, upsertRunComment } from "./run-comment.js"
 
 /** The planning agent, injected so the workflow stays testable without a model. */
-export type Planner = (options: {
-  model: ModelHandle
-  checkout: Checkout
-  repoFullName: string
-  issue: GitHubIssue
-  signal: AbortSignal
-  maxSteps?: number
-  onEvent: (event: RunEventData) => Promise<void> | void
-}) => Promise<{ plan: string; usage: Usage; steps: number }>
+export type Planner = (options: PlanningAgentOptions) => Promise<PlanningResult>
 
 export interface CommentOnIssueDeps {
   github: GitHub
@@ -28,10 +20,6 @@ export interface CommentOnIssueDeps {
   runUrl?: (runId: string) => string
   maxSteps?: number
 }
-
-const formatUsage = (usage: Usage): string =>
-  `${usage.inputTokens.toLocaleString("en-US")} input + ${usage.outputTokens.toLocaleString("en-US")} output tokens` +
-  (usage.costUsd > 0 ? `, $${usage.costUsd.toFixed(4)}` : "")
 
 const footer = (deps: CommentOnIssueDeps, context: RunContext, model?: ModelHandle): string => {
   const link = deps.runUrl

@@ -1,6 +1,7 @@
 import { type KeepJobs as BullKeepJobs, type Job, Queue } from "bullmq"
 import { Redis, type RedisOptions } from "ioredis"
 import type { JobQueue, JobWorker, Logger, QueueJobInfo, QueueJobState } from "#application/ports.js"
+import { silentLogger } from "#application/silent-logger.js"
 import { errorMessage, PrwrightError, ValidationError } from "#domain/errors.js"
 import { JOB_TYPES, type JobType, type Priority } from "#domain/workflow-run.js"
 import type { KeepJobs } from "../embedded/job-table.js"
@@ -50,14 +51,6 @@ const STATE: Record<string, QueueJobState> = {
   active: "active",
   completed: "completed",
   failed: "failed",
-}
-
-const silentLogger: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  child: () => silentLogger,
 }
 
 const toBullKeep = (keep: KeepJobs): BullKeepJobs | false => {

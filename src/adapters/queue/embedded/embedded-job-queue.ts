@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs"
 import path from "node:path"
 import Database from "better-sqlite3"
 import type { Clock, JobQueue, Logger } from "#application/ports.js"
+import { silentLogger } from "#application/silent-logger.js"
 import { PrwrightError } from "#domain/errors.js"
 import { checkEnqueueRequest, jobIdConflict } from "../enqueue-checks.js"
 import { withTimeouts } from "../job-timeouts.js"
@@ -28,14 +29,6 @@ export interface EmbeddedJobQueueOptions {
   clock?: Clock
   random?: () => number
   logger?: Logger
-}
-
-const silentLogger: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  child: () => silentLogger,
 }
 
 /**

@@ -14,6 +14,7 @@ import type {
   RunStore,
 } from "#application/ports.js"
 import { parseRunEvents } from "#application/run-event-schema.js"
+import { silentLogger } from "#application/silent-logger.js"
 import { ConfigError, ConflictError, NotFoundError, PrwrightError } from "#domain/errors.js"
 import type { RunEvent, RunEventData } from "#domain/run-event.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
@@ -49,14 +50,6 @@ export type SqlRunStore = RunStore &
 
 const DEFAULT_LIMIT = 50
 const MAX_LIMIT = 200
-
-const silentLogger: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  child: () => silentLogger,
-}
 
 const runNotFound = (id: string) =>
   new NotFoundError(`run ${id} does not exist: check the job id (list runs with GET /api/jobs)`)
