@@ -23,7 +23,7 @@ import { Redis } from "ioredis"
 import { createBullMqJobQueue } from "#adapters/queue/bullmq/bullmq-job-queue.js"
 import { createEmbeddedJobQueue } from "#adapters/queue/embedded/embedded-job-queue.js"
 import type { JobResult } from "#application/job-data.js"
-import type { EnqueueRequest, JobQueue } from "#application/ports.js"
+import type { EnqueueRequest, JobQueue } from "#application/ports/job-queue.js"
 
 const args = process.argv.slice(2)
 const asJson = args.includes("--json")

@@ -4,7 +4,7 @@
  * sequence of calls.
  */
 import { performance } from "node:perf_hooks"
-import type { RunFilter, RunStore } from "#application/ports.js"
+import type { RunFilter, RunStore } from "#application/ports/run-store.js"
 import type { RunEventData } from "#domain/run-event.js"
 import {
   REPO_COUNT,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
-import type { ApiTokenStore } from "./ports.js"
+import type { ApiTokenStore } from "./ports/api-token-store.js"
 
 export const hashToken = (token: string): string => createHash("sha256").update(token).digest("hex")
 

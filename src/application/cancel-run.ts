@@ -1,6 +1,8 @@
 import { ConflictError, NotFoundError } from "#domain/errors.js"
 import { isTerminal, type WorkflowRun } from "#domain/workflow-run.js"
-import type { Clock, JobQueue, RunStore } from "./ports.js"
+import type { Clock } from "./ports/clock.js"
+import type { JobQueue } from "./ports/job-queue.js"
+import type { RunStore } from "./ports/run-store.js"
 import type { RunJournal } from "./run-journal.js"
 
 /**

@@ -1,7 +1,7 @@
 import { parse as parseYaml } from "yaml"
 import { z } from "zod"
 import { ValidationError } from "#domain/errors.js"
-import type { Checkout } from "./ports.js"
+import type { Checkout } from "./ports/workspace.js"
 
 /**
  * How to set up and test a repository: `.prwright.yml` when present, else detected from its files.

@@ -1,7 +1,10 @@
 import { ConflictError, errorMessage, PrwrightError } from "#domain/errors.js"
 import type { JobType, RunStatus, Trigger, WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_DATA_SCHEMAS, type JobData, parseWith, requestSchemaFor } from "./job-data.js"
-import type { JobQueue, Logger, NewId, RunStore } from "./ports.js"
+import type { NewId } from "./ports/clock.js"
+import type { JobQueue } from "./ports/job-queue.js"
+import type { Logger } from "./ports/logging.js"
+import type { RunStore } from "./ports/run-store.js"
 import type { RunJournal } from "./run-journal.js"
 import { concurrencyKeyOf } from "./sweep-runs.js"
 

@@ -16,7 +16,10 @@ import {
   ZERO_USAGE,
 } from "#domain/workflow-run.js"
 import { JOB_DATA_SCHEMAS, type JobDataByType, type JobResult, parseWith } from "./job-data.js"
-import type { Clock, JobContext, JobHandler, Logger, RunStore } from "./ports.js"
+import type { Clock } from "./ports/clock.js"
+import type { JobContext, JobHandler } from "./ports/job-queue.js"
+import type { Logger } from "./ports/logging.js"
+import type { RunStore } from "./ports/run-store.js"
 import type { RunJournal } from "./run-journal.js"
 
 /** how often run events also count as progress for the queue's idle timeout */

@@ -1,5 +1,7 @@
 import type { RunEvent, RunEventData } from "#domain/run-event.js"
-import type { EventBus, Logger, RunStore } from "./ports.js"
+import type { EventBus } from "./ports/event-bus.js"
+import type { Logger } from "./ports/logging.js"
+import type { RunStore } from "./ports/run-store.js"
 
 /**
  * Where a run's events go: stored first (the durable log), then published live.

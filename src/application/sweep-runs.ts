@@ -1,7 +1,10 @@
 import { errorMessage, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import type { JobData } from "./job-data.js"
-import type { Clock, JobQueue, Logger, RunStore } from "./ports.js"
+import type { Clock } from "./ports/clock.js"
+import type { JobQueue } from "./ports/job-queue.js"
+import type { Logger } from "./ports/logging.js"
+import type { RunStore } from "./ports/run-store.js"
 import type { RunJournal } from "./run-journal.js"
 
 /** The key under which at most one run is active: one repository issue. */

@@ -18,23 +18,19 @@ import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { createApiAuth } from "#application/api-auth.js"
 import { createCancelRun } from "#application/cancel-run.js"
 import { createHandleGitHubEvent, type HandleGitHubEvent } from "#application/handle-github-event.js"
-import type {
-  ApiTokenStore,
-  DeliveryStore,
-  EventBus,
-  GitHub,
-  JobHandler,
-  JobQueue,
-  JobWorker,
-  Logger,
-  ModelHandle,
-  PlanStore,
-  RepoSettingsStore,
-  RunStore,
-  Sandbox,
-  SecretStore,
-  Workspace,
-} from "#application/ports.js"
+import type { ApiTokenStore } from "#application/ports/api-token-store.js"
+import type { DeliveryStore } from "#application/ports/delivery-store.js"
+import type { EventBus } from "#application/ports/event-bus.js"
+import type { GitHub } from "#application/ports/github.js"
+import type { JobHandler, JobQueue, JobWorker } from "#application/ports/job-queue.js"
+import type { Logger } from "#application/ports/logging.js"
+import type { ModelHandle } from "#application/ports/model.js"
+import type { PlanStore } from "#application/ports/plan-store.js"
+import type { RepoSettingsStore } from "#application/ports/repo-settings-store.js"
+import type { RunStore } from "#application/ports/run-store.js"
+import type { Sandbox } from "#application/ports/sandbox.js"
+import type { SecretStore } from "#application/ports/secret-store.js"
+import type { Workspace } from "#application/ports/workspace.js"
 import { createWorkflowRequester, type WorkflowRequester } from "#application/request-workflow.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"

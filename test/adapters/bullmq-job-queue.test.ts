@@ -1,7 +1,7 @@
 import { Redis } from "ioredis"
 import { afterEach, describe, expect, it } from "vitest"
 import { createBullMqJobQueue } from "#adapters/queue/bullmq/bullmq-job-queue.js"
-import type { JobQueue } from "#application/ports.js"
+import type { JobQueue } from "#application/ports/job-queue.js"
 import { gate, jobRequest, resultFor, runJobQueueContract, waitFor } from "../contract/job-queue.contract.js"
 import { service, uniqueName } from "../support/services.js"
 

@@ -4,7 +4,7 @@ import path from "node:path"
 import Database from "better-sqlite3"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { createEmbeddedJobQueue } from "#adapters/queue/embedded/embedded-job-queue.js"
-import type { JobQueue } from "#application/ports.js"
+import type { JobQueue } from "#application/ports/job-queue.js"
 import {
   gate,
   jobRequest,

@@ -1,7 +1,7 @@
 import { Redis } from "ioredis"
 import { afterEach, describe, expect, it } from "vitest"
 import { createRedisEventBus } from "#adapters/events/redis-event-bus.js"
-import type { EventBus } from "#application/ports.js"
+import type { EventBus } from "#application/ports/event-bus.js"
 import type { RunEvent } from "#domain/run-event.js"
 import { createCapturingLogger } from "../support/logger.js"
 import { service, uniqueName } from "../support/services.js"

@@ -16,7 +16,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createBwrapSandbox } from "#adapters/sandbox/bwrap-sandbox.js"
 import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
 import { createProcessSandbox } from "#adapters/sandbox/process-sandbox.js"
-import type { Sandbox, SandboxCommand } from "#application/ports.js"
+import type { Sandbox, SandboxCommand } from "#application/ports/sandbox.js"
 import { ConfigError, ValidationError } from "#domain/errors.js"
 import { runSandboxContract } from "../contract/sandbox.contract.js"
 import { createCapturingLogger } from "../support/logger.js"
@@ -45,7 +45,7 @@ describe.skipIf(!bwrapWorks)(
     let root: string
     const sandbox = createBwrapSandbox()
     const run = (command: string, extra: Partial<SandboxCommand> = {}) =>
-      sandbox.run({ command, root, network: false, timeoutMs: 10_000, ...extra })
+      sandbox.run({ command, root, network: "none", timeoutMs: 10_000, ...extra })
 
     beforeEach(() => {
       parent = realpathSync(mkdtempSync(path.join(tmpdir(), "prwright-bwrap-")))
@@ -141,7 +141,7 @@ describe.skipIf(!bwrapWorks)(
 
       it("reaches a host server with network: true", async () => {
         const before = connections
-        const result = await run(`exec 3<>/dev/tcp/127.0.0.1/${port} && cat <&3`, { network: true })
+        const result = await run(`exec 3<>/dev/tcp/127.0.0.1/${port} && cat <&3`, { network: "setup" })
         expect(result).toMatchObject({ exitCode: 0, output: "hello from the host\n" })
         expect(connections).toBe(before + 1)
       })
@@ -166,7 +166,9 @@ describe.skipIf(!bwrapWorks)(
         command:
           'git log --format=%s -1; git status --short; git diff --stat | tail -1; git commit -qam sneaky >/dev/null 2>&1 || echo commit-refused; { echo x > "$(git rev-parse --git-common-dir)/config"; } 2>/dev/null || echo config-read-only',
         root: worktree,
-        network: false,
+        // what the workspace records at checkout time; the sandbox no longer reads `.git` to find it
+        mounts: { readOnly: [path.join(mirror, ".git")], writable: [] },
+        network: "none",
         timeoutMs: 10_000,
       })
       expect(result.output).toBe(
@@ -183,7 +185,7 @@ describe.skipIf(!bwrapWorks)(
       const result = await withExtra.run({
         command: `cat '${extra}/tool'; echo; { echo x > '${extra}/written'; } 2>/dev/null || echo read-only`,
         root,
-        network: false,
+        network: "none",
         timeoutMs: 10_000,
       })
       expect(result.output).toBe("tool-content\nread-only\n")

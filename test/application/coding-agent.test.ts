@@ -6,7 +6,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 import type { Budget } from "#application/agent/budget.js"
 import { type CodingAgentOptions, runCodingAgent } from "#application/agent/coding-agent.js"
-import type { Checkout, GitHubIssue } from "#application/ports.js"
+import type { GitHubIssue } from "#application/ports/github.js"
+import type { Checkout } from "#application/ports/workspace.js"
 import { CancelledError, RetryableError } from "#domain/errors.js"
 import type { RunEventData } from "#domain/run-event.js"
 import {
@@ -188,7 +189,7 @@ describe("runCodingAgent", () => {
     )
     expect(review).toContain("call submit again")
 
-    expect(sandbox.runs[0]).toMatchObject({ root: checkout.root, network: false, timeoutMs: 120_000 })
+    expect(sandbox.runs[0]).toMatchObject({ root: checkout.root, network: "none", timeoutMs: 120_000 })
     const first = bodyOf(server, 0)
     expect(first.tools.map((t) => t.function.name).sort()).toEqual([
       "bash",

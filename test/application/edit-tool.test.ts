@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
 import { createEditor, type EditInput, type Editor } from "#application/agent/edit-tool.js"
-import type { Checkout } from "#application/ports.js"
+import type { Checkout } from "#application/ports/workspace.js"
 import { createTempCheckout } from "../doubles/temp-checkout.js"
 
 const MATH = [

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { JobResult } from "#application/job-data.js"
-import type { EnqueueRequest, JobContext, JobQueue, QueueJobInfo } from "#application/ports.js"
+import type { EnqueueRequest, JobContext, JobQueue, QueueJobInfo } from "#application/ports/job-queue.js"
 import { ConflictError, NonRetryableError, RetryableError, ValidationError } from "#domain/errors.js"
 import type { Priority } from "#domain/workflow-run.js"
 

@@ -5,17 +5,13 @@
  * The clock is the test's, so ordering and timestamps are exact and deterministic.
  */
 import { describe, expect, it } from "vitest"
-import type {
-  ApiTokenStore,
-  Clock,
-  DeliveryStore,
-  NewPlan,
-  NewRun,
-  PlanStore,
-  RepoSettingsStore,
-  RunStore,
-  SecretStore,
-} from "#application/ports.js"
+import type { ApiTokenStore } from "#application/ports/api-token-store.js"
+import type { Clock } from "#application/ports/clock.js"
+import type { DeliveryStore } from "#application/ports/delivery-store.js"
+import type { NewPlan, PlanStore } from "#application/ports/plan-store.js"
+import type { RepoSettingsStore } from "#application/ports/repo-settings-store.js"
+import type { NewRun, RunStore } from "#application/ports/run-store.js"
+import type { SecretStore } from "#application/ports/secret-store.js"
 import { ConflictError, NotFoundError, ValidationError } from "#domain/errors.js"
 import type { RunEventData } from "#domain/run-event.js"
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { SandboxLimits } from "#adapters/sandbox/sandbox-limits.js"
-import type { Sandbox, SandboxCommand } from "#application/ports.js"
+import type { Sandbox, SandboxCommand } from "#application/ports/sandbox.js"
 
 export type CreateSandbox = (options?: { limits?: Partial<SandboxLimits> }) => Sandbox
 
@@ -56,7 +56,7 @@ export const runSandboxContract = (name: string, create: CreateSandbox): void =>
       return marker
     }
     const run = (command: string, extra: Partial<SandboxCommand> = {}) =>
-      sandbox.run({ command, root, network: false, timeoutMs: 10_000, ...extra })
+      sandbox.run({ command, root, network: "none", timeoutMs: 10_000, ...extra })
 
     beforeEach(() => {
       root = realpathSync(mkdtempSync(path.join(tmpdir(), "prwright-sandbox-contract-")))

@@ -5,7 +5,7 @@
  * play a leaky sandbox in a secret-masking test.
  */
 import { spawn } from "node:child_process"
-import type { Sandbox, SandboxCommand, SandboxResult } from "#application/ports.js"
+import type { Sandbox, SandboxCommand, SandboxResult } from "#application/ports/sandbox.js"
 
 const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024
 

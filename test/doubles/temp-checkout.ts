@@ -7,7 +7,13 @@ import { execFile } from "node:child_process"
 import { lstat, mkdir, readdir, readFile, realpath, stat, writeFile } from "node:fs/promises"
 import path from "node:path"
 import { promisify } from "node:util"
-import type { Checkout, DirEntry, FileChange, SearchQuery, SearchResult } from "#application/ports.js"
+import type {
+  Checkout,
+  DirEntry,
+  FileChange,
+  SearchQuery,
+  SearchResult,
+} from "#application/ports/workspace.js"
 import { ValidationError } from "#domain/errors.js"
 
 const exec = promisify(execFile)
@@ -94,6 +100,7 @@ export const createTempCheckout = async (root: string, files: Record<string, str
 
   return {
     root: realRoot,
+    mounts: { readOnly: [], writable: [] },
     headSha,
     baseSha: headSha,
     ref: "main",

@@ -1,4 +1,4 @@
-import type { Logger } from "#application/ports.js"
+import type { Logger } from "#application/ports/logging.js"
 
 export interface CapturedLog {
   level: string

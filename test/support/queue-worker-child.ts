@@ -7,7 +7,7 @@
  */
 import { createBullMqJobQueue } from "#adapters/queue/bullmq/bullmq-job-queue.js"
 import { createEmbeddedJobQueue } from "#adapters/queue/embedded/embedded-job-queue.js"
-import type { JobQueue } from "#application/ports.js"
+import type { JobQueue } from "#application/ports/job-queue.js"
 import { onShutdown } from "#entrypoints/shutdown.js"
 
 export interface ChildConfig {

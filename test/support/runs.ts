@@ -1,4 +1,4 @@
-import type { RunStore } from "#application/ports.js"
+import type { RunStore } from "#application/ports/run-store.js"
 import { isTerminal, type WorkflowRun } from "#domain/workflow-run.js"
 
 /** true once the run has ended (completed, failed or cancelled) */

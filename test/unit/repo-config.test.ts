@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import type { Checkout } from "#application/ports.js"
+import type { Checkout } from "#application/ports/workspace.js"
 import { loadRepoConfig, parseRepoFileConfig } from "#application/repo-config.js"
 import { ValidationError } from "#domain/errors.js"
 
@@ -18,6 +18,7 @@ const checkoutOf = async (files: Record<string, string>): Promise<Checkout> => {
   }
   return {
     root: dir,
+    mounts: { readOnly: [], writable: [] },
     headSha: "0".repeat(40),
     baseSha: "0".repeat(40),
     ref: "main",

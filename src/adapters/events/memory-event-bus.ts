@@ -2,7 +2,8 @@
  * EventBus inside one process: the embedded default when there is no Redis. Delivery is synchronous
  * and in publish order, so an SSE stream sees events in seq order without buffering.
  */
-import type { EventBus, Logger } from "#application/ports.js"
+import type { EventBus } from "#application/ports/event-bus.js"
+import type { Logger } from "#application/ports/logging.js"
 import { errorMessage } from "#domain/errors.js"
 import type { RunEvent } from "#domain/run-event.js"
 

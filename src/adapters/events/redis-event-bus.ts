@@ -7,7 +7,8 @@
  * here: the store is the log, and a stream re-reads it by seq; the bus only makes delivery prompt.
  */
 import { Redis } from "ioredis"
-import type { EventBus, Logger } from "#application/ports.js"
+import type { EventBus } from "#application/ports/event-bus.js"
+import type { Logger } from "#application/ports/logging.js"
 import { errorMessage, RetryableError } from "#domain/errors.js"
 import type { RunEvent } from "#domain/run-event.js"
 

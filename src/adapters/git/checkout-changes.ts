@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto"
 import { copyFile, lstat, rm, writeFile } from "node:fs/promises"
 import path from "node:path"
-import type { FileChange } from "#application/ports.js"
+import type { FileChange } from "#application/ports/workspace.js"
 import { ValidationError } from "#domain/errors.js"
 import { GitCommandError } from "./run-git.js"
 

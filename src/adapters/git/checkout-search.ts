@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process"
 import { createInterface } from "node:readline"
-import type { SearchResult } from "#application/ports.js"
+import type { SearchResult } from "#application/ports/workspace.js"
 import { CancelledError, ValidationError } from "#domain/errors.js"
 import { gitEnvironment } from "./run-git.js"
 

@@ -8,7 +8,8 @@
  */
 import { lstat, mkdir, open, rm, stat, writeFile } from "node:fs/promises"
 import path from "node:path"
-import type { Checkout, DirEntry, Logger } from "#application/ports.js"
+import type { Logger } from "#application/ports/logging.js"
+import type { Checkout, DirEntry } from "#application/ports/workspace.js"
 import { ValidationError } from "#domain/errors.js"
 import {
   type CheckoutGit,
@@ -82,6 +83,8 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
 
   return {
     root,
+    // from the workspace's own records: the mirror (read-only) and this worktree's git dir
+    mounts: { readOnly: [options.mirrorDir], writable: [] },
     headSha: options.headSha,
     baseSha: options.baseSha,
     ref: options.ref,

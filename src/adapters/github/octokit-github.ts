@@ -10,9 +10,9 @@ import type {
   GitHubIssue,
   GitHubPullRequest,
   GitHubRepository,
-  Logger,
   RepoPermission,
-} from "#application/ports.js"
+} from "#application/ports/github.js"
+import type { Logger } from "#application/ports/logging.js"
 import { GitHubError, PrwrightError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
 

@@ -7,7 +7,7 @@ import { createAnthropic } from "@ai-sdk/anthropic"
 import { createOpenAI } from "@ai-sdk/openai"
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible"
 import { pricingFor } from "#application/agent/pricing.js"
-import type { ModelHandle } from "#application/ports.js"
+import type { ModelHandle } from "#application/ports/model.js"
 import { ConfigError } from "#domain/errors.js"
 
 export const MODEL_PROVIDERS = ["openai", "anthropic", "openai-compatible"] as const

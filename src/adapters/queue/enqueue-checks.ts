@@ -1,5 +1,5 @@
 import { JOB_DATA_SCHEMAS } from "#application/job-data.js"
-import type { EnqueueRequest } from "#application/ports.js"
+import type { EnqueueRequest } from "#application/ports/job-queue.js"
 import { ConflictError, ValidationError } from "#domain/errors.js"
 import { JOB_TYPES, PRIORITIES } from "#domain/workflow-run.js"
 

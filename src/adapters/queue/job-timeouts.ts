@@ -1,4 +1,5 @@
-import type { JobHandler, JobTimeouts, Logger } from "#application/ports.js"
+import type { JobHandler, JobTimeouts } from "#application/ports/job-queue.js"
+import type { Logger } from "#application/ports/logging.js"
 import { NonRetryableError, RetryableError } from "#domain/errors.js"
 
 /** How long an aborted handler may take to stop before its attempt is given up on anyway. */

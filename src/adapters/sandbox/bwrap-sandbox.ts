@@ -6,9 +6,9 @@
  * capabilities, and an environment built from nothing. The real home (/root, /home) and /run are
  * not mounted at all; secret files under /etc are masked.
  */
-import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from "node:fs"
-import path from "node:path"
-import type { Logger, Sandbox, SandboxCommand } from "#application/ports.js"
+import { existsSync, lstatSync, realpathSync, statSync } from "node:fs"
+import type { Logger } from "#application/ports/logging.js"
+import type { Sandbox, SandboxCommand } from "#application/ports/sandbox.js"
 import { runInProcessGroup } from "./run-in-process-group.js"
 import { checkSandboxCommand } from "./sandbox-command.js"
 import {
@@ -97,28 +97,14 @@ const maskMounts = (paths: string[]): string[] => {
 }
 
 /**
- * A `git worktree` checkout keeps its metadata outside the checkout (`.git` is a file naming it).
- * Mounting it read-only lets `git status`, `git diff` and `git log` work in the sandbox while the
- * config and hooks git later runs on the host stay out of the command's reach.
+ * A `git worktree` checkout keeps its metadata outside the checkout. What is mounted comes from the
+ * workspace's records of the checkout (`command.mounts`), never from the `.git` file in the checkout,
+ * which any earlier command could have rewritten to name `/` or the data dir.
  */
-const gitMetadataMounts = (root: string): string[] => {
-  let gitdir: string
-  try {
-    const pointer = /^gitdir: (.+)$/m.exec(readFileSync(path.join(root, ".git"), "utf8"))?.[1]
-    if (pointer === undefined) return []
-    gitdir = realpathSync(path.resolve(root, pointer.trim()))
-  } catch {
-    return [] // a plain clone (its .git is inside the checkout) or no repository at all
-  }
-  let common: string | undefined
-  try {
-    common = realpathSync(path.resolve(gitdir, readFileSync(path.join(gitdir, "commondir"), "utf8").trim()))
-  } catch {}
-  // the objects and refs live in the common dir (the mirror); the worktree's HEAD and index in gitdir
-  const dirs =
-    common === undefined ? [gitdir] : [common, ...(gitdir.startsWith(`${common}/`) ? [] : [gitdir])]
-  return dirs.flatMap((dir) => ["--ro-bind", dir, dir])
-}
+const recordedMounts = (command: SandboxCommand): string[] => [
+  ...(command.mounts?.readOnly ?? []).flatMap((dir) => ["--ro-bind", dir, dir]),
+  ...(command.mounts?.writable ?? []).flatMap((dir) => ["--bind", dir, dir]),
+]
 
 export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): Sandbox => {
   const bwrap = options.bwrapPath ?? "bwrap"
@@ -129,7 +115,7 @@ export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): Sandbox =
 
   const bwrapArguments = (command: SandboxCommand, root: string): string[] => [
     "--unshare-all",
-    ...(command.network ? ["--share-net"] : []),
+    ...(command.network === "setup" ? ["--share-net"] : []),
     ...(userNamespace ? ["--unshare-user", "--disable-userns"] : []),
     // bwrap started by root keeps every capability unless told otherwise (remount, mount, ptrace …)
     "--cap-drop",
@@ -144,22 +130,21 @@ export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): Sandbox =
     "/etc",
     "/etc",
     ...maskMounts(masked),
-    ...(command.network ? resolverMounts() : []),
+    ...(command.network === "setup" ? resolverMounts() : []),
     "--proc",
     "/proc",
     "--dev",
     "/dev",
-    "--size",
-    tmpfsSize,
-    "--tmpfs",
-    "/tmp",
-    "--size",
-    tmpfsSize,
-    "--tmpfs",
-    SANDBOX_HOME,
+    // the run's persistent /tmp and HOME when the worker made them, else private tmpfs per command
+    ...(command.tmp !== undefined
+      ? ["--bind", command.tmp, "/tmp"]
+      : ["--size", tmpfsSize, "--tmpfs", "/tmp"]),
+    ...(command.home !== undefined
+      ? ["--bind", command.home, SANDBOX_HOME]
+      : ["--size", tmpfsSize, "--tmpfs", SANDBOX_HOME]),
     // after the tmpfs mounts, so that a path under /tmp is not hidden by them
     ...(options.extraReadOnlyPaths ?? []).flatMap((extra) => ["--ro-bind-try", extra, extra]),
-    ...gitMetadataMounts(root),
+    ...recordedMounts(command),
     // last, so a checkout under /tmp or /home is mounted over the tmpfs rather than hidden by it
     "--bind",
     root,

@@ -8,7 +8,8 @@ import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
-import type { Logger, Sandbox } from "#application/ports.js"
+import type { Logger } from "#application/ports/logging.js"
+import type { Sandbox } from "#application/ports/sandbox.js"
 import { ConfigError, errorMessage } from "#domain/errors.js"
 import { type BwrapSandboxOptions, createBwrapSandbox } from "./bwrap-sandbox.js"
 import { createProcessSandbox, type ProcessSandboxOptions } from "./process-sandbox.js"
@@ -34,7 +35,7 @@ const bwrapVersion = (bwrapPath: string): Promise<string> =>
 const trial = async (sandbox: Sandbox): Promise<string | undefined> => {
   const root = mkdtempSync(path.join(tmpdir(), "prwright-sandbox-trial-"))
   try {
-    const result = await sandbox.run({ command: "true", root, network: false, timeoutMs: 10_000 })
+    const result = await sandbox.run({ command: "true", root, network: "none", timeoutMs: 10_000 })
     if (result.exitCode === 0) return undefined
     return result.output.trim() || `exit code ${result.exitCode ?? result.signal}`
   } catch (error) {

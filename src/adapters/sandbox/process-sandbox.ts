@@ -9,7 +9,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
-import type { Logger, Sandbox } from "#application/ports.js"
+import type { Logger } from "#application/ports/logging.js"
+import type { Sandbox } from "#application/ports/sandbox.js"
 import { runInProcessGroup } from "./run-in-process-group.js"
 import { checkSandboxCommand } from "./sandbox-command.js"
 import {

@@ -4,7 +4,8 @@
  * short grace) and the head+tail output. Both sandbox adapters build their argv and run it here.
  */
 import { spawn } from "node:child_process"
-import type { Logger, SandboxResult } from "#application/ports.js"
+import type { Logger } from "#application/ports/logging.js"
+import type { SandboxResult } from "#application/ports/sandbox.js"
 import { ConfigError, PrwrightError } from "#domain/errors.js"
 import { createOutputBuffer } from "./output-buffer.js"
 

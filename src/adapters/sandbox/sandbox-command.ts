@@ -1,6 +1,6 @@
 import { statSync } from "node:fs"
 import path from "node:path"
-import type { SandboxCommand } from "#application/ports.js"
+import type { SandboxCommand } from "#application/ports/sandbox.js"
 import { ValidationError } from "#domain/errors.js"
 
 /** Refuses a command the sandbox could not confine: a relative or missing root, a non-positive timeout. */

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto"
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises"
 import path from "node:path"
-import type { Logger } from "#application/ports.js"
+import type { Logger } from "#application/ports/logging.js"
 import { ConfigError, errorMessage } from "#domain/errors.js"
 
 export const SECRET_KEY_FILE = "secret.key"

@@ -4,7 +4,8 @@
  * said plainly, so the model can react (a narrower command, a longer timeout) instead of guessing.
  */
 import { z } from "zod"
-import type { Sandbox } from "#application/ports.js"
+import type { Sandbox } from "#application/ports/sandbox.js"
+import type { CheckoutMounts } from "#application/ports/workspace.js"
 
 export const DEFAULT_BASH_TIMEOUT_SECONDS = 120
 export const MAX_BASH_TIMEOUT_SECONDS = 900
@@ -29,6 +30,8 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 export const runBash = async (options: {
   sandbox: Sandbox
   root: string
+  /** the checkout's recorded git metadata (Checkout.mounts) */
+  mounts?: CheckoutMounts
   input: BashInput
   signal: AbortSignal
 }): Promise<string> => {
@@ -44,7 +47,8 @@ export const runBash = async (options: {
   const result = await options.sandbox.run({
     command: input.command,
     root: options.root,
-    network: false,
+    mounts: options.mounts,
+    network: "none",
     timeoutMs: Math.round(timeoutSeconds * 1000),
     maxOutputBytes: BASH_OUTPUT_BYTES,
     signal: options.signal,

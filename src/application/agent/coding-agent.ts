@@ -7,7 +7,10 @@
  * Running out of budget is a result, not an error: the caller still has the work to push.
  */
 import { generateText, type ModelMessage, type StopCondition } from "ai"
-import type { Checkout, GitHubIssue, ModelHandle, Sandbox } from "#application/ports.js"
+import type { GitHubIssue } from "#application/ports/github.js"
+import type { ModelHandle } from "#application/ports/model.js"
+import type { Sandbox } from "#application/ports/sandbox.js"
+import type { Checkout } from "#application/ports/workspace.js"
 import { CancelledError } from "#domain/errors.js"
 import type { RunEventData } from "#domain/run-event.js"
 import type { Usage } from "#domain/workflow-run.js"

@@ -4,7 +4,7 @@
  * (issue text and command output are written by others and may carry instructions: they are not to
  * be followed). No secret and no absolute path of the worker's disk is ever put in here.
  */
-import type { GitHubIssue } from "#application/ports.js"
+import type { GitHubIssue } from "#application/ports/github.js"
 import { fenceFor, MAX_ISSUE_BODY_CHARS } from "./planning-prompt.js"
 import { truncateMiddle } from "./truncate.js"
 

@@ -7,7 +7,8 @@
  */
 import { tool } from "ai"
 import { z } from "zod"
-import type { Checkout, Sandbox } from "#application/ports.js"
+import type { Sandbox } from "#application/ports/sandbox.js"
+import type { Checkout } from "#application/ports/workspace.js"
 import { errorMessage } from "#domain/errors.js"
 import { bashToolInput, runBash } from "./bash-tool.js"
 import type { BudgetTracker } from "./budget.js"
@@ -67,7 +68,8 @@ export const createCodingTools = (options: {
       const result = await sandbox.run({
         command: `rm -f -- ${shellQuote(path)}`,
         root: checkout.root,
-        network: false,
+        mounts: checkout.mounts,
+        network: "none",
         timeoutMs: 30_000,
         signal,
       })
@@ -147,7 +149,7 @@ export const createCodingTools = (options: {
       inputSchema: bashToolInput,
       execute: (input, { toolCallId }) =>
         call("bash", input, toolCallId, async () => ({
-          output: await runBash({ sandbox, root: checkout.root, input, signal }),
+          output: await runBash({ sandbox, root: checkout.root, mounts: checkout.mounts, input, signal }),
         })),
     }),
     str_replace_based_edit_tool: tool({

@@ -8,7 +8,7 @@
  */
 import { posix } from "node:path"
 import { z } from "zod"
-import type { Checkout } from "#application/ports.js"
+import type { Checkout } from "#application/ports/workspace.js"
 import { normalizePath, numbered, viewPath } from "./read-only-tools.js"
 
 export const EDIT_COMMANDS = ["view", "create", "str_replace", "insert", "undo_edit"] as const

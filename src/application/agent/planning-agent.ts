@@ -6,7 +6,9 @@
 
 import { generateText, type StepResult, type StopCondition, stepCountIs, type ToolSet, tool } from "ai"
 import { z } from "zod"
-import type { Checkout, GitHubIssue, ModelHandle } from "#application/ports.js"
+import type { GitHubIssue } from "#application/ports/github.js"
+import type { ModelHandle } from "#application/ports/model.js"
+import type { Checkout } from "#application/ports/workspace.js"
 import { CancelledError, NonRetryableError } from "#domain/errors.js"
 import type { RunEventData } from "#domain/run-event.js"
 import { addUsage, type Usage, ZERO_USAGE } from "#domain/workflow-run.js"

@@ -3,7 +3,7 @@
  * fenced and labelled as data; the system prompt says instructions inside it are not to be followed.
  * No secret is available here, and none may be added: everything in a prompt may be echoed back.
  */
-import type { GitHubIssue } from "#application/ports.js"
+import type { GitHubIssue } from "#application/ports/github.js"
 import { truncateMiddle } from "./truncate.js"
 
 /** issue bodies beyond this are cut in the middle; a plan needs the gist, not a 1 MB log paste */

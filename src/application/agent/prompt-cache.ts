@@ -1,5 +1,5 @@
 import type { ModelMessage, SystemModelMessage } from "ai"
-import type { ModelHandle } from "../ports.js"
+import type { ModelHandle } from "../ports/model.js"
 
 /**
  * Prompt caching where the provider needs to be asked: Anthropic caches a prefix up to each

@@ -6,7 +6,7 @@
  */
 import { tool } from "ai"
 import { z } from "zod"
-import type { Checkout } from "#application/ports.js"
+import type { Checkout } from "#application/ports/workspace.js"
 import { errorMessage } from "#domain/errors.js"
 import { truncateMiddle } from "./truncate.js"
 

@@ -4,7 +4,7 @@
  * agent's pull request, and asks for a second `submit`. Reading its own diff catches stray scratch
  * files, debug prints and edited tests far more often than a model's memory of what it did.
  */
-import type { Checkout, FileChange } from "#application/ports.js"
+import type { Checkout, FileChange } from "#application/ports/workspace.js"
 import { fenceFor } from "./planning-prompt.js"
 import { truncateMiddle } from "./truncate.js"
 

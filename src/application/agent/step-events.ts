@@ -3,7 +3,7 @@
  * what the model said, the tool calls it made, and what each tool answered.
  */
 import type { StepResult, ToolSet } from "ai"
-import type { ModelHandle } from "#application/ports.js"
+import type { ModelHandle } from "#application/ports/model.js"
 import { errorMessage } from "#domain/errors.js"
 import type { RunEventData } from "#domain/run-event.js"
 import { costOf } from "./pricing.js"

@@ -1,6 +1,6 @@
 import { ValidationError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
-import type { RunStore } from "../ports.js"
+import type { RunStore } from "../ports/run-store.js"
 
 /** The plan a resolveIssue run implements: the one named by planId, else the latest completed plan run. */
 export const findPlan = async (

@@ -1,6 +1,7 @@
 import { NonRetryableError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
-import type { Checkout, FileChange, GitHub, GitHubIssue, GitHubRepository } from "../ports.js"
+import type { GitHub, GitHubIssue, GitHubRepository } from "../ports/github.js"
+import type { Checkout, FileChange } from "../ports/workspace.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
 import { compareTestRuns, succeeded, type TestRun } from "../test-results.js"
 import { pullRequestBody } from "./pull-request-body.js"

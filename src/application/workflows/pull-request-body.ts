@@ -1,5 +1,5 @@
 import type { Usage } from "#domain/workflow-run.js"
-import type { FileChange } from "../ports.js"
+import type { FileChange } from "../ports/workspace.js"
 import { succeeded, type TestComparison, type TestRun } from "../test-results.js"
 
 export const RUN_MARKER = (runId: string) => `<!-- prwright:run ${runId} -->`

@@ -1,12 +1,15 @@
 import type { RunEventData } from "#domain/run-event.js"
 import { truncateMiddle } from "../agent/truncate.js"
-import type { Sandbox } from "../ports.js"
+import type { Sandbox } from "../ports/sandbox.js"
+import type { CheckoutMounts } from "../ports/workspace.js"
 import { parseTestOutput, type TestRun } from "../test-results.js"
 
 /** Runs the repository's test command in the sandbox, without network, and reads its verdict. */
 export const runTestCommand = async (options: {
   sandbox: Sandbox
   root: string
+  /** the checkout's recorded git metadata (Checkout.mounts) */
+  mounts?: CheckoutMounts
   command: string
   timeoutMs: number
   signal: AbortSignal
@@ -14,7 +17,8 @@ export const runTestCommand = async (options: {
   const result = await options.sandbox.run({
     command: options.command,
     root: options.root,
-    network: false,
+    mounts: options.mounts,
+    network: "none",
     timeoutMs: options.timeoutMs,
     maxOutputBytes: 128 * 1024,
     signal: options.signal,

@@ -2,7 +2,12 @@ import { CancelledError, errorMessage, NonRetryableError } from "#domain/errors.
 import { parseRepoRef } from "#domain/repo-ref.js"
 import type { Budget } from "../agent/budget.js"
 import type { CodingAgentOptions, CodingResult } from "../agent/coding-agent.js"
-import type { GitHub, GitHubRepository, Logger, ModelHandle, RunStore, Sandbox, Workspace } from "../ports.js"
+import type { GitHub, GitHubRepository } from "../ports/github.js"
+import type { Logger } from "../ports/logging.js"
+import type { ModelHandle } from "../ports/model.js"
+import type { RunStore } from "../ports/run-store.js"
+import type { Sandbox } from "../ports/sandbox.js"
+import type { Workspace } from "../ports/workspace.js"
 import { loadRepoConfig, type RepoConfig } from "../repo-config.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
 import { compareTestRuns, type TestRun } from "../test-results.js"
@@ -169,7 +174,8 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
         const setup = await sandbox.run({
           command: config.setup,
           root: checkout.root,
-          network: true,
+          mounts: checkout.mounts,
+          network: "setup",
           timeoutMs: deps.limits.setupTimeoutMs,
           maxOutputBytes: 64 * 1024,
           signal,
@@ -187,6 +193,7 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
         const run = await runTestCommand({
           sandbox,
           root: checkout.root,
+          mounts: checkout.mounts,
           command,
           timeoutMs: deps.limits.testTimeoutMs,
           signal,

@@ -1,5 +1,5 @@
 import type { RepoRef } from "#domain/repo-ref.js"
-import type { GitHub, GitHubComment } from "../ports.js"
+import type { GitHub, GitHubComment } from "../ports/github.js"
 
 /** Marks a run's plan comment and its failure comment, so a retried attempt finds them. */
 export const planMarker = (runId: string) => `<!-- prwright:plan ${runId} -->`

@@ -1,6 +1,7 @@
 import type { Hono } from "hono"
 import { streamSSE } from "hono/streaming"
-import type { EventBus, RunStore } from "#application/ports.js"
+import type { EventBus } from "#application/ports/event-bus.js"
+import type { RunStore } from "#application/ports/run-store.js"
 import { NotFoundError, ValidationError } from "#domain/errors.js"
 import type { RunEvent } from "#domain/run-event.js"
 import { isTerminal } from "#domain/workflow-run.js"

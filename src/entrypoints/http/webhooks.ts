@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto"
 import type { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import type { GitHubEventOutcome, HandleGitHubEvent } from "#application/handle-github-event.js"
-import type { Logger } from "#application/ports.js"
+import type { Logger } from "#application/ports/logging.js"
 import { ValidationError } from "#domain/errors.js"
 
 /**

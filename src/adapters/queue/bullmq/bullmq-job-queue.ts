@@ -1,6 +1,7 @@
 import { type KeepJobs as BullKeepJobs, type Job, Queue } from "bullmq"
 import { Redis, type RedisOptions } from "ioredis"
-import type { JobQueue, JobWorker, Logger, QueueJobInfo, QueueJobState } from "#application/ports.js"
+import type { JobQueue, JobWorker, QueueJobInfo, QueueJobState } from "#application/ports/job-queue.js"
+import type { Logger } from "#application/ports/logging.js"
 import { silentLogger } from "#application/silent-logger.js"
 import { errorMessage, PrwrightError, ValidationError } from "#domain/errors.js"
 import { JOB_TYPES, type JobType, type Priority } from "#domain/workflow-run.js"

@@ -1,6 +1,7 @@
 import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq"
 import type { Redis } from "ioredis"
-import type { JobContext, JobHandler, JobWorker, Logger } from "#application/ports.js"
+import type { JobContext, JobHandler, JobWorker } from "#application/ports/job-queue.js"
+import type { Logger } from "#application/ports/logging.js"
 import { errorMessage, isRetryable } from "#domain/errors.js"
 import type { JobType } from "#domain/workflow-run.js"
 import { STOP_GRACE_MS } from "../job-timeouts.js"

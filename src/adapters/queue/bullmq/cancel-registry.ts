@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis"
-import type { Logger, QueueJobInfo } from "#application/ports.js"
+import type { QueueJobInfo } from "#application/ports/job-queue.js"
+import type { Logger } from "#application/ports/logging.js"
 import { CancelledError, errorMessage, RetryableError } from "#domain/errors.js"
 import type { JobType } from "#domain/workflow-run.js"
 

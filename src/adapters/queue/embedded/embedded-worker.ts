@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto"
-import type { JobContext, JobHandler, JobWorker, Logger } from "#application/ports.js"
+import type { JobContext, JobHandler, JobWorker } from "#application/ports/job-queue.js"
+import type { Logger } from "#application/ports/logging.js"
 import { CancelledError, errorMessage, isRetryable, RetryableError } from "#domain/errors.js"
 import type { JobType } from "#domain/workflow-run.js"
 import { retryDelayMs } from "../retry-delay.js"

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3"
 import type { JobResult } from "#application/job-data.js"
-import type { QueueJobInfo, QueueJobState } from "#application/ports.js"
+import type { QueueJobInfo, QueueJobState } from "#application/ports/job-queue.js"
 import type { JobType, Priority } from "#domain/workflow-run.js"
 
 /**

@@ -3,14 +3,11 @@
  * Plans hang off their issue, (:Plan)-[:PLANS]->(:Issue); repository settings live on the
  * :Repository node; a delivery that started a run points at it.
  */
-import type {
-  Clock,
-  DeliveryStore,
-  PlanStore,
-  RepoSettingsStore,
-  SecretStore,
-  StoredPlan,
-} from "#application/ports.js"
+import type { Clock } from "#application/ports/clock.js"
+import type { DeliveryStore } from "#application/ports/delivery-store.js"
+import type { PlanStore, StoredPlan } from "#application/ports/plan-store.js"
+import type { RepoSettingsStore } from "#application/ports/repo-settings-store.js"
+import type { SecretStore } from "#application/ports/secret-store.js"
 import { ConflictError, NotFoundError } from "#domain/errors.js"
 import type { SecretCipher } from "../secret-cipher.js"
 import { int, isConstraintViolation, issueKey, type Neo4jConnection, num } from "./neo4j-connection.js"

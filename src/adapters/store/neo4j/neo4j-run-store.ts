@@ -5,7 +5,9 @@
  * (`SET r.lastSeq = r.lastSeq + n`) in the same transaction that creates the events.
  */
 import type { ManagedTransaction } from "neo4j-driver"
-import type { ApiTokenStore, Clock, NewRun, RunPatch, RunStore } from "#application/ports.js"
+import type { ApiTokenStore } from "#application/ports/api-token-store.js"
+import type { Clock } from "#application/ports/clock.js"
+import type { NewRun, RunPatch, RunStore } from "#application/ports/run-store.js"
 import { parseRunEvents } from "#application/run-event-schema.js"
 import { ConfigError, ConflictError, NotFoundError } from "#domain/errors.js"
 import type { RunEvent } from "#domain/run-event.js"

@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs"
 import path from "node:path"
 import SqliteDatabase from "better-sqlite3"
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely"
-import type { Logger } from "#application/ports.js"
+import type { Logger } from "#application/ports/logging.js"
 import { ConfigError, errorMessage, PrwrightError } from "#domain/errors.js"
 import type { Database, SqlDialectName } from "./database.js"
 

@@ -3,7 +3,7 @@
  * parsed; SQLite returns JSON as text), so every read is normalised here.
  */
 import type { Selectable, Updateable } from "kysely"
-import type { RunPatch } from "#application/ports.js"
+import type { RunPatch } from "#application/ports/run-store.js"
 import type { RunEvent, RunEventData } from "#domain/run-event.js"
 import type { Artifacts, JobType, Priority, RunStatus, Trigger, WorkflowRun } from "#domain/workflow-run.js"
 import type { RunEventsTable, RunsTable } from "./database.js"

@@ -3,14 +3,11 @@
  * encrypted secrets and per-repository settings. Part of the SQL store (see sql-run-store.ts).
  */
 import type { Kysely, Selectable } from "kysely"
-import type {
-  Clock,
-  DeliveryStore,
-  PlanStore,
-  RepoSettingsStore,
-  SecretStore,
-  StoredPlan,
-} from "#application/ports.js"
+import type { Clock } from "#application/ports/clock.js"
+import type { DeliveryStore } from "#application/ports/delivery-store.js"
+import type { PlanStore, StoredPlan } from "#application/ports/plan-store.js"
+import type { RepoSettingsStore } from "#application/ports/repo-settings-store.js"
+import type { SecretStore } from "#application/ports/secret-store.js"
 import { ConflictError, NotFoundError } from "#domain/errors.js"
 import type { SecretCipher } from "../secret-cipher.js"
 import type { Database, PlansTable } from "./database.js"

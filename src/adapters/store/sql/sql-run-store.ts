@@ -4,15 +4,10 @@
  * quirks in row-mapping.ts. Events are validated at this boundary (run-event-schema.ts).
  */
 import { type Kysely, sql } from "kysely"
-import type {
-  ApiTokenStore,
-  Clock,
-  Logger,
-  NewRun,
-  RunFilter,
-  RunPage,
-  RunStore,
-} from "#application/ports.js"
+import type { ApiTokenStore } from "#application/ports/api-token-store.js"
+import type { Clock } from "#application/ports/clock.js"
+import type { Logger } from "#application/ports/logging.js"
+import type { NewRun, RunFilter, RunPage, RunStore } from "#application/ports/run-store.js"
 import { parseRunEvents } from "#application/run-event-schema.js"
 import { silentLogger } from "#application/silent-logger.js"
 import { ConfigError, ConflictError, NotFoundError, PrwrightError } from "#domain/errors.js"

@@ -1,0 +1,7 @@
+/** Hashed API tokens for the HTTP API. */
+
+export interface ApiTokenStore {
+  countApiTokens(): Promise<number>
+  addApiToken(token: { id: string; label: string; hash: string }): Promise<void>
+  findApiTokenByHash(hash: string): Promise<{ id: string; label: string } | undefined>
+}

@@ -1,0 +1,9 @@
+/** Live run events across processes. */
+import type { RunEvent } from "#domain/run-event.js"
+
+export interface EventBus {
+  publish(event: RunEvent): Promise<void>
+  /** live events of one run; returns the unsubscribe function */
+  subscribe(runId: string, listener: (event: RunEvent) => void): Promise<() => Promise<void>>
+  close(): Promise<void>
+}

@@ -1,0 +1,65 @@
+/** The run store: runs and their append-only events, the user-facing truth. */
+import type { RunEvent, RunEventData } from "#domain/run-event.js"
+import type {
+  Artifacts,
+  JobType,
+  Priority,
+  RunStatus,
+  Trigger,
+  Usage,
+  WorkflowRun,
+} from "#domain/workflow-run.js"
+
+export interface NewRun {
+  id: string
+  type: JobType
+  repoFullName: string
+  issueNumber: number
+  priority: Priority
+  input: Record<string, unknown>
+  trigger: Trigger
+  maxAttempts: number
+}
+
+export interface RunPatch {
+  status?: RunStatus
+  attempts?: number
+  progress?: number
+  progressMessage?: string | null
+  artifacts?: Artifacts
+  usage?: Usage
+  summary?: string | null
+  error?: string | null
+  startedAt?: Date
+  finishedAt?: Date | null
+}
+
+export interface RunFilter {
+  status?: RunStatus
+  repoFullName?: string
+  type?: JobType
+  issueNumber?: number
+  /** 1..200, default 50 */
+  limit?: number
+  /** opaque, from a previous page's nextCursor */
+  cursor?: string
+}
+
+export interface RunPage {
+  runs: WorkflowRun[]
+  nextCursor?: string
+}
+
+export interface RunStore {
+  /** Inserts a pending run. A run with this id already existing → ConflictError. */
+  createRun(run: NewRun): Promise<WorkflowRun>
+  getRun(id: string): Promise<WorkflowRun | undefined>
+  /** Merges `artifacts` into the stored ones; other fields replace. NotFoundError if absent. */
+  updateRun(id: string, patch: RunPatch): Promise<WorkflowRun>
+  /** newest first */
+  listRuns(filter: RunFilter): Promise<RunPage>
+  /** Appends in order, assigning seq = last + 1 … ; returns the stored events. */
+  appendEvents(runId: string, events: RunEventData[]): Promise<RunEvent[]>
+  listEvents(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<RunEvent[]>
+  close(): Promise<void>
+}
