@@ -4,9 +4,11 @@ import { ValidationError } from "#domain/errors.js"
 import type { Checkout } from "./ports/workspace.js"
 
 /**
- * How to set up and test a repository: `.prwright.yml` when present, else detected from its files.
- * Detection prefers commands that do not rewrite lockfiles, so setup leaves the tree as it found it
- * where it can (and the commit holds only the model's edits regardless).
+ * How to set up and test a repository: `.prwright.yml` when present, else detected from its files
+ * (Node, Python, Go, Rust, Maven, Ruby, make). Setup runs on the setup network with the run's
+ * persistent HOME, so installs land there (a venv, Go's module cache, ~/.cargo, ~/.m2, the bundle)
+ * and the offline phases after it can build and test. Detection prefers commands that do not
+ * rewrite lockfiles; the commit holds only the agent phase's work regardless.
  */
 export const RepoFileConfigSchema = z.strictObject({
   setup: z.string().min(1).optional(),
@@ -16,20 +18,32 @@ export const RepoFileConfigSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9._/-]+$/, "may hold letters, digits, '.', '_', '-' and '/'")
     .optional(),
-  maxSteps: z.number().int().min(1).max(500).optional(),
-  maxCostUsd: z.number().positive().max(1000).optional(),
+  // any positive value parses: the run takes min(operator, repository), so a large one changes nothing
+  maxSteps: z.number().int().min(1).optional(),
+  maxCostUsd: z.number().positive().optional(),
 })
 export type RepoFileConfig = z.infer<typeof RepoFileConfigSchema>
+
+export type Ecosystem = "node" | "python" | "go" | "rust" | "maven" | "ruby" | "make"
 
 export interface RepoConfig {
   setup?: string
   test?: string
   lint?: string
   branchPrefix: string
+  /** what the repository asks for; the run applies min(operator, repository) */
   maxSteps?: number
   maxCostUsd?: number
+  /** the toolchains detected from the repository's files (whatever the commands' source) */
+  ecosystems: Ecosystem[]
   /** where each command came from, for the PR body and the event log */
   source: { setup: string; test: string }
+}
+
+interface Detected {
+  ecosystem: Ecosystem
+  setup?: string
+  test?: string
 }
 
 const exists = async (checkout: Checkout, path: string) => (await checkout.stat(path))?.kind === "file"
@@ -42,18 +56,23 @@ const readJson = async (checkout: Checkout, path: string): Promise<Record<string
   }
 }
 
-const detectNode = async (checkout: Checkout): Promise<{ setup?: string; test?: string } | undefined> => {
+/** The `test` script of package.json, when it is a real one (not npm's placeholder). */
+export const nodeTestScript = (pkg: Record<string, unknown> | undefined): string | undefined => {
+  const scripts = (pkg?.scripts ?? {}) as Record<string, unknown>
+  const test = scripts.test
+  return typeof test === "string" && !/no test specified/.test(test) ? test : undefined
+}
+
+const detectNode = async (checkout: Checkout): Promise<Detected | undefined> => {
   const pkg = await readJson(checkout, "package.json")
   if (!pkg) return undefined
-  const scripts = (pkg.scripts ?? {}) as Record<string, string>
-  const test =
-    scripts.test && !/no test specified/.test(scripts.test)
-      ? (await exists(checkout, "pnpm-lock.yaml"))
-        ? "pnpm test"
-        : (await exists(checkout, "yarn.lock"))
-          ? "yarn test"
-          : "npm test"
-      : undefined
+  const test = nodeTestScript(pkg)
+    ? (await exists(checkout, "pnpm-lock.yaml"))
+      ? "pnpm test"
+      : (await exists(checkout, "yarn.lock"))
+        ? "yarn test"
+        : "npm test"
+    : undefined
   const deps = { ...(pkg.dependencies as object), ...(pkg.devDependencies as object) }
   const hasDeps = Object.keys(deps).length > 0
   let setup: string | undefined
@@ -61,25 +80,58 @@ const detectNode = async (checkout: Checkout): Promise<{ setup?: string; test?: 
   else if (await exists(checkout, "pnpm-lock.yaml")) setup = "pnpm install --frozen-lockfile"
   else if (await exists(checkout, "yarn.lock")) setup = "yarn install --frozen-lockfile"
   else if (hasDeps) setup = "npm install --no-package-lock --no-audit --no-fund"
-  return { ...(setup ? { setup } : {}), ...(test ? { test } : {}) }
+  return { ecosystem: "node", ...(setup ? { setup } : {}), ...(test ? { test } : {}) }
 }
 
-const detectPython = async (checkout: Checkout): Promise<{ setup?: string; test?: string } | undefined> => {
-  const pyproject = (await exists(checkout, "pyproject.toml")) || (await exists(checkout, "setup.py"))
+/** A venv in the run's HOME ($VIRTUAL_ENV, see run-environment.ts): `uv` when present, else `python3 -m venv`. */
+export const PYTHON_VENV =
+  'if command -v uv >/dev/null 2>&1; then [ -x "$VIRTUAL_ENV/bin/python" ] || uv venv -q "$VIRTUAL_ENV"; pip() { uv pip "$@"; }; else [ -x "$VIRTUAL_ENV/bin/python" ] || python3 -m venv "$VIRTUAL_ENV"; fi'
+
+const detectPython = async (checkout: Checkout): Promise<Detected | undefined> => {
+  const project = (await exists(checkout, "pyproject.toml")) || (await exists(checkout, "setup.py"))
   const requirements = await exists(checkout, "requirements.txt")
-  if (!pyproject && !requirements) return undefined
-  const setup = [requirements ? "pip install -r requirements.txt" : "", pyproject ? "pip install -e ." : ""]
+  const devRequirements = await exists(checkout, "requirements-dev.txt")
+  if (!project && !requirements) return undefined
+  const setup = [
+    PYTHON_VENV,
+    requirements ? "pip install -q -r requirements.txt" : "",
+    devRequirements ? "pip install -q -r requirements-dev.txt" : "",
+    project ? "pip install -q -e ." : "",
+    // the test runner itself, unless the project's own requirements brought it
+    '{ python -c "import pytest" 2>/dev/null || pip install -q pytest; }',
+  ]
     .filter(Boolean)
     .join(" && ")
-  return { setup, test: "python -m pytest -q" }
+  return { ecosystem: "python", setup, test: "python -m pytest -q" }
 }
 
-const detectOther = async (checkout: Checkout): Promise<{ setup?: string; test?: string } | undefined> => {
-  if (await exists(checkout, "Cargo.toml")) return { test: "cargo test" }
-  if (await exists(checkout, "go.mod")) return { test: "go test ./..." }
+const detectOther = async (checkout: Checkout): Promise<Detected | undefined> => {
+  if (await exists(checkout, "go.mod"))
+    return { ecosystem: "go", setup: "go mod download", test: "go test ./..." }
+  if (await exists(checkout, "Cargo.toml")) {
+    return { ecosystem: "rust", setup: "cargo fetch", test: "cargo test" }
+  }
+  if (await exists(checkout, "pom.xml")) {
+    // go-offline misses the test runner's provider, which surefire resolves when tests run: a test run
+    // that selects no test fetches it without running repository tests on the network
+    return {
+      ecosystem: "maven",
+      setup:
+        "mvn -B -q dependency:go-offline && mvn -B -q test -Dtest=NoSuchTest_prwright -Dsurefire.failIfNoSpecifiedTests=false -DfailIfNoTests=false",
+      test: "mvn -B -o -q test",
+    }
+  }
+  if (await exists(checkout, "Gemfile")) {
+    const rspec = (await checkout.stat("spec"))?.kind === "dir"
+    return {
+      ecosystem: "ruby",
+      setup: "bundle install",
+      test: rspec ? "bundle exec rspec" : "bundle exec rake test",
+    }
+  }
   if (await exists(checkout, "Makefile")) {
     const makefile = await checkout.readFile("Makefile")
-    if (/^test\s*:/m.test(makefile)) return { test: "make test" }
+    if (/^test\s*:/m.test(makefile)) return { ecosystem: "make", test: "make test" }
   }
   return undefined
 }
@@ -111,9 +163,9 @@ export const loadRepoConfig = async (checkout: Checkout): Promise<RepoConfig> =>
     ? parseRepoFileConfig(await checkout.readFile(".prwright.yml"))
     : undefined
   const detected =
-    (await detectNode(checkout)) ?? (await detectPython(checkout)) ?? (await detectOther(checkout)) ?? {}
-  const setup = file?.setup ?? detected.setup
-  const test = file?.test ?? detected.test
+    (await detectNode(checkout)) ?? (await detectPython(checkout)) ?? (await detectOther(checkout))
+  const setup = file?.setup ?? detected?.setup
+  const test = file?.test ?? detected?.test
   return {
     ...(setup ? { setup } : {}),
     ...(test ? { test } : {}),
@@ -121,6 +173,7 @@ export const loadRepoConfig = async (checkout: Checkout): Promise<RepoConfig> =>
     branchPrefix: file?.branchPrefix ?? "prwright/",
     ...(file?.maxSteps ? { maxSteps: file.maxSteps } : {}),
     ...(file?.maxCostUsd ? { maxCostUsd: file.maxCostUsd } : {}),
+    ecosystems: detected ? [detected.ecosystem] : [],
     source: {
       setup: file?.setup ? ".prwright.yml" : setup ? "detected" : "none",
       test: file?.test ? ".prwright.yml" : test ? "detected" : "none",

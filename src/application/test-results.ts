@@ -11,6 +11,11 @@ export interface TestRun {
   failed?: number
   /** identifiers of failing tests, as the runner printed them */
   failures: string[]
+  /** identifiers of passing tests, when the runner's machine report lists them */
+  passes?: string[]
+  /** where the names came from: a machine report (JUnit XML) or the printed output */
+  source?: "junit" | "output"
+
   durationMs: number
   /** head+tail of the output */
   output: string
@@ -27,7 +32,13 @@ const lastNumber = (text: string, pattern: RegExp): number | undefined => {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences are control characters
 const ANSI = /\u001b\[[0-9;]*m/g
 
-/** Counts and failing names from the output of common runners (node:test/TAP, vitest, jest, mocha, pytest, go, cargo). */
+const sum = (text: string, pattern: RegExp): number | undefined => {
+  let total: number | undefined
+  for (const match of text.matchAll(pattern)) total = (total ?? 0) + Number(match[1])
+  return total
+}
+
+/** Counts and failing names from the output of common runners (node:test/TAP, vitest, jest, mocha, pytest, go, cargo, maven). */
 export const parseTestOutput = (raw: string): { passed?: number; failed?: number; failures: string[] } => {
   const text = raw.replace(ANSI, "")
   const failures = new Set<string>()
@@ -37,13 +48,29 @@ export const parseTestOutput = (raw: string): { passed?: number; failed?: number
   for (const m of text.matchAll(/^--- FAIL: (\S+)/gm)) failures.add(m[1]!.trim()) // go test
   for (const m of text.matchAll(/^test (\S+) \.\.\. FAILED$/gm)) failures.add(m[1]!.trim()) // cargo test
   for (const m of text.matchAll(/^\s*\d+\) (.+)$/gm)) if (/fail/i.test(text)) failures.add(m[1]!.trim()) // mocha
+  for (const m of text.matchAll(/^\[ERROR\]\s+([A-Za-z_$][\w$.]*\.[A-Za-z_$][\w$]*):\d+/gm))
+    failures.add(m[1]!) // maven surefire
+  // cargo prints one summary per test binary (unit, integration, doc tests): the sum is the run's
+  const cargoPassed = sum(text, /^test result: \w+\. (\d+) passed/gm)
+  const cargoFailed = sum(text, /^test result: \w+\. \d+ passed; (\d+) failed/gm)
+  // maven's last "Tests run:" line is the module's total
+  const mavenRun = lastNumber(text, /Tests run: (\d+), Failures: \d+, Errors: \d+/g)
+  const mavenBad =
+    mavenRun === undefined
+      ? undefined
+      : (lastNumber(text, /Tests run: \d+, Failures: (\d+), Errors: \d+/g) ?? 0) +
+        (lastNumber(text, /Tests run: \d+, Failures: \d+, Errors: (\d+)/g) ?? 0)
 
   const passed =
+    cargoPassed ??
+    (mavenRun !== undefined ? mavenRun - (mavenBad ?? 0) : undefined) ??
     lastNumber(text, /^# pass (\d+)/gm) ??
     lastNumber(text, /Tests?:?\s+.*?(\d+) passed/gm) ??
     lastNumber(text, /(\d+) passed/gm) ??
     lastNumber(text, /(\d+) passing/gm)
   const failed =
+    cargoFailed ??
+    mavenBad ??
     lastNumber(text, /^# fail (\d+)/gm) ??
     lastNumber(text, /Tests?:?\s+(\d+) failed/gm) ??
     lastNumber(text, /(\d+) failed/gm) ??
@@ -53,6 +80,43 @@ export const parseTestOutput = (raw: string): { passed?: number; failed?: number
     ...(failed === undefined ? {} : { failed: failed }),
     failures: [...failures].slice(0, 200),
   }
+}
+
+const decode = (text: string): string =>
+  text
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&quot;", '"')
+    .replaceAll("&apos;", "'")
+    .replaceAll("&amp;", "&")
+
+const attribute = (tag: string, name: string): string | undefined => {
+  const match = new RegExp(`\\s${name}="([^"]*)"`).exec(tag)
+  return match ? decode(match[1]!) : undefined
+}
+
+/**
+ * Passing and failing tests from a JUnit XML report (pytest --junitxml, surefire, node's junit
+ * reporter): every <testcase>, failed when it holds <failure> or <error>, skipped ones left out.
+ * Names are `classname::name`. Undefined when the text holds no test case.
+ */
+export const parseJUnitXml = (
+  xml: string,
+): { passed: number; failed: number; failures: string[]; passes: string[] } | undefined => {
+  const failures: string[] = []
+  const passes: string[] = []
+  const cases = /<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g
+  for (const match of xml.matchAll(cases)) {
+    const tag = match[1]!
+    const body = match[3] ?? ""
+    const name = attribute(tag, "name") ?? "?"
+    const className = attribute(tag, "classname")
+    const id = className ? `${className}::${name}` : name
+    if (/<(failure|error)\b/.test(body)) failures.push(id)
+    else if (!/<skipped\b/.test(body)) passes.push(id)
+  }
+  if (failures.length + passes.length === 0) return undefined
+  return { passed: passes.length, failed: failures.length, failures: failures.slice(0, 500), passes }
 }
 
 export interface TestComparison {

@@ -10,6 +10,7 @@ import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 import { createBullMqJobQueue } from "#adapters/queue/bullmq/bullmq-job-queue.js"
 import { createEmbeddedJobQueue } from "#adapters/queue/embedded/embedded-job-queue.js"
 import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
+import { createRunDirs } from "#adapters/scratch/run-dirs.js"
 import { createNeo4jRunStore } from "#adapters/store/neo4j/neo4j-run-store.js"
 import { loadSecretKey } from "#adapters/store/secret-key.js"
 import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
@@ -216,6 +217,8 @@ export const createContainer = async (
     logger,
     author: config.gitAuthor,
     limits: { ...config.agent, planSteps: config.maxPlanSteps },
+    // each run's HOME and /tmp for its sandboxed commands, outside every checkout
+    runDirs: createRunDirs({ baseDir: path.join(config.dataDir, "run-homes") }),
     ...(runUrl ? { runUrl } : {}),
   })
   const workflows: Workflows = {

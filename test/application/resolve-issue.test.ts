@@ -142,13 +142,15 @@ describe("resolve workflows", () => {
   })
 
   it("budget exhaustion: the work in progress is pushed and one failure comment explains the stop", async () => {
+    // a half-done change that still fails the tests (a passing one would become a draft PR)
+    const halfDone = "  return Math.max(low, value) // TODO: high"
     await start(
       [
         editor({
           command: "str_replace",
           path: "src/math.js",
           old_str: FIXED_LINE_OLD,
-          new_str: FIXED_LINE_NEW,
+          new_str: halfDone,
         }),
         bash("npm test"),
         bash("echo still looking"),
@@ -162,7 +164,7 @@ describe("resolve workflows", () => {
     expect(run.error).toMatch(/step limit/)
     expect(github.pullRequests("acme/mathlib")).toHaveLength(0)
     const files = await github.branchFiles("acme/mathlib", branch())
-    expect(files["src/math.js"]).toContain(FIXED_LINE_NEW)
+    expect(files["src/math.js"]).toContain(halfDone)
     expect(run.artifacts.commitHash).toMatch(/^[0-9a-f]{40}$/)
     const comments = github.comments("acme/mathlib", issue)
     expect(comments).toHaveLength(1)
@@ -174,7 +176,7 @@ describe("resolve workflows", () => {
 
     // The failed run's checkout stays for inspection, its branch released, until its time is up.
     const kept = path.join(dataDir, "runs", jobId)
-    expect(await readFile(path.join(kept, "src/math.js"), "utf8")).toContain(FIXED_LINE_NEW)
+    expect(await readFile(path.join(kept, "src/math.js"), "utf8")).toContain(halfDone)
     await writeFile(`${kept}.kept-until`, "2000-01-01T00:00:00.000Z\n")
     const workspace = createGitCliWorkspace({ dataDir, authHeader: async () => gitAuthHeader(TOKEN) })
     const repo = { owner: "acme", name: "mathlib", fullName: "acme/mathlib" }

@@ -40,8 +40,7 @@ describe("reportStop", () => {
       branch: "prwright/issue-1-t",
       tried: ["round 1: stopped (budget)"],
       lastErrors: ["step limit: used all 3 of maxSteps 3"],
-      editedPaths: new Set(),
-      residue: new Set(),
+      verifyOutput: new Set(),
     }
   }
 

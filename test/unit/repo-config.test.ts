@@ -76,12 +76,12 @@ describe("repository config", () => {
   })
 
   it("detects python and make projects", async () => {
-    expect(
-      await loadRepoConfig(await checkoutOf({ "pyproject.toml": "[project]\nname='x'\n" })),
-    ).toMatchObject({
-      setup: "pip install -e .",
-      test: "python -m pytest -q",
-    })
+    const python = await loadRepoConfig(await checkoutOf({ "pyproject.toml": "[project]\nname='x'\n" }))
+    // into a venv in the run's HOME, never the system Python (PEP 668)
+    expect(python.setup).toContain('python3 -m venv "$VIRTUAL_ENV"')
+    expect(python.setup).toContain("pip install -q -e .")
+    expect(python.test).toBe("python -m pytest -q")
+    expect(python.ecosystems).toEqual(["python"])
     expect(
       (await loadRepoConfig(await checkoutOf({ Makefile: "build:\n\ttrue\ntest:\n\ttrue\n" }))).test,
     ).toBe("make test")

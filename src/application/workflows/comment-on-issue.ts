@@ -1,16 +1,14 @@
-import { CancelledError, ConfigError, errorMessage, NonRetryableError } from "#domain/errors.js"
-import { parseRepoRef } from "#domain/repo-ref.js"
-import type { PlanningAgentOptions, PlanningResult } from "../agent/planning-agent.js"
+import { CancelledError, ConfigError, errorMessage } from "#domain/errors.js"
 import type { GitHub } from "../ports/github.js"
 import type { Logger } from "../ports/logging.js"
 import type { ModelHandle } from "../ports/model.js"
 import type { Workspace } from "../ports/workspace.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
+import { checkOutDefaultBranch, type Planner, readIssue } from "./issue-preamble.js"
 import { formatUsage } from "./pull-request-body.js"
 import { planMarker, upsertRunComment } from "./run-comment.js"
 
-/** The planning agent, injected so the workflow stays testable without a model. */
-export type Planner = (options: PlanningAgentOptions) => Promise<PlanningResult>
+export type { Planner }
 
 export interface CommentOnIssueDeps {
   github: GitHub
@@ -46,17 +44,9 @@ export const createCommentOnIssue =
         "no LLM is configured: set LLM_PROVIDER (openai, anthropic or openai-compatible), LLM_MODEL and the key (LLM_API_KEY, OPENAI_API_KEY or ANTHROPIC_API_KEY), then retry",
       )
     }
-    const repo = parseRepoRef(data.repoFullName)
-
     await context.progress(5, "reading the issue")
-    const repository = await deps.github.getRepository(repo)
-    const issue = await deps.github.getIssue(repo, data.issueNumber)
-    if (issue.isPullRequest) {
-      throw new NonRetryableError(
-        `#${data.issueNumber} in ${repo.fullName} is a pull request, not an issue: ask for a plan on an issue`,
-        { code: "invalid_input" },
-      )
-    }
+    const input = await readIssue(deps.github, data)
+    const { repo, issue } = input
 
     let commentId = context.run.artifacts.planCommentId
     const postComment = async (body: string) => {
@@ -80,13 +70,7 @@ export const createCommentOnIssue =
     }
 
     await context.progress(15, "checking out the repository")
-    const checkout = await deps.workspace.checkout({
-      repo,
-      cloneUrl: repository.cloneUrl,
-      ref: repository.defaultBranch,
-      runId: context.run.id,
-      signal,
-    })
+    const checkout = await checkOutDefaultBranch(deps.workspace, input, { runId: context.run.id, signal })
     try {
       await context.progress(30, "exploring the code")
       const result = await deps.planner({

@@ -1,66 +1,73 @@
-import { NonRetryableError } from "#domain/errors.js"
-import type { RepoRef } from "#domain/repo-ref.js"
-import type { GitHub, GitHubIssue, GitHubRepository } from "../ports/github.js"
-import type { Checkout, FileChange } from "../ports/workspace.js"
-import type { RunContext, WorkflowOutcome } from "../run-job.js"
-import { compareTestRuns, succeeded, type TestRun } from "../test-results.js"
-import { pullRequestBody } from "./pull-request-body.js"
-import { diffEvent } from "./repo-commands.js"
-import type { CodingResult } from "./resolve-issue.js"
-
 /**
- * The change to commit: every path the model edited, plus what else differs from HEAD that setup
- * and the baseline run did not leave behind (lockfiles, build output and caches are theirs).
+ * Publish: prove the fix (the change's tests on the old code), commit exactly the agent phase's
+ * work, push the run's branch, and open or update its one pull request. A change that fails its
+ * tests, or that the agent never submitted, becomes a draft that says why.
  */
-export const changedPaths = async (
-  checkout: Checkout,
-  editedPaths: Set<string>,
-  residue: Set<string>,
-): Promise<string[]> => {
-  const status = await checkout.status()
-  const changed = new Set(status.map((c) => c.path))
-  const paths = new Set<string>()
-  for (const path of editedPaths) if (changed.has(path)) paths.add(path)
-  for (const path of changed) if (!residue.has(path)) paths.add(path)
-  return [...paths].sort()
+import { NonRetryableError } from "#domain/errors.js"
+import type { FileChange } from "../ports/workspace.js"
+import type { WorkflowOutcome } from "../run-job.js"
+import { compareTestRuns } from "../test-results.js"
+import { type ChangeSet, changeSet } from "./change-set.js"
+import type { RoundsOutcome } from "./implement-rounds.js"
+import { pullRequestBody } from "./pull-request-body.js"
+import { diffEvent, testResultEvent } from "./repo-commands.js"
+import type { ResolveIssueDeps, RunState } from "./run-state.js"
+import { proveFix } from "./verify-change.js"
+
+type Publishable = Exclude<RoundsOutcome, { kind: "stopped" }>
+
+const titleAndSummary = (state: RunState, outcome: Publishable) =>
+  outcome.kind === "submitted"
+    ? { title: outcome.submitted.title, summary: outcome.submitted.summary }
+    : {
+        title: `Fix #${state.issue.number}: ${state.issue.title}`.slice(0, 240),
+        summary: `The agent stopped before submitting (${outcome.stopped.reason}: ${outcome.stopped.detail}). The change it left passes the repository's tests, so it is offered as a draft for review.`,
+      }
+
+const commitChange = async (deps: ResolveIssueDeps, state: RunState, change: ChangeSet, message: string) => {
+  const checkout = state.checkout!
+  if (change.paths.length === 0) return undefined
+  // read before committing: afterwards the working tree equals HEAD
+  const diff = await checkout.diff(change.paths)
+  const sha = await checkout.commit({ message, paths: change.paths, author: deps.author })
+  if (sha) await checkout.push({ branch: state.branch, signal: state.context.signal })
+  await state.context.emit(diffEvent(diff, change.paths))
+  return sha
 }
 
 export const publishChange = async (
-  deps: { github: GitHub; author: { name: string; email: string }; runUrl?: (runId: string) => string },
-  input: {
-    context: RunContext<"resolve-issue" | "auto-resolve-issue">
-    repo: RepoRef
-    repository: GitHubRepository
-    issue: GitHubIssue
-    checkout: Checkout
-    branch: string
-    submitted: Extract<CodingResult, { outcome: "submitted" }>
-    editedPaths: Set<string>
-    residue: Set<string>
-    baseline?: TestRun
-    after?: TestRun
-    createPR: boolean
-    model: string
-    steps: number
-    repairRounds: number
-  },
+  deps: ResolveIssueDeps,
+  state: RunState,
+  outcome: Publishable,
+  createPR: boolean,
 ): Promise<WorkflowOutcome> => {
-  const { context, checkout, submitted } = input
-  const paths = await changedPaths(checkout, input.editedPaths, input.residue)
-  let commitHash: string | undefined
-  // read before committing: afterwards the working tree equals HEAD
-  const diffBeforeCommit = paths.length > 0 ? await checkout.diff(paths) : ""
-  if (paths.length > 0) {
-    commitHash = await checkout.commit({
-      message: `${submitted.title}\n\n${submitted.summary}\n\nCloses #${input.issue.number}`,
-      paths,
-      author: deps.author,
+  const { context, issue } = state
+  const checkout = state.checkout!
+  const { title, summary } = titleAndSummary(state, outcome)
+  await context.progress(88, "proving the fix")
+  const verification = state.verification
+  if (verification && !verification.proof) {
+    verification.proof = await proveFix(state, verification, deps.limits.testTimeoutMs)
+    if (verification.proof.before) await context.emit(testResultEvent("verify", verification.proof.before))
+    await context.emit({
+      type: "log",
+      level: "info",
+      message:
+        verification.proof.kind === "shown"
+          ? `proof: ${verification.proof.rows.length} test(s) fail on the old code and pass on the change`
+          : `proof not shown: ${verification.proof.reason}`,
     })
-    if (commitHash) await checkout.push({ branch: input.branch, signal: context.signal })
   }
+  await context.progress(90, "publishing")
+  const change = await changeSet(checkout, state.snapshot ?? new Map(), state.verifyOutput)
+  let commitHash = await commitChange(
+    deps,
+    state,
+    change,
+    `${title}\n\n${summary}\n\nCloses #${issue.number}`,
+  )
   // The PR shows everything the branch changes, including an earlier attempt's pushed commits.
   const files: FileChange[] = await checkout.committedChanges()
-  if (paths.length > 0) await context.emit(diffEvent(diffBeforeCommit, paths))
   if (files.length === 0) {
     throw new NonRetryableError(
       "the agent submitted without changing any file: nothing to commit. Refine the issue (or its plan) and run again",
@@ -68,50 +75,52 @@ export const publishChange = async (
   }
   // Nothing new this attempt: an earlier attempt already pushed the work (a retry after a crash).
   commitHash ??= checkout.headSha
-  await context.saveArtifacts({ branchName: input.branch, commitHash, filesChanged: files.length })
+  const artifacts = { branchName: state.branch, commitHash, filesChanged: files.length }
+  await context.saveArtifacts(artifacts)
+  if (!createPR) return { artifacts, summary }
 
-  const comparison = compareTestRuns(input.baseline, input.after)
-  const draft = input.after !== undefined && !succeeded(input.after)
-  if (!input.createPR) {
-    return {
-      artifacts: { branchName: input.branch, commitHash, filesChanged: files.length },
-      summary: submitted.summary,
-    }
-  }
+  const stopped = outcome.kind === "stopped-passing" ? outcome.stopped : undefined
+  const failing = verification !== undefined && !verification.passed
+  const draft = failing || stopped !== undefined
   const body = pullRequestBody({
     runId: context.run.id,
-    issueNumber: input.issue.number,
-    summary: submitted.summary,
+    issueNumber: issue.number,
+    summary,
     files,
-    ...(input.baseline ? { before: input.baseline } : {}),
-    ...(input.after ? { after: input.after } : {}),
-    comparison,
+    ...(state.baseline ? { before: state.baseline } : {}),
+    ...(verification ? { after: verification.after } : {}),
+    comparison: compareTestRuns(state.baseline, verification?.after),
     usage: context.usage(),
-    model: input.model,
-    steps: input.steps,
-    repairRounds: input.repairRounds,
+    model: `${state.model.provider}/${state.model.modelId}`,
+    steps: state.steps,
+    repairRounds: Math.max(0, state.rounds - 1),
     draft,
+    ...(stopped ? { stoppedReason: `${stopped.reason}: ${stopped.detail}` } : {}),
+    ...(verification?.proof ? { proof: verification.proof } : {}),
+    editedTests: verification?.editedTests ?? [],
+    alsoTouchedBySetup: change.alsoTouchedBySetup,
+    leftOut: change.leftOut,
+    ...(state.setup.failure ? { setupFailure: state.setup.failure } : {}),
+    refusedHosts: state.setup.refusedHosts,
     ...(deps.runUrl ? { runUrl: deps.runUrl(context.run.id) } : {}),
   })
   // One PR per branch: a retried or repeated run updates the PR it finds.
-  const existing = await deps.github.findPullRequest(input.repo, input.branch)
+  const existing = await deps.github.findPullRequest(state.repo, state.branch)
   const pr = existing
-    ? await deps.github.updatePullRequest(input.repo, existing.number, { title: submitted.title, body })
-    : await deps.github.createPullRequest(input.repo, {
-        title: submitted.title,
+    ? await deps.github.updatePullRequest(state.repo, existing.number, { title, body })
+    : await deps.github.createPullRequest(state.repo, {
+        title,
         body,
-        head: input.branch,
-        base: input.repository.defaultBranch,
+        head: state.branch,
+        base: state.repository.defaultBranch,
         draft,
       })
-  const artifacts = {
-    branchName: input.branch,
-    commitHash,
-    filesChanged: files.length,
+  const published = {
+    ...artifacts,
     pullRequestUrl: pr.htmlUrl,
     pullRequestNumber: pr.number,
     pullRequestDraft: pr.draft,
   }
-  await context.saveArtifacts(artifacts)
-  return { artifacts, summary: submitted.summary }
+  await context.saveArtifacts(published)
+  return { artifacts: published, summary }
 }

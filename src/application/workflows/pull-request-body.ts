@@ -1,6 +1,7 @@
 import type { Usage } from "#domain/workflow-run.js"
 import type { FileChange } from "../ports/workspace.js"
 import { succeeded, type TestComparison, type TestRun } from "../test-results.js"
+import type { Proof } from "./verify-change.js"
 
 export const RUN_MARKER = (runId: string) => `<!-- prwright:run ${runId} -->`
 
@@ -60,7 +61,82 @@ export interface PullRequestBodyInput {
   steps: number
   repairRounds: number
   draft: boolean
+  /** the agent stopped without submitting; its change passed the tests */
+  stoppedReason?: string
+  proof?: Proof
+  /** existing tests or test configuration the change edits or deletes */
+  editedTests?: string[]
+  /** files of the change that setup or the baseline run had also changed */
+  alsoTouchedBySetup?: string[]
+  /** files left out of the commit because a test run wrote them */
+  leftOut?: string[]
+  setupFailure?: string
+  refusedHosts?: string[]
   runUrl?: string
+}
+
+const code = (text: string) => `\`${text.replaceAll("`", "'")}\``
+const pathList = (paths: string[], max = 20) =>
+  paths.slice(0, max).map(code).join(", ") + (paths.length > max ? ` and ${paths.length - max} more` : "")
+
+/** The "fails before / passes after" table: the change's tests on the old code and on the change. */
+export const proofSection = (proof: Proof | undefined): string => {
+  if (!proof) return ""
+  if (proof.kind === "not-shown") return `**Proof of the fix:** not shown (${proof.reason}).`
+  const rows = proof.rows.slice(0, 30).map((row) => {
+    const before = row.before === "absent" ? "❌ absent (did not build or run)" : "❌ fails"
+    return `| ${code(row.name)} | ${before} | ✅ passes |`
+  })
+  return [
+    "**Proof of the fix** (the change's tests run on the old code, then on the change):",
+    "",
+    "| test | before the change | after the change |",
+    "| --- | --- | --- |",
+    ...rows,
+    ...(proof.rows.length > 30 ? [`| … and ${proof.rows.length - 30} more | | |`] : []),
+  ].join("\n")
+}
+
+const warnings = (input: PullRequestBodyInput): string[] => {
+  const lines: string[] = []
+  if (input.stoppedReason) {
+    lines.push(
+      `> [!NOTE]\n> The agent stopped before submitting (${input.stoppedReason.split("\n")[0]}). Its change passes the tests, so it is offered as a draft for review.`,
+    )
+  } else if (input.draft) {
+    lines.push(
+      "> [!WARNING]\n> The tests still fail after this change, so this pull request is a draft. See the table below.",
+    )
+  }
+  if (input.editedTests && input.editedTests.length > 0) {
+    lines.push(
+      `> [!CAUTION]\n> This change edits or deletes existing tests or test configuration: ${pathList(input.editedTests)}. Verification ran the repository's own versions of them, so these edits did not count towards passing. Review them.`,
+    )
+  }
+  if (input.setupFailure) {
+    lines.push(
+      `> [!WARNING]\n> Setup failed, and the agent worked without it: ${input.setupFailure.split("\n")[0]}`,
+    )
+  }
+  return lines
+}
+
+const notes = (input: PullRequestBodyInput): string[] => {
+  const lines: string[] = []
+  if (input.alsoTouchedBySetup && input.alsoTouchedBySetup.length > 0) {
+    lines.push(
+      `- Files of this change that setup had also changed (the commit carries both): ${pathList(input.alsoTouchedBySetup)}.`,
+    )
+  }
+  if (input.leftOut && input.leftOut.length > 0) {
+    lines.push(`- Left out of the commit (written by the test run): ${pathList(input.leftOut)}.`)
+  }
+  if (input.refusedHosts && input.refusedHosts.length > 0) {
+    lines.push(
+      `- The setup network refused: ${pathList(input.refusedHosts)} (the operator allows hosts with \`PRWRIGHT_SETUP_ALLOW\`).`,
+    )
+  }
+  return lines.length > 0 ? ["### Notes", "", ...lines, ""] : []
 }
 
 /** The PR body INTERFACES.md asks for: summary, files, tests before/after, cost, run link, Closes #N. */
@@ -75,9 +151,7 @@ export const pullRequestBody = (input: PullRequestBodyInput): string => {
   const run = input.runUrl ? `[run ${input.runId}](${input.runUrl})` : `run \`${input.runId}\``
   return [
     RUN_MARKER(input.runId),
-    input.draft
-      ? "> [!WARNING]\n> The tests still fail after this change, so this pull request is a draft. See the table below.\n"
-      : "",
+    ...warnings(input).map((w) => `${w}\n`),
     "## Summary",
     "",
     input.summary.trim(),
@@ -92,6 +166,9 @@ export const pullRequestBody = (input: PullRequestBodyInput): string => {
     "",
     testTable(input.before, input.after, input.comparison),
     "",
+    proofSection(input.proof),
+    "",
+    ...notes(input),
     "### Cost",
     "",
     `${formatUsage(input.usage)} · ${input.model} · ${input.steps} steps${input.repairRounds > 0 ? ` · ${input.repairRounds} repair round(s)` : ""}`,

@@ -1,10 +1,18 @@
 import type { RunEventData } from "#domain/run-event.js"
 import { truncateMiddle } from "../agent/truncate.js"
+import type { RunDirs } from "../ports/run-dirs.js"
 import type { Sandbox } from "../ports/sandbox.js"
 import type { CheckoutMounts } from "../ports/workspace.js"
-import { parseTestOutput, type TestRun } from "../test-results.js"
+import { parseJUnitXml, parseTestOutput, type TestRun } from "../test-results.js"
 
-/** Runs the repository's test command in the sandbox, without network, and reads its verdict. */
+/** The JUnit report pytest writes into the run's /tmp (through PYTEST_ADDOPTS), read back by the host. */
+const JUNIT_FILE = ".prwright-junit.xml"
+const MAX_REPORT_BYTES = 8 * 1024 ** 2
+
+/**
+ * Runs the repository's test command in the sandbox, without network, and reads its verdict: from
+ * the machine report when the runner wrote one (pytest's JUnit XML), else from the printed output.
+ */
 export const runTestCommand = async (options: {
   sandbox: Sandbox
   root: string
@@ -13,9 +21,14 @@ export const runTestCommand = async (options: {
   command: string
   timeoutMs: number
   signal: AbortSignal
+  /** the run's directories: where a machine report can be read back */
+  dirs?: RunDirs
 }): Promise<TestRun> => {
+  const { dirs } = options
+  await dirs?.removeTmpFile(JUNIT_FILE)
+  const report = dirs ? `export PYTEST_ADDOPTS="\${PYTEST_ADDOPTS:-} --junitxml=/tmp/${JUNIT_FILE}"\n` : ""
   const result = await options.sandbox.run({
-    command: options.command,
+    command: `${report}${options.command}`,
     root: options.root,
     mounts: options.mounts,
     network: "none",
@@ -23,11 +36,15 @@ export const runTestCommand = async (options: {
     maxOutputBytes: 128 * 1024,
     signal: options.signal,
   })
+  const xml = await dirs?.readTmpFile(JUNIT_FILE, MAX_REPORT_BYTES)
+  const machine = xml ? parseJUnitXml(xml) : undefined
   return {
     command: options.command,
     exitCode: result.exitCode,
     timedOut: result.timedOut,
-    ...parseTestOutput(result.output),
+    ...(machine
+      ? { ...machine, source: "junit" as const }
+      : { ...parseTestOutput(result.output), source: "output" as const }),
     durationMs: result.durationMs,
     output: result.output,
   }

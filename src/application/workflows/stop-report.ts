@@ -1,30 +1,24 @@
 import { errorMessage } from "#domain/errors.js"
-import type { RepoRef } from "#domain/repo-ref.js"
 import type { GitHub } from "../ports/github.js"
 import type { Logger } from "../ports/logging.js"
-import type { Checkout } from "../ports/workspace.js"
-import type { RunContext } from "../run-job.js"
-import type { TestRun } from "../test-results.js"
-import { changedPaths } from "./publish-change.js"
+import { changeSet } from "./change-set.js"
 import { formatUsage } from "./pull-request-body.js"
 import { stoppedMarker, upsertRunComment } from "./run-comment.js"
+import type { RunState } from "./run-state.js"
 
 /** What a run knows when it stops early: enough to save the work and explain the stop. */
-export interface StopState {
-  context: RunContext<"resolve-issue" | "auto-resolve-issue">
-  repo: RepoRef
-  issueNumber: number
-  branch: string
-  checkout?: Checkout
-  tried: string[]
-  lastErrors: string[]
-  editedPaths: Set<string>
-  residue: Set<string>
-  baseline?: TestRun
-  after?: TestRun
-  /** set once the stop was reported, so it is reported once */
-  reported?: boolean
-}
+export type StopState = Pick<
+  RunState,
+  | "context"
+  | "repo"
+  | "branch"
+  | "checkout"
+  | "snapshot"
+  | "verifyOutput"
+  | "tried"
+  | "lastErrors"
+  | "reported"
+> & { issueNumber: number }
 
 /** Saving work in progress may outlive the run's own (aborted) signal, but not by much. */
 const WIP_TIMEOUT_MS = 30_000
@@ -48,9 +42,10 @@ export const reportStop = async (
   state.reported = true
   const { context, repo } = state
   let wip = ""
-  if (state.checkout) {
+  // Before the snapshot (setup, baseline) nothing in the tree is the agent's work.
+  if (state.checkout && state.snapshot) {
     try {
-      const paths = await changedPaths(state.checkout, state.editedPaths, state.residue)
+      const { paths } = await changeSet(state.checkout, state.snapshot, state.verifyOutput)
       if (paths.length > 0) {
         const sha = await state.checkout.commit({
           message: `WIP: prwright run ${context.run.id} for #${state.issueNumber} (stopped)\n\n${reason.slice(0, 500)}`,
@@ -86,7 +81,7 @@ export const reportStop = async (
     `**Cost:** ${formatUsage(context.usage())}`,
     wip,
     "",
-    `**To continue:** fix what is described above (or raise the budget: \`maxSteps\` / \`maxCostUsd\` in \`.prwright.yml\`), then comment \`/prwright resolve\` or run \`prwright resolve ${repo.fullName}#${state.issueNumber}\`; a new run starts from the branch's work in progress.`,
+    `**To continue:** fix what is described above (a budget stop: the operator's limits \`PRWRIGHT_MAX_STEPS\` / \`PRWRIGHT_MAX_COST_USD\`; \`.prwright.yml\` can only lower them), then comment \`/prwright resolve\` or run \`prwright resolve ${repo.fullName}#${state.issueNumber}\`; a new run starts from the branch's work in progress.`,
     "",
     `<sub>prwright · ${run}</sub>`,
   ]

@@ -1,0 +1,142 @@
+/**
+ * Verification decides, not the model. The repository's test command runs on the change with the
+ * repository's own tests and test configuration (as at the run's starting commit): a change that
+ * edits or deletes existing tests, or the test script, is flagged and cannot turn it green. The proof
+ * of the fix runs the change's tests on the old code: tests that fail there and pass on the change
+ * are the "fails before / passes after" rows of the pull request.
+ */
+import { errorMessage } from "#domain/errors.js"
+import { compareTestRuns, succeeded, type TestComparison, type TestRun } from "../test-results.js"
+import { changeSet, recordingOutput } from "./change-set.js"
+import { contentAtHead, withPathsAtHead } from "./paths-at-head.js"
+import { runTestCommand } from "./repo-commands.js"
+import type { RunState } from "./run-state.js"
+import { isTestConfig, isTestPath, testScriptChanged } from "./test-files.js"
+
+export interface ProofRow {
+  name: string
+  before: "failed" | "absent"
+  after: "passed"
+}
+
+export type Proof =
+  | { kind: "shown"; before: TestRun; rows: ProofRow[] }
+  | { kind: "not-shown"; reason: string; before?: TestRun }
+
+export interface Verification {
+  after: TestRun
+  comparison: TestComparison
+  /** existing tests or test configuration the change edits or deletes: verified as they were */
+  editedTests: string[]
+  passed: boolean
+  proof?: Proof
+}
+
+type Needs = Pick<
+  RunState,
+  "checkout" | "config" | "sandbox" | "dirs" | "snapshot" | "verifyOutput" | "context" | "baseline"
+>
+
+const runTests = (state: Needs, timeoutMs: number) => async () => {
+  const { checkout, config, context } = state
+  return runTestCommand({
+    sandbox: state.sandbox,
+    root: checkout!.root,
+    mounts: checkout!.mounts,
+    command: config!.test!,
+    timeoutMs,
+    signal: context.signal,
+    ...(state.dirs ? { dirs: state.dirs } : {}),
+  })
+}
+
+/** The change's paths, and which of them are existing tests or test configuration it edits or deletes. */
+const classify = async (state: Needs) => {
+  const checkout = state.checkout!
+  const { paths } = await changeSet(checkout, state.snapshot ?? new Map(), state.verifyOutput)
+  const kinds = new Map((await checkout.status()).map((change) => [change.path, change.kind]))
+  const editedTests: string[] = []
+  for (const path of paths) {
+    const kind = kinds.get(path)
+    if (kind !== "modified" && kind !== "deleted") continue
+    if (isTestPath(path) || isTestConfig(path)) editedTests.push(path)
+    else if (path === "package.json") {
+      const now = kind === "deleted" ? undefined : await checkout.readFile(path)
+      const before = contentAtHead(await checkout.diff([path]), now).content
+      if (testScriptChanged(before, now)) editedTests.push(path)
+    }
+  }
+  return { paths, kinds, editedTests }
+}
+
+/** Runs the test command on the change, with the repository's own tests in place. */
+export const verifyChange = async (state: Needs, timeoutMs: number): Promise<Verification> => {
+  const { editedTests } = await classify(state)
+  const after = await recordingOutput(state.checkout!, state.verifyOutput, () =>
+    withPathsAtHead(
+      {
+        checkout: state.checkout!,
+        sandbox: state.sandbox,
+        paths: editedTests,
+        signal: state.context.signal,
+      },
+      runTests(state, timeoutMs),
+    ),
+  )
+  return {
+    after,
+    comparison: compareTestRuns(state.baseline, after),
+    editedTests,
+    passed: succeeded(after),
+  }
+}
+
+/** Tests that fail on the old code with the change's tests, and pass on the change. */
+export const proveFix = async (
+  state: Needs,
+  verification: Verification,
+  timeoutMs: number,
+): Promise<Proof> => {
+  const { paths, kinds } = await classify(state)
+  const tests = paths.filter((path) => isTestPath(path) && kinds.get(path) !== "deleted")
+  const code = paths.filter((path) => !isTestPath(path) && !isTestConfig(path))
+  if (tests.length === 0) return { kind: "not-shown", reason: "the change adds or changes no test" }
+  if (code.length === 0) return { kind: "not-shown", reason: "the change touches only tests" }
+  let before: TestRun
+  try {
+    before = await recordingOutput(state.checkout!, state.verifyOutput, () =>
+      withPathsAtHead(
+        { checkout: state.checkout!, sandbox: state.sandbox, paths: code, signal: state.context.signal },
+        runTests(state, timeoutMs),
+      ),
+    )
+  } catch (error) {
+    if (state.context.signal.aborted) throw error
+    return { kind: "not-shown", reason: `the old code could not be tested: ${errorMessage(error)}` }
+  }
+  const after = verification.after
+  const failingAfter = new Set(after.failures)
+  const passingAfter = new Set(after.passes ?? [])
+  const rows: ProofRow[] = before.failures
+    .filter((name) => !failingAfter.has(name) && (passingAfter.size === 0 || passingAfter.has(name)))
+    .map((name) => ({ name, before: "failed" as const, after: "passed" as const }))
+  // tests the change adds that the old code's run did not even list (a compile error, an import of new code)
+  if (before.passes && after.passes) {
+    const known = new Set([...before.passes, ...before.failures])
+    for (const name of after.passes)
+      if (!known.has(name)) rows.push({ name, before: "absent", after: "passed" })
+  }
+  if (rows.length === 0 && !succeeded(before) && succeeded(after) && before.failures.length === 0) {
+    rows.push({ name: `\`${after.command}\` as a whole`, before: "failed", after: "passed" })
+  }
+  if (rows.length === 0) {
+    return {
+      kind: "not-shown",
+      reason: succeeded(before)
+        ? "the change's tests also pass on the old code"
+        : "no test that fails on the old code passes on the change",
+      before,
+    }
+  }
+  return { kind: "shown", before, rows }
+}
