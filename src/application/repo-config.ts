@@ -112,12 +112,11 @@ const detectOther = async (checkout: Checkout): Promise<Detected | undefined> =>
     return { ecosystem: "rust", setup: "cargo fetch", test: "cargo test" }
   }
   if (await exists(checkout, "pom.xml")) {
-    // go-offline misses the test runner's provider, which surefire resolves when tests run: a test run
-    // that selects no test fetches it without running repository tests on the network
+    // go-offline misses the test runner's provider, which surefire resolves only when tests run: one
+    // test run during setup (its failures ignored) fetches it, so the offline runs after it can test
     return {
       ecosystem: "maven",
-      setup:
-        "mvn -B -q dependency:go-offline && mvn -B -q test -Dtest=NoSuchTest_prwright -Dsurefire.failIfNoSpecifiedTests=false -DfailIfNoTests=false",
+      setup: "mvn -B -q dependency:go-offline && mvn -B -q test -Dmaven.test.failure.ignore=true",
       test: "mvn -B -o -q test",
     }
   }

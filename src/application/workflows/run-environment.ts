@@ -11,7 +11,7 @@ import type { Sandbox, SandboxCommand } from "../ports/sandbox.js"
 const SHARED = [
   'export VIRTUAL_ENV="$HOME/.venv" BUNDLE_PATH="$HOME/.bundle/gems" GOFLAGS="-modcacherw" GOTOOLCHAIN=local',
   "export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1",
-  'case ":$PATH:" in *":$VIRTUAL_ENV/bin:"*) ;; *) export PATH="$VIRTUAL_ENV/bin:$HOME/go/bin:$HOME/.cargo/bin:$PATH" ;; esac',
+  'case ":$PATH:" in *":$VIRTUAL_ENV/bin:"*) ;; *) export PATH="$VIRTUAL_ENV/bin:$HOME/go/bin:$HOME/.cargo/bin:$PATH:/usr/local/go/bin" ;; esac',
 ]
 
 const OFFLINE = ["export GOPROXY=off CARGO_NET_OFFLINE=true PIP_NO_INDEX=1 npm_config_offline=true"]

@@ -50,6 +50,10 @@ const runTests = (state: Needs, timeoutMs: number) => async () => {
   })
 }
 
+/** True when a unified diff changes or removes existing lines (not only adds). */
+export const removesLines = (diff: string): boolean =>
+  diff.split("\n").some((line) => line.startsWith("-") && !line.startsWith("---"))
+
 /** The change's paths, and which of them are existing tests or test configuration it edits or deletes. */
 const classify = async (state: Needs) => {
   const checkout = state.checkout!
@@ -59,8 +63,10 @@ const classify = async (state: Needs) => {
   for (const path of paths) {
     const kind = kinds.get(path)
     if (kind !== "modified" && kind !== "deleted") continue
-    if (isTestPath(path) || isTestConfig(path)) editedTests.push(path)
-    else if (path === "package.json") {
+    if (isTestPath(path) || isTestConfig(path)) {
+      // adding tests to an existing file is not editing its tests; changing or removing lines is
+      if (kind === "deleted" || removesLines(await checkout.diff([path]))) editedTests.push(path)
+    } else if (path === "package.json") {
       const now = kind === "deleted" ? undefined : await checkout.readFile(path)
       const before = contentAtHead(await checkout.diff([path]), now).content
       if (testScriptChanged(before, now)) editedTests.push(path)

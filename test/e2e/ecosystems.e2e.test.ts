@@ -1,0 +1,92 @@
+/**
+ * Each ecosystem end to end, without a `.prwright.yml`: detected setup on the setup network
+ * (packages from the real registry into the run's HOME: a venv, Go's module cache, ~/.cargo, ~/.m2,
+ * npm's cache and node_modules), then baseline, the scripted agent's edits and test runs, and
+ * verification all offline in the bwrap sandbox; the PR holds the fix and its new test, and shows
+ * the test failing on the old code and passing on the change.
+ */
+import { execFileSync } from "node:child_process"
+import { existsSync } from "node:fs"
+import { afterEach, describe, expect, it } from "vitest"
+import { createBwrapSandbox } from "#adapters/sandbox/bwrap-sandbox.js"
+import { SYSTEM_PATH } from "#adapters/sandbox/sandbox-limits.js"
+import { ECOSYSTEM_ISSUE, ECOSYSTEMS, type EcosystemCase } from "../support/ecosystem-repos.js"
+import { type Harness, startHarness } from "../support/resolve-harness.js"
+
+/** A toolchain outside /usr (rustup's) must be mounted into the sandbox and put on its PATH. */
+const RUST_TOOLCHAIN = "/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu"
+const extraPaths = existsSync(RUST_TOOLCHAIN) ? [RUST_TOOLCHAIN] : []
+const sandboxPath = [SYSTEM_PATH, ...extraPaths.map((dir) => `${dir}/bin`), "/usr/local/go/bin"].join(":")
+
+const bwrapWorks = (() => {
+  try {
+    execFileSync("bwrap", ["--ro-bind", "/", "/", "--unshare-all", "--", "/bin/true"], { stdio: "ignore" })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+const missing = (needs: string[]): string[] =>
+  needs.filter((tool) => {
+    try {
+      execFileSync("bash", ["-c", `PATH=${sandboxPath} command -v ${tool}`], { stdio: "ignore" })
+      return false
+    } catch {
+      return true
+    }
+  })
+
+for (const ecosystem of ECOSYSTEMS) {
+  const absent = missing(ecosystem.needs)
+  const skip = !bwrapWorks ? "bwrap does not work here" : absent.length > 0 ? `${absent.join(", ")} not installed` : ""
+  if (skip) {
+    console.warn(`\n*** SKIPPED: ${ecosystem.name} end to end: ${skip} on this machine ***\n`)
+  }
+  describe.skipIf(Boolean(skip))(`ecosystem: ${ecosystem.name}`, () => {
+    let harness: Harness | undefined
+    afterEach(async () => {
+      await harness?.close()
+      harness = undefined
+    })
+
+    it("sets up on the setup network, fixes and verifies offline, and proves the fix in the PR", async () => {
+      harness = await startHarness({
+        files: ecosystem.files,
+        issue: ECOSYSTEM_ISSUE,
+        script: ecosystem.script,
+        sandbox: createBwrapSandbox({ extraReadOnlyPaths: extraPaths, path: sandboxPath }),
+        env: { PRWRIGHT_SETUP_TIMEOUT_MS: "300000", PRWRIGHT_TEST_TIMEOUT_MS: "300000" },
+      })
+      const run = await harness.run("resolve-issue", {}, 600_000)
+      const events = await harness.events(run.id)
+      const tests = events.filter((e) => e.type === "test-result")
+      const explain = `${run.error}\n${JSON.stringify(events.filter((e) => e.type === "log" || e.type === "test-result").map((e) => [e.message ?? e.command, e.exitCode, String(e.output ?? "").slice(-1500)]), null, 1)}`
+      expect(run.status, explain).toBe("completed")
+      expect(harness.model.errors).toEqual([])
+      expect(events.some((e) => e.type === "log" && /setup failed/.test(String(e.message))), explain).toBe(false)
+
+      // the agent's own test run, offline, passed after the fix
+      const bashResults = events.filter((e) => e.type === "tool-result" && e.tool === "bash")
+      expect(bashResults.length).toBeGreaterThan(0)
+
+      // baseline green (the bug had no test yet), verification green, the proof run red
+      expect(tests.map((t) => [t.phase, t.exitCode === 0])).toEqual([
+        ["baseline", true],
+        ["verify", true],
+        ["verify", false],
+      ])
+
+      const branch = run.artifacts.branchName!
+      const diff = await harness.github.diff(harness.repo, "main", branch)
+      expect([...diff.matchAll(/^diff --git a\/(\S+)/gm)].map((m) => m[1])).toEqual(ecosystem.changed)
+      const pr = harness.github.pullRequests(harness.repo)[0]!
+      expect(pr.draft).toBe(false)
+      expect(pr.body).toContain("Proof of the fix")
+      const row = pr.body.split("\n").find((line) => ecosystem.proofTest.test(line))
+      expect(row, pr.body).toMatch(/❌ (fails|absent).*\| ✅ passes/)
+    }, 620_000)
+  })
+}
+
+export type { EcosystemCase }
