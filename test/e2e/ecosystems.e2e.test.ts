@@ -71,7 +71,7 @@ for (const ecosystem of ECOSYSTEMS) {
       expect(bashResults.length).toBeGreaterThan(0)
 
       // baseline green (the bug had no test yet), verification green, the proof run red
-      expect(tests.map((t) => [t.phase, t.exitCode === 0])).toEqual([
+      expect(tests.map((t) => [t.phase, t.exitCode === 0]), explain).toEqual([
         ["baseline", true],
         ["verify", true],
         ["verify", false],
@@ -83,8 +83,9 @@ for (const ecosystem of ECOSYSTEMS) {
       const pr = harness.github.pullRequests(harness.repo)[0]!
       expect(pr.draft).toBe(false)
       expect(pr.body).toContain("Proof of the fix")
-      const row = pr.body.split("\n").find((line) => ecosystem.proofTest.test(line))
-      expect(row, pr.body).toMatch(/❌ (fails|absent).*\| ✅ passes/)
+      const body = pr.body ?? ""
+      const row = body.split("\n").find((line) => ecosystem.proofTest.test(line))
+      expect(row, body).toMatch(/❌ (fails|absent).*\| ✅ passes/)
     }, 620_000)
   })
 }

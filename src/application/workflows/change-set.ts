@@ -8,6 +8,21 @@
 import { createHash } from "node:crypto"
 import type { Checkout } from "../ports/workspace.js"
 
+/**
+ * Untracked paths that are build or test output by convention, wherever a repository forgot to
+ * ignore them: never part of a change, and not worth hashing (a Rust target/ holds thousands).
+ */
+const BUILD_OUTPUT = [
+  /(^|\/)(node_modules|target|__pycache__|\.pytest_cache|\.mypy_cache|\.ruff_cache|\.tox|\.venv|\.gradle|\.nyc_output|coverage)\//,
+  /\.(pyc|pyo|class|o|so|dylib)$/,
+  /(^|\/)\.coverage$/,
+]
+export const isBuildOutput = (path: string): boolean => BUILD_OUTPUT.some((pattern) => pattern.test(path))
+
+/** The paths git status lists, minus untracked build output. */
+const candidatePaths = async (checkout: Checkout) =>
+  (await checkout.status()).filter((change) => change.kind !== "added" || !isBuildOutput(change.path))
+
 /** path → content hash, for every path that differed from HEAD when it was taken */
 export type TreeSnapshot = Map<string, string>
 
@@ -39,7 +54,7 @@ export const hashPaths = async (checkout: Checkout, paths: Iterable<string>): Pr
 export const snapshotTree = async (checkout: Checkout): Promise<TreeSnapshot> =>
   hashPaths(
     checkout,
-    (await checkout.status()).map((change) => change.path),
+    (await candidatePaths(checkout)).map((change) => change.path),
   )
 
 /**
@@ -48,7 +63,7 @@ export const snapshotTree = async (checkout: Checkout): Promise<TreeSnapshot> =>
  */
 export const changedSince = async (checkout: Checkout, snapshot: TreeSnapshot): Promise<string[]> => {
   const changed: string[] = []
-  for (const change of await checkout.status()) {
+  for (const change of await candidatePaths(checkout)) {
     const before = snapshot.get(change.path)
     if (before === undefined || before !== (await hashOf(checkout, change.path))) changed.push(change.path)
   }
