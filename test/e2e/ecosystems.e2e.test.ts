@@ -39,7 +39,11 @@ const missing = (needs: string[]): string[] =>
 
 for (const ecosystem of ECOSYSTEMS) {
   const absent = missing(ecosystem.needs)
-  const skip = !bwrapWorks ? "bwrap does not work here" : absent.length > 0 ? `${absent.join(", ")} not installed` : ""
+  const skip = !bwrapWorks
+    ? "bwrap does not work here"
+    : absent.length > 0
+      ? `${absent.join(", ")} not installed`
+      : ""
   if (skip) {
     console.warn(`\n*** SKIPPED: ${ecosystem.name} end to end: ${skip} on this machine ***\n`)
   }
@@ -61,17 +65,29 @@ for (const ecosystem of ECOSYSTEMS) {
       const run = await harness.run("resolve-issue", {}, 600_000)
       const events = await harness.events(run.id)
       const tests = events.filter((e) => e.type === "test-result")
-      const explain = `${run.error}\n${JSON.stringify(events.filter((e) => e.type === "log" || e.type === "test-result").map((e) => [e.message ?? e.command, e.exitCode, String(e.output ?? "").slice(-1500)]), null, 1)}`
+      const explain = `${run.error}\n${JSON.stringify(
+        events
+          .filter((e) => e.type === "log" || e.type === "test-result")
+          .map((e) => [e.message ?? e.command, e.exitCode, String(e.output ?? "").slice(-1500)]),
+        null,
+        1,
+      )}`
       expect(run.status, explain).toBe("completed")
       expect(harness.model.errors).toEqual([])
-      expect(events.some((e) => e.type === "log" && /setup failed/.test(String(e.message))), explain).toBe(false)
+      expect(
+        events.some((e) => e.type === "log" && /setup failed/.test(String(e.message))),
+        explain,
+      ).toBe(false)
 
       // the agent's own test run, offline, passed after the fix
       const bashResults = events.filter((e) => e.type === "tool-result" && e.tool === "bash")
       expect(bashResults.length).toBeGreaterThan(0)
 
       // baseline green (the bug had no test yet), verification green, the proof run red
-      expect(tests.map((t) => [t.phase, t.exitCode === 0]), explain).toEqual([
+      expect(
+        tests.map((t) => [t.phase, t.exitCode === 0]),
+        explain,
+      ).toEqual([
         ["baseline", true],
         ["verify", true],
         ["verify", false],

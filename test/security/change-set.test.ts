@@ -6,9 +6,8 @@
  * setup's untracked files were committed.
  */
 import { afterEach, describe, expect, it } from "vitest"
+import { bash, editor, type Harness, startHarness, submitTwice } from "../support/resolve-harness.js"
 import { FIXED_LINE_NEW, FIXED_LINE_OLD, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
-import { editor, type Harness, startHarness, submitTwice } from "../support/resolve-harness.js"
-import { bash } from "../support/resolve-harness.js"
 
 // assembled by the shell, so the value itself is in no file of the repository
 const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY"
@@ -31,10 +30,18 @@ describe("security: the change set is the agent phase's work only", () => {
 
   it("setup's secret file, build output and test-run junk never reach the pushed commit", async () => {
     harness = await startHarness({
-      files: { ...SAMPLE_FILES, ".prwright.yml": `setup: ${JSON.stringify(SETUP)}\ntest: ${JSON.stringify(TEST)}\n` },
+      files: {
+        ...SAMPLE_FILES,
+        ".prwright.yml": `setup: ${JSON.stringify(SETUP)}\ntest: ${JSON.stringify(TEST)}\n`,
+      },
       issue: SAMPLE_ISSUE,
       script: [
-        editor({ command: "str_replace", path: "src/math.js", old_str: FIXED_LINE_OLD, new_str: FIXED_LINE_NEW }),
+        editor({
+          command: "str_replace",
+          path: "src/math.js",
+          old_str: FIXED_LINE_OLD,
+          new_str: FIXED_LINE_NEW,
+        }),
         editor({
           command: "str_replace",
           path: "README.md",

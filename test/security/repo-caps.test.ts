@@ -6,8 +6,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest"
 import { effectiveCaps } from "#application/workflows/run-budget.js"
-import { SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
 import { bash, type Harness, startHarness } from "../support/resolve-harness.js"
+import { SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
 
 describe("security: a repository cannot raise the operator's caps", () => {
   let harness: Harness | undefined

@@ -107,7 +107,12 @@ export const RUST: EcosystemCase = {
     "src/lib.rs",
     "    let _ = high;\n    value.max(low)",
     "    value.max(low).min(high)",
-    [create("tests/clamp_high.rs", "#[test]\nfn caps_high() {\n    assert_eq!(clamp::clamp(50, 0, 10), 10);\n}\n")],
+    [
+      create(
+        "tests/clamp_high.rs",
+        "#[test]\nfn caps_high() {\n    assert_eq!(clamp::clamp(50, 0, 10), 10);\n}\n",
+      ),
+    ],
     "cargo test",
   ),
   changed: ["src/lib.rs", "tests/clamp_high.rs"],
@@ -172,7 +177,13 @@ export const NODE: EcosystemCase = {
   needs: ["node", "npm"],
   files: {
     "package.json": `${JSON.stringify(
-      { name: "clamp", version: "1.0.0", type: "module", scripts: { test: "node --test" }, dependencies: { ms: "2.1.3" } },
+      {
+        name: "clamp",
+        version: "1.0.0",
+        type: "module",
+        scripts: { test: "node --test" },
+        dependencies: { ms: "2.1.3" },
+      },
       null,
       2,
     )}\n`,
