@@ -30,20 +30,26 @@ describe("security: a repository cannot raise the operator's caps", () => {
     expect(effectiveCaps({ maxSteps: 50 }, undefined)).toEqual({ maxSteps: 50 })
   })
 
-  it("a .prwright.yml with maxSteps: 100000 and maxCostUsd: 1000 runs on the operator's 3 steps and $0.50", async () => {
-    harness = await startHarness({
-      files: { ...SAMPLE_FILES, ".prwright.yml": "maxSteps: 100000\nmaxCostUsd: 1000\n" },
-      issue: SAMPLE_ISSUE,
-      script: [bash("echo 1"), bash("echo 2"), bash("echo 3"), bash("echo 4"), bash("echo 5")],
-      env: { PRWRIGHT_MAX_STEPS: "3", PRWRIGHT_MAX_COST_USD: "0.5" },
-    })
-    const run = await harness.run("resolve-issue")
-    expect(run.status).toBe("failed")
-    expect(run.error).toMatch(/step limit/)
-    expect(harness.coderCalls).toHaveLength(1)
-    expect(harness.coderCalls[0]!.budget.maxSteps).toBe(3)
-    expect(harness.coderCalls[0]!.budget.maxCostUsd).toBeLessThanOrEqual(0.5)
-    // three model steps were played, not a fourth
-    expect(harness.model.played).toBe(3)
-  }, 120_000)
+  // 100000 / 1000 failed validation on the old code; 400 / 900 parsed there and raised the caps
+  for (const [steps, cost] of [
+    [100_000, 1000],
+    [400, 900],
+  ] as const) {
+    it(`a .prwright.yml with maxSteps: ${steps} and maxCostUsd: ${cost} runs on the operator's 3 steps and $0.50`, async () => {
+      harness = await startHarness({
+        files: { ...SAMPLE_FILES, ".prwright.yml": `maxSteps: ${steps}\nmaxCostUsd: ${cost}\n` },
+        issue: SAMPLE_ISSUE,
+        script: [bash("echo 1"), bash("echo 2"), bash("echo 3"), bash("echo 4"), bash("echo 5")],
+        env: { PRWRIGHT_MAX_STEPS: "3", PRWRIGHT_MAX_COST_USD: "0.5" },
+      })
+      const run = await harness.run("resolve-issue")
+      expect(run.status).toBe("failed")
+      expect(run.error).toMatch(/step limit/)
+      expect(harness.coderCalls).toHaveLength(1)
+      expect(harness.coderCalls[0]!.budget.maxSteps).toBe(3)
+      expect(harness.coderCalls[0]!.budget.maxCostUsd).toBeLessThanOrEqual(0.5)
+      // three model steps were played, not a fourth
+      expect(harness.model.played).toBe(3)
+    }, 120_000)
+  }
 })

@@ -87,6 +87,28 @@ describe("repository config", () => {
     ).toBe("make test")
   })
 
+  it("detects Go, Rust, Maven and Ruby, with setup that fills the run's caches", async () => {
+    const go = await loadRepoConfig(await checkoutOf({ "go.mod": "module x\n" }))
+    expect(go).toMatchObject({ setup: "go mod download", test: "go test ./...", ecosystems: ["go"] })
+    const rust = await loadRepoConfig(await checkoutOf({ "Cargo.toml": "[package]\nname='x'\n" }))
+    expect(rust).toMatchObject({ setup: "cargo fetch", test: "cargo test", ecosystems: ["rust"] })
+    const maven = await loadRepoConfig(await checkoutOf({ "pom.xml": "<project/>" }))
+    expect(maven.setup).toContain("mvn -B -q dependency:go-offline")
+    expect(maven.test).toBe("mvn -B -o -q test")
+    const ruby = await loadRepoConfig(
+      await checkoutOf({ Gemfile: "source 'https://rubygems.org'\n", "spec/a_spec.rb": "" }),
+    )
+    expect(ruby).toMatchObject({ setup: "bundle install", test: "bundle exec rspec", ecosystems: ["ruby"] })
+  })
+
+  it("accepts any positive maxSteps and maxCostUsd (the run applies the operator's when lower)", () => {
+    expect(parseRepoFileConfig("maxSteps: 100000\nmaxCostUsd: 1000\n")).toEqual({
+      maxSteps: 100000,
+      maxCostUsd: 1000,
+    })
+    expect(() => parseRepoFileConfig("maxSteps: 0\n")).toThrow(/maxSteps/)
+  })
+
   it(".prwright.yml wins over detection", async () => {
     const config = await loadRepoConfig(
       await checkoutOf({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { compareTestRuns, parseTestOutput, type TestRun } from "#application/test-results.js"
+import { compareTestRuns, parseJUnitXml, parseTestOutput, type TestRun } from "#application/test-results.js"
 import { branchNameFor } from "#application/workflows/branch-name.js"
 
 const run = (exitCode: number, output: string): TestRun => ({
@@ -87,5 +87,42 @@ describe("branch names", () => {
     )
     expect(branchNameFor("bots", 3, "Ünïcödé — and *** symbols")).toBe("bots/issue-3-unicode-and-symbols")
     expect(branchNameFor("prwright/", 4, "!!!")).toBe("prwright/issue-4")
+  })
+})
+
+describe("machine results and more runners", () => {
+  it("reads pytest's JUnit XML: failures and errors fail, skipped ones are left out", () => {
+    const xml = `<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="0" failures="1" skipped="1" tests="4">
+<testcase classname="tests.test_x" name="test_ok" time="0.001" />
+<testcase classname="tests.test_x" name="test_bad[a&amp;b]" time="0.001"><failure message="assert 1 == 2">trace</failure></testcase>
+<testcase classname="tests.test_x" name="test_err" time="0.001"><error message="boom" /></testcase>
+<testcase classname="tests.test_x" name="test_skip" time="0.001"><skipped message="no" /></testcase>
+</testsuite></testsuites>`
+    expect(parseJUnitXml(xml)).toEqual({
+      passed: 1,
+      failed: 2,
+      failures: ["tests.test_x::test_bad[a&b]", "tests.test_x::test_err"],
+      passes: ["tests.test_x::test_ok"],
+    })
+    expect(parseJUnitXml("<testsuites></testsuites>")).toBeUndefined()
+  })
+
+  it("reads Maven surefire's summary and failing test names", () => {
+    const output = [
+      "[ERROR] Failures: ",
+      "[ERROR]   ClampTest.capsHigh:15 expected:<10> but was:<50>",
+      "[ERROR] Tests run: 3, Failures: 1, Errors: 0, Skipped: 0",
+    ].join("\n")
+    expect(parseTestOutput(output)).toEqual({ passed: 2, failed: 1, failures: ["ClampTest.capsHigh"] })
+  })
+
+  it("sums cargo's per-binary summaries", () => {
+    const output = [
+      "test tests::caps_high ... FAILED",
+      "test result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out",
+      "test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out",
+      "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out",
+    ].join("\n")
+    expect(parseTestOutput(output)).toEqual({ passed: 5, failed: 1, failures: ["tests::caps_high"] })
   })
 })

@@ -40,12 +40,10 @@ export const createRunDirs =
       home,
       tmp,
       async readTmpFile(name, maxBytes) {
+        const file = path.join(tmp, plainName(name))
         let handle: Awaited<ReturnType<typeof open>>
         try {
-          handle = await open(
-            path.join(tmp, plainName(name)),
-            constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
-          )
+          handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
         } catch {
           return undefined
         }
