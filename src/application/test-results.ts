@@ -14,7 +14,7 @@ export interface TestRun {
   /** identifiers of passing tests, when the runner's machine report lists them */
   passes?: string[]
   /** where the names came from: a machine report (JUnit XML) or the printed output */
-  source?: "junit" | "output"
+  source?: "report" | "output"
 
   durationMs: number
   /** head+tail of the output */
@@ -117,6 +117,38 @@ export const parseJUnitXml = (
   }
   if (failures.length + passes.length === 0) return undefined
   return { passed: passes.length, failed: failures.length, failures: failures.slice(0, 500), passes }
+}
+
+/**
+ * `go test -json` events: tests that passed and failed (subtests as `TestX/sub`), and the printed
+ * output rebuilt from the events. Undefined when the text holds no test event.
+ */
+export const parseGoTestJson = (
+  text: string,
+): { passed: number; failed: number; failures: string[]; passes: string[]; output: string } | undefined => {
+  const failures: string[] = []
+  const passes: string[] = []
+  let output = ""
+  let any = false
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) {
+      if (line.trim()) output += `${line}\n`
+      continue
+    }
+    let event: { Action?: string; Test?: string; Output?: string }
+    try {
+      event = JSON.parse(line) as typeof event
+    } catch {
+      continue
+    }
+    any = true
+    if (typeof event.Output === "string") output += event.Output
+    if (!event.Test) continue
+    if (event.Action === "fail") failures.push(event.Test)
+    else if (event.Action === "pass") passes.push(event.Test)
+  }
+  if (!any) return undefined
+  return { passed: passes.length, failed: failures.length, failures: failures.slice(0, 500), passes, output }
 }
 
 export interface TestComparison {

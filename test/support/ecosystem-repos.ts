@@ -169,7 +169,7 @@ export const MAVEN: EcosystemCase = {
     "mvn -B -o -q test",
   ),
   changed: ["src/main/java/com/example/Clamp.java", "src/test/java/com/example/ClampHighTest.java"],
-  proofTest: /ClampHighTest\.capsHigh/,
+  proofTest: /ClampHighTest(\.|::)capsHigh/,
 }
 
 export const NODE: EcosystemCase = {

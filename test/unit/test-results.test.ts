@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest"
-import { compareTestRuns, parseJUnitXml, parseTestOutput, type TestRun } from "#application/test-results.js"
+import {
+  compareTestRuns,
+  parseGoTestJson,
+  parseJUnitXml,
+  parseTestOutput,
+  type TestRun,
+} from "#application/test-results.js"
 import { branchNameFor } from "#application/workflows/branch-name.js"
 
 const run = (exitCode: number, output: string): TestRun => ({
@@ -114,6 +120,30 @@ describe("machine results and more runners", () => {
       "[ERROR] Tests run: 3, Failures: 1, Errors: 0, Skipped: 0",
     ].join("\n")
     expect(parseTestOutput(output)).toEqual({ passed: 2, failed: 1, failures: ["ClampTest.capsHigh"] })
+  })
+
+  it("reads go test -json: test verdicts, subtests, and the output rebuilt from the events", () => {
+    const events = [
+      { Action: "start", Package: "x" },
+      { Action: "run", Package: "x", Test: "TestA" },
+      { Action: "output", Package: "x", Test: "TestA", Output: "=== RUN   TestA\n" },
+      { Action: "pass", Package: "x", Test: "TestA" },
+      { Action: "run", Package: "x", Test: "TestB/sub" },
+      { Action: "output", Package: "x", Test: "TestB/sub", Output: "    b_test.go:9: got 50\n" },
+      { Action: "fail", Package: "x", Test: "TestB/sub" },
+      { Action: "fail", Package: "x", Test: "TestB" },
+      { Action: "output", Package: "x", Output: "FAIL\n" },
+      { Action: "fail", Package: "x" },
+    ]
+    const parsed = parseGoTestJson(events.map((e) => JSON.stringify(e)).join("\n"))
+    expect(parsed).toMatchObject({
+      passed: 1,
+      failed: 2,
+      failures: ["TestB/sub", "TestB"],
+      passes: ["TestA"],
+    })
+    expect(parsed?.output).toBe("=== RUN   TestA\n    b_test.go:9: got 50\nFAIL\n")
+    expect(parseGoTestJson("ok  \tx\t0.1s\n")).toBeUndefined()
   })
 
   it("sums cargo's per-binary summaries", () => {

@@ -3,15 +3,13 @@ import { truncateMiddle } from "../agent/truncate.js"
 import type { RunDirs } from "../ports/run-dirs.js"
 import type { Sandbox } from "../ports/sandbox.js"
 import type { CheckoutMounts } from "../ports/workspace.js"
-import { parseJUnitXml, parseTestOutput, type TestRun } from "../test-results.js"
-
-/** The JUnit report pytest writes into the run's /tmp (through PYTEST_ADDOPTS), read back by the host. */
-const JUNIT_FILE = ".prwright-junit.xml"
-const MAX_REPORT_BYTES = 8 * 1024 ** 2
+import type { Ecosystem } from "../repo-config.js"
+import { parseTestOutput, type TestRun } from "../test-results.js"
+import { clearReports, readReport, reportingCommand } from "./test-reports.js"
 
 /**
  * Runs the repository's test command in the sandbox, without network, and reads its verdict: from
- * the machine report when the runner wrote one (pytest's JUnit XML), else from the printed output.
+ * the machine report when the runner wrote one (test-reports.ts), else from the printed output.
  */
 export const runTestCommand = async (options: {
   sandbox: Sandbox
@@ -23,12 +21,12 @@ export const runTestCommand = async (options: {
   signal: AbortSignal
   /** the run's directories: where a machine report can be read back */
   dirs?: RunDirs
+  ecosystems?: readonly Ecosystem[]
 }): Promise<TestRun> => {
   const { dirs } = options
-  await dirs?.removeTmpFile(JUNIT_FILE)
-  const report = dirs ? `export PYTEST_ADDOPTS="\${PYTEST_ADDOPTS:-} --junitxml=/tmp/${JUNIT_FILE}"\n` : ""
+  await clearReports(dirs)
   const result = await options.sandbox.run({
-    command: `${report}${options.command}`,
+    command: dirs ? reportingCommand(options.command, options.ecosystems ?? []) : options.command,
     root: options.root,
     mounts: options.mounts,
     network: "none",
@@ -36,17 +34,23 @@ export const runTestCommand = async (options: {
     maxOutputBytes: 128 * 1024,
     signal: options.signal,
   })
-  const xml = await dirs?.readTmpFile(JUNIT_FILE, MAX_REPORT_BYTES)
-  const machine = xml ? parseJUnitXml(xml) : undefined
+  const report = await readReport(dirs)
+  const output = report?.output === undefined ? result.output : `${result.output}${report.output}`
   return {
     command: options.command,
     exitCode: result.exitCode,
     timedOut: result.timedOut,
-    ...(machine
-      ? { ...machine, source: "junit" as const }
+    ...(report
+      ? {
+          passed: report.passed,
+          failed: report.failed,
+          failures: report.failures,
+          ...(report.passes ? { passes: report.passes } : {}),
+          source: "report" as const,
+        }
       : { ...parseTestOutput(result.output), source: "output" as const }),
     durationMs: result.durationMs,
-    output: result.output,
+    output: truncateMiddle(output, 128 * 1024),
   }
 }
 

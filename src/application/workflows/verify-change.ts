@@ -47,6 +47,7 @@ const runTests = (state: Needs, timeoutMs: number) => async () => {
     timeoutMs,
     signal: context.signal,
     ...(state.dirs ? { dirs: state.dirs } : {}),
+    ecosystems: config?.ecosystems ?? [],
   })
 }
 
