@@ -1,7 +1,7 @@
 import type { Usage } from "#domain/workflow-run.js"
 import type { FileChange } from "../ports/workspace.js"
 import { succeeded, type TestComparison, type TestRun } from "../test-results.js"
-import type { Proof } from "./verify-change.js"
+import type { Proof } from "./run-state.js"
 
 export const RUN_MARKER = (runId: string) => `<!-- prwright:run ${runId} -->`
 

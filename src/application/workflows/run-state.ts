@@ -13,10 +13,9 @@ import type { Sandbox } from "../ports/sandbox.js"
 import type { Checkout, Workspace } from "../ports/workspace.js"
 import type { RepoConfig } from "../repo-config.js"
 import type { RunContext } from "../run-job.js"
-import type { TestRun } from "../test-results.js"
+import type { TestComparison, TestRun } from "../test-results.js"
 import type { TreeSnapshot } from "./change-set.js"
 import type { Planner } from "./issue-preamble.js"
-import type { Verification } from "./verify-change.js"
 
 export type { CodingResult }
 export type Submitted = Extract<CodingResult, { outcome: "submitted" }>
@@ -68,6 +67,26 @@ export interface ImplementOptions {
 }
 
 export type ResolveContext = RunContext<"resolve-issue" | "auto-resolve-issue">
+
+/** The proof of a fix: tests that fail on the old code and pass on the change. */
+export interface ProofRow {
+  name: string
+  before: "failed" | "absent"
+  after: "passed"
+}
+
+export type Proof =
+  | { kind: "shown"; before: TestRun; rows: ProofRow[] }
+  | { kind: "not-shown"; reason: string; before?: TestRun }
+
+export interface Verification {
+  after: TestRun
+  comparison: TestComparison
+  /** existing tests or test configuration the change edits or deletes: verified as they were */
+  editedTests: string[]
+  passed: boolean
+  proof?: Proof
+}
 
 /** What setup left for the rest of the run to know (and the PR to say). */
 export interface SetupReport {

@@ -6,31 +6,12 @@
  * are the "fails before / passes after" rows of the pull request.
  */
 import { errorMessage } from "#domain/errors.js"
-import { compareTestRuns, succeeded, type TestComparison, type TestRun } from "../test-results.js"
+import { compareTestRuns, succeeded, type TestRun } from "../test-results.js"
 import { changeSet, recordingOutput } from "./change-set.js"
 import { contentAtHead, withPathsAtHead } from "./paths-at-head.js"
 import { runTestCommand } from "./repo-commands.js"
-import type { RunState } from "./run-state.js"
+import type { Proof, ProofRow, RunState, Verification } from "./run-state.js"
 import { isTestConfig, isTestPath, testScriptChanged } from "./test-files.js"
-
-export interface ProofRow {
-  name: string
-  before: "failed" | "absent"
-  after: "passed"
-}
-
-export type Proof =
-  | { kind: "shown"; before: TestRun; rows: ProofRow[] }
-  | { kind: "not-shown"; reason: string; before?: TestRun }
-
-export interface Verification {
-  after: TestRun
-  comparison: TestComparison
-  /** existing tests or test configuration the change edits or deletes: verified as they were */
-  editedTests: string[]
-  passed: boolean
-  proof?: Proof
-}
 
 type Needs = Pick<
   RunState,
