@@ -26,6 +26,16 @@ describe("run dirs", () => {
     expect(existsSync(path.dirname(dirs.home))).toBe(false)
   })
 
+  it("removes what a dead worker left behind, once it is older than any run", async () => {
+    const stale = await createRunDirs({ baseDir: base })("dead-run")
+    const day = 24 * 3600_000
+    await createRunDirs({ baseDir: base, now: () => Date.now() + day })("next-run")
+    expect(existsSync(stale.home)).toBe(true)
+    const later = await createRunDirs({ baseDir: base, now: () => Date.now() + 3 * day })("later-run")
+    expect(existsSync(stale.home)).toBe(false)
+    await later.dispose()
+  })
+
   it("reads back a regular file in /tmp, and nothing a command could have planted instead", async () => {
     const dirs = await createRunDirs({ baseDir: base })("run-2")
     const secret = path.join(base, "secret.txt")

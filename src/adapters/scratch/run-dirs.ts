@@ -26,10 +26,32 @@ const makeWritable = async (dir: string): Promise<void> => {
   }
 }
 
+/** Directories of runs whose worker died before removing them: older than any run may last. */
+const STALE_MS = 48 * 3600_000
+
+const removeTree = async (root: string) => {
+  try {
+    await rm(root, { recursive: true, force: true })
+  } catch {
+    await makeWritable(root)
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+const pruneStale = async (baseDir: string, now: number) => {
+  for (const entry of await readdir(baseDir, { withFileTypes: true }).catch(() => [])) {
+    if (!entry.isDirectory()) continue
+    const dir = path.join(baseDir, entry.name)
+    const info = await lstat(dir).catch(() => undefined)
+    if (info && now - info.mtimeMs > STALE_MS) await removeTree(dir).catch(() => {})
+  }
+}
+
 export const createRunDirs =
-  (options: { baseDir: string }): MakeRunDirs =>
+  (options: { baseDir: string; now?: () => number }): MakeRunDirs =>
   async (runId) => {
     await mkdir(options.baseDir, { recursive: true, mode: 0o700 })
+    await pruneStale(options.baseDir, (options.now ?? Date.now)())
     const safeId = runId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64)
     const root = await mkdtemp(path.join(options.baseDir, `${safeId}-`))
     const home = path.join(root, "home")
@@ -58,14 +80,7 @@ export const createRunDirs =
       async removeTmpFile(name) {
         await unlink(path.join(tmp, plainName(name))).catch(() => {})
       },
-      async dispose() {
-        try {
-          await rm(root, { recursive: true, force: true })
-        } catch {
-          await makeWritable(root)
-          await rm(root, { recursive: true, force: true })
-        }
-      },
+      dispose: () => removeTree(root),
     }
     return dirs
   }

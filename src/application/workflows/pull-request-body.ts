@@ -85,7 +85,7 @@ export const proofSection = (proof: Proof | undefined): string => {
   if (proof.kind === "not-shown") return `**Proof of the fix:** not shown (${proof.reason}).`
   const rows = proof.rows.slice(0, 30).map((row) => {
     const before = row.before === "absent" ? "❌ absent (did not build or run)" : "❌ fails"
-    return `| ${code(row.name)} | ${before} | ✅ passes |`
+    return `| ${code(row.name).replaceAll("|", "\\|")} | ${before} | ✅ passes |`
   })
   return [
     "**Proof of the fix** (the change's tests run on the old code, then on the change):",

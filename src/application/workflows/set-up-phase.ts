@@ -36,7 +36,8 @@ const runSetup = async (deps: ResolveIssueDeps, state: RunState, command: string
   const how = result.timedOut ? "timed out" : `exit ${result.exitCode}`
   state.tried.push(`ran setup \`${command}\` (${how})`)
   if (result.exitCode === 0 && !result.timedOut) return
-  state.setup.failure = `The setup command \`${command}\` failed (${how}). Its output ended with:\n${result.output.slice(-1500)}`
+  const shown = command.replaceAll("`", "'").replaceAll("\n", " ")
+  state.setup.failure = `The setup command \`${shown}\` failed (${how}). Its output ended with:\n${result.output.slice(-1500)}`
   await context.emit({
     type: "log",
     level: "warn",
