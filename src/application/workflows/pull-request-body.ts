@@ -88,7 +88,7 @@ export const proofSection = (proof: Proof | undefined): string => {
     return `| ${code(row.name).replaceAll("|", "\\|")} | ${before} | ✅ passes |`
   })
   return [
-    "**Proof of the fix** (the change's tests run on the old code, then on the change):",
+    `**Proof of the fix:** the change's tests (${code(proof.before.command)}) run on the old code, and on the change:`,
     "",
     "| test | before the change | after the change |",
     "| --- | --- | --- |",

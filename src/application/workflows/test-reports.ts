@@ -17,9 +17,9 @@ const COLLECT_JUNIT = `find . -path ./node_modules -prune -o \\( -path '*/surefi
 /** The command as the workflow runs it: the same tests, with a report written to /tmp. */
 export const reportingCommand = (command: string, ecosystems: readonly Ecosystem[]): string => {
   const pytest = `export PYTEST_ADDOPTS="\${PYTEST_ADDOPTS:-} --junitxml=/tmp/${JUNIT}"`
-  if (ecosystems.includes("go") && /^go test (\.\/\.\.\.)$/.test(command.trim())) {
-    return `${pytest}\ngo test -json ./... > /tmp/${GO_JSON}`
-  }
+  // Go's detected command and its package subsets: plain arguments, no shell syntax to keep
+  const go = /^go test((?: '?\.[\w./-]*'?)+)$/.exec(command.trim())
+  if (ecosystems.includes("go") && go) return `${pytest}\ngo test -json${go[1]} > /tmp/${GO_JSON}`
   if (ecosystems.includes("maven")) {
     // reports of an earlier run must not stand in for this one's
     const clean = `find . -path ./node_modules -prune -o -path '*/surefire-reports/TEST-*.xml' -type f -print0 | xargs -0 -r rm -f`

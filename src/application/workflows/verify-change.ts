@@ -6,31 +6,35 @@
  * are the "fails before / passes after" rows of the pull request.
  */
 import { errorMessage } from "#domain/errors.js"
+import { nodeTestScript } from "../repo-config.js"
 import { compareTestRuns, succeeded, type TestRun } from "../test-results.js"
 import { changeSet, recordingOutput } from "./change-set.js"
 import { contentAtHead, withPathsAtHead } from "./paths-at-head.js"
 import { runTestCommand } from "./repo-commands.js"
 import type { Proof, ProofRow, RunState, Verification } from "./run-state.js"
 import { isTestConfig, isTestPath, testScriptChanged } from "./test-files.js"
+import { subsetCommand } from "./test-subset.js"
 
 type Needs = Pick<
   RunState,
   "checkout" | "config" | "sandbox" | "dirs" | "snapshot" | "verifyOutput" | "context" | "baseline"
 >
 
-const runTests = (state: Needs, timeoutMs: number) => async () => {
-  const { checkout, config, context } = state
-  return runTestCommand({
-    sandbox: state.sandbox,
-    root: checkout!.root,
-    mounts: checkout!.mounts,
-    command: config!.test!,
-    timeoutMs,
-    signal: context.signal,
-    ...(state.dirs ? { dirs: state.dirs } : {}),
-    ecosystems: config?.ecosystems ?? [],
-  })
-}
+const runTests =
+  (state: Needs, timeoutMs: number, command = state.config!.test!) =>
+  async () => {
+    const { checkout, config, context } = state
+    return runTestCommand({
+      sandbox: state.sandbox,
+      root: checkout!.root,
+      mounts: checkout!.mounts,
+      command,
+      timeoutMs,
+      signal: context.signal,
+      ...(state.dirs ? { dirs: state.dirs } : {}),
+      ecosystems: config?.ecosystems ?? [],
+    })
+  }
 
 /** True when a unified diff changes or removes existing lines (not only adds). */
 export const removesLines = (diff: string): boolean =>
@@ -79,6 +83,16 @@ export const verifyChange = async (state: Needs, timeoutMs: number): Promise<Ver
   }
 }
 
+/** package.json's `test` script, when there is a readable one. */
+const testScriptOf = async (state: Needs): Promise<string | undefined> => {
+  try {
+    const text = await state.checkout!.readFile("package.json")
+    return nodeTestScript(JSON.parse(text) as Record<string, unknown>)
+  } catch {
+    return undefined
+  }
+}
+
 /** Tests that fail on the old code with the change's tests, and pass on the change. */
 export const proveFix = async (
   state: Needs,
@@ -90,12 +104,15 @@ export const proveFix = async (
   const code = paths.filter((path) => !isTestPath(path) && !isTestConfig(path))
   if (tests.length === 0) return { kind: "not-shown", reason: "the change adds or changes no test" }
   if (code.length === 0) return { kind: "not-shown", reason: "the change touches only tests" }
+  const checkout = state.checkout!
+  const script = paths.includes("package.json") ? undefined : await testScriptOf(state)
+  const subset = subsetCommand(state.config!, tests, script)
   let before: TestRun
   try {
     before = await recordingOutput(state.checkout!, state.verifyOutput, () =>
       withPathsAtHead(
-        { checkout: state.checkout!, sandbox: state.sandbox, paths: code, signal: state.context.signal },
-        runTests(state, timeoutMs),
+        { checkout, sandbox: state.sandbox, paths: code, signal: state.context.signal },
+        runTests(state, timeoutMs, subset),
       ),
     )
   } catch (error) {
