@@ -19,7 +19,7 @@ const SETUP = [
   "echo '// generated' >> test/math.test.js",
 ].join(" && ")
 const TEST =
-  'node --test; rc=$?; date +%s%N > test-run.log; echo junk > "junk-$(date +%s%N).txt"; echo "$RANDOM" > .coverage-marker; exit $rc'
+  'node --test; rc=$?; date +%s%N > test-run.log; echo junk > "junk-$(date +%s%N).txt"; echo "$RANDOM" > .coverage-marker; date +%s%N >> stats.txt; exit $rc'
 
 describe("security: the change set is the agent phase's work only", () => {
   let harness: Harness | undefined
@@ -49,6 +49,8 @@ describe("security: the change set is the agent phase's work only", () => {
           new_str: "Tiny math helpers: add, clamp.",
         }),
         bash("ls; cat leaked.env"),
+        // the agent runs the tests itself, which appends to stats.txt too (verification then does again)
+        bash("node --test; date +%s%N >> stats.txt"),
         ...submitTwice("Make clamp() respect the upper bound"),
       ],
     })
@@ -67,6 +69,7 @@ describe("security: the change set is the agent phase's work only", () => {
     expect(files["test/math.test.js"]).not.toContain("// generated")
     const pr = harness.github.pullRequests(harness.repo)[0]!
     expect(pr.body).toMatch(/setup had also changed[^\n]*`README\.md`/)
+    expect(pr.body).toMatch(/Left out of the commit \(written by the test run\):[^\n]*`stats\.txt`/)
     expect(pr.body).not.toContain(SECRET)
   }, 120_000)
 })

@@ -62,7 +62,8 @@ export const PYTHON: EcosystemCase = {
     "python -m pytest -q",
   ),
   changed: ["tests/test_textops.py", "textops.py"],
-  proofTest: /test_clamp_high/,
+  // names from pytest's JUnit report, not from the printed output
+  proofTest: /tests\.test_textops::test_clamp_high/,
 }
 
 export const GO: EcosystemCase = {
@@ -169,7 +170,8 @@ export const MAVEN: EcosystemCase = {
     "mvn -B -o -q test",
   ),
   changed: ["src/main/java/com/example/Clamp.java", "src/test/java/com/example/ClampHighTest.java"],
-  proofTest: /ClampHighTest(\.|::)capsHigh/,
+  // names from surefire's XML report, not from the printed output
+  proofTest: /com\.example\.ClampHighTest::capsHigh/,
 }
 
 export const NODE: EcosystemCase = {
