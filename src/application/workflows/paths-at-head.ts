@@ -118,8 +118,9 @@ export const withPathsAtHead = async <T>(
     }
     await removeFiles(sandbox, checkout, absent, signal)
   }
-  await put("head")
   try {
+    // inside the try: a failure halfway through still puts every file back
+    await put("head")
     return await work()
   } finally {
     await put("now")
