@@ -47,7 +47,9 @@ export const parseTestOutput = (raw: string): { passed?: number; failed?: number
   for (const m of text.matchAll(/^FAILED (\S+)/gm)) failures.add(m[1]!.trim()) // pytest -q
   for (const m of text.matchAll(/^--- FAIL: (\S+)/gm)) failures.add(m[1]!.trim()) // go test
   for (const m of text.matchAll(/^test (\S+) \.\.\. FAILED$/gm)) failures.add(m[1]!.trim()) // cargo test
-  for (const m of text.matchAll(/^\s*\d+\) (.+)$/gm)) if (/fail/i.test(text)) failures.add(m[1]!.trim()) // mocha
+  for (const m of text.matchAll(/^\s*\d+\) (Failure|Error):\n([A-Z][\w:]*#\w+)/gm)) failures.add(m[2]!) // minitest
+  for (const m of text.matchAll(/^\s*\d+\) (?!Failure:|Error:)(.+)$/gm))
+    if (/fail/i.test(text)) failures.add(m[1]!.trim()) // mocha
   for (const m of text.matchAll(/^\[ERROR\]\s+([A-Za-z_$][\w$.]*\.[A-Za-z_$][\w$]*):\d+/gm))
     failures.add(m[1]!) // maven surefire
   // cargo prints one summary per test binary (unit, integration, doc tests): the sum is the run's

@@ -210,4 +210,31 @@ export const NODE: EcosystemCase = {
   proofTest: /clamp caps values at the high bound/,
 }
 
-export const ECOSYSTEMS = [NODE, PYTHON, GO, RUST, MAVEN]
+export const RUBY: EcosystemCase = {
+  name: "Ruby (bundle install, rake and minitest from RubyGems)",
+  needs: ["ruby", "bundle"],
+  files: {
+    Gemfile: 'source "https://rubygems.org"\n\ngem "rake"\ngem "minitest"\n',
+    Rakefile:
+      'require "rake/testtask"\n\nRake::TestTask.new(:test) do |t|\n  t.libs << "lib" << "test"\n  t.pattern = "test/**/*_test.rb"\nend\n\ntask default: :test\n',
+    "lib/clamp.rb": "module Clamp\n  def self.clamp(value, low, high)\n    [low, value].max\n  end\nend\n",
+    "test/low_test.rb":
+      'require "minitest/autorun"\nrequire "clamp"\n\nclass LowTest < Minitest::Test\n  def test_keeps_low\n    assert_equal 0, Clamp.clamp(-5, 0, 10)\n  end\nend\n',
+  },
+  script: fix(
+    "lib/clamp.rb",
+    "    [low, value].max",
+    "    [[low, value].max, high].min",
+    [
+      create(
+        "test/clamp_high_test.rb",
+        'require "minitest/autorun"\nrequire "clamp"\n\nclass ClampHighTest < Minitest::Test\n  def test_caps_high\n    assert_equal 10, Clamp.clamp(50, 0, 10)\n  end\nend\n',
+      ),
+    ],
+    "bundle exec rake test",
+  ),
+  changed: ["lib/clamp.rb", "test/clamp_high_test.rb"],
+  proofTest: /ClampHighTest#test_caps_high/,
+}
+
+export const ECOSYSTEMS = [NODE, PYTHON, GO, RUST, MAVEN, RUBY]

@@ -156,3 +156,11 @@ describe("machine results and more runners", () => {
     expect(parseTestOutput(output)).toEqual({ passed: 5, failed: 1, failures: ["tests::caps_high"] })
   })
 })
+
+describe("minitest", () => {
+  it("names the failing test, not the word Failure", () => {
+    const output =
+      "  1) Failure:\nClampHighTest#test_caps_high [test/clamp_high_test.rb:6]:\nExpected: 10\n  Actual: 50\n\n2 runs, 2 assertions, 1 failures, 0 errors, 0 skips\n"
+    expect(parseTestOutput(output).failures).toEqual(["ClampHighTest#test_caps_high"])
+  })
+})
