@@ -75,6 +75,9 @@ export const contentAtHead = (diff: string, current: string | undefined): FileVe
   return { content: base.join("\n") + (baseEndsWithNewline ? "\n" : "") }
 }
 
+/** The run's files could not be put back after a run on HEAD's versions: never publish that tree. */
+export class RestoreError extends NonRetryableError {}
+
 const quote = (path: string) => `'${path.replaceAll("'", `'"'"'`)}'`
 
 const readCurrent = async (checkout: Checkout, path: string): Promise<string | undefined> =>
@@ -129,7 +132,7 @@ export const withPathsAtHead = async <T>(
       if (restored.get(path) !== hash) {
         // never publish a tree that differs from what the agent left
         // biome-ignore lint/correctness/noUnsafeFinally: a failed restore outranks the work's result
-        throw new NonRetryableError(`could not restore ${path} after a test run on the earlier version`)
+        throw new RestoreError(`could not restore ${path} after a test run on the earlier version`)
       }
     }
   }

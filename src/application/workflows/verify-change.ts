@@ -9,7 +9,7 @@ import { errorMessage } from "#domain/errors.js"
 import { nodeTestScript } from "../repo-config.js"
 import { compareTestRuns, succeeded, type TestRun } from "../test-results.js"
 import { changeSet, recordingOutput } from "./change-set.js"
-import { contentAtHead, withPathsAtHead } from "./paths-at-head.js"
+import { contentAtHead, RestoreError, withPathsAtHead } from "./paths-at-head.js"
 import { runTestCommand } from "./repo-commands.js"
 import type { Proof, ProofRow, RunState, Verification } from "./run-state.js"
 import { isTestConfig, isTestPath, testScriptChanged } from "./test-files.js"
@@ -116,7 +116,7 @@ export const proveFix = async (
       ),
     )
   } catch (error) {
-    if (state.context.signal.aborted) throw error
+    if (state.context.signal.aborted || error instanceof RestoreError) throw error
     return { kind: "not-shown", reason: `the old code could not be tested: ${errorMessage(error)}` }
   }
   const after = verification.after
@@ -125,14 +125,15 @@ export const proveFix = async (
   const rows: ProofRow[] = before.failures
     .filter((name) => !failingAfter.has(name) && (passingAfter.size === 0 || passingAfter.has(name)))
     .map((name) => ({ name, before: "failed" as const, after: "passed" as const }))
-  // tests the change adds that the old code's run did not even list (a compile error, an import of new code)
-  if (before.passes && after.passes) {
+  // tests the change adds that the old code's (whole) run did not even list: a compile error, an import of new code
+  if (!subset && before.passes && after.passes) {
     const known = new Set([...before.passes, ...before.failures])
     for (const name of after.passes)
       if (!known.has(name)) rows.push({ name, before: "absent", after: "passed" })
   }
-  if (rows.length === 0 && !succeeded(before) && succeeded(after) && before.failures.length === 0) {
-    rows.push({ name: `\`${after.command}\` as a whole`, before: "failed", after: "passed" })
+  // no names to match (the old code did not build with the new tests, say): the command as a whole
+  if (rows.length === 0 && !succeeded(before) && succeeded(after)) {
+    rows.push({ name: before.command, before: "failed", after: "passed" })
   }
   if (rows.length === 0) {
     return {
