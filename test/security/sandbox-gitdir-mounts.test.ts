@@ -62,7 +62,14 @@ describe.skipIf(!bwrapWorks)(`sandbox mounts come from the workspace's records (
     for (const [name, content] of Object.entries(hostFiles)) {
       expect(readFileSync(path.join(dataDir, name), "utf8")).toBe(content)
     }
-    expect(readdirSync(dataDir).sort()).toEqual([".env", "mirror", "prwright.db", "runs", "secret.key", "worktree"])
+    expect(readdirSync(dataDir).sort()).toEqual([
+      ".env",
+      "mirror",
+      "prwright.db",
+      "runs",
+      "secret.key",
+      "worktree",
+    ])
   }
 
   it("the checkout's own .git file names the recorded git dir, and git works through the recorded mounts", async () => {

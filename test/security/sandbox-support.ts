@@ -11,7 +11,10 @@ import type { CheckoutMounts } from "#application/ports/workspace.js"
 
 export const bwrapWorks = (() => {
   try {
-    execFileSync("bwrap", ["--unshare-all", "--ro-bind", "/", "/", "true"], { stdio: "ignore", timeout: 5_000 })
+    execFileSync("bwrap", ["--unshare-all", "--ro-bind", "/", "/", "true"], {
+      stdio: "ignore",
+      timeout: 5_000,
+    })
     return true
   } catch {
     return false
