@@ -221,12 +221,11 @@ describe.skipIf(!bwrapWorks)(
         ).toBe(true)
       })
 
-      it("falls back to the process sandbox with a warning when bwrap is missing", async () => {
+      it("refuses (fails closed) rather than fall back to the process sandbox when bwrap is missing", async () => {
         const logger = createCapturingLogger()
-        const chosen = await detectSandbox({ bwrapPath: path.join(parent, "no-bwrap"), logger })
-        expect(chosen.kind).toBe("process")
-        const warning = logger.lines.find((line) => line.level === "warn")
-        expect(String(warning?.fields?.reason)).toContain("apt-get install bubblewrap")
+        const attempt = detectSandbox({ bwrapPath: path.join(parent, "no-bwrap"), logger })
+        await expect(attempt).rejects.toBeInstanceOf(ConfigError)
+        await expect(attempt).rejects.toThrow(/apt-get install bubblewrap.*PRWRIGHT_SANDBOX=process/)
       })
 
       it("fails with a ConfigError saying what to install when bwrap is required but missing", async () => {

@@ -233,7 +233,9 @@ const recordedMounts = (command: SandboxCommand): string[] => [
   ...(command.mounts?.writable ?? []).flatMap((dir) => ["--bind", dir, dir]),
 ]
 
-export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): Sandbox => {
+export type BwrapSandbox = Sandbox & { readonly isolation: SandboxIsolation }
+
+export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): BwrapSandbox => {
   const bwrap = options.bwrapPath ?? "bwrap"
   const limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits }
   const tmpfsSize = String(Math.floor(options.tmpfsSizeBytes ?? 512 * 1024 ** 2))
