@@ -21,8 +21,9 @@ export const bwrapWorks = (() => {
   }
 })()
 
+/** in the suite's title: said loudly in the report where the attacks could not run */
 export const SKIP_NO_BWRAP =
-  "SKIPPED: bubblewrap is not installed or cannot create namespaces here, so the sandbox attacks cannot run"
+  "skipped where bubblewrap cannot create namespaces: the attacks need a real sandbox"
 
 export const git = (args: string[], cwd: string): string =>
   execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
