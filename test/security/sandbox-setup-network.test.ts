@@ -149,6 +149,19 @@ describe("setup egress proxy (host side)", () => {
     ])
   })
 
+  it("an operator's exempt networks (an internal mirror) never exempt loopback or link-local", async () => {
+    proxy = await startSetupEgressProxy({
+      allow: ["*"],
+      exemptNetworks: ["127.0.0.0/8", "169.254.0.0/16", "::1/128"],
+    })
+    for (const target of ["127.0.0.1:443", "169.254.169.254:80", "[::1]:443"]) {
+      expect(await ask(proxy.socketPath, connectRequest(target)), target).toMatch(/^HTTP\/1\.1 403/)
+    }
+    await expect(startSetupEgressProxy({ allow: ["*"], exemptNetworks: ["10.0.0.0/33"] })).rejects.toThrow(
+      /CIDR/,
+    )
+  })
+
   it("classifies addresses: only public unicast is reachable", () => {
     for (const address of [
       "127.0.0.1",

@@ -68,6 +68,35 @@ export const parseSetupAllow = (value: string | undefined): string[] => {
   return entries
 }
 
+/**
+ * PRWRIGHT_SETUP_ALLOW_NETWORKS: comma-separated CIDRs of non-public networks that setup may reach
+ * (an internal registry mirror); unset or empty: none. Loopback and link-local are refused anyway.
+ */
+export const parseSetupNetworks = (value: string | undefined): string[] => {
+  const entries = (value ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "")
+  for (const entry of entries) {
+    const [address, prefix, rest] = entry.split("/")
+    const family = isIP(address ?? "")
+    const bits = Number(prefix)
+    if (
+      family === 0 ||
+      rest !== undefined ||
+      prefix === undefined ||
+      !Number.isInteger(bits) ||
+      bits < 0 ||
+      bits > (family === 6 ? 128 : 32)
+    ) {
+      throw new ConfigError(
+        `invalid configuration: PRWRIGHT_SETUP_ALLOW_NETWORKS entry "${entry}" is not a CIDR: list networks such as 10.20.0.0/16 or fd00:1::/64, separated by commas`,
+      )
+    }
+  }
+  return entries
+}
+
 const blocked = (() => {
   const list = new BlockList()
   const v4: Array<[string, number]> = [
@@ -142,6 +171,12 @@ export interface SetupEgressOptions {
    * can stand a loopback server in for a registry. Never set in production wiring.
    */
   allowLoopbackForTests?: boolean
+  /**
+   * Non-public networks the operator vouches for, as CIDRs ("10.20.0.0/16", "203.0.113.80/32"): an
+   * internal registry mirror, or an egress gateway that answers for every name. Loopback and
+   * link-local stay refused whatever is listed here.
+   */
+  exemptNetworks?: readonly string[]
   connectTimeoutMs?: number
   logger?: Logger
 }
@@ -170,8 +205,29 @@ const splitTarget = (target: string): { host: string; port: number } | undefined
 
 const display = (host: string, port: number) => `${isIP(host) === 6 ? `[${host}]` : host}:${port}`
 
+const isLinkLocal = (address: string): boolean => {
+  const bare = address.replace(/^\[|\]$/g, "")
+  return (isIP(bare) === 4 && bare.startsWith("169.254.")) || /^fe[89ab]/i.test(bare)
+}
+
+const exemptList = (networks: readonly string[]): BlockList | undefined => {
+  if (networks.length === 0) return undefined
+  const list = new BlockList()
+  for (const network of networks) {
+    const [address, prefix] = network.split("/")
+    const family = isIP(address ?? "")
+    const bits = Number(prefix ?? (family === 6 ? 128 : 32))
+    if (family === 0 || !Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32)) {
+      throw new ConfigError(`setup egress exempt network "${network}" is not a CIDR such as 10.20.0.0/16`)
+    }
+    list.addSubnet(address as string, bits, family === 6 ? "ipv6" : "ipv4")
+  }
+  return list
+}
+
 export const startSetupEgressProxy = async (options: SetupEgressOptions): Promise<SetupEgressProxy> => {
   const ports = options.ports ?? DEFAULT_SETUP_PORTS
+  const exempt = exemptList(options.exemptNetworks ?? [])
   const resolve = options.resolve ?? systemResolve
   const connectTimeoutMs = options.connectTimeoutMs ?? 15_000
   const refused: string[] = []
@@ -193,7 +249,15 @@ export const startSetupEgressProxy = async (options: SetupEgressOptions): Promis
       refuse(host, port, "not in PRWRIGHT_SETUP_ALLOW (the operator lists the registries setup may reach)")
     }
     const usable = (address: string) =>
-      isPublicAddress(address) || (options.allowLoopbackForTests === true && isLoopback(address))
+      isPublicAddress(address) ||
+      (options.allowLoopbackForTests === true && isLoopback(address)) ||
+      (exempt !== undefined &&
+        !isLoopback(address) &&
+        !isLinkLocal(address) &&
+        exempt.check(
+          address.replace(/^\[|\]$/g, ""),
+          isIP(address.replace(/^\[|\]$/g, "")) === 6 ? "ipv6" : "ipv4",
+        ))
     if (isIP(host) !== 0) {
       if (!usable(host))
         refuse(host, port, "not a public address (loopback, private and link-local are never reachable)")
