@@ -13,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { createBwrapSandbox } from "#adapters/sandbox/bwrap-sandbox.js"
 import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
 import { ConfigError } from "#domain/errors.js"
+import { sandboxChecks } from "#entrypoints/doctor.js"
 import { createCapturingLogger } from "../support/logger.js"
 import { bwrapWorks, SKIP_NO_BWRAP } from "./sandbox-support.js"
 
@@ -72,6 +73,39 @@ describe("sandbox detection fails closed", () => {
     await chosen.run({ command: "true", root: dir, network: "none", timeoutMs: 5_000 })
     expect(warnings()).toHaveLength(3)
     expect(JSON.stringify(warnings())).toContain("PRWRIGHT_SANDBOX=process")
+  })
+})
+
+describe("prwright doctor's sandbox lines", () => {
+  const setupEgress = { allow: ["registry.npmjs.org"], exemptNetworks: [] }
+
+  it.skipIf(!bwrapWorks)(
+    "report the namespaces, the cgroups (or why none) and the setup egress mode",
+    async () => {
+      const checks = await sandboxChecks({ setupEgress })
+      expect(checks.map((c) => c.name)).toEqual(["sandbox", "cgroups", "egress"])
+      expect(checks[0]).toMatchObject({ ok: true })
+      expect(checks[0]?.detail).toMatch(/^bubblewrap: (user, )?mount, pid, net, ipc, uts, cgroup namespaces/)
+      expect(checks[1]?.detail).toMatch(/^cgroup v[12] \(.*pids.*\)|^no usable cgroups .*Delegate=yes/)
+      expect(checks[1]?.ok).toBe(checks[1]?.detail.startsWith("cgroup") ? true : "warn")
+      expect(checks[2]?.detail).toMatch(
+        /only 1 allowed hosts through the host proxy .*loopback, private and link-local addresses refused/,
+      )
+    },
+  )
+
+  it("fail (not warn) without a working bwrap, and warn on every line when the operator chose the process sandbox", async () => {
+    const broken = await sandboxChecks({ setupEgress }, { bwrapPath: "/nonexistent/bwrap" })
+    expect(broken).toEqual([
+      { name: "sandbox", ok: false, detail: expect.stringMatching(/PRWRIGHT_SANDBOX=process/) },
+    ])
+    const process = await sandboxChecks({ sandbox: "process", setupEgress })
+    expect(process.map((c) => [c.name, c.ok])).toEqual([
+      ["sandbox", "warn"],
+      ["cgroups", "warn"],
+      ["egress", "warn"],
+    ])
+    expect(process[0]?.detail).toMatch(/WITHOUT isolation/)
   })
 })
 
