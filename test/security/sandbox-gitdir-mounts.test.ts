@@ -11,6 +11,7 @@ import path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { createBwrapSandbox } from "#adapters/sandbox/bwrap-sandbox.js"
 import type { SandboxCommand } from "#application/ports/sandbox.js"
+import { ValidationError } from "#domain/errors.js"
 import { bwrapWorks, makeWorktree, SKIP_NO_BWRAP, type WorktreeFixture } from "./sandbox-support.js"
 
 const SECRET = `prwright-secret-${randomBytes(12).toString("hex")}`
@@ -117,6 +118,25 @@ describe.skipIf(!bwrapWorks)(`sandbox mounts come from the workspace's records (
     await run(`echo "gitdir: /" > .git; ln -s '${dataDir}' "$HOME/data"; ln -s / /tmp/root`, perRun)
     const later = await run(`${loot()}; cat "$HOME/data/.env" /tmp/root${dataDir}/.env`, perRun)
     expect(later.output).not.toContain(SECRET)
+    expectHostIntact()
+  })
+
+  it("refuses to bind a per-run HOME, /tmp or recorded mount that lies in or resolves into the checkout, where a command could have swapped in a symlink", async () => {
+    await run('mkdir -p .cache && ln -s / .cache/home && ln -s "$(dirname "$PWD")" data-link')
+    const inCheckout = path.join(fixture.worktree, ".cache/home")
+    const throughCheckout = path.join(fixture.worktree, "data-link")
+    for (const extra of [
+      { home: inCheckout },
+      { tmp: inCheckout },
+      { home: throughCheckout },
+      { mounts: { readOnly: [throughCheckout], writable: [] } },
+      { mounts: { readOnly: [], writable: [inCheckout] } },
+      { home: "relative/home" },
+    ]) {
+      await expect(run(`cat '${dataDir}/.env'`, extra), JSON.stringify(extra)).rejects.toBeInstanceOf(
+        ValidationError,
+      )
+    }
     expectHostIntact()
   })
 })

@@ -11,8 +11,10 @@
  * Nothing here reads a file a command could have written.
  */
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from "node:fs"
+import path from "node:path"
 import type { Logger } from "#application/ports/logging.js"
 import type { Sandbox, SandboxCommand, SandboxResult } from "#application/ports/sandbox.js"
+import { ValidationError } from "#domain/errors.js"
 import { type CgroupSupport, type CommandCgroup, createCommandCgroup, detectCgroups } from "./cgroups.js"
 import { runInProcessGroup } from "./run-in-process-group.js"
 import { checkSandboxCommand } from "./sandbox-command.js"
@@ -228,10 +230,41 @@ export const SETUP_PROXY_ENV: Record<string, string> = {
  * workspace's records of the checkout (`command.mounts`), never from the `.git` file in the checkout,
  * which any earlier command could have rewritten to name `/` or the data dir.
  */
-const recordedMounts = (command: SandboxCommand): string[] => [
-  ...(command.mounts?.readOnly ?? []).flatMap((dir) => ["--ro-bind", dir, dir]),
-  ...(command.mounts?.writable ?? []).flatMap((dir) => ["--bind", dir, dir]),
+const recordedMounts = (command: SandboxCommand, real: Map<string, string>): string[] => [
+  ...(command.mounts?.readOnly ?? []).flatMap((dir) => ["--ro-bind", real.get(dir) ?? dir, dir]),
+  ...(command.mounts?.writable ?? []).flatMap((dir) => ["--bind", real.get(dir) ?? dir, dir]),
 ]
+
+/**
+ * Every host path bound into the sandbox besides the checkout (per-run HOME and /tmp, recorded git
+ * metadata) must be the worker's own: an existing absolute directory that neither lies inside the
+ * checkout nor resolves into it — there an earlier command could have put a symlink to `/` in its
+ * place. Returns the real paths to bind (at the paths given).
+ */
+const checkHostPaths = (command: SandboxCommand, root: string): Map<string, string> => {
+  const real = new Map<string, string>()
+  const named: Array<[string, string | undefined]> = [
+    ["home", command.home],
+    ["tmp", command.tmp],
+    ...(command.mounts?.readOnly ?? []).map((dir): [string, string] => ["mounts.readOnly", dir]),
+    ...(command.mounts?.writable ?? []).map((dir): [string, string] => ["mounts.writable", dir]),
+  ]
+  for (const [field, hostPath] of named) {
+    if (hostPath === undefined) continue
+    let resolved: string | undefined
+    try {
+      if (path.isAbsolute(hostPath) && statSync(hostPath).isDirectory()) resolved = realpathSync(hostPath)
+    } catch {}
+    if (resolved === undefined || isUnder(path.resolve(hostPath), root) || isUnder(resolved, root)) {
+      throw new ValidationError(
+        `sandbox ${field} ${JSON.stringify(hostPath)} must be an existing directory the worker made outside the checkout (a path in or through the checkout could be a command's symlink)`,
+        [{ field, message: "a directory of the worker's, outside the checkout" }],
+      )
+    }
+    real.set(hostPath, resolved)
+  }
+  return real
+}
 
 export type BwrapSandbox = Sandbox & { readonly isolation: SandboxIsolation }
 
@@ -258,6 +291,7 @@ export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): BwrapSand
   const bwrapArgumentsFor = (
     command: SandboxCommand,
     root: string,
+    real: Map<string, string>,
     proxy: SetupEgressProxy | undefined,
   ): string[] => [
     // every namespace, the network's included: a setup command's only way out is the egress socket
@@ -280,16 +314,16 @@ export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): BwrapSand
     "/dev",
     // the run's persistent /tmp and HOME when the worker made them, else private tmpfs per command
     ...(command.tmp !== undefined
-      ? ["--bind", command.tmp, "/tmp"]
+      ? ["--bind", real.get(command.tmp) ?? command.tmp, "/tmp"]
       : ["--size", tmpfsSize, "--tmpfs", "/tmp"]),
     ...(command.home !== undefined
-      ? ["--bind", command.home, SANDBOX_HOME]
+      ? ["--bind", real.get(command.home) ?? command.home, SANDBOX_HOME]
       : ["--size", tmpfsSize, "--tmpfs", SANDBOX_HOME]),
     // after the tmpfs mounts, so that a path under /tmp is not hidden by them
-    ...extra.flatMap((path) => ["--ro-bind-try", path, path]),
+    ...extra.flatMap((extraPath) => ["--ro-bind-try", extraPath, extraPath]),
     // the setup phase's one way out: the host proxy's socket (connect() ignores read-only binds)
     ...(proxy ? [...nodeMount, "--bind", proxy.socketPath, EGRESS_SOCKET] : []),
-    ...recordedMounts(command),
+    ...recordedMounts(command, real),
     // last, so a checkout under /tmp or /home is mounted over the tmpfs rather than hidden by it
     "--bind",
     root,
@@ -336,6 +370,7 @@ export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): BwrapSand
       async run(command: SandboxCommand): Promise<SandboxResult> {
         checkSandboxCommand(command)
         const root = realpathSync(command.root)
+        const real = checkHostPaths(command, root)
         const proxy: SetupEgressProxy | undefined =
           command.network === "setup"
             ? await startSetupEgressProxy({ ...egress, logger: options.logger })
@@ -343,7 +378,7 @@ export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): BwrapSand
         let cgroup: CommandCgroup | undefined
         try {
           if (cgroups.usable) cgroup = createCommandCgroup(cgroups, limits)
-          const argv = bwrapArgumentsFor(command, root, proxy)
+          const argv = bwrapArgumentsFor(command, root, real, proxy)
           const spawned = cgroup ? cgroup.wrap(bwrap, argv) : { file: bwrap, args: argv }
           const result = await runInProcessGroup({
             file: spawned.file,
