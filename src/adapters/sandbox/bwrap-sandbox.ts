@@ -307,6 +307,10 @@ export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): BwrapSand
     "sandbox",
     ...systemMounts(),
     ...etc.flatMap((entry) => ["--ro-bind-try", entry, entry]),
+    // what `df` and friends read: the sandbox's own mounts, never a bind of the host's list
+    "--symlink",
+    "../proc/self/mounts",
+    "/etc/mtab",
     ...maskMounts(masked, [...systemDirectories, ...etc, ...extra]),
     "--proc",
     "/proc",
