@@ -5,12 +5,21 @@
  * command's own cgroup, quickly, leaving nothing running and the worker unharmed.
  */
 import { randomUUID } from "node:crypto"
-import { mkdtempSync, realpathSync, rmSync } from "node:fs"
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { createBwrapSandbox } from "#adapters/sandbox/bwrap-sandbox.js"
-import { detectCgroups } from "#adapters/sandbox/cgroups.js"
+import { createCommandCgroup, detectCgroups } from "#adapters/sandbox/cgroups.js"
 import { markedPids, waitUntil } from "../contract/sandbox.contract.js"
 import { bwrapWorks, SKIP_NO_BWRAP } from "./sandbox-support.js"
 
@@ -105,4 +114,87 @@ describe("cgroup detection", () => {
     expect(none.detail).toMatch(/no usable cgroups/)
     expect(none.detail).toMatch(/Delegate=yes/)
   })
+
+  /** a directory tree shaped like a cgroup mount (plain files: what prwright writes can be read back) */
+  const fakeTree = (files: Record<string, string>) => {
+    const root = realpathSync(mkdtempSync(path.join(tmpdir(), "prwright-fake-cgroup-")))
+    for (const [file, content] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(root, file)), { recursive: true })
+      writeFileSync(path.join(root, file), content)
+    }
+    return root
+  }
+
+  it("cgroup v2: enables pids, memory and cpu for its subtree and writes each command's limits", () => {
+    const root = fakeTree({
+      "worker.service/cgroup.controllers": "cpuset cpu io memory pids\n",
+      "worker.service/cgroup.subtree_control": "",
+      "cgroup.controllers": "cpuset cpu io memory pids\n",
+    })
+    try {
+      const support = detectCgroups(root, "0::/worker.service\n")
+      expect(support).toMatchObject({ usable: true, version: 2 })
+      if (!support.usable) return
+      expect(readFileSync(path.join(root, "worker.service/cgroup.subtree_control"), "utf8")).toBe(
+        "+pids +memory +cpu",
+      )
+      const cgroup = createCommandCgroup(support, { processes: 100, memoryBytes: 1024 ** 3, cpus: 1.5 })
+      const dir = path.join(root, "worker.service/prwright-sandbox")
+      const [command] = onlyCommandDir(dir)
+      const read = (file: string) => readFileSync(path.join(dir, command, file), "utf8")
+      expect(read("pids.max")).toBe("100")
+      expect(read("memory.max")).toBe(String(1024 ** 3))
+      expect(read("cpu.max")).toBe("150000 100000")
+      expect(read("cpu.weight")).toBe("50")
+      const wrapped = cgroup.wrap("bwrap", ["--version"])
+      expect(wrapped.file).toBe("/bin/sh")
+      expect(wrapped.args.slice(-2)).toEqual(["bwrap", "--version"])
+      expect(wrapped.args[1]).toContain(`${path.join(dir, command)}/cgroup.procs`)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it("cgroup v1: one cgroup per controller below the worker's own, memory and swap limited together", () => {
+    const root = fakeTree({
+      "pids/cgroup.procs": "",
+      "memory/cgroup.procs": "",
+      "memory/svc/memory.memsw.limit_in_bytes": "",
+      "cpu/cgroup.procs": "",
+    })
+    try {
+      const support = detectCgroups(root, "8:pids:/\n4:memory:/svc\n1:cpu,cpuacct:/\n0::/\n")
+      expect(support).toMatchObject({ usable: true, version: 1 })
+      if (!support.usable) return
+      createCommandCgroup(support, { processes: 64, memoryBytes: 256 * 1024 ** 2 })
+      const [pids] = onlyCommandDir(path.join(root, "pids/prwright-sandbox"))
+      const [memory] = onlyCommandDir(path.join(root, "memory/svc/prwright-sandbox"))
+      expect(readFileSync(path.join(root, "pids/prwright-sandbox", pids, "pids.max"), "utf8")).toBe("64")
+      const memoryDir = path.join(root, "memory/svc/prwright-sandbox", memory)
+      expect(readFileSync(path.join(memoryDir, "memory.limit_in_bytes"), "utf8")).toBe(
+        String(256 * 1024 ** 2),
+      )
+      expect(existsSync(path.join(root, "cpu/prwright-sandbox", pids, "cpu.shares"))).toBe(true)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it("cgroup v2 without delegated controllers: not usable, and says what to do", () => {
+    const root = fakeTree({ "cgroup.controllers": "", "cgroup.subtree_control": "" })
+    try {
+      const support = detectCgroups(root, "0::/\n")
+      expect(support.usable).toBe(false)
+      expect(support.detail).toMatch(/no pids\/memory\/cpu controller is delegated/)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
 })
+
+/** the one per-command directory below `dir` */
+const onlyCommandDir = (dir: string): [string] => {
+  const entries = readdirSync(dir).filter((name) => name.startsWith("cmd-"))
+  expect(entries).toHaveLength(1)
+  return [entries[0] as string]
+}

@@ -51,9 +51,9 @@ const read = (file: string): string | undefined => {
 }
 
 /** controller → path of this process's cgroup in that hierarchy ("" key: the v2 unified one) */
-const ownCgroups = (): Map<string, string> => {
+const ownCgroups = (procSelfCgroup: string): Map<string, string> => {
   const own = new Map<string, string>()
-  for (const line of (read("/proc/self/cgroup") ?? "").split("\n")) {
+  for (const line of procSelfCgroup.split("\n")) {
     const match = /^\d+:([^:]*):(.*)$/.exec(line)
     if (!match) continue
     for (const controller of (match[1] as string).split(",")) own.set(controller, match[2] as string)
@@ -77,9 +77,22 @@ const tryBase = (base: string, probe: (dir: string) => void): string | undefined
   }
 }
 
-/** Finds which cgroup controllers this worker may use for its commands, and says why not otherwise. */
-export const detectCgroups = (root = "/sys/fs/cgroup"): CgroupSupport => {
-  const own = ownCgroups()
+const enableForChildren = (dir: string, wanted: readonly string[]) => {
+  const enabled = (read(path.join(dir, "cgroup.subtree_control")) ?? "").trim().split(/\s+/)
+  const missing = wanted.filter((c) => !enabled.includes(c))
+  if (missing.length > 0)
+    writeFileSync(path.join(dir, "cgroup.subtree_control"), missing.map((c) => `+${c}`).join(" "))
+}
+
+/**
+ * Finds which cgroup controllers this worker may use for its commands, and says why not otherwise.
+ * `root` and `procSelfCgroup` are for tests (a fake tree); by default the host's.
+ */
+export const detectCgroups = (
+  root = "/sys/fs/cgroup",
+  procSelfCgroup: string = read("/proc/self/cgroup") ?? "",
+): CgroupSupport => {
+  const own = ownCgroups(procSelfCgroup)
   const unified = existsSync(path.join(root, "cgroup.controllers"))
     ? root
     : existsSync(path.join(root, "unified", "cgroup.controllers"))
@@ -94,13 +107,15 @@ export const detectCgroups = (root = "/sys/fs/cgroup"): CgroupSupport => {
     const wanted = CONTROLLERS.filter((c) => available.includes(c))
     if (wanted.length > 0) {
       const base = path.join(mine, BASE_NAME)
-      const problem = tryBase(base, () => {
-        const enabled = (read(path.join(base, "cgroup.subtree_control")) ?? "").trim().split(/\s+/)
-        const missing = wanted.filter((c) => !enabled.includes(c))
-        if (missing.length > 0) {
-          writeFileSync(path.join(base, "cgroup.subtree_control"), missing.map((c) => `+${c}`).join(" "))
-        }
-      })
+      let problem: string | undefined
+      try {
+        // the worker's cgroup hands the controllers down (refused while it holds processes itself,
+        // unless systemd's Delegate=yes set it up so), then prwright's own subtree does
+        enableForChildren(mine, wanted)
+      } catch (error) {
+        problem = `${mine} cannot enable ${wanted.join(", ")} for its children (${(error as NodeJS.ErrnoException).code ?? String(error)}; a cgroup that holds processes cannot)`
+      }
+      problem ??= tryBase(base, () => enableForChildren(base, wanted))
       if (problem === undefined) {
         const bases = Object.fromEntries(wanted.map((c) => [c, base]))
         return {
