@@ -178,6 +178,8 @@ export interface SetupEgressOptions {
    */
   exemptNetworks?: readonly string[]
   connectTimeoutMs?: number
+  /** simultaneous connections from the sandbox (default 128) */
+  maxConnections?: number
   logger?: Logger
 }
 
@@ -401,6 +403,8 @@ export const startSetupEgressProxy = async (options: SetupEgressOptions): Promis
   }
 
   const server = createServer()
+  // a setup command must not exhaust the worker's file descriptors (each tunnel holds two)
+  server.maxConnections = options.maxConnections ?? 128
   server.on("connect", (request: IncomingMessage, client: Duplex, head: Buffer) => {
     onConnect(request, client, head).catch((error) => {
       options.logger?.warn("setup egress proxy failed on a tunnel", { error: errorMessage(error) })
