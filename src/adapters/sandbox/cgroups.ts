@@ -8,7 +8,7 @@
  * never sees /sys/fs/cgroup.
  */
 import { randomUUID } from "node:crypto"
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs"
 import path from "node:path"
 
 export interface CgroupLimits {
@@ -61,6 +61,25 @@ const ownCgroups = (procSelfCgroup: string): Map<string, string> => {
   return own
 }
 
+/**
+ * Removes per-command cgroups a killed worker left behind: only empty ones (rmdir refuses a cgroup
+ * that holds a process) made over a minute ago (never one a running command is about to join).
+ */
+const sweepLeftovers = (base: string) => {
+  let names: string[]
+  try {
+    names = readdirSync(base).filter((name) => name.startsWith("cmd-"))
+  } catch {
+    return
+  }
+  for (const name of names) {
+    try {
+      const dir = path.join(base, name)
+      if (Date.now() - statSync(dir).mtimeMs > 60_000) rmdirSync(dir)
+    } catch {}
+  }
+}
+
 const tryBase = (base: string, probe: (dir: string) => void): string | undefined => {
   const dir = path.join(base, `probe-${randomUUID().slice(0, 8)}`)
   try {
@@ -71,6 +90,7 @@ const tryBase = (base: string, probe: (dir: string) => void): string | undefined
     } finally {
       rmdirSync(dir)
     }
+    sweepLeftovers(base)
     return undefined
   } catch (error) {
     return `${base}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`
