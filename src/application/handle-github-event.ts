@@ -37,8 +37,12 @@ const WRITERS: ReadonlySet<RepoPermission> = new Set(["admin", "maintain", "writ
 /** The marker of the one "you need write access" reply per user and issue. */
 export const accessReplyMarker = (login: string) => `<!-- prwright:no-access ${login.toLowerCase()} -->`
 
+/** The delivery store's key for an event: its identity, hashed to a fixed length. */
+export const eventKey = (request: { identity: string }): string =>
+  `event:${createHash("sha256").update(request.identity).digest("hex").slice(0, 40)}`
+
 /**
- * The job id a delivery starts, derived from the delivery id (a name-based UUID, version 5 layout), so
+ * The job id an event starts, derived from the event's identity (see `GitHubRequest.identity`) (a name-based UUID, version 5 layout), so
  * that even a delivery handled twice (a crash before it was recorded) maps onto the same run.
  */
 export const deliveryJobId = (deliveryId: string): string => {
@@ -125,10 +129,10 @@ export const createHandleGitHubEvent = (deps: {
     const trigger: Trigger = { source: "webhook", actor: request.sender, deliveryId: event.deliveryId }
     const result = await deps.requester.enqueue(
       type,
-      { ...fields, repoFullName: repo.fullName, issueNumber, jobId: deliveryJobId(event.deliveryId) },
+      { ...fields, repoFullName: repo.fullName, issueNumber, jobId: deliveryJobId(request.identity) },
       trigger,
     )
-    await deps.deliveries.linkDeliveryRun(event.deliveryId, result.jobId)
+    await deps.deliveries.linkDeliveryRun(eventKey(request), result.jobId)
     await react(repo, request, "rocket")
     log.info("webhook started a run", {
       jobId: result.jobId,
@@ -223,9 +227,16 @@ export const createHandleGitHubEvent = (deps: {
     if (read.kind === "ignore") return { outcome: "ignored", reason: read.reason }
     const { request } = read
     const repo = parseRepoRef(request.repoFullName, "repository.full_name")
-    // recorded before acting, so concurrent redeliveries race on the store's unique key, not on GitHub
-    const fresh = await deps.deliveries.recordDelivery({ id: event.deliveryId, event: request.event })
-    if (!fresh) return { outcome: "duplicate", reason: `delivery ${event.deliveryId} was handled already` }
+    // Recorded before acting, so concurrent copies race on the store's unique key, not on GitHub. The key
+    // is the event's identity from the signed body: X-GitHub-Delivery is not signed, and a captured body
+    // replayed under fresh delivery ids must not start fresh paid runs.
+    const key = eventKey(request)
+    const fresh = await deps.deliveries.recordDelivery({ id: key, event: request.event })
+    if (!fresh)
+      return {
+        outcome: "duplicate",
+        reason: `this ${request.event} event was handled already (delivery ${event.deliveryId} repeats it)`,
+      }
 
     try {
       const permission = await deps.github.getPermission(repo, request.sender)
@@ -246,7 +257,7 @@ export const createHandleGitHubEvent = (deps: {
       return act(event, request, repo)
     } catch (error) {
       // Acting failed (GitHub or the store was down): let GitHub's redelivery try again.
-      await deps.deliveries.forgetDelivery(event.deliveryId).catch(() => undefined)
+      await deps.deliveries.forgetDelivery(key).catch(() => undefined)
       throw error
     }
   }

@@ -28,6 +28,12 @@ export interface GitHubRequest {
   instructions?: string
   /** `issues.labeled`, `issue_comment.created` … */
   event: string
+  /**
+   * What makes this event this event, read from the signed body: the comment's id, or the label event's
+   * issue + label + the time GitHub stamped on the issue. X-GitHub-Delivery is not signed, so a replayed
+   * body with a new delivery id has the same identity and is recognised as a duplicate.
+   */
+  identity: string
 }
 
 export type ReadEvent = { kind: "request"; request: GitHubRequest } | { kind: "ignore"; reason: string }
@@ -36,6 +42,7 @@ const user = z.looseObject({ login: z.string(), type: z.string().optional() })
 const issue = z.looseObject({
   number: z.number().int().positive(),
   pull_request: z.unknown().optional(),
+  updated_at: z.string().optional().nullable(),
 })
 const repository = z.looseObject({ full_name: z.string() })
 
@@ -90,6 +97,8 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
         isPullRequest: event.issue.pull_request != null,
         sender: event.sender.login,
         event: "issues.labeled",
+        // labelling stamps the issue's updated_at, so a real second labelling is a new event
+        identity: `issues.labeled:${event.repository.full_name}#${event.issue.number}:${(event.label?.name ?? "").toLowerCase()}:${event.issue.updated_at ?? "-"}`,
       },
     }
   }
@@ -118,6 +127,7 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
         commentId: event.comment.id,
         ...(parsed.word === "fix" && parsed.rest ? { instructions: parsed.rest } : {}),
         event: "issue_comment.created",
+        identity: `issue_comment:${event.repository.full_name}:${event.comment.id}`,
       },
     }
   }
