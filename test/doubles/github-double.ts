@@ -9,7 +9,7 @@
  * and the installation tokens minted there work like any token for the installation's repositories.
  */
 import { execFile } from "node:child_process"
-import { randomBytes } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -94,8 +94,38 @@ export interface GitHubDouble {
   readonly appJwts: string[]
   /** expires every minted installation token now: the double answers 401 to them from then on */
   expireAppTokens(): void
+  /**
+   * Makes the next `times` API calls matching `method`/`path` fail as GitHub would: e.g. a secondary rate
+   * limit (403, `retry-after: 2`), a primary one (403, `x-ratelimit-remaining: 0`) or a 502.
+   */
+  failNext(fault: InjectedFault): void
+  /** GET answers carry an ETag and a matching `If-None-Match` gets 304 (GitHub's conditional requests) */
+  readonly notModifiedCount: number
   close(): Promise<void>
 }
+
+export interface InjectedFault {
+  method?: string
+  /** matched against the API path (after /api/v3), e.g. /\/issues\/\d+\/comments$/ */
+  path?: RegExp
+  status: number
+  headers?: Record<string, string>
+  message?: string
+  /** how many matching calls fail (default 1) */
+  times?: number
+}
+
+/** GitHub's answer to a request over a secondary rate limit. */
+export const secondaryRateLimit = (
+  retryAfterSeconds: number,
+  match: Omit<InjectedFault, "status"> = {},
+): InjectedFault => ({
+  ...match,
+  status: 403,
+  headers: { "retry-after": String(retryAfterSeconds), ...match.headers },
+  message:
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.",
+})
 
 const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   res.statusCode = status
@@ -151,6 +181,8 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
     tokenTtlMs: options.appTokenTtlMs ?? 3_600_000,
   })
   const used = new Map<string, number>()
+  const faults: Array<InjectedFault & { left: number }> = []
+  let notModified = 0
 
   const rateHeaders = (token: string): Record<string, string> => {
     const count = (used.get(token) ?? 0) + 1
@@ -184,6 +216,21 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
     }
     const identity: Identity = { token, login: grant.login, id: userId(grant.login), repos: grant.repos }
     const headers = rateHeaders(token)
+    const fault = faults.find(
+      (f) =>
+        f.left > 0 && (!f.method || f.method.toUpperCase() === method) && (!f.path || f.path.test(apiPath)),
+    )
+    if (fault) {
+      fault.left--
+      await readBody(req)
+      json(
+        res,
+        fault.status,
+        { message: fault.message ?? "Server Error", documentation_url: "https://docs.github.com/rest" },
+        { ...headers, ...fault.headers },
+      )
+      return
+    }
     const found = router.match(method, apiPath)
     if (!found) {
       json(
@@ -218,6 +265,16 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
         headers: req.headers,
         identity,
       })
+      if (method === "GET" && result.status === 200 && result.body !== undefined) {
+        const etag = `W/"${createHash("sha1").update(JSON.stringify(result.body)).digest("hex")}"`
+        if (req.headers["if-none-match"] === etag) {
+          notModified++
+          json(res, 304, undefined, { ...headers, ...result.headers, etag })
+          return
+        }
+        json(res, result.status, result.body, { ...headers, ...result.headers, etag })
+        return
+      }
       json(res, result.status, result.body, { ...headers, ...result.headers })
     } catch (error) {
       if (error instanceof HttpError) json(res, error.status, error.body, headers)
@@ -414,6 +471,12 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
     mintedTokens: appAuth.minted,
     appJwts: appAuth.jwtsSeen,
     expireAppTokens: () => appAuth.expireTokens(),
+    failNext(fault) {
+      faults.push({ ...fault, left: fault.times ?? 1 })
+    },
+    get notModifiedCount() {
+      return notModified
+    },
 
     async close() {
       server.closeAllConnections()

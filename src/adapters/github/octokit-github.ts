@@ -15,6 +15,7 @@ import type {
 import type { Logger } from "#application/ports/logging.js"
 import { GitHubError, PrwrightError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
+import { installRateLimits, type RateLimitOptions } from "./rate-limits.js"
 
 export interface OctokitGitHubOptions {
   /** a fixed token (GITHUB_TOKEN); `auth` wins when both are given */
@@ -26,6 +27,8 @@ export interface OctokitGitHubOptions {
   userAgent?: string
   fetch?: typeof fetch
   logger?: Logger
+  /** how rate limits and transient faults are waited out (see rate-limits.ts); defaults are GitHub's advice */
+  limits?: RateLimitOptions
 }
 
 /** The `Authorization` header value GitHub's git endpoint accepts for a token (HTTP Basic, x-access-token). */
@@ -192,6 +195,9 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
       request.headers.authorization = `token ${token}`
     })
   }
+
+  // after the auth hook, so it wraps it: every retry asks for a (possibly refreshed) token again
+  installRateLimits(octokit, { ...(logger ? { logger } : {}), ...options.limits })
 
   const scrub = (text: string): string => {
     let out = text
