@@ -17,8 +17,10 @@ import { runCodingAgent } from "#application/agent/coding-agent.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { createApiAuth } from "#application/api-auth.js"
 import { createCancelRun } from "#application/cancel-run.js"
+import { type CheckRunReporter, createCheckRunReporter, observedJournal } from "#application/check-runs.js"
 import { createHandleGitHubEvent, type HandleGitHubEvent } from "#application/handle-github-event.js"
 import type { ApiTokenStore } from "#application/ports/api-token-store.js"
+import type { CommitChecks } from "#application/ports/commit-checks.js"
 import type { DeliveryStore } from "#application/ports/delivery-store.js"
 import type { EventBus } from "#application/ports/event-bus.js"
 import type { GitHub } from "#application/ports/github.js"
@@ -55,6 +57,8 @@ export interface Container {
   /** GitHub webhook intake (POST /api/webhooks/github); `secret` unset means webhooks are refused */
   webhooks: { secret?: string; handle: HandleGitHubEvent }
   runner: JobHandler
+  /** shows runs as check runs (GitHub App) or commit statuses (token); undefined without GitHub auth */
+  checkRuns: CheckRunReporter | undefined
   /** job types that have a workflow in this version */
   jobTypes: JobType[]
   startWorkers(types: WorkerType[], concurrency?: number): JobWorker[]
@@ -66,6 +70,8 @@ export interface Container {
 export interface ContainerOverrides {
   logger?: Logger
   github?: GitHub
+  /** where check runs and commit statuses go (default: the Octokit adapter; null: nowhere) */
+  commitChecks?: CommitChecks | null
   workspace?: Workspace
   model?: ModelHandle | null
   planner?: Planner
@@ -159,15 +165,16 @@ export const createContainer = async (
       })
     : undefined
   const githubAuth = appTokens ? appTokens.tokenFor : token
-  const github =
-    overrides.github ??
-    (githubAuth
-      ? createOctokitGitHub({
-          auth: githubAuth,
-          baseUrl: config.github.apiUrl,
-          ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
-        })
-      : unconfiguredGitHub())
+  const octokit = githubAuth
+    ? createOctokitGitHub({
+        auth: githubAuth,
+        baseUrl: config.github.apiUrl,
+        ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+        logger,
+      })
+    : undefined
+  const github = overrides.github ?? octokit ?? unconfiguredGitHub()
+  const commitChecks = overrides.commitChecks === null ? undefined : (overrides.commitChecks ?? octokit)
   const workspace =
     overrides.workspace ??
     createGitCliWorkspace({
@@ -196,7 +203,18 @@ export const createContainer = async (
           : undefined))
 
   const clock = { now: () => new Date() }
-  const journal = createRunJournal({ store, bus, logger })
+  const runLink = config.publicUrl ? (id: string) => `${config.publicUrl}/api/jobs/${id}` : undefined
+  const checkRuns = commitChecks
+    ? createCheckRunReporter({
+        checks: commitChecks,
+        store,
+        logger,
+        mode: config.github.app ? "check-run" : "status",
+        ...(runLink ? { runUrl: runLink } : {}),
+      })
+    : undefined
+  const baseJournal = createRunJournal({ store, bus, logger })
+  const journal = checkRuns ? observedJournal(baseJournal, checkRuns) : baseJournal
   let sandboxReady: Promise<Sandbox> | undefined
   const sandbox = () => {
     sandboxReady ??= overrides.sandbox
@@ -266,6 +284,7 @@ export const createContainer = async (
       handle: handleGitHubEvent,
     },
     runner,
+    checkRuns,
     jobTypes,
     startWorkers(types, concurrency) {
       if (!queue) throw new ConfigError("this process was built without a queue")
@@ -298,6 +317,7 @@ export const createContainer = async (
     async close() {
       stopSweeper?.()
       await Promise.allSettled(workers.map((worker) => worker.close({ graceMs: config.shutdownGraceMs })))
+      await checkRuns?.flush()
       await queue?.close()
       await bus.close()
       await store.close()

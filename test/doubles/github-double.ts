@@ -17,6 +17,7 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { promisify } from "node:util"
 import { createAppAuth, type DoubleApp, expired, type MintedToken } from "./github/app-routes.js"
+import { registerCheckRoutes, type StoredCheckRun, type StoredStatus } from "./github/check-routes.js"
 import {
   createAccessState,
   type Role,
@@ -38,7 +39,16 @@ import { type StoredComment, type StoredPull, type StoredRepo, timestamp, userId
 
 const run = promisify(execFile)
 
-export type { DoubleApp, MintedToken, RecordedRequest, Role, StoredReaction, TokenGrant }
+export type {
+  DoubleApp,
+  MintedToken,
+  RecordedRequest,
+  Role,
+  StoredCheckRun,
+  StoredReaction,
+  StoredStatus,
+  TokenGrant,
+}
 
 export interface CreateRepoOptions {
   /** the first commit's files (ignored when `from` is given) */
@@ -99,6 +109,10 @@ export interface GitHubDouble {
    * limit (403, `retry-after: 2`), a primary one (403, `x-ratelimit-remaining: 0`) or a 502.
    */
   failNext(fault: InjectedFault): void
+  /** check runs created on a repository, oldest first (only GitHub Apps may create them) */
+  checkRuns(fullName: string): StoredCheckRun[]
+  /** commit statuses set on a repository, oldest first */
+  statuses(fullName: string): StoredStatus[]
   /** GET answers carry an ETag and a matching `If-None-Match` gets 304 (GitHub's conditional requests) */
   readonly notModifiedCount: number
   close(): Promise<void>
@@ -173,6 +187,7 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
   registerPullRoutes(router, state)
   const access = createAccessState()
   registerCollaboratorRoutes(router, state, access)
+  const checks = registerCheckRoutes(router, state)
   const log = createRequestLog(tokens)
   const appAuth = createAppAuth({
     apps: options.apps ?? {},
@@ -471,6 +486,12 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
     mintedTokens: appAuth.minted,
     appJwts: appAuth.jwtsSeen,
     expireAppTokens: () => appAuth.expireTokens(),
+    checkRuns(fullName) {
+      return [...checks.checkRuns.values()].filter((r) => r.repo.toLowerCase() === fullName.toLowerCase())
+    },
+    statuses(fullName) {
+      return checks.statuses.filter((s) => s.repo.toLowerCase() === fullName.toLowerCase())
+    },
     failNext(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 })
     },

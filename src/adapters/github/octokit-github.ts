@@ -4,6 +4,7 @@
  * bad credentials and missing access are not). The token never appears in a message.
  */
 import { Octokit } from "@octokit/rest"
+import type { CommitChecks } from "#application/ports/commit-checks.js"
 import type {
   GitHub,
   GitHubComment,
@@ -15,6 +16,7 @@ import type {
 import type { Logger } from "#application/ports/logging.js"
 import { GitHubError, PrwrightError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
+import { createOctokitCommitChecks } from "./octokit-commit-checks.js"
 import { installRateLimits, type RateLimitOptions } from "./rate-limits.js"
 
 export interface OctokitGitHubOptions {
@@ -55,6 +57,8 @@ const repoOfRequest = (request: Record<string, unknown>): RepoRef => {
   )
 }
 
+export type Call = <T>(subject: Subject, fn: () => Promise<T>) => Promise<T>
+
 interface HttpFailure {
   status?: number
   message?: string
@@ -62,7 +66,7 @@ interface HttpFailure {
 }
 
 /** What the failing call was about, to name the fix. */
-type Subject =
+export type Subject =
   | { kind: "repo"; repo: RepoRef }
   | { kind: "issue"; repo: RepoRef; number: number }
   | { kind: "comment-create"; repo: RepoRef; number: number }
@@ -73,6 +77,8 @@ type Subject =
   | { kind: "pull-get"; repo: RepoRef; number: number }
   | { kind: "permission"; repo: RepoRef; username: string }
   | { kind: "reaction"; repo: RepoRef; commentId: number }
+  /** anything else: `what` names it ("check run 12", "the status of abc123") */
+  | { kind: "other"; repo: RepoRef; what: string; permission: string }
 
 const describe = (subject: Subject): string => {
   switch (subject.kind) {
@@ -94,6 +100,8 @@ const describe = (subject: Subject): string => {
       return `the permission of ${subject.username} on ${subject.repo.fullName}`
     case "reaction":
       return `a reaction to comment ${subject.commentId} on ${subject.repo.fullName}`
+    case "other":
+      return `${subject.what} on ${subject.repo.fullName}`
   }
 }
 
@@ -122,6 +130,8 @@ const notFoundMessage = (subject: Subject): string => {
       return `cannot read the collaborators of ${repo}: the token needs push access to ${repo} to look up a user's permission`
     case "reaction":
       return `comment ${subject.commentId} on ${repo} was not found (deleted?), or the token cannot react to it: ${access}`
+    case "other":
+      return `${subject.what} on ${repo} was not found, or the token cannot see it: give the token ${subject.permission} on ${repo}`
   }
 }
 
@@ -172,7 +182,10 @@ const pullRequest = (data: PullRequestData): GitHubPullRequest => ({
   body: data.body ?? "",
 })
 
-export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
+/** The Octokit adapter implements the GitHub port and the narrower ports beside it. */
+export type OctokitGitHub = GitHub & CommitChecks
+
+export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHub => {
   const { logger } = options
   const auth = options.auth ?? options.token
   const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
@@ -249,7 +262,9 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
     if (status === 403) {
       const fix = needsPullRequests(subject)
         ? `give the token pull_requests: write (and contents: write) on ${subject.repo.fullName}; for a GitHub App, grant "Pull requests: Read and write" and accept the new permissions on the installation`
-        : `give the token the permissions prwright needs on ${subject.repo.fullName} (contents: read, issues: write, pull requests: write)`
+        : subject.kind === "other"
+          ? `give the token ${subject.permission} on ${subject.repo.fullName}`
+          : `give the token the permissions prwright needs on ${subject.repo.fullName} (contents: read, issues: write, pull requests: write)`
       return make(`GitHub refused access to ${what} (403 ${githubMessage}): ${fix}`, false)
     }
     if (status === 410)
@@ -307,6 +322,8 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
   })
 
   return {
+    ...createOctokitCommitChecks(octokit, call),
+
     async getRepository(repo) {
       const { data } = await call({ kind: "repo", repo }, () =>
         octokit.rest.repos.get({ owner: repo.owner, repo: repo.name }),
