@@ -211,7 +211,7 @@ export const createCheckRunReporter = (deps: {
     const progress = events.findLast((e) => e.type === "progress")
     if (!status && !progress) return
     const run = await deps.store.getRun(runId)
-    if (!run || run.type === "comment-on-issue") return
+    if (!run || (run.type !== "resolve-issue" && run.type !== "auto-resolve-issue")) return
     if (!check) {
       check = { repo: parseRepoRef(run.repoFullName), phase: "queued", tests: {}, lastUpdate: 0 }
       checks.set(runId, check)

@@ -116,8 +116,10 @@ export const createHandleGitHubEvent = (deps: {
     type: JobType,
     issueNumber: number,
     fields: Record<string, unknown>,
+    /** false for read-only runs (questions): they queue behind an active run instead of being refused */
+    exclusive = true,
   ): Promise<GitHubEventOutcome> => {
-    const active = await activeRun(repo, issueNumber)
+    const active = exclusive ? await activeRun(repo, issueNumber) : undefined
     if (active) {
       await react(repo, request, "eyes")
       return {
@@ -166,7 +168,7 @@ export const createHandleGitHubEvent = (deps: {
       if (explain) await reply(repo, request.number, explain)
       return { outcome: "ignored", reason }
     }
-    if (request.isPullRequest && request.command !== "fix" && request.command !== "cancel")
+    if (request.isPullRequest && !["fix", "cancel", "ask"].includes(request.command))
       return ignore(`/prwright ${request.command} works on issues, not pull requests`)
     switch (request.command) {
       case "plan":
@@ -202,6 +204,22 @@ export const createHandleGitHubEvent = (deps: {
         const issue = await issueOfPullRequest(repo, request.number)
         if (typeof issue === "string") return ignore(issue)
         return start(event, request, repo, "resolve-issue", issue, { instructions: request.instructions })
+      }
+      case "ask": {
+        if (!request.question)
+          return ignore(
+            "/prwright ask needs a question",
+            `@${request.sender} put the question after the command, e.g. \`/prwright ask where is the retry policy decided?\``,
+          )
+        return start(
+          event,
+          request,
+          repo,
+          "answer-question",
+          request.number,
+          { question: request.question },
+          false,
+        )
       }
       case "cancel": {
         const target = request.isPullRequest ? await issueOfPullRequest(repo, request.number) : request.number

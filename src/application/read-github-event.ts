@@ -7,7 +7,7 @@ import { parseWith } from "./job-data.js"
  * decided later, by the repository permission of the sender.
  */
 
-export const COMMANDS = ["plan", "resolve", "approve", "cancel", "fix"] as const
+export const COMMANDS = ["plan", "resolve", "approve", "cancel", "fix", "ask"] as const
 export type Command = (typeof COMMANDS)[number]
 
 export const LABEL_COMMANDS: Record<string, Command> = {
@@ -26,6 +26,8 @@ export interface GitHubRequest {
   commentId?: number
   /** the text after `/prwright fix` */
   instructions?: string
+  /** the text after `/prwright ask` */
+  question?: string
   /** `issues.labeled`, `issue_comment.created` … */
   event: string
   /**
@@ -126,6 +128,7 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
         sender: event.sender.login,
         commentId: event.comment.id,
         ...(parsed.word === "fix" && parsed.rest ? { instructions: parsed.rest } : {}),
+        ...(parsed.word === "ask" && parsed.rest ? { question: parsed.rest } : {}),
         event: "issue_comment.created",
         identity: `issue_comment:${event.repository.full_name}:${event.comment.id}`,
       },

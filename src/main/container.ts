@@ -13,6 +13,7 @@ import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
 import { createNeo4jRunStore } from "#adapters/store/neo4j/neo4j-run-store.js"
 import { loadSecretKey } from "#adapters/store/secret-key.js"
 import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
+import { type Answerer, runAnsweringAgent } from "#application/agent/answering-agent.js"
 import { runCodingAgent } from "#application/agent/coding-agent.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { createApiAuth } from "#application/api-auth.js"
@@ -37,6 +38,7 @@ import { createWorkflowRequester, type WorkflowRequester } from "#application/re
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
 import { createRunSweeper } from "#application/sweep-runs.js"
+import { createAnswerQuestion } from "#application/workflows/answer-question.js"
 import { createCommentOnIssue, type Planner } from "#application/workflows/comment-on-issue.js"
 import { type Coder, createResolveIssue } from "#application/workflows/resolve-issue.js"
 import { ConfigError } from "#domain/errors.js"
@@ -76,6 +78,7 @@ export interface ContainerOverrides {
   model?: ModelHandle | null
   planner?: Planner
   coder?: Coder
+  answerer?: Answerer
   sandbox?: Sandbox
   fetch?: typeof fetch
   queue?: false
@@ -249,6 +252,15 @@ export const createContainer = async (
       ...(config.publicUrl ? { runUrl: (id: string) => `${config.publicUrl}/api/jobs/${id}` } : {}),
     }),
   }
+  workflows["answer-question"] = createAnswerQuestion({
+    github,
+    workspace,
+    model,
+    answerer: overrides.answerer ?? runAnsweringAgent,
+    logger,
+    maxSteps: config.maxPlanSteps,
+    ...(runLink ? { runUrl: runLink } : {}),
+  })
   const runner = createJobRunner({ store, journal, workflows, logger, clock })
   const requester = createWorkflowRequester({
     store,
