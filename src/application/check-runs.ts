@@ -260,14 +260,14 @@ export const createCheckRunReporter = (deps: {
   }
 }
 
-/** The journal, with every recorded batch also shown to `observer` (after it is stored). */
+/** The journal, with every recorded batch also shown to each observer (after it is stored). */
 export const observedJournal = (
   journal: RunJournal,
-  observer: Pick<CheckRunReporter, "observe">,
+  ...observers: Array<Pick<CheckRunReporter, "observe">>
 ): RunJournal => ({
   async record(runId, events) {
     const stored = await journal.record(runId, events)
-    observer.observe(runId, events)
+    for (const observer of observers) observer.observe(runId, events)
     return stored
   },
 })

@@ -5,9 +5,11 @@ import type { JobType, Trigger, WorkflowRun } from "#domain/workflow-run.js"
 import type { DeliveryStore } from "./ports/delivery-store.js"
 import type { GitHub, ReactionContent, RepoPermission } from "./ports/github.js"
 import type { Logger } from "./ports/logging.js"
+import type { ReviewThreads } from "./ports/review-threads.js"
 import type { RunStore } from "./ports/run-store.js"
 import { closedIssueOf, type GitHubRequest, readGitHubEvent } from "./read-github-event.js"
 import type { WorkflowRequester } from "./request-workflow.js"
+import { buildReviewInstructions } from "./review-follow-up.js"
 
 /**
  * Webhook intake: labels and `/prwright` comments become workflow runs, for people with write
@@ -60,6 +62,8 @@ export const createHandleGitHubEvent = (deps: {
   requester: WorkflowRequester
   cancelRun: (jobId: string) => Promise<WorkflowRun>
   logger: Logger
+  /** review comments and threads, for review follow-ups (absent: reviews are ignored) */
+  threads?: ReviewThreads
   /** head branches of prwright's pull requests start with this (default "prwright/") */
   branchPrefix?: string
 }): HandleGitHubEvent => {
@@ -196,14 +200,27 @@ export const createHandleGitHubEvent = (deps: {
       case "fix": {
         if (!request.isPullRequest)
           return ignore("/prwright fix works on prwright's pull requests, not on issues")
-        if (!request.instructions)
+        if (!request.instructions && request.reviewId === undefined)
           return ignore(
             "/prwright fix needs instructions",
             `@${request.sender} say what to change after the command, e.g. \`/prwright fix rename the helper to clamp\`.`,
           )
         const issue = await issueOfPullRequest(repo, request.number)
         if (typeof issue === "string") return ignore(issue)
-        return start(event, request, repo, "resolve-issue", issue, { instructions: request.instructions })
+        if (request.reviewId === undefined)
+          return start(event, request, repo, "resolve-issue", issue, { instructions: request.instructions })
+        if (!deps.threads) return ignore("review follow-ups need access to review threads (a GitHub token)")
+        const instructions = await buildReviewInstructions({
+          github: deps.github,
+          threads: deps.threads,
+          repo,
+          pullNumber: request.number,
+          reviewId: request.reviewId,
+          reviewer: request.sender,
+          ...(request.reviewBody ? { reviewBody: request.reviewBody } : {}),
+          ...(request.instructions ? { extra: request.instructions } : {}),
+        })
+        return start(event, request, repo, "resolve-issue", issue, { instructions })
       }
       case "ask": {
         if (!request.question)
@@ -259,7 +276,7 @@ export const createHandleGitHubEvent = (deps: {
     try {
       const permission = await deps.github.getPermission(repo, request.sender)
       if (!WRITERS.has(permission)) {
-        const replied = await replyNoAccess(repo, request)
+        const replied = request.quietIfUnauthorized ? false : await replyNoAccess(repo, request)
         log.info("webhook trigger from a user without write access", {
           repo: repo.fullName,
           number: request.number,

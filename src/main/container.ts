@@ -30,11 +30,13 @@ import type { Logger } from "#application/ports/logging.js"
 import type { ModelHandle } from "#application/ports/model.js"
 import type { PlanStore } from "#application/ports/plan-store.js"
 import type { RepoSettingsStore } from "#application/ports/repo-settings-store.js"
+import type { ReviewThreads } from "#application/ports/review-threads.js"
 import type { RunStore } from "#application/ports/run-store.js"
 import type { Sandbox } from "#application/ports/sandbox.js"
 import type { SecretStore } from "#application/ports/secret-store.js"
 import type { Workspace } from "#application/ports/workspace.js"
 import { createWorkflowRequester, type WorkflowRequester } from "#application/request-workflow.js"
+import { createReviewReplies } from "#application/review-follow-up.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
 import { createRunSweeper } from "#application/sweep-runs.js"
@@ -61,6 +63,8 @@ export interface Container {
   runner: JobHandler
   /** shows runs as check runs (GitHub App) or commit statuses (token); undefined without GitHub auth */
   checkRuns: CheckRunReporter | undefined
+  /** answers review threads when a review follow-up ends */
+  reviewReplies: { flush(): Promise<void> } | undefined
   /** job types that have a workflow in this version */
   jobTypes: JobType[]
   startWorkers(types: WorkerType[], concurrency?: number): JobWorker[]
@@ -74,6 +78,8 @@ export interface ContainerOverrides {
   github?: GitHub
   /** where check runs and commit statuses go (default: the Octokit adapter; null: nowhere) */
   commitChecks?: CommitChecks | null
+  /** review comments and threads (default: the Octokit adapter; null: review follow-ups off) */
+  reviewThreads?: ReviewThreads | null
   workspace?: Workspace
   model?: ModelHandle | null
   planner?: Planner
@@ -216,8 +222,13 @@ export const createContainer = async (
         ...(runLink ? { runUrl: runLink } : {}),
       })
     : undefined
+  const reviewThreads = overrides.reviewThreads === null ? undefined : (overrides.reviewThreads ?? octokit)
+  const reviewReplies = reviewThreads
+    ? createReviewReplies({ threads: reviewThreads, store, logger })
+    : undefined
+  const observers = [checkRuns, reviewReplies].filter((o) => o !== undefined)
   const baseJournal = createRunJournal({ store, bus, logger })
-  const journal = checkRuns ? observedJournal(baseJournal, checkRuns) : baseJournal
+  const journal = observers.length > 0 ? observedJournal(baseJournal, ...observers) : baseJournal
   let sandboxReady: Promise<Sandbox> | undefined
   const sandbox = () => {
     sandboxReady ??= overrides.sandbox
@@ -278,6 +289,7 @@ export const createContainer = async (
     requester,
     cancelRun,
     logger,
+    ...(reviewThreads ? { threads: reviewThreads } : {}),
   })
 
   const workers: JobWorker[] = []
@@ -297,6 +309,7 @@ export const createContainer = async (
     },
     runner,
     checkRuns,
+    reviewReplies,
     jobTypes,
     startWorkers(types, concurrency) {
       if (!queue) throw new ConfigError("this process was built without a queue")
@@ -330,6 +343,7 @@ export const createContainer = async (
       stopSweeper?.()
       await Promise.allSettled(workers.map((worker) => worker.close({ graceMs: config.shutdownGraceMs })))
       await checkRuns?.flush()
+      await reviewReplies?.flush()
       await queue?.close()
       await bus.close()
       await store.close()

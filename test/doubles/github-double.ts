@@ -34,6 +34,12 @@ import {
   type TokenGrant,
 } from "./github/request-log.js"
 import { canSee, type DoubleState, registerCoreRoutes } from "./github/rest-routes.js"
+import {
+  type NewReview,
+  registerReviewRoutes,
+  type StoredReviewComment,
+  type StoredThread,
+} from "./github/review-routes.js"
 import { createRouter, HttpError, type Identity, type Router } from "./github/router.js"
 import { type StoredComment, type StoredPull, type StoredRepo, timestamp, userId } from "./github/shapes.js"
 
@@ -42,11 +48,14 @@ const run = promisify(execFile)
 export type {
   DoubleApp,
   MintedToken,
+  NewReview,
   RecordedRequest,
   Role,
   StoredCheckRun,
   StoredReaction,
+  StoredReviewComment,
   StoredStatus,
+  StoredThread,
   TokenGrant,
 }
 
@@ -113,6 +122,14 @@ export interface GitHubDouble {
   checkRuns(fullName: string): StoredCheckRun[]
   /** commit statuses set on a repository, oldest first */
   statuses(fullName: string): StoredStatus[]
+  /** a submitted review with its comments on a pull request (each comment starts a thread) */
+  addReview(fullName: string, pull: number, review: NewReview): { reviewId: number; commentIds: number[] }
+  /** a reply in a review thread, e.g. by a user without write access */
+  addReviewReply(fullName: string, rootCommentId: number, user: string, body: string): number
+  /** review comments (with replies) of a pull request, oldest first */
+  reviewComments(fullName: string, pull: number): StoredReviewComment[]
+  /** review threads of a pull request */
+  reviewThreads(fullName: string, pull: number): StoredThread[]
   /** GET answers carry an ETag and a matching `If-None-Match` gets 304 (GitHub's conditional requests) */
   readonly notModifiedCount: number
   close(): Promise<void>
@@ -188,6 +205,7 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
   const access = createAccessState()
   registerCollaboratorRoutes(router, state, access)
   const checks = registerCheckRoutes(router, state)
+  const reviewing = registerReviewRoutes(router, state)
   const log = createRequestLog(tokens)
   const appAuth = createAppAuth({
     apps: options.apps ?? {},
@@ -331,9 +349,19 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://double.invalid")
     const gitMatch = GIT_PATH.exec(url.pathname)
-    const kind = url.pathname.startsWith("/api/v3") ? "api" : gitMatch ? "git" : "other"
+    const kind = url.pathname.startsWith("/api/") ? "api" : gitMatch ? "git" : "other"
     log.record(req, res, kind)
-    if (kind === "api") {
+    if (url.pathname === "/api/graphql" && req.method === "POST") {
+      const token = presentedToken(req.headers.authorization, tokens)
+      const grant = token === undefined ? undefined : tokens[token]
+      const identity =
+        grant && token !== undefined && !expired(grant)
+          ? { token, login: grant.login, id: userId(grant.login), repos: grant.repos }
+          : undefined
+      reviewing.handleGraphql(req, res, identity).catch((error) => {
+        if (!res.headersSent) json(res, 500, { message: String(error) })
+      })
+    } else if (kind === "api") {
       handleApi(req, res, url).catch((error) => {
         if (!res.headersSent) json(res, 500, { message: String(error) })
       })
@@ -491,6 +519,18 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
     },
     statuses(fullName) {
       return checks.statuses.filter((s) => s.repo.toLowerCase() === fullName.toLowerCase())
+    },
+    addReview: (fullName, pull, review) => reviewing.addReview(fullName, pull, review),
+    addReviewReply: (fullName, rootId, user, body) => reviewing.addReply(fullName, rootId, user, body),
+    reviewComments(fullName, pull) {
+      return reviewing.reviews.comments.filter(
+        (c) => c.repo.toLowerCase() === fullName.toLowerCase() && c.pull === pull,
+      )
+    },
+    reviewThreads(fullName, pull) {
+      return reviewing.reviews.threads.filter(
+        (t) => t.repo.toLowerCase() === fullName.toLowerCase() && t.pull === pull,
+      )
     },
     failNext(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 })

@@ -14,9 +14,11 @@ import type {
   RepoPermission,
 } from "#application/ports/github.js"
 import type { Logger } from "#application/ports/logging.js"
+import type { ReviewThreads } from "#application/ports/review-threads.js"
 import { GitHubError, PrwrightError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
 import { createOctokitCommitChecks } from "./octokit-commit-checks.js"
+import { createOctokitReviewThreads } from "./octokit-review-threads.js"
 import { installRateLimits, type RateLimitOptions } from "./rate-limits.js"
 
 export interface OctokitGitHubOptions {
@@ -42,6 +44,12 @@ export const gitAuthHeader = (token: string): string =>
  * its URL (pagination follows full `next` URLs without parameters).
  */
 const repoOfRequest = (request: Record<string, unknown>): RepoRef => {
+  // GraphQL calls name their repository in a request option (their URL is /graphql)
+  const named = (request.request as { prwrightRepo?: unknown } | undefined)?.prwrightRepo
+  if (typeof named === "string" && named.includes("/")) {
+    const [ownerName = "", name = ""] = named.split("/")
+    return { owner: ownerName, name, fullName: named }
+  }
   const { owner, repo } = request
   if (typeof owner === "string" && typeof repo === "string")
     return { owner, name: repo, fullName: `${owner}/${repo}` }
@@ -183,7 +191,7 @@ const pullRequest = (data: PullRequestData): GitHubPullRequest => ({
 })
 
 /** The Octokit adapter implements the GitHub port and the narrower ports beside it. */
-export type OctokitGitHub = GitHub & CommitChecks
+export type OctokitGitHub = GitHub & CommitChecks & ReviewThreads
 
 export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHub => {
   const { logger } = options
@@ -323,6 +331,7 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHu
 
   return {
     ...createOctokitCommitChecks(octokit, call),
+    ...createOctokitReviewThreads(octokit, call),
 
     async getRepository(repo) {
       const { data } = await call({ kind: "repo", repo }, () =>

@@ -116,3 +116,69 @@ export const signedDelivery = (
     },
   }
 }
+
+const retargetPull = (
+  payload: Payload,
+  repoFullName: string,
+  pull: number,
+  sender: Who,
+  head?: string,
+): Payload => {
+  const [owner = "", name = ""] = repoFullName.split("/")
+  payload.repository.full_name = repoFullName
+  payload.repository.name = name
+  payload.repository.owner.login = owner
+  payload.pull_request.number = pull
+  if (head) payload.pull_request.head.ref = head
+  payload.sender.login = sender.login
+  payload.sender.type = sender.type ?? "User"
+  return payload
+}
+
+/** `pull_request_review.submitted`: `sender` submitted review `reviewId` on pull request `pull`. */
+export const reviewPayload = (options: {
+  repo: string
+  pull: number
+  reviewId: number
+  state: "changes_requested" | "commented" | "approved"
+  body?: string
+  sender: Who
+  head?: string
+}): Payload => {
+  const payload = retargetPull(
+    webhookExample("pull_request_review", "submitted"),
+    options.repo,
+    options.pull,
+    options.sender,
+    options.head,
+  )
+  payload.review.id = options.reviewId
+  payload.review.state = options.state
+  payload.review.body = options.body ?? null
+  payload.review.user.login = options.sender.login
+  payload.review.user.type = options.sender.type ?? "User"
+  return payload
+}
+
+/** `pull_request_review_comment.created`: one comment of review `reviewId`. */
+export const reviewCommentPayload = (options: {
+  repo: string
+  pull: number
+  reviewId: number
+  commentId: number
+  body: string
+  sender: Who
+}): Payload => {
+  const payload = retargetPull(
+    webhookExample("pull_request_review_comment", "created"),
+    options.repo,
+    options.pull,
+    options.sender,
+  )
+  payload.comment.id = options.commentId
+  payload.comment.pull_request_review_id = options.reviewId
+  payload.comment.body = options.body
+  payload.comment.user.login = options.sender.login
+  payload.comment.user.type = options.sender.type ?? "User"
+  return payload
+}
