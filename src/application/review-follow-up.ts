@@ -143,7 +143,7 @@ export const createReviewReplies = (deps: { threads: ReviewThreads; store: RunSt
       const work = (async () => {
         const run = await deps.store.getRun(runId)
         const instructions = run?.input.instructions
-        if (!run || run.type !== "resolve-issue" || typeof instructions !== "string") return
+        if (run?.type !== "resolve-issue" || typeof instructions !== "string") return
         const match = REVIEW_MARKER.exec(instructions)
         if (!match) return
         await reply(run, Number(match[1]), Number(match[2]))

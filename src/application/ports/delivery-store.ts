@@ -2,7 +2,6 @@
  * Webhook events seen, for deduplication. The id is the event's identity key (from the signed body),
  * not only X-GitHub-Delivery, which GitHub's signature does not cover.
  */
-import type { GitHub } from "./github.js"
 
 export interface DeliveryStore {
   /** Remembers a webhook event; false when this id was seen before (a redelivery or a replay). */
