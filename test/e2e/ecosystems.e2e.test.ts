@@ -6,10 +6,12 @@
  * the test failing on the old code and passing on the change.
  */
 import { execFileSync } from "node:child_process"
+import { lookup } from "node:dns/promises"
 import { existsSync } from "node:fs"
 import { afterEach, describe, expect, it } from "vitest"
 import { createBwrapSandbox } from "#adapters/sandbox/bwrap-sandbox.js"
 import { SYSTEM_PATH } from "#adapters/sandbox/sandbox-limits.js"
+import { DEFAULT_SETUP_ALLOW } from "#adapters/sandbox/setup-egress.js"
 import { ECOSYSTEM_ISSUE, ECOSYSTEMS, type EcosystemCase } from "../support/ecosystem-repos.js"
 import { type Harness, startHarness } from "../support/resolve-harness.js"
 
@@ -37,6 +39,29 @@ const missing = (needs: string[]): string[] =>
     }
   })
 
+/**
+ * Where the registries resolve to a non-public address (a CI egress gateway that answers for every
+ * name, as on the machines these tests run on), the operator vouches for it with
+ * PRWRIGHT_SETUP_ALLOW_NETWORKS; the test does the same with that address alone.
+ */
+const gatewayNetworks = async (): Promise<string[]> => {
+  const networks = new Set<string>()
+  for (const host of DEFAULT_SETUP_ALLOW) {
+    try {
+      for (const { address, family } of await lookup(host, { all: true })) {
+        if (
+          !/^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.|198\.(1[89])\.|192\.0\.2\.|198\.51\.100\.|203\.0\.113\.)/.test(
+            address,
+          )
+        )
+          continue
+        networks.add(`${address}/${family === 6 ? 128 : 32}`)
+      }
+    } catch {}
+  }
+  return [...networks]
+}
+
 for (const ecosystem of ECOSYSTEMS) {
   const absent = missing(ecosystem.needs)
   const skip = !bwrapWorks
@@ -59,7 +84,11 @@ for (const ecosystem of ECOSYSTEMS) {
         files: ecosystem.files,
         issue: ECOSYSTEM_ISSUE,
         script: ecosystem.script,
-        sandbox: createBwrapSandbox({ extraReadOnlyPaths: extraPaths, path: sandboxPath }),
+        sandbox: createBwrapSandbox({
+          extraReadOnlyPaths: extraPaths,
+          path: sandboxPath,
+          setupEgress: { allow: DEFAULT_SETUP_ALLOW, exemptNetworks: await gatewayNetworks() },
+        }),
         env: { PRWRIGHT_SETUP_TIMEOUT_MS: "300000", PRWRIGHT_TEST_TIMEOUT_MS: "300000" },
       })
       const run = await harness.run("resolve-issue", {}, 600_000)
