@@ -108,6 +108,12 @@ for (const ecosystem of ECOSYSTEMS) {
         explain,
       ).toBe(false)
 
+      // every registry the toolchain asked for was on the egress allow-list
+      expect(
+        events.some((e) => e.type === "log" && /setup network refused/.test(String(e.message))),
+        explain,
+      ).toBe(false)
+
       // the agent's own test run, offline, passed after the fix
       const bashResults = events.filter((e) => e.type === "tool-result" && e.tool === "bash")
       expect(bashResults.length).toBeGreaterThan(0)
