@@ -116,7 +116,7 @@ const detectOther = async (checkout: Checkout): Promise<Detected | undefined> =>
     // test run during setup (its failures ignored) fetches it, so the offline runs after it can test
     return {
       ecosystem: "maven",
-      setup: "mvn -B -q dependency:go-offline && mvn -B -q test -Dmaven.test.failure.ignore=true",
+      setup: "mvn -B -q dependency:go-offline test -Dmaven.test.failure.ignore=true",
       test: "mvn -B -o -q test",
     }
   }
