@@ -74,14 +74,16 @@ describe("attack: FIFOs in the checkout stall the worker's file and DNS work", (
 
   it("view, read, stat and search refuse each FIFO quickly while /healthz and dns keep answering", async () => {
     const editor = createEditor({ checkout: co, removeFile: async () => undefined })
-    const attempts = FIFOS.flatMap((fifo) => [
-      viewPath(co, fifo),
-      editor.run({ command: "view", path: fifo }),
-      co.readFile(fifo),
-      searchCheckout(co, { pattern: "x", path: fifo }),
-      editor.run({ command: "str_replace", path: fifo, old_str: "a", new_str: "b" }),
-      co.writeFile(fifo, "written\n"),
-    ])
+    const attempts = FIFOS.flatMap(
+      (fifo): Array<Promise<unknown>> => [
+        viewPath(co, fifo),
+        editor.run({ command: "view", path: fifo }),
+        co.readFile(fifo),
+        searchCheckout(co, { pattern: "x", path: fifo }),
+        editor.run({ command: "str_replace", path: fifo, old_str: "a", new_str: "b" }),
+        co.writeFile(fifo, "written\n"),
+      ],
+    )
     const outcomes = await Promise.all(attempts.map((attempt) => within(5_000, attempt)))
     for (const outcome of outcomes) {
       expect(outcome).not.toBe("timeout")

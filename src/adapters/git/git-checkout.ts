@@ -9,7 +9,7 @@
 import { mkdir, realpath, rm } from "node:fs/promises"
 import path from "node:path"
 import type { Logger } from "#application/ports/logging.js"
-import type { Checkout, DirEntry } from "#application/ports/workspace.js"
+import type { Checkout, CheckoutMounts, DirEntry } from "#application/ports/workspace.js"
 import { ValidationError } from "#domain/errors.js"
 import {
   type CheckoutGit,
@@ -40,6 +40,8 @@ export interface GitCheckoutOptions {
   mirrorDir: string
   /** the worktree's administrative directory inside the mirror (`<mirror>/worktrees/<name>`) */
   gitDir: string
+  /** what a sandboxed command may see of the git metadata (see checkout-mounts.ts) */
+  mounts: CheckoutMounts
   /** the local branch checked out, or undefined for a detached HEAD */
   branch?: string
   /** where pushes go (no credentials in it) */
@@ -94,8 +96,8 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
 
   return {
     root,
-    // from the workspace's own records: the mirror (read-only) and this worktree's git dir
-    mounts: { readOnly: [options.mirrorDir], writable: [] },
+    // from the workspace's own records, never from the checkout's `.git` file (see checkout-mounts.ts)
+    mounts: options.mounts,
     headSha: options.headSha,
     baseSha: options.baseSha,
     ref: options.ref,

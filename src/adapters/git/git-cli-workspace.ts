@@ -17,6 +17,7 @@ import type { Checkout, Workspace } from "#application/ports/workspace.js"
 import { CancelledError, NotFoundError, RetryableError, ValidationError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
 import { assertBranchName } from "./branch-name.js"
+import { recordCheckoutMounts } from "./checkout-mounts.js"
 import { createGitCheckout, type SearchBackend } from "./git-checkout.js"
 import { GitCommandError, networkGitError, runGit } from "./run-git.js"
 import { createSparePool } from "./spare-worktrees.js"
@@ -82,6 +83,9 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
       const staging = `${mirrorDir}.tmp-${randomBytes(4).toString("hex")}`
       await git(["init", "--bare", "--quiet", staging], dataDir)
       await git(["config", "remote.origin.url", cloneUrl], staging)
+      // refs stay loose files under refs/, which the sandbox sees live through a directory mount; a
+      // repacked packed-refs file would be a new inode its file mount no longer shows
+      await git(["config", "gc.packRefs", "false"], staging)
       for (const spec of FETCH_REFSPECS) await git(["config", "--add", "remote.origin.fetch", spec], staging)
       await rename(staging, mirrorDir).catch(async (error) => {
         await rm(staging, { recursive: true, force: true })
@@ -89,6 +93,8 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
       })
       return
     }
+    if ((await git(["config", "--get", "gc.packRefs"], mirrorDir).catch(() => "")) !== "false")
+      await git(["config", "gc.packRefs", "false"], mirrorDir)
     const current = await git(["config", "--get", "remote.origin.url"], mirrorDir).catch(() => "")
     if (current !== cloneUrl) await git(["config", "remote.origin.url", cloneUrl], mirrorDir)
     const specs = await git(["config", "--get-all", "remote.origin.fetch"], mirrorDir).catch(() => "")
@@ -287,6 +293,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
         root,
         mirrorDir,
         gitDir,
+        mounts: await recordCheckoutMounts(mirrorDir, gitDir),
         branch,
         cloneUrl,
         fullName: repo.fullName,
