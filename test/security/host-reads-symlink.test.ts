@@ -110,6 +110,12 @@ describe("attack: symlinks planted in the checkout steer the host's reads and wr
     await rm(path.join(fx.outside, "file.txt"))
   })
 
+  it("the repository's configuration is read with a size cap, before any parsing", async () => {
+    await writeFile(path.join(co.root, ".prwright.yml"), `# ${"x".repeat(100 * 1024)}\nsetup: echo hi\n`)
+    await expect(loadRepoConfig(co)).rejects.toThrow(/at most 64 KiB/)
+    await rm(path.join(co.root, ".prwright.yml"))
+  })
+
   it("symlinks that stay inside the checkout still work for reads and edits", async () => {
     await symlink("README.md", path.join(co.root, "README-link.md"))
     expect(await co.readFile("README-link.md")).toBe("# target\n")
