@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net"
 import path from "node:path"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { searchWithRipgrep } from "#adapters/git/checkout-search.js"
 import { createEditor } from "#application/agent/edit-tool.js"
 import { searchCheckout, viewPath } from "#application/agent/read-only-tools.js"
 import type { Checkout } from "#application/ports/workspace.js"
@@ -115,6 +116,16 @@ describe("attack: FIFOs in the checkout stall the worker's file and DNS work", (
     expect(found).toEqual({
       ok: { matches: [{ path: "src/a.ts", line: 1, text: "export const needle = 1" }], total: 1 },
     })
+  })
+
+  it("a FIFO swapped in after the path check stops ripgrep by the time limit, not forever", async () => {
+    // what search() checked was a file; the FIFO is what ripgrep then opens
+    const outcome = await within(
+      5_000,
+      searchWithRipgrep({ cwd: co.root, pattern: "x", path: "pipe-1", maxResults: 5, timeoutMs: 500 }),
+    )
+    expect(outcome).not.toBe("timeout")
+    expect((outcome as { error: Error }).error.message).toMatch(/took longer than/)
   })
 
   it("repository configuration read from a FIFO is refused, not waited for", async () => {

@@ -127,6 +127,31 @@ describe("attack: files a command leaves in the checkout steer the host's git", 
     await rm(path.join(co.root, "vendor"), { recursive: true })
   })
 
+  it("a .gitattributes naming a filter driver of the operator's own git config (e.g. git-lfs) does not run it", async () => {
+    // the worker's global config defines a driver, as git-lfs's install does; the repository picks it
+    const home = path.join(fx.outside, "home")
+    await mkdir(home, { recursive: true })
+    const payload = path.join(fx.outside, "payload.sh")
+    await writeFile(
+      path.join(home, ".gitconfig"),
+      `[filter "lfs"]\n\tclean = ${payload}\n\tsmudge = ${payload}\n\trequired = false\n`,
+    )
+    const saved = process.env.HOME
+    process.env.HOME = home
+    try {
+      await writeFile(path.join(co.root, ".gitattributes"), "* filter=lfs\n")
+      await co.writeFile("src/a.ts", "export const a = 'filtered'\n")
+      await co.status()
+      expect(await co.diff(["src/a.ts"])).toContain("+export const a = 'filtered'")
+      await co.commit({ message: "through a filter", paths: ["src/a.ts"], author })
+      await co.search({ pattern: "filtered", maxResults: 5 })
+    } finally {
+      process.env.HOME = saved
+      await rm(path.join(co.root, ".gitattributes"))
+    }
+    expect(await gone(marker)).toBe(true)
+  })
+
   it("records minimal read-only git mounts: this worktree's git dir and the mirror's objects and refs", async () => {
     const other = await fx.checkout("steer-other")
     expect(co.mounts.writable).toEqual([])

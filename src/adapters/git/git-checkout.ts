@@ -77,8 +77,11 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
   let disposed = false
 
   const scoped = (args: string[]) => ["--git-dir", options.gitDir, "--work-tree", root, ...args]
+  // local work on the checkout ignores the worker's own git config (see GitCommand.isolated); a push
+  // (with auth) keeps it, for the operator's proxy and CA settings
   const git: CheckoutGit = async (args, extra = {}) =>
-    (await runGit({ args: scoped(args), cwd: root, gitBinary, ...extra })).stdout
+    (await runGit({ args: scoped(args), cwd: root, gitBinary, isolated: !("auth" in extra), ...extra }))
+      .stdout
   const changes = { git, gitDir: options.gitDir }
   const mirrorGit = (args: string[]) => runGit({ args, cwd: options.mirrorDir, gitBinary })
 

@@ -80,6 +80,7 @@ export const createSparePool = (options: {
           cwd: runDir,
           gitBinary: options.gitBinary,
           signal,
+          isolated: true,
         })
       try {
         await rename(tree.dir, runDir)
