@@ -10,7 +10,6 @@ import { access, chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises"
 import path from "node:path"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { MIRROR_ENTRIES } from "#adapters/git/checkout-mounts.js"
 import { createBwrapSandbox } from "#adapters/sandbox/bwrap-sandbox.js"
 import type { Checkout } from "#application/ports/workspace.js"
 import { type CheckoutFixture, startCheckoutFixture } from "./checkout-fixture.js"
@@ -152,50 +151,69 @@ describe("attack: files a command leaves in the checkout steer the host's git", 
     expect(await gone(marker)).toBe(true)
   })
 
-  it("records minimal read-only git mounts: this worktree's git dir and the mirror's objects and refs", async () => {
+  it("records the sandbox's git mounts from the workspace: the mirror's objects read-only, a per-run git dir writable", async () => {
     const other = await fx.checkout("steer-other")
-    expect(co.mounts.writable).toEqual([])
-    expect(co.mounts.readOnly).not.toContain(mirrorDir)
-    expect(co.mounts.readOnly[0]).toMatch(new RegExp(`^${mirrorDir}/worktrees/`))
-    for (const mounted of co.mounts.readOnly.slice(1)) {
-      expect(MIRROR_ENTRIES.map((e) => path.join(mirrorDir, e))).toContain(mounted)
-    }
-    expect(co.mounts.readOnly).toEqual(
-      expect.arrayContaining(["objects", "refs", "HEAD", "config"].map((e) => path.join(mirrorDir, e))),
-    )
+    const sandboxGit = path.join(fx.dataDir, "sandbox-git", "steer")
+    expect(co.mounts).toEqual({ readOnly: [path.join(mirrorDir, "objects")], writable: [sandboxGit] })
+    expect(other.mounts.writable).toEqual([path.join(fx.dataDir, "sandbox-git", "steer-other")])
     // a rewritten .git file changes nothing in the record
     await writeFile(path.join(co.root, ".git"), "gitdir: /\n")
-    expect(co.mounts.readOnly.some((m) => m === "/" || m === fx.dataDir)).toBe(false)
-    expect(other.mounts.readOnly[0]).not.toBe(co.mounts.readOnly[0])
+    expect(co.mounts).toEqual({ readOnly: [path.join(mirrorDir, "objects")], writable: [sandboxGit] })
     await other.dispose()
+    await expect(access(path.join(fx.dataDir, "sandbox-git", "steer-other"))).rejects.toThrow()
   })
 
   it.skipIf(!bwrapWorks)(
-    "in the sandbox, git status/diff/log work on those mounts, nothing is writable, other runs are unseen",
+    "in the sandbox, git status/diff/log/stash/commit work, and none of it reaches the host's git",
     async () => {
       const fresh = await fx.checkout("steer-sandbox", "prwright/steer-sandbox")
       const other = await fx.checkout("steer-neighbour")
+      const gitDir = path.join(mirrorDir, "worktrees")
       await fresh.writeFile("README.md", "# changed in the sandbox test\n")
+      const configBefore = await readFile(path.join(mirrorDir, "config"), "utf8")
+      const { stdout: before } = await exec("git", ["rev-parse", "refs/heads/prwright/steer-sandbox"], {
+        cwd: mirrorDir,
+      })
       const sandbox = createBwrapSandbox()
       const result = await sandbox.run({
         command: [
           "git log --format=%s -1",
           "git status --short",
+          "git stash -q && git status --short && echo stashed && git stash pop -q",
+          "git status --short",
           "git diff --stat | tail -1",
-          "git commit -qam sneaky >/dev/null 2>&1 || echo commit-refused",
-          '{ echo x > "$(git rev-parse --git-dir)/index"; } 2>/dev/null || echo index-read-only',
-          '{ echo x > "$(git rev-parse --git-common-dir)/config"; } 2>/dev/null || echo config-read-only',
-          `ls '${mirrorDir}/worktrees'`,
+          "git -c user.name=m -c user.email=m@example.invalid commit -qam sneaky && echo committed $(git rev-parse HEAD)",
+          `test -e '${mirrorDir}/config' && echo mirror-config-visible || echo mirror-config-unseen`,
+          // lands in the sandbox's own /tmp at most (the test's data dir is under /tmp), never on the host
+          `{ mkdir -p '${mirrorDir}' && echo x > '${mirrorDir}/config'; } 2>/dev/null`,
+          `ls '${gitDir}' 2>/dev/null || echo no-worktree-metadata-visible`,
         ].join("; "),
         root: fresh.root,
         mounts: fresh.mounts,
         network: "none",
         timeoutMs: 20_000,
       })
-      const gitDirName = path.basename(fresh.mounts.readOnly[0] ?? "")
-      expect(result.output).toBe(
-        `Initial commit\n M README.md\n 1 file changed, 1 insertion(+), 1 deletion(-)\ncommit-refused\nindex-read-only\nconfig-read-only\n${gitDirName}\n`,
-      )
+      const lines = result.output.trim().split("\n")
+      expect(lines.slice(0, 5)).toEqual([
+        "Initial commit",
+        " M README.md",
+        "stashed",
+        " M README.md",
+        " 1 file changed, 1 insertion(+), 1 deletion(-)",
+      ])
+      const sneaky = /^committed ([0-9a-f]{40})$/.exec(lines[5] ?? "")?.[1]
+      expect(sneaky).toBeDefined()
+      expect(lines.slice(6)).toEqual(["mirror-config-unseen", "no-worktree-metadata-visible"])
+      expect(await readFile(path.join(mirrorDir, "config"), "utf8")).toBe(configBefore)
+      // the host's branch, index and object store know nothing of it
+      const { stdout: after } = await exec("git", ["rev-parse", "refs/heads/prwright/steer-sandbox"], {
+        cwd: mirrorDir,
+      })
+      expect(after).toBe(before)
+      await expect(
+        exec("git", ["cat-file", "-e", `${sneaky}^{commit}`], { cwd: mirrorDir }),
+      ).rejects.toThrow()
+      expect(await fresh.status()).toEqual([{ path: "README.md", kind: "modified" }])
       await other.dispose()
       await fresh.dispose()
     },

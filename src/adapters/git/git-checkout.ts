@@ -18,6 +18,7 @@ import {
   parseNameStatus,
   readStatus,
 } from "./checkout-changes.js"
+import { releaseSandboxGit } from "./checkout-mounts.js"
 import { createPathGuard } from "./checkout-paths.js"
 import { pushHead } from "./checkout-push.js"
 import { searchWithGitGrep, searchWithRipgrep } from "./checkout-search.js"
@@ -42,6 +43,10 @@ export interface GitCheckoutOptions {
   gitDir: string
   /** what a sandboxed command may see of the git metadata (see checkout-mounts.ts) */
   mounts: CheckoutMounts
+  /** the per-run git dir the sandbox writes (see checkout-mounts.ts); removed on dispose */
+  sandboxGitDir?: string
+  /** builds the sandbox's git dir anew from the host's, so its HEAD follows the host's commits */
+  refreshSandboxGit?: () => Promise<unknown>
   /** the local branch checked out, or undefined for a detached HEAD */
   branch?: string
   /** where pushes go (no credentials in it) */
@@ -261,7 +266,10 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
     async commit({ message, paths, author }) {
       const confined = await Promise.all(paths.map(guard))
       const sha = await commitPaths(changes, { message, paths: confined, author })
-      if (sha) options.logger?.info("committed", { sha, files: confined.length })
+      if (sha) {
+        options.logger?.info("committed", { sha, files: confined.length })
+        await options.refreshSandboxGit?.()
+      }
       return sha
     },
 
@@ -287,6 +295,13 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
       if (disposed) return
       disposed = true
       await options.serialize(async () => {
+        if (options.sandboxGitDir) {
+          // git's own bookkeeping (worktree remove, reuse, inspection) expects `.git` to name the real git dir
+          await releaseSandboxGit({ dir: options.sandboxGitDir, gitDir: options.gitDir, root }).catch(
+            (error: unknown) =>
+              options.logger?.warn("could not release the sandbox's git dir", { error: String(error) }),
+          )
+        }
         if (options.branch) {
           // detached first, so the local branch can go and a recycled tree carries none
           const head = (await git(["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim()

@@ -17,7 +17,7 @@ import type { Checkout, Workspace } from "#application/ports/workspace.js"
 import { CancelledError, NotFoundError, RetryableError, ValidationError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
 import { assertBranchName } from "./branch-name.js"
-import { recordCheckoutMounts } from "./checkout-mounts.js"
+import { prepareSandboxGit } from "./checkout-mounts.js"
 import { createGitCheckout, type SearchBackend } from "./git-checkout.js"
 import { GitCommandError, networkGitError, runGit } from "./run-git.js"
 import { createSparePool } from "./spare-worktrees.js"
@@ -173,6 +173,12 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
       await rm(marker.slice(0, -".kept-until".length), { recursive: true, force: true })
       await rm(marker, { force: true })
     }
+    // sandbox git dirs of runs whose checkout is gone (a process that died before disposing it)
+    const sandboxGit = path.join(dataDir, "sandbox-git")
+    for (const name of await readdir(sandboxGit).catch(() => [] as string[])) {
+      if (!(await exists(path.join(runsDir, name))))
+        await rm(path.join(sandboxGit, name), { recursive: true, force: true })
+    }
   }
 
   const removeWorktree = async (mirrorDir: string, runDir: string) => {
@@ -289,11 +295,23 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
       })
 
       const root = await realpath(runDir)
+      const sandboxGitDir = path.join(dataDir, "sandbox-git", runId)
+      const sandboxGit = { dir: sandboxGitDir, mirrorDir, gitDir, root, gitBinary }
+      let mounts: Checkout["mounts"]
+      try {
+        mounts = await prepareSandboxGit(sandboxGit)
+      } catch (error) {
+        await serialize(mirrorDir, () => removeWorktree(mirrorDir, runDir))
+        await rm(sandboxGitDir, { recursive: true, force: true })
+        throw error
+      }
       return createGitCheckout({
         root,
         mirrorDir,
         gitDir,
-        mounts: await recordCheckoutMounts(mirrorDir, gitDir),
+        mounts,
+        sandboxGitDir,
+        refreshSandboxGit: () => prepareSandboxGit(sandboxGit),
         branch,
         cloneUrl,
         fullName: repo.fullName,
