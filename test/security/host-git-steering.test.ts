@@ -151,6 +151,20 @@ describe("attack: files a command leaves in the checkout steer the host's git", 
     expect(await gone(marker)).toBe(true)
   })
 
+  it("a diff stages the working tree without leaving its content in the mirror other runs can read", async () => {
+    const content = `private draft ${Date.now()}\n`
+    await co.writeFile("draft.txt", content)
+    expect(await co.diff()).toContain("+private draft")
+    const { stdout: blob } = await exec("sh", [
+      "-c",
+      `printf '%s' "$1" | git hash-object --stdin`,
+      "sh",
+      content,
+    ])
+    await expect(exec("git", ["cat-file", "-e", blob.trim()], { cwd: mirrorDir })).rejects.toThrow()
+    await rm(path.join(co.root, "draft.txt"))
+  })
+
   it("records the sandbox's git mounts from the workspace: the mirror's objects read-only, a per-run git dir writable", async () => {
     const other = await fx.checkout("steer-other")
     const sandboxGit = path.join(fx.dataDir, "sandbox-git", "steer")

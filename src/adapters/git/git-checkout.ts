@@ -87,7 +87,7 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
   const git: CheckoutGit = async (args, extra = {}) =>
     (await runGit({ args: scoped(args), cwd: root, gitBinary, isolated: !("auth" in extra), ...extra }))
       .stdout
-  const changes = { git, gitDir: options.gitDir }
+  const changes = { git, gitDir: options.gitDir, objectsDir: path.join(options.mirrorDir, "objects") }
   const mirrorGit = (args: string[]) => runGit({ args, cwd: options.mirrorDir, gitBinary })
 
   /**
