@@ -10,7 +10,7 @@
  * one command that talks to GitHub.
  */
 import { randomBytes } from "node:crypto"
-import { access, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from "node:fs/promises"
+import { access, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises"
 import path from "node:path"
 import type { Logger } from "#application/ports/logging.js"
 import type { Checkout, Workspace } from "#application/ports/workspace.js"
@@ -173,11 +173,14 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
       await rm(marker.slice(0, -".kept-until".length), { recursive: true, force: true })
       await rm(marker, { force: true })
     }
-    // sandbox git dirs of runs whose checkout is gone (a process that died before disposing it)
+    // sandbox git dirs of runs whose checkout is gone (a process that died before disposing it); only
+    // old ones, so a checkout another process is making right now keeps its own
     const sandboxGit = path.join(dataDir, "sandbox-git")
     for (const name of await readdir(sandboxGit).catch(() => [] as string[])) {
-      if (!(await exists(path.join(runsDir, name))))
-        await rm(path.join(sandboxGit, name), { recursive: true, force: true })
+      const dir = path.join(sandboxGit, name)
+      const age = Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? Date.now())
+      if (age > 60 * 60_000 && !(await exists(path.join(runsDir, name))))
+        await rm(dir, { recursive: true, force: true })
     }
   }
 
