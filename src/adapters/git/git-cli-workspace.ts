@@ -83,9 +83,6 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
       const staging = `${mirrorDir}.tmp-${randomBytes(4).toString("hex")}`
       await git(["init", "--bare", "--quiet", staging], dataDir)
       await git(["config", "remote.origin.url", cloneUrl], staging)
-      // refs stay loose files under refs/, which the sandbox sees live through a directory mount; a
-      // repacked packed-refs file would be a new inode its file mount no longer shows
-      await git(["config", "gc.packRefs", "false"], staging)
       for (const spec of FETCH_REFSPECS) await git(["config", "--add", "remote.origin.fetch", spec], staging)
       await rename(staging, mirrorDir).catch(async (error) => {
         await rm(staging, { recursive: true, force: true })
@@ -93,8 +90,6 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
       })
       return
     }
-    if ((await git(["config", "--get", "gc.packRefs"], mirrorDir).catch(() => "")) !== "false")
-      await git(["config", "gc.packRefs", "false"], mirrorDir)
     const current = await git(["config", "--get", "remote.origin.url"], mirrorDir).catch(() => "")
     if (current !== cloneUrl) await git(["config", "remote.origin.url", cloneUrl], mirrorDir)
     const specs = await git(["config", "--get-all", "remote.origin.fetch"], mirrorDir).catch(() => "")
