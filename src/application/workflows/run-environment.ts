@@ -11,11 +11,11 @@ import type { Sandbox, SandboxCommand } from "../ports/sandbox.js"
 const SHARED = [
   'export VIRTUAL_ENV="$HOME/.venv" BUNDLE_PATH="$HOME/.bundle/gems" GOFLAGS="-modcacherw" GOTOOLCHAIN=local',
   "export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1",
-  // Java takes its home from the user database, not $HOME: Maven's ~/.m2 and Gradle's cache follow this
   // Cargo's build output outside the checkout: a tree that forgot to ignore target/ stays clean
   'export CARGO_TARGET_DIR="$HOME/.cargo-target"',
+  // Java takes its home from the user database, not $HOME: Maven's ~/.m2 and Gradle's cache follow
+  // this (and short-lived build JVMs start faster without the optimising compiler)
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell syntax, expanded by bash in the sandbox
-  // (and short-lived build JVMs start faster without the optimising compiler)
   'export MAVEN_OPTS="-Duser.home=$HOME -XX:TieredStopAtLevel=1 ${MAVEN_OPTS:-}" GRADLE_USER_HOME="$HOME/.gradle"',
   'case ":$PATH:" in *":$VIRTUAL_ENV/bin:"*) ;; *) export PATH="$VIRTUAL_ENV/bin:$HOME/go/bin:$HOME/.cargo/bin:$PATH:/usr/local/go/bin" ;; esac',
 ]
