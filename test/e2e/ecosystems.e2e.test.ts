@@ -62,8 +62,21 @@ const gatewayNetworks = async (): Promise<string[]> => {
   return [...networks]
 }
 
+const probeFails = (probe: EcosystemCase["probe"]): string[] => {
+  if (!probe) return []
+  try {
+    execFileSync("bash", ["-c", `PATH=${sandboxPath} ${probe.command}`], { stdio: "ignore" })
+    return []
+  } catch {
+    return [probe.missing]
+  }
+}
+
 for (const ecosystem of ECOSYSTEMS) {
-  const absent = missing(ecosystem.needs)
+  const absent = [
+    ...missing(ecosystem.needs),
+    ...(missing(ecosystem.needs).length === 0 ? probeFails(ecosystem.probe) : []),
+  ]
   const skip = !bwrapWorks
     ? "bwrap does not work here"
     : absent.length > 0

@@ -11,6 +11,8 @@ export interface EcosystemCase {
   name: string
   /** the toolchain commands that must exist for the case to run */
   needs: string[]
+  /** a shell check the toolchain must pass besides (e.g. Debian's python3 without its venv module) */
+  probe?: { command: string; missing: string }
   files: Record<string, string>
   script: ScriptStep[]
   /** what the pushed branch changes, sorted */
@@ -39,6 +41,10 @@ const create = (path: string, text: string): ScriptStep =>
 export const PYTHON: EcosystemCase = {
   name: "Python (pip into a venv, six from PyPI, pytest)",
   needs: ["python3"],
+  probe: {
+    command: "python3 -c 'import ensurepip, venv'",
+    missing: "python3's venv/ensurepip (Debian: python3-venv)",
+  },
   files: {
     "requirements.txt": "six==1.16.0\n",
     "textops.py":
