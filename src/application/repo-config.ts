@@ -21,6 +21,8 @@ export const RepoFileConfigSchema = z.strictObject({
   // any positive value parses: the run takes min(operator, repository), so a large one changes nothing
   maxSteps: z.number().int().min(1).optional(),
   maxCostUsd: z.number().positive().optional(),
+  /** opt in to having failing CI on prwright's pull requests repaired (INTERFACES.md) */
+  fixCi: z.boolean().optional(),
 })
 export type RepoFileConfig = z.infer<typeof RepoFileConfigSchema>
 
@@ -34,6 +36,7 @@ export interface RepoConfig {
   /** what the repository asks for; the run applies min(operator, repository) */
   maxSteps?: number
   maxCostUsd?: number
+  fixCi: boolean
   /** the toolchains detected from the repository's files (whatever the commands' source) */
   ecosystems: Ecosystem[]
   /** where each command came from, for the PR body and the event log */
@@ -152,7 +155,7 @@ export const parseRepoFileConfig = (text: string): RepoFileConfig => {
     message: issue.message,
   }))
   throw new ValidationError(
-    `.prwright.yml is invalid: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")} (allowed keys: setup, test, lint, branchPrefix, maxSteps, maxCostUsd)`,
+    `.prwright.yml is invalid: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")} (allowed keys: setup, test, lint, branchPrefix, maxSteps, maxCostUsd, fixCi)`,
     issues,
   )
 }
@@ -188,6 +191,7 @@ export const loadRepoConfig = async (checkout: Checkout): Promise<RepoConfig> =>
     branchPrefix: file?.branchPrefix ?? "prwright/",
     ...(file?.maxSteps ? { maxSteps: file.maxSteps } : {}),
     ...(file?.maxCostUsd ? { maxCostUsd: file.maxCostUsd } : {}),
+    fixCi: file?.fixCi ?? false,
     ecosystems: detected ? [detected.ecosystem] : [],
     source: {
       setup: file?.setup ? ".prwright.yml" : setup ? "detected" : "none",

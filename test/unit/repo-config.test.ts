@@ -107,6 +107,8 @@ describe("repository config", () => {
       maxCostUsd: 1000,
     })
     expect(() => parseRepoFileConfig("maxSteps: 0\n")).toThrow(/maxSteps/)
+    expect(parseRepoFileConfig("fixCi: true\n")).toEqual({ fixCi: true })
+    expect(() => parseRepoFileConfig("fixCi: sometimes\n")).toThrow(/fixCi/)
   })
 
   it(".prwright.yml wins over detection", async () => {
