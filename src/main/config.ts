@@ -248,7 +248,7 @@ export interface Config {
   keepFailedCheckoutMs: number
   gitAuthor: { name: string; email: string }
   queueBackoffMs: number
-  concurrency: { comment: number; "auto-resolve": number; resolve: number }
+  concurrency: { comment: number; "auto-resolve": number; resolve: number; ask: number }
   /** finished jobs kept by the queue (Redis or the embedded table); the run store keeps all history */
   queueRetention: { completed: KeepJobs; failed: KeepJobs }
   /** job lock / lease duration: a killed worker's job is retried about this long after it died */
@@ -256,7 +256,7 @@ export interface Config {
   /** a run still pending after this long without a queue job is queued again */
   pendingSweepMs: number
   /** per worker type; 0 means no limit */
-  timeouts: Record<"comment" | "auto-resolve" | "resolve", { wallMs: number; idleMs: number }>
+  timeouts: Record<"comment" | "auto-resolve" | "resolve" | "ask", { wallMs: number; idleMs: number }>
   /** every secret value, so logs and errors can be scrubbed of them */
   secrets: string[]
 }
@@ -413,6 +413,8 @@ export const loadConfig = (
       comment: e.WORKER_CONCURRENCY_COMMENT,
       "auto-resolve": e.WORKER_CONCURRENCY_AUTO_RESOLVE,
       resolve: e.WORKER_CONCURRENCY_RESOLVE,
+      // questions are read-only runs like plans: they share the comment worker's settings
+      ask: e.WORKER_CONCURRENCY_COMMENT,
     },
     queueRetention: { completed: e.PRWRIGHT_QUEUE_KEEP_COMPLETED, failed: e.PRWRIGHT_QUEUE_KEEP_FAILED },
     queueLockMs: e.PRWRIGHT_QUEUE_LOCK_MS,
@@ -424,6 +426,7 @@ export const loadConfig = (
         idleMs: e.JOB_IDLE_TIMEOUT_MS_AUTO_RESOLVE,
       },
       resolve: { wallMs: e.JOB_WALL_TIMEOUT_MS_RESOLVE, idleMs: e.JOB_IDLE_TIMEOUT_MS_RESOLVE },
+      ask: { wallMs: e.JOB_WALL_TIMEOUT_MS_COMMENT, idleMs: e.JOB_IDLE_TIMEOUT_MS_COMMENT },
     },
     secrets,
   }

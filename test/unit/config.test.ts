@@ -21,7 +21,7 @@ describe("config", () => {
     expect(config.redisUrl).toBeUndefined()
     expect(config.github.apiUrl).toBe("https://api.github.com")
     expect(config.llm.provider).toBe("openai")
-    expect(config.concurrency).toEqual({ comment: 3, "auto-resolve": 1, resolve: 1 })
+    expect(config.concurrency).toEqual({ comment: 3, "auto-resolve": 1, resolve: 1, ask: 3 })
   })
 
   it("names the variable and the fix in one line", () => {
