@@ -206,9 +206,8 @@ const limitsV1 = (dirs: CgroupControllers["bases"], limits: CgroupLimits) => {
       write(dirs.memory, "memory.memsw.limit_in_bytes", String(limits.memoryBytes))
     }
   }
+  // the default weight: all the command's processes together weigh as one, however many it forks
   if (dirs.cpu) {
-    // half the default weight: under contention the worker and the host go first
-    write(dirs.cpu, "cpu.shares", "512")
     if (limits.cpus !== undefined) {
       write(dirs.cpu, "cpu.cfs_period_us", "100000")
       write(dirs.cpu, "cpu.cfs_quota_us", String(Math.max(1_000, Math.round(limits.cpus * 100_000))))
@@ -222,10 +221,8 @@ const limitsV2 = (dir: string, available: CgroupControllers["bases"], limits: Cg
     write(dir, "memory.max", String(limits.memoryBytes))
     if (existsSync(path.join(dir, "memory.swap.max"))) write(dir, "memory.swap.max", "0")
   }
-  if (available.cpu) {
-    write(dir, "cpu.weight", "50")
-    if (limits.cpus !== undefined)
-      write(dir, "cpu.max", `${Math.max(1_000, Math.round(limits.cpus * 100_000))} 100000`)
+  if (available.cpu && limits.cpus !== undefined) {
+    write(dir, "cpu.max", `${Math.max(1_000, Math.round(limits.cpus * 100_000))} 100000`)
   }
 }
 
