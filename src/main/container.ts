@@ -88,6 +88,7 @@ const unconfiguredGitHub = (): GitHub => {
     createIssueComment: fail,
     updateIssueComment: fail,
     findIssueComment: fail,
+    listIssueComments: fail,
     findPullRequest: fail,
     createPullRequest: fail,
     updatePullRequest: fail,
