@@ -12,6 +12,8 @@ import { checkJsonSchema, type JsonSchema } from "./json-schema-check.js"
 export interface ScriptedUsage {
   prompt_tokens: number
   completion_tokens: number
+  /** of prompt_tokens, read from the provider's cache (prompt_tokens_details.cached_tokens) */
+  cached_tokens?: number
 }
 
 export interface ScriptedToolCall {
@@ -27,8 +29,10 @@ interface StepTiming {
 export type ScriptStep =
   | ({ toolCalls: ScriptedToolCall[]; text?: string; usage?: ScriptedUsage } & StepTiming)
   | ({ text: string; finishReason?: "stop" | "length"; usage?: ScriptedUsage } & StepTiming)
-  /** answer with an OpenAI-shaped error, e.g. 429 or 500, to test error handling */
-  | ({ error: { status: number; message: string; type?: string } } & StepTiming)
+  /** answer with an OpenAI-shaped error, e.g. 429, 529 or 500 (with headers such as retry-after), to test error handling */
+  | ({
+      error: { status: number; message: string; type?: string; code?: string; headers?: Record<string, string> }
+    } & StepTiming)
 
 export interface RecordedRequest {
   method: string
@@ -36,6 +40,16 @@ export interface RecordedRequest {
   /** lower-case names; the Authorization value is replaced by "[redacted]" */
   headers: Record<string, string>
   body: unknown
+}
+
+/** The request as the server parsed it, for `answer` hooks. */
+export interface ChatRequest {
+  model?: string
+  stream?: boolean
+  stream_options?: { include_usage?: boolean }
+  tools?: OpenAiTool[]
+  tool_choice?: unknown
+  messages?: Array<{ role: string; content: unknown }>
 }
 
 export interface ScriptedModelServer {
@@ -54,20 +68,23 @@ interface OpenAiTool {
   function?: { name?: string; parameters?: JsonSchema }
 }
 
-interface ChatRequest {
-  model?: string
-  stream?: boolean
-  stream_options?: { include_usage?: boolean }
-  tools?: OpenAiTool[]
-}
 
 const openAiError = (message: string, type: string, code: string | null) => ({
   error: { message, type, param: null, code },
 })
 
-const sendJson = (res: http.ServerResponse, status: number, body: unknown): void => {
+const sendJson = (
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void => {
   const text = JSON.stringify(body)
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+  res.writeHead(status, {
+    ...headers,
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+  })
   res.end(text)
 }
 
@@ -85,6 +102,16 @@ const checkToolCall = (call: ScriptedToolCall, tools: OpenAiTool[]): string[] =>
 export const startScriptedModelServer = async (options: {
   script: ScriptStep[]
   apiKey?: string
+  /**
+   * Answers a request without using up a script step when it returns one (e.g. the condenser's
+   * call, which offers no tools, or a generated benchmark run). Called before the script.
+   */
+  answer?: (body: ChatRequest, request: number) => ScriptStep | undefined
+  /**
+   * A context window: a request over this many prompt tokens (four characters each) is refused with
+   * OpenAI's 400 `context_length_exceeded`, using up no script step.
+   */
+  maxPromptTokens?: number
 }): Promise<ScriptedModelServer> => {
   const requests: RecordedRequest[] = []
   const errors: string[] = []
@@ -103,8 +130,23 @@ export const startScriptedModelServer = async (options: {
   const authorized = (req: http.IncomingMessage): boolean =>
     options.apiKey === undefined || req.headers.authorization === `Bearer ${options.apiKey}`
 
+  let answered = 0
   const handleChat = async (res: http.ServerResponse, raw: string, body: ChatRequest): Promise<void> => {
-    const step = options.script[played]
+    answered += 1
+    const tokens = Math.ceil(raw.length / 4)
+    if (options.maxPromptTokens !== undefined && tokens > options.maxPromptTokens) {
+      sendJson(res, 400, {
+        error: {
+          message: `This model's maximum context length is ${options.maxPromptTokens} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
+          type: "invalid_request_error",
+          param: "messages",
+          code: "context_length_exceeded",
+        },
+      })
+      return
+    }
+    const hooked = options.answer?.(body, answered)
+    const step = hooked ?? options.script[played]
     if (step === undefined) {
       fail(
         res,
@@ -112,7 +154,7 @@ export const startScriptedModelServer = async (options: {
       )
       return
     }
-    played += 1
+    if (!hooked) played += 1
     if (step.delayMs) {
       // Wait, but stop waiting (and drop the timer, so no handle outlives the test) if the client goes away.
       const clientGone = await new Promise<boolean>((resolve) => {
@@ -126,7 +168,12 @@ export const startScriptedModelServer = async (options: {
     }
     if ("error" in step) {
       const type = step.error.type ?? (step.error.status === 429 ? "rate_limit_exceeded" : "server_error")
-      sendJson(res, step.error.status, openAiError(step.error.message, type, null))
+      sendJson(
+        res,
+        step.error.status,
+        openAiError(step.error.message, type, step.error.code ?? null),
+        step.error.headers,
+      )
       return
     }
     const toolCalls = "toolCalls" in step ? step.toolCalls : []
@@ -156,7 +203,7 @@ export const startScriptedModelServer = async (options: {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
-      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      prompt_tokens_details: { cached_tokens: step.usage?.cached_tokens ?? 0, audio_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0 },
     }
     const head = { id, created, model, system_fingerprint: "fp_scripted" }

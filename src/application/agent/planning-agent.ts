@@ -65,7 +65,7 @@ const submitPlanInput = z.strictObject({
 /** A reply that reads as a plan: some length, and Markdown structure (headings or list items). */
 export const looksLikePlan = (text: string): boolean => {
   const structured = (text.match(/^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s)/gm) ?? []).length
-  return text.trim().length >= 80 && structured >= 2
+  return text.trim().length >= 40 && structured >= 2
 }
 
 const PLAN_NUDGE =
