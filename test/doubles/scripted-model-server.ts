@@ -31,7 +31,13 @@ export type ScriptStep =
   | ({ text: string; finishReason?: "stop" | "length"; usage?: ScriptedUsage } & StepTiming)
   /** answer with an OpenAI-shaped error, e.g. 429, 529 or 500 (with headers such as retry-after), to test error handling */
   | ({
-      error: { status: number; message: string; type?: string; code?: string; headers?: Record<string, string> }
+      error: {
+        status: number
+        message: string
+        type?: string
+        code?: string
+        headers?: Record<string, string>
+      }
     } & StepTiming)
 
 export interface RecordedRequest {
@@ -67,7 +73,6 @@ interface OpenAiTool {
   type?: string
   function?: { name?: string; parameters?: JsonSchema }
 }
-
 
 const openAiError = (message: string, type: string, code: string | null) => ({
   error: { message, type, param: null, code },

@@ -27,7 +27,12 @@ const CHECKS: Check[] = [
     command: (p) =>
       `python3 -c 'import ast, sys; ast.parse(open(sys.argv[1], "rb").read(), sys.argv[1])' ${p}`,
   },
-  { pattern: /\.go$/i, tool: "gofmt", label: "gofmt -e", command: (p) => `gofmt -e -l ${p} >/dev/null` },
+  {
+    pattern: /\.go$/i,
+    tool: "gofmt",
+    label: "gofmt -e",
+    command: (p) => `XDG_CONFIG_HOME=/dev/null gofmt -e -l ${p} >/dev/null`,
+  },
   {
     pattern: /\.json$/i,
     tool: "node",
