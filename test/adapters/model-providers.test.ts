@@ -283,6 +283,7 @@ describe("Anthropic cache breakpoint", () => {
       expect(count).toBeLessThanOrEqual(4)
       if (index === 2) expect(messages.slice(1, -1).some(marked)).toBe(false)
     }
-    expect(JSON.stringify((seen[0]?.body.system as unknown[]).at(-1))).toContain("cache_control")
+    const system = (seen[0]?.body.system ?? []) as unknown[]
+    expect(JSON.stringify(system.at(-1))).toContain("cache_control")
   })
 })

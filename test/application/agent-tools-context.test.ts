@@ -152,7 +152,11 @@ describe("syntax check after an edit", () => {
       onEvent: () => {},
     })
     const tool = (request: number) =>
-      (server.requests[request]?.body as { messages: Array<{ role: string; content: unknown }> }).messages
+      (
+        (server.requests[request]?.body ?? { messages: [] }) as {
+          messages: Array<{ role: string; content: unknown }>
+        }
+      ).messages
         .filter((m) => m.role === "tool")
         .map((m) => String(m.content))
     expect(tool(1)[0]).toContain("[syntax check FAILED (python3 syntax check)")
