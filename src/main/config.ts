@@ -2,10 +2,7 @@ import { createPrivateKey } from "node:crypto"
 import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { z } from "zod"
-import {
-  type ModelTableOverrides,
-  parseModelTableOverrides,
-} from "#application/agent/model-table.js"
+import { type ModelTableOverrides, parseModelTableOverrides } from "#application/agent/model-table.js"
 import { ConfigError } from "#domain/errors.js"
 
 /**

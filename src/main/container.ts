@@ -193,7 +193,9 @@ export const createContainer = async (
               ...(config.llm.baseUrl ? { baseURL: config.llm.baseUrl } : {}),
               ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}),
               ...(config.llm.reasoningEffort ? { reasoningEffort: config.llm.reasoningEffort } : {}),
-              ...(config.llm.thinkingBudgetTokens ? { thinkingBudgetTokens: config.llm.thinkingBudgetTokens } : {}),
+              ...(config.llm.thinkingBudgetTokens
+                ? { thinkingBudgetTokens: config.llm.thinkingBudgetTokens }
+                : {}),
               ...(config.llm.openaiApi ? { openaiApi: config.llm.openaiApi } : {}),
               ...(config.llm.modelTable ? { modelTable: config.llm.modelTable } : {}),
               allowUnpriced: config.llm.allowUnpriced,

@@ -230,7 +230,7 @@ describe("context control", () => {
       for (const output of outputs.slice(-5)) expect(output).not.toContain("omitted to save context")
     }
     const last = toolOutputs(bodyOf(server, server.requests.length - 1))
-    expect(last[0]).toMatch(/^"?\[older str_replace_based_edit_tool output \(\d+ characters\) omitted/)
+    expect(last[0]).toMatch(/^"?\[older output \(\d+ chars\) omitted to save context/)
     // masking leaves the prefix alone for several steps: request n+1 starts with request n's messages
     const a = JSON.stringify(bodyOf(server, 11).messages.slice(0, 10))
     const b = JSON.stringify(bodyOf(server, 12).messages.slice(0, 10))

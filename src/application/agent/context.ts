@@ -37,8 +37,8 @@ export const DEFAULT_KEEP_OBSERVATIONS = 5
 export const CHARS_PER_TOKEN = 4
 
 /** The placeholder an older tool output is replaced by. */
-export const maskedOutput = (toolName: string, chars: number): string =>
-  `[older ${toolName} output (${chars} characters) omitted to save context; call the tool again if you need it]`
+export const maskedOutput = (_toolName: string, chars: number): string =>
+  `[older output (${chars} chars) omitted to save context; call again if needed]`
 
 const textOf = (part: ToolResultPart): string => {
   const output = part.output as { type: string; value?: unknown }
