@@ -24,8 +24,12 @@ import { runAgentLoop } from "./step-loop.js"
 import { contextSections, resolveTaskContext, type TaskContext } from "./task-context.js"
 
 export const DEFAULT_PLANNING_MAX_STEPS = 30
-/** replies without a tool call that are not a plan, answered with a reminder before the run fails */
-export const MAX_PLAN_NUDGES = 1
+/**
+ * replies without a tool call that are not a plan, answered with a reminder before the run fails;
+ * 0: such a reply ends the run at once (a model that chats instead of planning rarely recovers, and
+ * a Markdown plan written as text is already taken)
+ */
+export const MAX_PLAN_NUDGES = 0
 
 export interface PlanningAgentOptions {
   model: ModelHandle
