@@ -250,4 +250,55 @@ describe("context up front", () => {
     )
     expect(task).toContain("Reproduce the problem first")
   })
+
+  it("passes the run's own HOME, /tmp and environment to every command, and says /tmp persists", async () => {
+    const submit = { name: "submit", arguments: { title: "t", summary: "s" } }
+    const server = await startScriptedModelServer({
+      apiKey: KEY,
+      script: [
+        { toolCalls: [{ name: "bash", arguments: { command: "echo $PRWRIGHT_BENCH_NOTE" } }] },
+        {
+          toolCalls: [
+            {
+              name: "str_replace_based_edit_tool",
+              arguments: { command: "create", path: "src/new.js", file_text: "export const x = 1\n" },
+            },
+          ],
+        },
+        { toolCalls: [submit] },
+        { toolCalls: [submit] },
+      ],
+    })
+    servers.push(server)
+    const model = createModelHandle({
+      provider: "openai",
+      model: "gpt-4.1",
+      baseURL: server.baseUrl,
+      apiKey: KEY,
+    })
+    const sandbox = createShellSandbox()
+    await runCodingAgent({
+      model,
+      checkout,
+      sandbox,
+      repoFullName: "octo/calc",
+      issue,
+      budget: { maxSteps: 6 },
+      signal: new AbortController().signal,
+      maxRetries: 0,
+      onEvent: () => {},
+      home: "/run-dirs/home",
+      tmp: "/run-dirs/tmp",
+      env: { PRWRIGHT_BENCH_NOTE: "venv-on-path" },
+    })
+    expect(sandbox.runs.length).toBeGreaterThanOrEqual(2)
+    for (const run of sandbox.runs)
+      expect(run).toMatchObject({
+        home: "/run-dirs/home",
+        tmp: "/run-dirs/tmp",
+        env: { PRWRIGHT_BENCH_NOTE: "venv-on-path" },
+      })
+    const body = server.requests[0]?.body as { messages: Array<{ content: string }> }
+    expect(body.messages[0]?.content).toContain("/tmp and HOME persist between the commands of this run")
+  })
 })

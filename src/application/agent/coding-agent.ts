@@ -167,7 +167,12 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
     timer.unref?.()
   }
 
-  const taskContext = options.taskContext ?? {}
+  const given = options.taskContext ?? {}
+  // commands get the run's own /tmp when the caller passes one: say so unless told otherwise
+  const taskContext: TaskContext =
+    options.tmp && given.sandbox?.persistentTmp === undefined
+      ? { ...given, sandbox: { ...given.sandbox, persistentTmp: true } }
+      : given
   const resolved = await resolveTaskContext(checkout, taskContext)
   const task = [
     {

@@ -206,7 +206,7 @@ export const createCodingTools = (options: {
       mounts: checkout.mounts,
       path,
       signal,
-      ...(options.env ? { env: options.env } : {}),
+      ...runDirs,
     }).catch(() => undefined)
     return note ? [note] : []
   }

@@ -56,6 +56,9 @@ export const checkSyntax = async (options: {
   mounts?: CheckoutMounts
   path: string
   signal: AbortSignal
+  /** the run's HOME, /tmp and environment, as every command of the run gets them */
+  home?: string
+  tmp?: string
   env?: Record<string, string>
 }): Promise<string | undefined> => {
   const check = CHECKS.find((candidate) => candidate.pattern.test(options.path))
@@ -68,6 +71,8 @@ export const checkSyntax = async (options: {
     timeoutMs: 20_000,
     maxOutputBytes: 8_000,
     signal: options.signal,
+    ...(options.home ? { home: options.home } : {}),
+    ...(options.tmp ? { tmp: options.tmp } : {}),
     ...(options.env ? { env: options.env } : {}),
   })
   if (result.aborted || result.timedOut) return undefined
