@@ -56,6 +56,8 @@ export interface PlanningResult {
   steps: number
   /** the plan came as a text reply rather than through submit_plan */
   fromText?: boolean
+  /** false when the model has no price: usage.costUsd is then 0 and means "unknown" */
+  costKnown: boolean
 }
 
 const submitPlanInput = z.strictObject({
@@ -193,5 +195,11 @@ export const runPlanningAgent = async (options: PlanningAgentOptions): Promise<P
   }
   await emit([{ type: "plan", plan }])
   if (eventError !== undefined) throw eventError
-  return { plan, usage, steps: result.steps, ...(fromText ? { fromText: true } : {}) }
+  return {
+    plan,
+    usage,
+    steps: result.steps,
+    costKnown: model.pricing !== undefined,
+    ...(fromText ? { fromText: true } : {}),
+  }
 }

@@ -118,6 +118,8 @@ export const runAgentLoop = async <TOOLS extends ToolSet>(
   let keepTurns = options.context?.keepTurns ?? DEFAULT_KEEP_TURNS
   let condensations = 0
   let overflows = 0
+  /** the last condensation left the request over the limit: skip one step before trying again */
+  let condensingDidNotHelp = false
   let steps = 0
   let replies = 0
   let lastStep: StepResult<TOOLS> | undefined
@@ -170,11 +172,18 @@ export const runAgentLoop = async <TOOLS extends ToolSet>(
 
   while (steps < options.maxSteps && !options.done()) {
     let request = manager.view(history)
-    if (manager.tooLarge(request)) {
+    // Condense before sending when the request would pass the limit; not again right after a
+    // condensation that did not help (the provider's own answer decides then).
+    if (manager.tooLarge(request) && !condensingDidNotHelp) {
       const before = manager.estimate(request)
-      if (await condense(`the next request would be about ${before} tokens, over ${manager.limit}`))
+      if (await condense(`the next request would be about ${before} tokens, over ${manager.limit}`)) {
         request = manager.view(history)
-    }
+        if (manager.tooLarge(request)) {
+          keepTurns = Math.max(1, Math.floor(keepTurns / 2))
+          condensingDidNotHelp = true
+        }
+      }
+    } else condensingDidNotHelp = false
     const estimatedTokens = manager.estimate(request)
     const number = steps + 1
     const toolChoice = options.toolChoice?.(number)
