@@ -177,6 +177,9 @@ describe("context up front", () => {
     const small = await buildRepositoryMap(checkout, 60)
     expect(small.length).toBeLessThan(300)
     expect(small).toMatch(/\[\d+ more files not listed \(.*\): view a directory to see them\]/)
+    // shallow files first when not everything fits
+    expect(small).toContain("AGENTS.md\nREADME.md\npackage.json")
+    expect(small).not.toContain("test/math.test.js")
   })
 
   it("derives how to run a subset of the tests", () => {

@@ -152,11 +152,17 @@ export const buildRepositoryMap = async (
     .filter((entry) => entry.kind === "file" && !skipped.some((dir) => entry.path.startsWith(dir)))
     .map((entry) => entry.path)
     .sort()
-  const lines: string[] = []
+  // When the plain list would not fit, the shallow files come first (the layout matters more than
+  // the depth of one directory); the files shown are listed in path order either way.
+  const depth = (file: string) => file.split("/").length
+  const overflowing = files.reduce((n, file) => n + file.length + 1, 0) > maxChars
+  const order = overflowing
+    ? [...files].sort((x, y) => depth(x) - depth(y) || (x < y ? -1 : x > y ? 1 : 0))
+    : files
+  const shown = new Map<string, string>()
   let chars = 0
   let read = 0
-  let shownFiles = 0
-  for (const path of files) {
+  for (const path of order) {
     let symbols: string[] = []
     if (read < MAX_FILES_READ && SYMBOLS.some(([pattern]) => pattern.test(path))) {
       const stat = await checkout.stat(path).catch(() => undefined)
@@ -165,13 +171,14 @@ export const buildRepositoryMap = async (
         symbols = symbolsOf(path, await checkout.readFile(path).catch(() => ""))
       }
     }
-    const line = symbols.length > 0 ? `${path}: ${symbols.join(", ")}` : path
+    let line = symbols.length > 0 ? `${path}: ${symbols.join(", ")}` : path
+    if (chars + line.length + 1 > maxChars) line = path
     if (chars + line.length + 1 > maxChars) break
-    lines.push(line)
+    shown.set(path, line)
     chars += line.length + 1
-    shownFiles += 1
   }
-  const rest = files.slice(shownFiles)
+  const lines = files.filter((file) => shown.has(file)).map((file) => shown.get(file) as string)
+  const rest = files.filter((file) => !shown.has(file))
   if (rest.length > 0) {
     const perDir = new Map<string, number>()
     for (const path of rest) {
