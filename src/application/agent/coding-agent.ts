@@ -21,7 +21,7 @@ import type { ContextOptions } from "./context.js"
 import { toModelError } from "./model-errors.js"
 import type { RetryOptions } from "./model-retry.js"
 import { changedPaths } from "./review.js"
-import { stepEvents, stepUsage, usageOf } from "./step-events.js"
+import { createEventSink, sideCallEvent, stepEvents, stepUsage, usageOf } from "./step-events.js"
 import { runAgentLoop } from "./step-loop.js"
 import { contextSections, resolveTaskContext, sandboxFactsSection, type TaskContext } from "./task-context.js"
 
@@ -138,16 +138,8 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
   })
 
   // A failing event store must not silently lose the run's history: keep the first error, stop the run.
-  let eventError: unknown
-  const emit = async (events: RunEventData[]): Promise<void> => {
-    if (eventError !== undefined) return
-    try {
-      for (const event of events) await options.onEvent(event)
-    } catch (error) {
-      eventError = error
-      halt.abort()
-    }
-  }
+  const events = createEventSink(options.onEvent, () => halt.abort())
+  const emit = events.emit
 
   // Time limits are watched from outside the loop, so a hung model call or command is cut off too.
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -214,7 +206,7 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
       retry: { ...options.retry, maxRetries: options.maxRetries },
       now,
       done: () => {
-        if (eventError !== undefined || submission() !== undefined || stopped !== undefined) return true
+        if (events.failed || submission() !== undefined || stopped !== undefined) return true
         const exhausted = tracker.exceeded()
         if (exhausted) stop("budget", exhausted.detail)
         return exhausted !== undefined
@@ -224,7 +216,7 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
         await emit(stepEvents(step, { model, latencyMs, sizes }))
       },
       onTextReply: (step, replies) => {
-        if (eventError !== undefined || submission() !== undefined || stopped !== undefined) return undefined
+        if (events.failed || submission() !== undefined || stopped !== undefined) return undefined
         const exhausted = tracker.exceeded()
         if (exhausted) {
           stop("budget", exhausted.detail)
@@ -242,22 +234,12 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
       onSideCall: async (usage, latencyMs) => {
         const counted = usageOf(usage, model)
         tracker.recordUsage(counted)
-        await emit([
-          {
-            type: "model-call",
-            model: model.modelId,
-            inputTokens: counted.inputTokens,
-            outputTokens: counted.outputTokens,
-            costUsd: counted.costUsd,
-            latencyMs: Math.max(0, Math.round(latencyMs)),
-            finishReason: "condense",
-          },
-        ])
+        await emit([sideCallEvent(counted, model, latencyMs)])
       },
       onNotice: (message) => emit([{ type: "log", level: "info", message }]),
     })
   } catch (error) {
-    if (eventError !== undefined) throw eventError
+    if (events.failed) throw events.error
     if (signal.aborted) throw new CancelledError()
     // our own abort (a time limit) surfaces as an abort error: that is a stop, not a failure
     if (stopped === undefined)
@@ -265,7 +247,7 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
   } finally {
     clearTimeout(timer)
   }
-  if (eventError !== undefined) throw eventError
+  if (events.failed) throw events.error
   if (signal.aborted) throw new CancelledError()
 
   const changes = await checkout.status().catch(() => [])
@@ -287,6 +269,6 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
     detail: "the run ended without submit",
   }
   await emit([{ type: "log", level: "warn", message: `the agent stopped (${reason}): ${detail}` }])
-  if (eventError !== undefined) throw eventError
+  if (events.failed) throw events.error
   return { outcome: "stopped", reason, detail, ...totals }
 }

@@ -19,7 +19,7 @@ import { toModelError } from "./model-errors.js"
 import type { RetryOptions } from "./model-retry.js"
 import { planningSystemPrompt, planningUserMessage } from "./planning-prompt.js"
 import { createReadOnlyTools } from "./read-only-tools.js"
-import { stepEvents, stepUsage, usageOf } from "./step-events.js"
+import { createEventSink, sideCallEvent, stepEvents, stepUsage, usageOf } from "./step-events.js"
 import { runAgentLoop } from "./step-loop.js"
 import { contextSections, resolveTaskContext, type TaskContext } from "./task-context.js"
 
@@ -104,16 +104,8 @@ export const runPlanningAgent = async (options: PlanningAgentOptions): Promise<P
 
   // A failing event store must not silently lose the run's history: keep the first error, stop the run.
   const stop = new AbortController()
-  let eventError: unknown
-  const emit = async (events: RunEventData[]): Promise<void> => {
-    if (eventError !== undefined) return
-    try {
-      for (const event of events) await options.onEvent(event)
-    } catch (error) {
-      eventError = error
-      stop.abort()
-    }
-  }
+  const events = createEventSink(options.onEvent, () => stop.abort())
+  const emit = events.emit
 
   const taskContext = options.taskContext ?? {}
   const resolved = await resolveTaskContext(checkout, taskContext)
@@ -146,7 +138,7 @@ export const runPlanningAgent = async (options: PlanningAgentOptions): Promise<P
         number === maxSteps && maxSteps > 1 && !model.thinking
           ? { type: "tool", toolName: "submit_plan" }
           : undefined,
-      done: () => submitted !== undefined || eventError !== undefined,
+      done: () => submitted !== undefined || events.failed,
       onStep: async ({ step, latencyMs }) => {
         usage = addUsage(usage, stepUsage(step, model))
         await emit(stepEvents(step, { model, latencyMs, sizes }))
@@ -162,25 +154,15 @@ export const runPlanningAgent = async (options: PlanningAgentOptions): Promise<P
       onSideCall: async (callUsage, latencyMs) => {
         const counted = usageOf(callUsage, model)
         usage = addUsage(usage, counted)
-        await emit([
-          {
-            type: "model-call",
-            model: model.modelId,
-            inputTokens: counted.inputTokens,
-            outputTokens: counted.outputTokens,
-            costUsd: counted.costUsd,
-            latencyMs: Math.max(0, Math.round(latencyMs)),
-            finishReason: "condense",
-          },
-        ])
+        await emit([sideCallEvent(counted, model, latencyMs)])
       },
       onNotice: (message) => emit([{ type: "log", level: "info", message }]),
     })
   } catch (error) {
-    if (eventError !== undefined) throw eventError
+    if (events.failed) throw events.error
     throw toModelError(error, { signal, provider: model.provider, modelId: model.modelId })
   }
-  if (eventError !== undefined) throw eventError
+  if (events.failed) throw events.error
   if (signal.aborted) throw new CancelledError()
 
   const plan = submitted
@@ -194,7 +176,7 @@ export const runPlanningAgent = async (options: PlanningAgentOptions): Promise<P
     )
   }
   await emit([{ type: "plan", plan }])
-  if (eventError !== undefined) throw eventError
+  if (events.failed) throw events.error
   return {
     plan,
     usage,

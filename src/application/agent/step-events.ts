@@ -79,3 +79,50 @@ export const stepEvents = <TOOLS extends ToolSet>(
   }
   return events
 }
+
+/** The model-call event of a call made for context control (the condenser), not a step. */
+export const sideCallEvent = (usage: StepUsage, model: ModelHandle, latencyMs: number): RunEventData => ({
+  type: "model-call",
+  model: model.modelId,
+  inputTokens: usage.inputTokens,
+  outputTokens: usage.outputTokens,
+  costUsd: usage.costUsd,
+  latencyMs: Math.max(0, Math.round(latencyMs)),
+  finishReason: "condense",
+})
+
+export interface EventSink {
+  /** emits in order; after a failure, emits nothing more */
+  emit(events: RunEventData[]): Promise<void>
+  /** the first error an event handler threw, if any: the run stops with it */
+  readonly error: unknown
+  readonly failed: boolean
+}
+
+/**
+ * Emits run events in order. A failing event store must not silently lose the run's history: the
+ * first error is kept (the run stops with it) and `onFail` aborts what is running.
+ */
+export const createEventSink = (
+  onEvent: (event: RunEventData) => Promise<void> | void,
+  onFail: () => void,
+): EventSink => {
+  let failure: { error: unknown } | undefined
+  return {
+    async emit(events) {
+      if (failure) return
+      try {
+        for (const event of events) await onEvent(event)
+      } catch (error) {
+        failure = { error }
+        onFail()
+      }
+    },
+    get error() {
+      return failure?.error
+    },
+    get failed() {
+      return failure !== undefined
+    },
+  }
+}
