@@ -327,6 +327,19 @@ describe("model-call retries inside the agent", () => {
     )
   })
 
+  it("does not count a retry wait as the model being idle", async () => {
+    const { code } = await start([
+      { error: { status: 529, message: "Overloaded", headers: { "retry-after": "1" } } },
+      { toolCalls: [submit] },
+      { toolCalls: [submit] },
+    ])
+    const result = await code({
+      maxRetries: undefined,
+      budget: { maxSteps: 5, idleMs: 400, wallClockMs: 30_000 },
+    })
+    expect(result).toMatchObject({ outcome: "submitted" })
+  })
+
   it("gives up after maxRetries and reports a retryable error", async () => {
     const busy: ScriptStep = {
       error: { status: 529, message: "Overloaded", headers: { "retry-after": "0" } },

@@ -19,7 +19,7 @@ import { codingSystemPrompt, codingUserMessage, feedbackMessage } from "./coding
 import { createCodingTools, createScrubber, type Submission } from "./coding-tools.js"
 import type { ContextOptions } from "./context.js"
 import { toModelError } from "./model-errors.js"
-import type { RetryOptions } from "./model-retry.js"
+import { abortableSleep, type RetryOptions } from "./model-retry.js"
 import { changedPaths } from "./review.js"
 import { createEventSink, sideCallEvent, stepEvents, stepUsage, usageOf } from "./step-events.js"
 import { runAgentLoop } from "./step-loop.js"
@@ -203,7 +203,19 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
       signal: runSignal,
       maxSteps: budget.maxSteps,
       ...(options.contextControl ? { context: options.contextControl } : {}),
-      retry: { ...options.retry, maxRetries: options.maxRetries },
+      retry: {
+        ...options.retry,
+        maxRetries: options.maxRetries,
+        // waiting out an overload is not the model being idle: the idle limit must not end the run
+        sleep: async (ms, sleepSignal) => {
+          tracker.toolStarted()
+          try {
+            await (options.retry?.sleep ?? abortableSleep)(ms, sleepSignal)
+          } finally {
+            tracker.toolFinished()
+          }
+        },
+      },
       now,
       done: () => {
         if (events.failed || submission() !== undefined || stopped !== undefined) return true

@@ -73,7 +73,7 @@ export const retryAfterMs = (
   return Number.isNaN(date) ? undefined : Math.max(0, date - now())
 }
 
-const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+export const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason)
