@@ -190,6 +190,9 @@ describe("stop rules that judge progress", () => {
     expect(result.plan).toBe("1. Fix add()")
     expect(bodyOf(server, 0).tool_choice).toBe("auto")
     expect(bodyOf(server, 2).tool_choice).toEqual({ type: "function", function: { name: "submit_plan" } })
+    expect(JSON.stringify(bodyOf(server, 2).messages.at(-1))).toContain(
+      "This is your last step: call submit_plan",
+    )
   })
 
   it("a repair round (feedback) has its own step budget", async () => {

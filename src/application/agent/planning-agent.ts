@@ -138,6 +138,10 @@ export const runPlanningAgent = async (options: PlanningAgentOptions): Promise<P
         number === maxSteps && maxSteps > 1 && !model.thinking
           ? { type: "tool", toolName: "submit_plan" }
           : undefined,
+      stepNote: (number) =>
+        number === maxSteps && maxSteps > 1
+          ? "This is your last step: call submit_plan now with the full implementation plan, written from what you have found so far (state your assumptions where you could not check something)."
+          : undefined,
       done: () => submitted !== undefined || events.failed,
       onStep: async ({ step, latencyMs }) => {
         usage = addUsage(usage, stepUsage(step, model))

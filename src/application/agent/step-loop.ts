@@ -59,6 +59,8 @@ export interface AgentLoopOptions<TOOLS extends ToolSet> {
   now?: () => number
   /** the tool choice for step `number` (1-based); undefined lets the model decide */
   toolChoice?: (number: number) => ToolChoice<NoInfer<TOOLS>> | undefined
+  /** a user turn added before step `number` (1-based), e.g. "this is your last step" */
+  stepNote?: (number: number) => string | undefined
   /** checked before every model call: true ends the loop */
   done: () => boolean
   /** after every step; usage is in `step.usage` */
@@ -171,6 +173,8 @@ export const runAgentLoop = async <TOOLS extends ToolSet>(
   }
 
   while (steps < options.maxSteps && !options.done()) {
+    const note = options.stepNote?.(steps + 1)
+    if (note) history.push({ role: "user", content: note })
     let request = manager.view(history)
     // Condense before sending when the request would pass the limit; not again right after a
     // condensation that did not help (the provider's own answer decides then).
