@@ -286,4 +286,59 @@ describe("Anthropic cache breakpoint", () => {
     const system = (seen[0]?.body.system ?? []) as unknown[]
     expect(JSON.stringify(system.at(-1))).toContain("cache_control")
   })
+
+  it("does not force submit_plan on the last step while Anthropic thinking is on (the API refuses it)", async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "prwright-cache-"))
+    const checkout = await createTempCheckout(dir, { "README.md": "# r\n" })
+    const answer = (id: string, name: string, input: unknown) => ({
+      id: `msg_${id}`,
+      type: "message",
+      role: "assistant",
+      model: "claude-sonnet-4-5",
+      content: [
+        { type: "thinking", thinking: "Let me look.", signature: `sig_${id}` },
+        { type: "tool_use", id: `toolu_${id}`, name, input },
+      ],
+      stop_reason: "tool_use",
+      stop_sequence: null,
+      usage: { input_tokens: 100, output_tokens: 20 },
+    })
+    const answers = [
+      answer("1", "str_replace_based_edit_tool", { command: "view", path: "README.md" }),
+      answer("2", "submit_plan", { plan: "1. Do it" }),
+    ]
+    const { seen, fetch } = recorder(() => answers[seen.length - 1])
+    const model = createModelHandle({
+      provider: "anthropic",
+      apiKey: "k",
+      baseURL: "http://127.0.0.1:9/v1",
+      fetch,
+      thinkingBudgetTokens: 2048,
+    })
+    const result = await runPlanningAgent({
+      model,
+      checkout,
+      repoFullName: "o/r",
+      issue: {
+        number: 1,
+        title: "t",
+        body: "b",
+        state: "open",
+        htmlUrl: "https://github.com/o/r/issues/1",
+        author: "a",
+        labels: [],
+        isPullRequest: false,
+      },
+      signal: new AbortController().signal,
+      maxSteps: 2,
+      maxRetries: 0,
+      onEvent: () => {},
+    })
+    expect(result.plan).toBe("1. Do it")
+    expect(seen[1]?.body.tool_choice).not.toMatchObject({ type: "tool" })
+    expect(seen[1]?.body.thinking).toMatchObject({ type: "enabled", budget_tokens: 2048 })
+    // the thinking block of step 1 goes back with its signature, as the API requires for tool use
+    expect(JSON.stringify(seen[1]?.body.messages)).toContain("sig_1")
+    expect(JSON.stringify(seen[1]?.body.messages)).toContain("This is your last step")
+  })
 })
