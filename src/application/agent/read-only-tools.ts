@@ -81,7 +81,14 @@ const viewFile = async (checkout: Checkout, path: string, viewRange?: [number, n
 const viewDirectory = async (checkout: Checkout, path: string): Promise<string> => {
   const entries = await checkout.listDir(path, 2)
   const paths = entries.map((entry) => entry.path).sort()
-  const shown = paths.slice(0, MAX_DIR_ENTRIES)
+  // at most MAX_DIR_ENTRIES entries and VIEW_WINDOW_CHARS characters: the list ends early, never cut
+  const shown: string[] = []
+  let chars = 0
+  for (const entry of paths.slice(0, MAX_DIR_ENTRIES)) {
+    if (chars + entry.length + 1 > VIEW_WINDOW_CHARS) break
+    shown.push(entry)
+    chars += entry.length + 1
+  }
   const label = path === "." ? "the repository root" : path
   const header = `Files and directories up to 2 levels deep in ${label} (directories end with /):\n`
   const more =
