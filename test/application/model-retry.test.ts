@@ -1,7 +1,12 @@
 import { APICallError } from "ai"
 import { describe, expect, it } from "vitest"
 import { isContextOverflow } from "#application/agent/model-errors.js"
-import { retryAdvice, retryAfterMs, withModelRetries } from "#application/agent/model-retry.js"
+import {
+  rateLimitResetMs,
+  retryAdvice,
+  retryAfterMs,
+  withModelRetries,
+} from "#application/agent/model-retry.js"
 
 const apiError = (statusCode: number, headers: Record<string, string> = {}, message = "busy") =>
   new APICallError({
@@ -20,6 +25,13 @@ describe("model-call retries", () => {
     const now = Date.parse("2026-12-06T08:00:00Z")
     expect(retryAfterMs({ "retry-after": "Sun, 06 Dec 2026 08:00:03 GMT" }, () => now)).toBe(3000)
     expect(retryAfterMs({ "retry-after": "soon" })).toBeUndefined()
+    const limits = { "x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "6m0s" }
+    expect(rateLimitResetMs(limits)).toBe(360_000)
+    expect(rateLimitResetMs({ "x-ratelimit-reset-tokens": "20ms" })).toBe(20)
+    expect(rateLimitResetMs({ "x-ratelimit-reset-tokens": "later" })).toBeUndefined()
+    // only a 429 waits for the rate-limit window; OpenAI sends these headers on every answer
+    expect(retryAdvice(apiError(429, limits)).atLeastMs).toBe(360_000)
+    expect(retryAdvice(apiError(503, limits)).atLeastMs).toBeUndefined()
     expect(retryAfterMs(undefined)).toBeUndefined()
   })
 

@@ -37,21 +37,51 @@ const unwrap = (error: unknown): unknown =>
   RetryError.isInstance(error) ? (error.lastError ?? error) : error
 
 /** Whether another try may succeed, and the provider's advice on when. */
-export const retryAdvice = (error: unknown): { retry: boolean; afterMs?: number; reason: string } => {
+export const retryAdvice = (
+  error: unknown,
+): { retry: boolean; afterMs?: number; atLeastMs?: number; reason: string } => {
   const cause = unwrap(error)
   if (APICallError.isInstance(cause)) {
     const status = cause.statusCode
     if (isContextOverflow(cause)) return { retry: false, reason: "context overflow" }
     const retry = status === undefined ? true : RETRYABLE_STATUS.has(status) || status >= 500
     const afterMs = retryAfterMs(cause.responseHeaders)
+    const atLeastMs = status === 429 ? rateLimitResetMs(cause.responseHeaders) : undefined
     return {
       retry,
       ...(afterMs !== undefined ? { afterMs } : {}),
+      ...(atLeastMs !== undefined ? { atLeastMs } : {}),
       reason: status === undefined ? "no HTTP answer" : `HTTP ${status}`,
     }
   }
   if (cause instanceof Error && NETWORK.test(cause.message)) return { retry: true, reason: cause.message }
   return { retry: false, reason: cause instanceof Error ? cause.message : String(cause) }
+}
+
+const durationMs = (value: string | undefined): number | undefined => {
+  if (!value) return undefined
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)]
+  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value) return undefined
+  const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 }
+  return Math.round(parts.reduce((ms, [, n, u]) => ms + Number(n) * (unit[u as string] ?? 0), 0))
+}
+
+/**
+ * OpenAI's rate-limit headers: when the request and token windows reset ("1s", "6m0s", "20ms").
+ * OpenAI sends them on every answer, so they only mean something for a 429.
+ */
+export const rateLimitResetMs = (headers: Record<string, string> | undefined): number | undefined => {
+  if (!headers) return undefined
+  const resets = ["x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"]
+    .map((name) =>
+      durationMs(
+        Object.entries(headers)
+          .find(([key]) => key.toLowerCase() === name)?.[1]
+          ?.trim(),
+      ),
+    )
+    .filter((value): value is number => value !== undefined)
+  return resets.length > 0 ? Math.max(...resets) : undefined
 }
 
 /** `retry-after-ms` (ms), else `retry-after` (seconds, or an HTTP date), from response headers. */
@@ -110,7 +140,7 @@ export const withModelRetries = async <T>(
       const advice = retryAdvice(error)
       if (!advice.retry || attempt > maxRetries) throw error
       const backoff = Math.min(maxDelay, base * 2 ** (attempt - 1)) * (0.5 + random() / 2)
-      const delay = Math.round(Math.min(maxDelay, advice.afterMs ?? backoff))
+      const delay = Math.round(Math.min(maxDelay, advice.afterMs ?? Math.max(backoff, advice.atLeastMs ?? 0)))
       if (waited + delay > maxWait) throw error
       waited += delay
       await options.onRetry?.({ attempt, delayMs: delay, reason: advice.reason })
