@@ -321,7 +321,7 @@ export const sandboxFactsSection = (facts: SandboxFacts = {}): string => {
     facts.persistentTmp
       ? "- /tmp and HOME persist between the commands of this run: scratch and reproduction scripts may live in /tmp (they are not part of the change)."
       : "- /tmp is fresh for every command: keep scratch files in the repository and delete them before you submit.",
-    "- You may use git to look (`git status`, `git diff`, `git log`, `git show`); prwright makes the commits.",
+    "- You may use git (`git status`, `git diff`, `git log`, `git stash`); prwright makes the commit from your working tree, so do not commit or push yourself.",
   ]
   if (facts.setupFailure)
     lines.push(
