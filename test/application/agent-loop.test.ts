@@ -401,3 +401,45 @@ describe("prices and the cost cap", () => {
     })
   })
 })
+
+describe("a reasoning model through the Responses API", () => {
+  it("runs the tool loop on /v1/responses and carries the encrypted reasoning between tool calls", async () => {
+    const server = await startScriptedModelServer({
+      apiKey: KEY,
+      script: [{ toolCalls: [FIX] }, { toolCalls: [submit] }, { toolCalls: [submit] }],
+    })
+    servers.push(server)
+    const model = createModelHandle({
+      provider: "openai",
+      model: "o4-mini",
+      baseURL: server.baseUrl,
+      apiKey: KEY,
+      openaiApi: "responses",
+      reasoningEffort: "low",
+    })
+    const result = await runCodingAgent({
+      model,
+      checkout,
+      sandbox: createShellSandbox(),
+      repoFullName: "octo/calc",
+      issue,
+      budget: { maxSteps: 5 },
+      signal: new AbortController().signal,
+      maxRetries: 0,
+      onEvent: () => {},
+    })
+    expect(server.errors).toEqual([])
+    expect(result).toMatchObject({ outcome: "submitted", editedPaths: ["src/math.js"] })
+    expect(server.requests.map((r) => r.path)).toEqual(["/v1/responses", "/v1/responses", "/v1/responses"])
+    const second = server.requests[1]?.body as {
+      input: Array<Record<string, unknown>>
+      reasoning?: unknown
+      store?: boolean
+    }
+    expect(second).toMatchObject({ store: false, reasoning: { effort: "low" } })
+    expect(second.input).toContainEqual(
+      expect.objectContaining({ type: "reasoning", encrypted_content: "enc_1" }),
+    )
+    expect(second.input).toContainEqual(expect.objectContaining({ type: "function_call_output" }))
+  })
+})

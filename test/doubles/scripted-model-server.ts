@@ -1,6 +1,7 @@
 /**
  * A scripted OpenAI-compatible model server: real HTTP on 127.0.0.1, the Chat Completions wire format
- * (non-streaming and SSE streaming), and a script that says what the "model" answers to each request.
+ * (non-streaming and SSE streaming) and the Responses API (non-streaming, with an encrypted reasoning
+ * item before every answer), and a script that says what the "model" answers to each request.
  * Every scripted tool call is checked against the tools the client actually offered, so a script that
  * drifted from the real tool schemas fails loudly (HTTP 400 + `server.errors`) instead of passing by luck.
  */
@@ -136,7 +137,12 @@ export const startScriptedModelServer = async (options: {
     options.apiKey === undefined || req.headers.authorization === `Bearer ${options.apiKey}`
 
   let answered = 0
-  const handleChat = async (res: http.ServerResponse, raw: string, body: ChatRequest): Promise<void> => {
+  const handleChat = async (
+    res: http.ServerResponse,
+    raw: string,
+    body: ChatRequest,
+    api: "chat" | "responses" = "chat",
+  ): Promise<void> => {
     answered += 1
     const tokens = Math.ceil(raw.length / 4)
     if (options.maxPromptTokens !== undefined && tokens > options.maxPromptTokens) {
@@ -182,7 +188,15 @@ export const startScriptedModelServer = async (options: {
       return
     }
     const toolCalls = "toolCalls" in step ? step.toolCalls : []
-    const problems = toolCalls.flatMap((call) => checkToolCall(call, body.tools ?? []))
+    // the Responses API lists tools flat ({type, name, parameters}); Chat Completions nests them in `function`
+    const offeredTools: OpenAiTool[] =
+      api === "responses"
+        ? (body.tools ?? []).map((t) => {
+            const flat = t as { name?: string; parameters?: JsonSchema }
+            return { type: "function", function: { name: flat.name, parameters: flat.parameters } }
+          })
+        : (body.tools ?? [])
+    const problems = toolCalls.flatMap((call) => checkToolCall(call, offeredTools))
     if (problems.length > 0) {
       fail(res, `step ${played}: ${problems.join("; ")}`)
       return
@@ -212,6 +226,46 @@ export const startScriptedModelServer = async (options: {
       completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0 },
     }
     const head = { id, created, model, system_fingerprint: "fp_scripted" }
+
+    if (api === "responses") {
+      // one reasoning item (encrypted, as with store: false) before the answer, so clients must carry it
+      const output: unknown[] = [
+        { type: "reasoning", id: `rs_${sequence}`, encrypted_content: `enc_${sequence}`, summary: [] },
+      ]
+      if (text.length > 0)
+        output.push({
+          type: "message",
+          id: `msg_${sequence}`,
+          role: "assistant",
+          status: "completed",
+          content: [{ type: "output_text", text, annotations: [] }],
+        })
+      for (const call of calls)
+        output.push({
+          type: "function_call",
+          id: `fc_${call.id}`,
+          call_id: call.id,
+          name: call.function.name,
+          arguments: call.function.arguments,
+          status: "completed",
+        })
+      sendJson(res, 200, {
+        id: `resp_scripted${sequence}`,
+        object: "response",
+        created_at: created,
+        model,
+        status: "completed",
+        output,
+        incomplete_details: null,
+        usage: {
+          input_tokens: promptTokens,
+          output_tokens: completionTokens,
+          input_tokens_details: { cached_tokens: step.usage?.cached_tokens ?? 0 },
+          output_tokens_details: { reasoning_tokens: 0 },
+        },
+      })
+      return
+    }
 
     if (!body.stream) {
       const message = {
@@ -299,16 +353,22 @@ export const startScriptedModelServer = async (options: {
         })
         return
       }
-      if (req.method === "POST" && path === "/v1/chat/completions") {
+      if (req.method === "POST" && (path === "/v1/chat/completions" || path === "/v1/responses")) {
         if (typeof body !== "object" || body === null) {
           fail(res, "the request body is not a JSON object")
           return
         }
-        handleChat(res, raw, body as ChatRequest).catch((error: unknown) => {
-          errors.push(`internal error: ${String(error)}`)
-          if (!res.headersSent) sendJson(res, 500, openAiError(String(error), "server_error", null))
-          else res.destroy()
-        })
+        if (path === "/v1/responses" && (body as ChatRequest).stream) {
+          fail(res, "streaming is not scripted for the Responses API")
+          return
+        }
+        handleChat(res, raw, body as ChatRequest, path === "/v1/responses" ? "responses" : "chat").catch(
+          (error: unknown) => {
+            errors.push(`internal error: ${String(error)}`)
+            if (!res.headersSent) sendJson(res, 500, openAiError(String(error), "server_error", null))
+            else res.destroy()
+          },
+        )
         return
       }
       sendJson(
