@@ -16,6 +16,7 @@ import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
 import { runCodingAgent } from "#application/agent/coding-agent.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { createApiAuth } from "#application/api-auth.js"
+import { type ApprovePlan, createApprovePlan } from "#application/approve-plan.js"
 import { createCancelRun } from "#application/cancel-run.js"
 import { createHandleGitHubEvent, type HandleGitHubEvent } from "#application/handle-github-event.js"
 import type { ApiTokenStore } from "#application/ports/api-token-store.js"
@@ -52,6 +53,8 @@ export interface Container {
   queue: JobQueue | undefined
   requester: WorkflowRequester
   cancelRun: ReturnType<typeof createCancelRun>
+  /** approve one plan version and start its implementation (API, UI, `/prwright approve`) */
+  approvePlan: ApprovePlan
   /** GitHub webhook intake (POST /api/webhooks/github); `secret` unset means webhooks are refused */
   webhooks: { secret?: string; handle: HandleGitHubEvent }
   runner: JobHandler
@@ -204,7 +207,7 @@ export const createContainer = async (
       : detectSandbox({ ...(config.sandbox ? { preference: config.sandbox } : {}), logger })
     return sandboxReady
   }
-  const runUrl = config.publicUrl ? (id: string) => `${config.publicUrl}/api/jobs/${id}` : undefined
+  const runUrl = config.publicUrl ? (id: string) => `${config.publicUrl}/runs/${id}` : undefined
   const resolveIssue = createResolveIssue({
     github,
     workspace,
@@ -213,6 +216,7 @@ export const createContainer = async (
     planner: overrides.planner ?? runPlanningAgent,
     coder: overrides.coder ?? ((options) => runCodingAgent({ ...options, secrets: config.secrets })),
     runs: store,
+    plans: store,
     logger,
     author: config.gitAuthor,
     limits: { ...config.agent, planSteps: config.maxPlanSteps },
@@ -227,8 +231,9 @@ export const createContainer = async (
       model,
       planner: overrides.planner ?? runPlanningAgent,
       logger,
+      plans: store,
       maxSteps: config.maxPlanSteps,
-      ...(config.publicUrl ? { runUrl: (id: string) => `${config.publicUrl}/api/jobs/${id}` } : {}),
+      ...(config.publicUrl ? { runUrl: (id: string) => `${config.publicUrl}/runs/${id}` } : {}),
     }),
   }
   const runner = createJobRunner({ store, journal, workflows, logger, clock })
@@ -261,6 +266,7 @@ export const createContainer = async (
     queue,
     requester,
     cancelRun,
+    approvePlan: createApprovePlan({ plans: store, requester }),
     webhooks: {
       ...(config.github.webhookSecret ? { secret: config.github.webhookSecret } : {}),
       handle: handleGitHubEvent,
