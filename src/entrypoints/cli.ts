@@ -155,7 +155,10 @@ program
   .option("--follow", "then follow the run live until it ends (exit non-zero unless it completed)")
   .action(async (jobId: string, options: { json?: boolean; follow?: boolean }) => {
     const client = api()
-    const status = await client.request<Record<string, unknown>>("GET", `/api/jobs/${encodeURIComponent(jobId)}`)
+    const status = await client.request<Record<string, unknown>>(
+      "GET",
+      `/api/jobs/${encodeURIComponent(jobId)}`,
+    )
     if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
     else printStatus(status)
     if (options.follow) process.exitCode = await followRun(client, jobId)

@@ -1,11 +1,10 @@
 import { CancelledError } from "#domain/errors.js"
-import type { RunEvent } from "#domain/run-event.js"
 import type { JobType } from "#domain/workflow-run.js"
 import type { Config } from "#main/config.js"
 import { createContainer } from "#main/container.js"
 import type { ApiClient } from "./api-client.js"
-import { createTranscriptPrinter } from "./transcript-text.js"
 import { formatCost, formatTokens, type WireEvent } from "./transcript.js"
+import { createTranscriptPrinter } from "./transcript-text.js"
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
 

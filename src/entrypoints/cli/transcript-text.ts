@@ -21,7 +21,10 @@ const indent = (text: string, prefix: string, maxLines?: number): string[] => {
   const lines = text.replace(/\s+$/, "").split("\n")
   if (maxLines === undefined || lines.length <= maxLines) return lines.map((line) => `${prefix}${line}`)
   const head = lines.slice(0, maxLines - 1).map((line) => `${prefix}${line}`)
-  return [...head, `${prefix}… (${lines.length - head.length} more lines; \`prwright logs <jobId>\` shows all)`]
+  return [
+    ...head,
+    `${prefix}… (${lines.length - head.length} more lines; \`prwright logs <jobId>\` shows all)`,
+  ]
 }
 
 const oneLine = (value: unknown, max = 120): string => {
@@ -33,7 +36,8 @@ const oneLine = (value: unknown, max = 120): string => {
 export const toolSummary = (tool: string, input: unknown): string => {
   const args = (input && typeof input === "object" ? input : {}) as Record<string, unknown>
   if (typeof args.command === "string" && tool === "bash") return oneLine(args.command)
-  if (tool === "str_replace_based_edit_tool") return oneLine(`${args.command ?? ""} ${args.path ?? ""}`.trim())
+  if (tool === "str_replace_based_edit_tool")
+    return oneLine(`${args.command ?? ""} ${args.path ?? ""}`.trim())
   if (tool === "search") return oneLine(`${args.pattern ?? ""}${args.path ? ` in ${args.path}` : ""}`)
   if (tool === "submit" || tool === "submit_plan") return oneLine(args.title ?? args.summary ?? "", 80)
   return oneLine(input)
@@ -59,12 +63,15 @@ export const itemLines = (item: TranscriptItem, detail: Detail): string[] => {
       return indent(item.text, "  │ ", compact ? 3 : undefined)
     case "tool": {
       const lines = [`  → ${item.tool} ${toolSummary(item.tool, item.input)}`]
-      if (!compact && item.tool !== "bash") lines.push(...indent(JSON.stringify(item.input, null, 2), "      "))
+      if (!compact && item.tool !== "bash")
+        lines.push(...indent(JSON.stringify(item.input, null, 2), "      "))
       if (item.result) {
         const mark = item.result.isError ? "✗" : "✓"
         const size = `${item.result.bytes} bytes${item.result.truncated ? ", truncated" : ""}`
         lines.push(`    ${mark} ${size}`)
-        lines.push(...indent(item.result.output, "    │ ", compact ? (item.result.isError ? 6 : 3) : undefined))
+        lines.push(
+          ...indent(item.result.output, "    │ ", compact ? (item.result.isError ? 6 : 3) : undefined),
+        )
       }
       return lines
     }

@@ -59,7 +59,15 @@ export type TranscriptItem =
       input: unknown
       result?: ToolResult
     }
-  | { kind: "diff"; seq: number; at: string; diff: string; files: string[]; truncated: boolean; bytes?: number }
+  | {
+      kind: "diff"
+      seq: number
+      at: string
+      diff: string
+      files: string[]
+      truncated: boolean
+      bytes?: number
+    }
   | { kind: "tests"; seq: number; at: string; run: TestRun; baseline?: TestRun }
   | { kind: "plan"; seq: number; at: string; plan: string }
   | { kind: "error"; seq: number; at: string; message: string; retryable: boolean }
@@ -196,7 +204,15 @@ export const createTranscript = (): Transcript => {
           const call = tools.get(str(event.toolCallId))
           if (call) call.result = result
           else
-            push({ kind: "tool", seq, at, toolCallId: str(event.toolCallId), tool: str(event.tool), input: {}, result })
+            push({
+              kind: "tool",
+              seq,
+              at,
+              toolCallId: str(event.toolCallId),
+              tool: str(event.tool),
+              input: {},
+              result,
+            })
           break
         }
         case "diff": {

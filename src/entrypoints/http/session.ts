@@ -27,7 +27,9 @@ export interface Sessions {
 
 const keyOf = (id: string) => createHash("sha256").update(id).digest("hex")
 
-export const createSessions = (options: { ttlMs?: number; max?: number; now?: () => number } = {}): Sessions => {
+export const createSessions = (
+  options: { ttlMs?: number; max?: number; now?: () => number } = {},
+): Sessions => {
   const ttlMs = options.ttlMs ?? 12 * 60 * 60 * 1000
   const max = options.max ?? 10_000
   const now = options.now ?? Date.now
@@ -160,7 +162,11 @@ export const registerSessionRoutes = (app: Hono, deps: { auth: ApiAuth; sessions
   app.get("/api/session", (c) => {
     const actor = deps.sessions.verify(getCookie(c, SESSION_COOKIE))
     c.header("Cache-Control", "no-store")
-    return c.json(actor ? { signedIn: true, actor, csrfHeader: CSRF_HEADER } : { signedIn: false, csrfHeader: CSRF_HEADER })
+    return c.json(
+      actor
+        ? { signedIn: true, actor, csrfHeader: CSRF_HEADER }
+        : { signedIn: false, csrfHeader: CSRF_HEADER },
+    )
   })
 
   app.delete("/api/session", (c) => {

@@ -34,7 +34,10 @@ const errors = {
   "401": error("no valid bearer token or session"),
   "404": error("unknown run or plan"),
 }
-const mutating = { ...errors, "403": error(`session-authenticated request without the ${CSRF_HEADER} header`) }
+const mutating = {
+  ...errors,
+  "403": error(`session-authenticated request without the ${CSRF_HEADER} header`),
+}
 const jobIdParam = { name: "jobId", in: "path", required: true, schema: { type: "string" } }
 const planIdParam = { name: "planId", in: "path", required: true, schema: { type: "string" } }
 const query = (name: string, s: Record<string, unknown>) => ({ name, in: "query", schema: s })

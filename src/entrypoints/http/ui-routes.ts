@@ -232,7 +232,7 @@ export const registerUiRoutes = (api: Hono, deps: UiRouteDeps): void => {
     try {
       body = await c.req.json()
     } catch {
-      throw new ValidationError("the request body must be a JSON object like {\"version\": 1}", [
+      throw new ValidationError('the request body must be a JSON object like {"version": 1}', [
         { field: "version", message: "required: the plan version you approve" },
       ])
     }

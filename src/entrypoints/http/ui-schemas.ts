@@ -156,7 +156,12 @@ export const OverviewSchema = z.object({
   ),
   totals: z.object({ runs: z.number(), costUsd: z.number(), medianMinutesToPr: z.number().nullable() }),
   repositories: z.array(
-    z.object({ repoFullName: z.string(), finished: z.number(), completed: z.number(), successRate: z.number() }),
+    z.object({
+      repoFullName: z.string(),
+      finished: z.number(),
+      completed: z.number(),
+      successRate: z.number(),
+    }),
   ),
   /** true when the range held more runs than were read */
   truncated: z.boolean(),
