@@ -144,6 +144,12 @@ export const uiPaths = {
       responses: { "200": json("the figures", OverviewSchema), ...errors },
     },
   },
+  "/api/openapi.json": {
+    get: {
+      summary: "This document (the web UI reads request schemas from it)",
+      responses: { "200": { description: "the OpenAPI 3.1 document" } },
+    },
+  },
   "/api/setup": {
     get: {
       summary: "The prwright doctor checks with their fixes, and the webhook URL for GitHub",
