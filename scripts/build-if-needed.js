@@ -49,6 +49,8 @@ if (builtAt(path.join(root, "dist", "ui", "index.html")) < uiSources) {
     execFileSync(process.execPath, [vite, "build", "--config", "ui/vite.config.ts", "--logLevel", "warn"], {
       cwd: root,
       stdio: "inherit",
+      // a production React build even when started from a test runner (vitest sets NODE_ENV=test)
+      env: { ...process.env, NODE_ENV: "production" },
     })
   }
 }

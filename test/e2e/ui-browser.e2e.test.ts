@@ -260,6 +260,7 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
     await axe("run (finished)")
     await shot("run-end")
     await page.emulateMedia({ colorScheme: "dark" })
+    await page.waitForTimeout(300)
     await page.screenshot({ path: path.join(SHOTS, "run-end-dark-1280.png"), fullPage: true })
     await page.emulateMedia({ colorScheme: "light" })
   })

@@ -47,7 +47,8 @@ export const Chart = ({
       title,
       legend: { live: true },
       cursor: { points: { show: false } },
-      scales: { x: { time: true } },
+      // half a day of room each side, so the first and last bars are whole
+      scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] } },
       axes: [axis, { ...axis, label: yLabel, size: 56 }],
       series: [
         {},

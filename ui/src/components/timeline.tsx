@@ -16,44 +16,46 @@ const TestTable = ({ run, baseline }: { run: TestRun; baseline?: TestRun | undef
       ]
     : [[run.phase === "baseline" ? "before" : "after", run]]
   return (
-    <table className="tests">
-      <caption>
-        Tests {run.phase === "baseline" ? "before the change (baseline)" : "after the change"}:{" "}
-        <code>{run.command}</code>
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col" className="num">
-            Failed
-          </th>
-          <th scope="col" className="num">
-            Passed
-          </th>
-          <th scope="col">Result</th>
-          <th scope="col" className="num">
-            Time
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map(([when, r]) => {
-          const ok = r.exitCode === 0
-          return (
-            <tr key={when}>
-              <th scope="row">{when}</th>
-              <td className="num">{r.failed ?? "—"}</td>
-              <td className="num">{r.passed ?? "—"}</td>
-              <td className={ok ? "ok" : "bad"}>
-                <span aria-hidden="true">{ok ? "✓ " : "✗ "}</span>
-                {ok ? "pass" : "fail"} ({testCounts(r)})
-              </td>
-              <td className="num">{(r.durationMs / 1000).toFixed(1)} s</td>
-            </tr>
-          )
-        })}
-      </tbody>
-    </table>
+    <div className="table-scroll">
+      <table className="tests">
+        <caption>
+          Tests {run.phase === "baseline" ? "before the change (baseline)" : "after the change"}:{" "}
+          <code>{run.command}</code>
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col" className="num">
+              Failed
+            </th>
+            <th scope="col" className="num">
+              Passed
+            </th>
+            <th scope="col">Result</th>
+            <th scope="col" className="num">
+              Time
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([when, r]) => {
+            const ok = r.exitCode === 0
+            return (
+              <tr key={when}>
+                <th scope="row">{when}</th>
+                <td className="num">{r.failed ?? "—"}</td>
+                <td className="num">{r.passed ?? "—"}</td>
+                <td className={ok ? "ok" : "bad"}>
+                  <span aria-hidden="true">{ok ? "✓ " : "✗ "}</span>
+                  {ok ? "pass" : "fail"} ({testCounts(r)})
+                </td>
+                <td className="num">{(r.durationMs / 1000).toFixed(1)} s</td>
+              </tr>
+            )
+          })}
+        </tbody>
+      </table>
+    </div>
   )
 }
 

@@ -114,7 +114,20 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
     }
   }
 
-  const tokens = run.usage.inputTokens + run.usage.outputTokens
+  // the live stream is ahead of the 2 s poll: take whichever is further along
+  const lastPhase = transcript.phases[transcript.phases.length - 1]
+  const progress = terminal ? run.progress : Math.max(run.progress, Math.round(lastPhase?.progress ?? 0))
+  const progressMessage =
+    !terminal && lastPhase && lastPhase.progress > run.progress ? lastPhase.title : run.progressMessage
+  const steps = Math.max(run.steps, transcript.steps)
+  const usage =
+    transcript.usage.inputTokens > run.usage.inputTokens && !terminal
+      ? { ...transcript.usage, costUsd: Math.max(run.usage.costUsd, transcript.usage.costUsd) }
+      : run.usage
+  const elapsed =
+    run.durationMs ??
+    (run.startedAt && !terminal ? Date.now() - new Date(run.startedAt).getTime() : undefined)
+  const tokens = usage.inputTokens + usage.outputTokens
   const budget = detail.budget.maxCostUsd
   const a = run.artifacts
   return (
@@ -161,8 +174,8 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
           <div className="wide">
             <dt>Progress</dt>
             <dd>
-              <progress max={100} value={run.progress} aria-label="progress" /> {run.progress}%{" "}
-              <span className="muted">{run.progressMessage}</span>
+              <progress max={100} value={progress} aria-label="progress" /> {progress}%{" "}
+              <span className="muted">{progressMessage}</span>
             </dd>
           </div>
           <div>
@@ -170,7 +183,7 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
             <dd>
               {formatTokens(tokens)}{" "}
               <span className="muted small">
-                ({formatTokens(run.usage.inputTokens)} in / {formatTokens(run.usage.outputTokens)} out)
+                ({formatTokens(usage.inputTokens)} in / {formatTokens(usage.outputTokens)} out)
               </span>
             </dd>
           </div>
@@ -195,7 +208,7 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
           <div>
             <dt>Steps</dt>
             <dd>
-              {run.steps}
+              {steps}
               {detail.budget.maxSteps ? (
                 <span className="muted small"> of {detail.budget.maxSteps}</span>
               ) : null}
@@ -205,7 +218,7 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
             <dt>Started</dt>
             <dd>
               {formatTime(run.startedAt ?? run.createdAt)}{" "}
-              <span className="muted small">{formatDuration(run.durationMs)}</span>
+              <span className="muted small">{formatDuration(elapsed)}</span>
             </dd>
           </div>
           <div>
