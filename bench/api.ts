@@ -5,8 +5,8 @@
  *
  * 1. GET /api/jobs/:jobId on the real app (bearer auth, embedded SQLite store, metrics middleware)
  *    against a bare Hono route answering the same JSON body, both served by @hono/node-server in
- *    this process and loaded by autocannon (in a worker thread, so the load generator does not
- *    share the event loop it measures) in the same run, alternating (bare, app, bare, app) so drift
+ *    this process and loaded by autocannon (a child process, so the load generator does not share
+ *    the event loop it measures) in the same run, alternating (bare, app, bare, app) so drift
  *    on a shared machine hits both. Target: ratio ≥ 0.5.
  * 2. N concurrent SSE subscribers (default 200) to one live run while events are appended through
  *    the run journal (store + bus), then the run ends. Target: every subscriber receives every
@@ -14,6 +14,7 @@
  *
  * Progress goes to stderr; with --json the last line of stdout is one JSON object.
  */
+import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import http from "node:http"
 import { createRequire } from "node:module"
@@ -34,16 +35,26 @@ interface AutocannonResult {
   requests: { average: number; total: number }
   non2xx: number
   errors: number
-  latency: { p50: number; p99: number }
 }
-type Autocannon = (options: {
+
+const AUTOCANNON = createRequire(import.meta.url).resolve("autocannon/autocannon.js")
+
+/** autocannon in its own process: the load generator must not share the event loop it measures */
+const autocannon = (options: {
   url: string
   connections: number
   duration: number
-  workers?: number
   headers?: Record<string, string>
-}) => Promise<AutocannonResult>
-const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon
+}): Promise<AutocannonResult> =>
+  new Promise((resolve, reject) => {
+    const args = [AUTOCANNON, "-j", "-c", String(options.connections), "-d", String(options.duration)]
+    for (const [key, value] of Object.entries(options.headers ?? {})) args.push("-H", `${key}=${value}`)
+    args.push(options.url)
+    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      if (error) reject(error)
+      else resolve(JSON.parse(stdout) as AutocannonResult)
+    })
+  })
 
 const TOKEN = "prw_bench_api_token_0123456789abcdef"
 const log = (line: string) => process.stderr.write(`${line}\n`)

@@ -218,11 +218,15 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
     await shot("run-mid")
 
     // a reload mid-run: the page rebuilds from stored events + the live stream, no step twice
+    expect((await api<{ status: string }>(`/api/jobs/${autoJobId}`)).status).toBe("running")
     await page.reload()
     await page.locator(".timeline [data-seq]").first().waitFor()
     const afterReload = await seqs()
     expect(new Set(afterReload).size).toBe(afterReload.length)
-    expect((await api<{ status: string }>(`/api/jobs/${autoJobId}`)).status).toBe("running")
+    // and it keeps growing live after the reload
+    await expect
+      .poll(async () => (await seqs()).length, { timeout: 30_000 })
+      .toBeGreaterThan(afterReload.length)
 
     await page.getByTestId("pr-link").waitFor({ timeout: 90_000 })
     await expect
