@@ -275,6 +275,16 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
     await row.waitFor()
     expect(await row.textContent()).toMatch(/completed.*auto-resolve.*ui/s)
     expect(await row.locator("a", { hasText: /^#\d+/ }).count()).toBe(1)
+    // a run started elsewhere appears without a reload (it fails fast: the issue does not exist)
+    const started = await fetch(`${baseUrl}/api/workflow/commentOnIssue`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ repoFullName: "acme/mathlib", issueNumber: 999 }),
+    })
+    const { jobId: other } = (await started.json()) as { jobId: string }
+    const otherRow = page.locator(`tr[data-job-id="${other}"]`)
+    await otherRow.waitFor({ timeout: 15_000 })
+    await expect.poll(() => otherRow.textContent(), { timeout: 20_000 }).toMatch(/failed.*plan.*api/s)
     await axe("runs")
     await shot("runs")
   })
@@ -291,6 +301,8 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
       (url) => !url.pathname.endsWith(planJobId) && /\/runs\/[0-9a-f-]{36}$/.test(url.pathname),
     )
     const implementJobId = page.url().split("/").pop() ?? ""
+    // the page shows the new run at once, not the plan run it came from
+    await page.getByRole("heading", { name: /^resolve · acme\/mathlib#/ }).waitFor({ timeout: 10_000 })
     await page.getByTestId("pr-link").waitFor({ timeout: 90_000 })
     const run = await api<{ run: { type: string; planId?: string; status: string } }>(
       `/api/runs/${implementJobId}`,

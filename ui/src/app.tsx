@@ -67,7 +67,7 @@ export const App = () => {
 
   const runMatch = /^\/runs\/([^/]+)$/.exec(path)
   let page = <RunsPage />
-  if (runMatch?.[1]) page = <RunPage jobId={decodeURIComponent(runMatch[1])} />
+  if (runMatch?.[1]) page = <RunPage key={runMatch[1]} jobId={decodeURIComponent(runMatch[1])} />
   else if (path === "/start") page = <StartPage />
   else if (path === "/overview") page = <OverviewPage />
   else if (path === "/setup") page = <SetupPage />
