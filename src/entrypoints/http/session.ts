@@ -119,9 +119,32 @@ export const authenticate =
     return next()
   }
 
-/** POST /api/session (sign in), GET /api/session (who am I), DELETE /api/session (sign out). */
-export const registerSessionRoutes = (app: Hono, deps: { auth: ApiAuth; sessions: Sessions }): void => {
+/**
+ * POST /api/session (sign in), GET /api/session (who am I), DELETE /api/session (sign out).
+ * Guessing is slowed down: after `maxFailures` wrong tokens within a minute, sign-in answers 429
+ * until the minute is over (bearer requests are not affected).
+ */
+export const registerSessionRoutes = (
+  app: Hono,
+  deps: { auth: ApiAuth; sessions: Sessions; maxFailures?: number; now?: () => number },
+): void => {
+  const now = deps.now ?? Date.now
+  const maxFailures = deps.maxFailures ?? 20
+  let window = { start: 0, failures: 0 }
   app.post("/api/session", async (c) => {
+    if (now() - window.start > 60_000) window = { start: now(), failures: 0 }
+    if (window.failures >= maxFailures) {
+      c.header("Retry-After", String(Math.max(1, Math.ceil((window.start + 60_000 - now()) / 1000))))
+      return c.json(
+        {
+          error: {
+            code: "rate_limited",
+            message: `too many wrong tokens in the last minute: wait ${Math.ceil((window.start + 60_000 - now()) / 1000)} s and sign in again`,
+          },
+        },
+        429,
+      )
+    }
     let body: unknown
     try {
       body = await c.req.json()
@@ -131,6 +154,7 @@ export const registerSessionRoutes = (app: Hono, deps: { auth: ApiAuth; sessions
     const { token } = parseWith(SessionRequestSchema, body ?? {}, "sign-in")
     const label = await deps.auth.verify(token)
     if (!label) {
+      window.failures += 1
       return c.json(
         {
           error: {
