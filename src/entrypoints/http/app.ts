@@ -9,6 +9,7 @@ import type { WorkflowRequester } from "#application/request-workflow.js"
 import { type ErrorCode, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
+import { batchedReads } from "./batched-reads.js"
 import { toJobStatus } from "./job-status.js"
 import { createMetrics, type Metrics } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
@@ -196,8 +197,10 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     })
   })
 
+  // pollers of one run (UI tabs, `--wait`, scripts) share a read started after their request arrived
+  const reads = batchedReads(deps.store)
   api.get("/jobs/:jobId", async (c) => {
-    const run = await deps.store.getRun(c.req.param("jobId"))
+    const run = await reads.getRun(c.req.param("jobId"))
     if (!run) throw new PrwrightError("not_found", `no job with id ${c.req.param("jobId")}`)
     return c.json(toJobStatus(run))
   })
