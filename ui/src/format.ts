@@ -4,6 +4,7 @@ export const WORKFLOW_NAMES: Record<string, string> = {
   "auto-resolve-issue": "auto-resolve",
   "comment-on-issue": "plan",
   "resolve-issue": "resolve",
+  "answer-question": "answer",
 }
 
 export const formatDuration = (ms: number | undefined): string => {

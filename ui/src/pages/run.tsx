@@ -285,6 +285,13 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
         <PlanPanel planId={run.planId} onApproved={(next) => navigate(`/runs/${next}`)} />
       )}
 
+      {run.type === "answer-question" && detail.summary && (
+        <section className="card" aria-labelledby="answer-heading">
+          <h2 id="answer-heading">Answer</h2>
+          <Markdown source={detail.summary} />
+        </section>
+      )}
+
       <section aria-labelledby="timeline-heading" className="timeline-wrap">
         <div className="page-head">
           <h2 id="timeline-heading">Timeline</h2>

@@ -6,7 +6,7 @@ import { usePolling } from "../hooks.ts"
 import { Link, navigate, useLocation } from "../router.tsx"
 
 const STATUSES = ["pending", "running", "completed", "failed", "cancelled"]
-const TYPES = ["auto-resolve-issue", "comment-on-issue", "resolve-issue"]
+const TYPES = ["auto-resolve-issue", "comment-on-issue", "resolve-issue", "answer-question"]
 
 export const RunsPage = () => {
   const { search } = useLocation()
