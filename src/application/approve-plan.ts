@@ -39,37 +39,49 @@ export const approvalJobId = (planId: string): string => {
 
 export type ApprovePlan = (request: ApprovePlanRequest) => Promise<ApprovePlanResult>
 
+/**
+ * Finds the plan version a request names (by id, else the issue's newest), checks the version the
+ * approver read, and marks it approved (ConflictError when a newer plan superseded it). Callers that
+ * start the implementing run themselves (the webhook intake) use this; the rest use createApprovePlan.
+ */
+export const approvePlanVersion = async (
+  plans: PlanStore,
+  request: Pick<ApprovePlanRequest, "planId" | "repoFullName" | "issueNumber" | "version">,
+): Promise<StoredPlan> => {
+  let plan: StoredPlan | undefined
+  if (request.planId) {
+    plan = await plans.getPlan(request.planId)
+    if (!plan) {
+      throw new NotFoundError(
+        `no plan with id ${request.planId}: use the id of a plan version (the planning run's job id)`,
+      )
+    }
+  } else {
+    if (!request.repoFullName || !request.issueNumber) {
+      throw new ValidationError("name the plan: planId, or repoFullName and issueNumber for the newest", [
+        { field: "planId", message: "required unless repoFullName and issueNumber are given" },
+      ])
+    }
+    plan = await plans.latestPlan(request.repoFullName, request.issueNumber)
+    if (!plan) {
+      throw new NotFoundError(
+        `${request.repoFullName}#${request.issueNumber} has no plan yet: ask for one first (/prwright plan, prwright plan, or commentOnIssue)`,
+      )
+    }
+  }
+  if (request.version !== undefined && request.version !== plan.version) {
+    throw new ConflictError(
+      `plan ${plan.id} is version ${plan.version}, not version ${request.version}: reload the plan and approve the version you read`,
+    )
+  }
+  // superseded → ConflictError from the store, naming the newer plan to approve instead
+  return plans.approvePlan(plan.id)
+}
+
 export const createApprovePlan =
   (deps: { plans: PlanStore; requester: WorkflowRequester }): ApprovePlan =>
   async (request) => {
-    let plan: StoredPlan | undefined
-    if (request.planId) {
-      plan = await deps.plans.getPlan(request.planId)
-      if (!plan) {
-        throw new NotFoundError(
-          `no plan with id ${request.planId}: use the id of a plan version (the planning run's job id)`,
-        )
-      }
-    } else {
-      if (!request.repoFullName || !request.issueNumber) {
-        throw new ValidationError("name the plan: planId, or repoFullName and issueNumber for the newest", [
-          { field: "planId", message: "required unless repoFullName and issueNumber are given" },
-        ])
-      }
-      plan = await deps.plans.latestPlan(request.repoFullName, request.issueNumber)
-      if (!plan) {
-        throw new NotFoundError(
-          `${request.repoFullName}#${request.issueNumber} has no plan yet: ask for one first (/prwright plan, prwright plan, or commentOnIssue)`,
-        )
-      }
-    }
-    if (request.version !== undefined && request.version !== plan.version) {
-      throw new ConflictError(
-        `plan ${plan.id} is version ${plan.version}, not version ${request.version}: reload the plan and approve the version you read`,
-      )
-    }
-    // superseded → ConflictError from the store, naming the newer plan to approve instead
-    const approved = await deps.plans.approvePlan(plan.id)
+    const approved = await approvePlanVersion(deps.plans, request)
     const result = await deps.requester.enqueue(
       "resolve-issue",
       {

@@ -298,6 +298,7 @@ export const createContainer = async (
     deliveries: store,
     requester,
     cancelRun,
+    plans: store,
     logger,
     ...(reviewThreads ? { threads: reviewThreads } : {}),
   })
