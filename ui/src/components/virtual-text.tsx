@@ -37,7 +37,6 @@ export const VirtualText = ({
             // biome-ignore lint/suspicious/noArrayIndexKey: lines are positional
             <span key={i} className={lineClass(line, diff)}>
               {line}
-              {"\n"}
             </span>
           ))}
         </pre>
@@ -60,7 +59,6 @@ export const VirtualText = ({
           // biome-ignore lint/suspicious/noArrayIndexKey: lines are positional
           <span key={first + i} className={lineClass(line, diff)}>
             {line}
-            {"\n"}
           </span>
         ))}
       </pre>
