@@ -206,6 +206,7 @@ describe("web UI API", () => {
     const ids: string[] = []
     for (let issue = 100; issue < 105; issue++) ids.push((await newRun(issue)).id)
     const seen: string[] = []
+    const positions = new Map<string, number | undefined>()
     let cursor: string | undefined
     let pages = 0
     do {
@@ -214,6 +215,7 @@ describe("web UI API", () => {
         nextCursor?: string
       }>(call(`/api/runs?repo=acme/app&limit=2${cursor ? `&cursor=${cursor}` : ""}`))
       seen.push(...page.runs.map((r) => r.jobId))
+      for (const r of page.runs) positions.set(r.jobId, r.queuePosition)
       cursor = page.nextCursor
       pages += 1
     } while (cursor && pages < 20)
@@ -221,6 +223,10 @@ describe("web UI API", () => {
     // newest first: the five just made lead (runs made in the same millisecond are ordered by id)
     expect(new Set(seen.slice(0, 5))).toEqual(new Set(ids))
     expect(seen.length).toBeGreaterThan(5)
+    // waiting runs show their place in the queue: first come, first served at one priority
+    const places = ids.map((id) => positions.get(id) ?? 0)
+    expect(places.every((place) => place > 0)).toBe(true)
+    expect(new Set(places).size).toBe(places.length)
 
     const run = await container.store.getRun(ids[0] ?? "")
     await container.store.appendEvents(
