@@ -38,8 +38,6 @@ export interface UiRouteDeps {
   limits?: { maxCostUsd?: number; maxSteps?: number }
 }
 
-const iso = (date: Date | undefined) => date?.toISOString()
-
 const triggerOf = (c: Context): Trigger => {
   const actor = c.get("actor" as never) as string | undefined
   const via = c.get("via" as never) as string | undefined
@@ -142,8 +140,8 @@ export const registerUiRoutes = (api: Hono, deps: UiRouteDeps): void => {
       ...(run.error ? { error: run.error } : {}),
       createdAt: run.createdAt.toISOString(),
       updatedAt: run.updatedAt.toISOString(),
-      ...(run.startedAt ? { startedAt: iso(run.startedAt) } : {}),
-      ...(run.finishedAt ? { finishedAt: iso(run.finishedAt) } : {}),
+      ...(run.startedAt ? { startedAt: run.startedAt.toISOString() } : {}),
+      ...(run.finishedAt ? { finishedAt: run.finishedAt.toISOString() } : {}),
       ...(run.startedAt && run.finishedAt
         ? { durationMs: run.finishedAt.getTime() - run.startedAt.getTime() }
         : {}),
