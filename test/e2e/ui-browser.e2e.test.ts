@@ -266,6 +266,7 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
     await page.emulateMedia({ colorScheme: "dark" })
     await page.waitForTimeout(300)
     await page.screenshot({ path: path.join(SHOTS, "run-end-dark-1280.png"), fullPage: true })
+    await axe("run (dark mode)")
     await page.emulateMedia({ colorScheme: "light" })
   })
 
