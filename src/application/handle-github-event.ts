@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto"
-import { ConflictError, errorMessage } from "#domain/errors.js"
+import { ConflictError, errorMessage, NotFoundError } from "#domain/errors.js"
 import { parseRepoRef, type RepoRef } from "#domain/repo-ref.js"
 import type { JobType, Trigger, WorkflowRun } from "#domain/workflow-run.js"
+import { approvePlanVersion } from "./approve-plan.js"
 import type { DeliveryStore } from "./ports/delivery-store.js"
 import type { GitHub, ReactionContent, RepoPermission } from "./ports/github.js"
 import type { Logger } from "./ports/logging.js"
+import type { PlanStore } from "./ports/plan-store.js"
 import type { ReviewThreads } from "./ports/review-threads.js"
 import type { RunStore } from "./ports/run-store.js"
 import { closedIssueOf, type GitHubRequest, readGitHubEvent } from "./read-github-event.js"
@@ -61,6 +63,8 @@ export const createHandleGitHubEvent = (deps: {
   deliveries: DeliveryStore
   requester: WorkflowRequester
   cancelRun: (jobId: string) => Promise<WorkflowRun>
+  /** stored plan versions: `/prwright approve` approves the newest and implements exactly it */
+  plans?: PlanStore
   logger: Logger
   /** review comments and threads, for review follow-ups (absent: reviews are ignored) */
   threads?: ReviewThreads
@@ -182,6 +186,16 @@ export const createHandleGitHubEvent = (deps: {
           options: { createPR: true, postToGitHub: true },
         })
       case "approve": {
+        // The issue's newest stored plan version is approved and implemented exactly (approve-plan.ts).
+        if (deps.plans) {
+          const approved = await approvePlanVersion(deps.plans, {
+            repoFullName: repo.fullName,
+            issueNumber: request.number,
+          }).catch((error: unknown) => (error instanceof NotFoundError ? undefined : Promise.reject(error)))
+          if (approved)
+            return start(event, request, repo, "resolve-issue", request.number, { planId: approved.id })
+        }
+        // plans written before versions were stored: the newest finished planning run
         const plans = await deps.runs.listRuns({
           repoFullName: repo.fullName,
           issueNumber: request.number,

@@ -17,6 +17,7 @@ import { type Answerer, runAnsweringAgent } from "#application/agent/answering-a
 import { runCodingAgent } from "#application/agent/coding-agent.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { createApiAuth } from "#application/api-auth.js"
+import { type ApprovePlan, createApprovePlan } from "#application/approve-plan.js"
 import { createCancelRun } from "#application/cancel-run.js"
 import { type CheckRunReporter, createCheckRunReporter, observedJournal } from "#application/check-runs.js"
 import { createHandleGitHubEvent, type HandleGitHubEvent } from "#application/handle-github-event.js"
@@ -58,6 +59,8 @@ export interface Container {
   queue: JobQueue | undefined
   requester: WorkflowRequester
   cancelRun: ReturnType<typeof createCancelRun>
+  /** approve one plan version and start its implementation (API, UI, `/prwright approve`) */
+  approvePlan: ApprovePlan
   /** GitHub webhook intake (POST /api/webhooks/github); `secret` unset means webhooks are refused */
   webhooks: { secret?: string; handle: HandleGitHubEvent }
   runner: JobHandler
@@ -249,7 +252,7 @@ export const createContainer = async (
         })
     return sandboxReady
   }
-  const runUrl = config.publicUrl ? (id: string) => `${config.publicUrl}/api/jobs/${id}` : undefined
+  const runUrl = config.publicUrl ? (id: string) => `${config.publicUrl}/runs/${id}` : undefined
   const resolveIssue = createResolveIssue({
     github,
     workspace,
@@ -258,6 +261,7 @@ export const createContainer = async (
     planner: overrides.planner ?? runPlanningAgent,
     coder: overrides.coder ?? ((options) => runCodingAgent({ ...options, secrets: config.secrets })),
     runs: store,
+    plans: store,
     logger,
     author: config.gitAuthor,
     limits: { ...config.agent, planSteps: config.maxPlanSteps },
@@ -272,8 +276,9 @@ export const createContainer = async (
       model,
       planner: overrides.planner ?? runPlanningAgent,
       logger,
+      plans: store,
       maxSteps: config.maxPlanSteps,
-      ...(config.publicUrl ? { runUrl: (id: string) => `${config.publicUrl}/api/jobs/${id}` } : {}),
+      ...(config.publicUrl ? { runUrl: (id: string) => `${config.publicUrl}/runs/${id}` } : {}),
     }),
   }
   workflows["answer-question"] = createAnswerQuestion({
@@ -301,6 +306,7 @@ export const createContainer = async (
     deliveries: store,
     requester,
     cancelRun,
+    plans: store,
     logger,
     ...(reviewThreads ? { threads: reviewThreads } : {}),
   })
@@ -316,6 +322,7 @@ export const createContainer = async (
     queue,
     requester,
     cancelRun,
+    approvePlan: createApprovePlan({ plans: store, requester }),
     webhooks: {
       ...(config.github.webhookSecret ? { secret: config.github.webhookSecret } : {}),
       handle: handleGitHubEvent,

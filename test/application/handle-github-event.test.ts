@@ -274,6 +274,26 @@ describe("handleGitHubEvent", () => {
     expect(run?.input).toMatchObject({ planId, options: { createPR: true } })
   })
 
+  it("/prwright approve approves the newest stored plan version and implements exactly it", async () => {
+    const n = issue()
+    await container.store.savePlan({ id: `plan-a-${n}`, repoFullName: REPO, issueNumber: n, body: "1. a" })
+    const newest = await container.store.savePlan({
+      id: `plan-b-${n}`,
+      repoFullName: REPO,
+      issueNumber: n,
+      body: "1. b",
+    })
+    const approved = await handle(
+      "issue_comment",
+      commentPayload({ repo: REPO, issue: n, body: "/prwright approve", sender: alice }),
+    )
+    expect(approved).toMatchObject({ outcome: "started", type: "resolve-issue" })
+    const run = await container.store.getRun((approved as { jobId: string }).jobId)
+    expect(run?.input).toMatchObject({ planId: newest.id })
+    expect(await container.store.getPlan(newest.id)).toMatchObject({ version: 2, status: "approved" })
+    expect(await container.store.getPlan(`plan-a-${n}`)).toMatchObject({ status: "superseded" })
+  })
+
   it("/prwright cancel stops the issue's active run", async () => {
     const n = issue()
     const none = await handle(

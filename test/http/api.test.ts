@@ -52,13 +52,13 @@ describe("HTTP API", () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  it("answers a browser at / with what this server is, without a token", async () => {
+  it("answers a browser at / without a token: the web UI, or how to build it when it is not built", async () => {
     const response = await call("/", {}, null)
     expect(response.status).toBe(200)
     expect(response.headers.get("content-type")).toContain("text/html")
+    expect(response.headers.get("content-security-policy")).toContain("script-src 'self'")
     const html = await response.text()
-    expect(html).toContain("prwright <small>test</small>")
-    expect(html).toContain('href="/api/openapi.json"')
+    expect(html).toMatch(/<div id="root"><\/div>|prwright <small>test<\/small>/)
   })
 
   it("serves its OpenAPI document, whose request schemas are the ones the API validates with", async () => {

@@ -9,11 +9,15 @@ import type { WorkflowRequester } from "#application/request-workflow.js"
 import { type ErrorCode, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
-import { homePage } from "./home-page.js"
+import { batchedReads } from "./batched-reads.js"
 import { toJobStatus } from "./job-status.js"
 import { createMetrics, type Metrics } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
 import { registerEventRoutes } from "./run-events.js"
+import { authenticate, createSessions, registerSessionRoutes, type Sessions } from "./session.js"
+import { registerStaticUi } from "./static-ui.js"
+import { uiPaths, uiSecuritySchemes } from "./ui-openapi.js"
+import { registerUiRoutes, type UiRouteDeps } from "./ui-routes.js"
 import { registerWebhookRoutes, type WebhookDeps } from "./webhooks.js"
 
 export interface HttpAppDeps {
@@ -30,6 +34,11 @@ export interface HttpAppDeps {
   /** GitHub webhook intake; without it (or without a secret) POST /api/webhooks/github answers 503 */
   webhooks?: Omit<WebhookDeps, "logger">
   metrics?: Metrics
+  /** the web UI's routes: plans, approval, setup, links (see ui-routes.ts) */
+  ui?: Omit<UiRouteDeps, "store" | "requester">
+  /** the built UI (default dist/ui) */
+  uiDir?: string
+  sessions?: Sessions
 }
 
 const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
@@ -85,7 +94,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   })
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }))
-  app.get("/", (c) => c.html(homePage(deps.version)))
+  registerStaticUi(app, { version: deps.version, ...(deps.uiDir ? { uiDir: deps.uiDir } : {}) })
   app.get("/metrics", (c) => c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }))
   app.get("/readyz", async (c) => {
     const checks = (await deps.readiness?.()) ?? {}
@@ -99,28 +108,11 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     logger: deps.logger,
   })
 
+  const sessions = deps.sessions ?? createSessions()
+  registerSessionRoutes(app, { auth: deps.auth, sessions })
+
   const api = new Hono()
-  api.use("*", async (c, next) => {
-    const header = c.req.header("authorization") ?? ""
-    const match = /^Bearer\s+(\S+)$/i.exec(header)
-    const label = await deps.auth.verify(match?.[1])
-    if (!label) {
-      c.header("WWW-Authenticate", 'Bearer realm="prwright"')
-      return c.json(
-        {
-          error: {
-            code: "unauthorized",
-            message: match
-              ? "the bearer token is not valid: use PRWRIGHT_API_TOKEN (or the token printed at first start)"
-              : "missing Authorization: Bearer <token> header: send PRWRIGHT_API_TOKEN (or the token printed at first start)",
-          },
-        },
-        401,
-      )
-    }
-    c.set("actor" as never, label as never)
-    await next()
-  })
+  api.use("*", authenticate({ auth: deps.auth, sessions }))
   api.use(
     "/workflow/*",
     bodyLimit({
@@ -161,7 +153,8 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
       ])
     }
     const actor = c.get("actor" as never) as string | undefined
-    const result = await deps.requester.enqueue(type, body, { source: "api", ...(actor ? { actor } : {}) })
+    const source = c.get("via" as never) === "session" ? "ui" : "api"
+    const result = await deps.requester.enqueue(type, body, { source, ...(actor ? { actor } : {}) })
     metrics.countJob(type, result.created)
     const statusUrl = `/api/jobs/${result.jobId}`
     return c.json(
@@ -204,8 +197,10 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     })
   })
 
+  // pollers of one run (UI tabs, `--wait`, scripts) share a read started after their request arrived
+  const reads = batchedReads(deps.store)
   api.get("/jobs/:jobId", async (c) => {
-    const run = await deps.store.getRun(c.req.param("jobId"))
+    const run = await reads.getRun(c.req.param("jobId"))
     if (!run) throw new PrwrightError("not_found", `no job with id ${c.req.param("jobId")}`)
     return c.json(toJobStatus(run))
   })
@@ -216,7 +211,19 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   })
 
   registerEventRoutes(api, { store: deps.store, bus: deps.bus })
-  api.get("/openapi.json", (c) => c.json(openApiDocument(deps.version)))
+  registerUiRoutes(api, { store: deps.store, requester: deps.requester, ...deps.ui })
+  api.get("/openapi.json", (c) => {
+    const doc = openApiDocument(deps.version)
+    return c.json({
+      ...doc,
+      security: [{ bearer: [] }, { session: [] }],
+      paths: { ...doc.paths, ...uiPaths },
+      components: {
+        ...doc.components,
+        securitySchemes: { ...doc.components.securitySchemes, ...uiSecuritySchemes },
+      },
+    })
+  })
 
   app.route("/api", api)
   return app
