@@ -2,9 +2,12 @@ import { createHash } from "node:crypto"
 import { ConflictError, errorMessage } from "#domain/errors.js"
 import { parseRepoRef, type RepoRef } from "#domain/repo-ref.js"
 import type { JobType, Trigger, WorkflowRun } from "#domain/workflow-run.js"
+import { createCiRepair } from "./ci-repair.js"
+import type { CiRuns } from "./ports/ci-runs.js"
 import type { DeliveryStore } from "./ports/delivery-store.js"
 import type { GitHub, ReactionContent, RepoPermission } from "./ports/github.js"
 import type { Logger } from "./ports/logging.js"
+import type { RepoSettingsStore } from "./ports/repo-settings-store.js"
 import type { ReviewThreads } from "./ports/review-threads.js"
 import type { RunStore } from "./ports/run-store.js"
 import { closedIssueOf, type GitHubRequest, readGitHubEvent } from "./read-github-event.js"
@@ -64,11 +67,24 @@ export const createHandleGitHubEvent = (deps: {
   logger: Logger
   /** review comments and threads, for review follow-ups (absent: reviews are ignored) */
   threads?: ReviewThreads
+  /** GitHub Actions runs and logs, for CI repair (absent: failing CI is ignored) */
+  ci?: CiRuns
+  /** per-repository settings of the API (`fixCi`, `fixCiAttempts`) */
+  settings?: RepoSettingsStore
   /** head branches of prwright's pull requests start with this (default "prwright/") */
   branchPrefix?: string
 }): HandleGitHubEvent => {
   const log = deps.logger.child({ component: "github-webhook" })
   const branchPrefix = deps.branchPrefix ?? "prwright/"
+  const repairCi = deps.ci
+    ? createCiRepair({
+        ci: deps.ci,
+        github: deps.github,
+        runs: deps.runs,
+        ...(deps.settings ? { settings: deps.settings } : {}),
+        branchPrefix,
+      })
+    : undefined
 
   const activeRun = async (repo: RepoRef, issueNumber: number): Promise<WorkflowRun | undefined> => {
     const [pending, running] = await Promise.all(
@@ -274,6 +290,28 @@ export const createHandleGitHubEvent = (deps: {
       }
 
     try {
+      // CI is not a person asking: the repository's own opt-in decides (see ci-repair.ts)
+      if (request.ci) {
+        if (!repairCi) return { outcome: "ignored", reason: "CI repair needs GitHub access for Actions logs" }
+        const decision = await repairCi(request, repo)
+        if (decision.kind === "ignore") return { outcome: "ignored", reason: decision.reason }
+        // one failure may arrive as a workflow_run and a check_suite: one attempt per fingerprint
+        const attempt = {
+          ...request,
+          identity: `ci-repair:${repo.fullName}:${decision.pullNumber}:${decision.fingerprint}`,
+        }
+        if (!(await deps.deliveries.recordDelivery({ id: eventKey(attempt), event: "ci-repair" })))
+          return { outcome: "duplicate", reason: `failure ${decision.fingerprint} is already being repaired` }
+        const outcome = await start(event, attempt, repo, "resolve-issue", decision.issueNumber, {
+          instructions: decision.instructions,
+        }).catch(async (error: unknown) => {
+          await deps.deliveries.forgetDelivery(eventKey(attempt)).catch(() => undefined)
+          throw error
+        })
+        // another run holds the issue: this failure was not tried, so a later delivery of it may be
+        if (outcome.outcome !== "started") await deps.deliveries.forgetDelivery(eventKey(attempt))
+        return outcome
+      }
       const permission = await deps.github.getPermission(repo, request.sender)
       if (!WRITERS.has(permission)) {
         const replied = request.quietIfUnauthorized ? false : await replyNoAccess(repo, request)

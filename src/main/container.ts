@@ -21,6 +21,7 @@ import { createCancelRun } from "#application/cancel-run.js"
 import { type CheckRunReporter, createCheckRunReporter, observedJournal } from "#application/check-runs.js"
 import { createHandleGitHubEvent, type HandleGitHubEvent } from "#application/handle-github-event.js"
 import type { ApiTokenStore } from "#application/ports/api-token-store.js"
+import type { CiRuns } from "#application/ports/ci-runs.js"
 import type { CommitChecks } from "#application/ports/commit-checks.js"
 import type { DeliveryStore } from "#application/ports/delivery-store.js"
 import type { EventBus } from "#application/ports/event-bus.js"
@@ -80,6 +81,8 @@ export interface ContainerOverrides {
   commitChecks?: CommitChecks | null
   /** review comments and threads (default: the Octokit adapter; null: review follow-ups off) */
   reviewThreads?: ReviewThreads | null
+  /** GitHub Actions runs and logs (default: the Octokit adapter; null: CI repair off) */
+  ciRuns?: CiRuns | null
   workspace?: Workspace
   model?: ModelHandle | null
   planner?: Planner
@@ -222,6 +225,7 @@ export const createContainer = async (
         ...(runLink ? { runUrl: runLink } : {}),
       })
     : undefined
+  const ciRuns = overrides.ciRuns === null ? undefined : (overrides.ciRuns ?? octokit)
   const reviewThreads = overrides.reviewThreads === null ? undefined : (overrides.reviewThreads ?? octokit)
   const reviewReplies = reviewThreads
     ? createReviewReplies({ threads: reviewThreads, store, logger })
@@ -290,6 +294,8 @@ export const createContainer = async (
     cancelRun,
     logger,
     ...(reviewThreads ? { threads: reviewThreads } : {}),
+    ...(ciRuns ? { ci: ciRuns } : {}),
+    settings: store,
   })
 
   const workers: JobWorker[] = []
