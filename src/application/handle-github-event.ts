@@ -13,6 +13,7 @@ import type { RunStore } from "./ports/run-store.js"
 import { closedIssueOf, type GitHubRequest, readGitHubEvent } from "./read-github-event.js"
 import type { WorkflowRequester } from "./request-workflow.js"
 import { buildReviewInstructions } from "./review-follow-up.js"
+import { overLimitMessage, type SpendingCheck } from "./spending-limits.js"
 
 /**
  * Webhook intake: labels and `/prwright` comments become workflow runs, for people with write
@@ -34,6 +35,8 @@ export type GitHubEventOutcome =
   /** a run for the issue is already pending or running: that one is the answer */
   | { outcome: "already-active"; jobId: string; reason: string }
   | { outcome: "ignored" | "duplicate" | "not-authorized"; reason: string }
+  /** a spending limit is reached: nothing started, and the issue says which limit and when it resets */
+  | { outcome: "refused"; reason: string }
 
 export type HandleGitHubEvent = (event: GitHubEvent) => Promise<GitHubEventOutcome>
 
@@ -71,6 +74,8 @@ export const createHandleGitHubEvent = (deps: {
   ci?: CiRuns
   /** per-repository settings of the API (`fixCi`, `fixCiAttempts`) */
   settings?: RepoSettingsStore
+  /** the repository's daily/monthly spending limits (see spending-limits.ts); absent: none */
+  spending?: (repoFullName: string) => Promise<SpendingCheck>
   /** head branches of prwright's pull requests start with this (default "prwright/") */
   branchPrefix?: string
 }): HandleGitHubEvent => {
@@ -147,6 +152,17 @@ export const createHandleGitHubEvent = (deps: {
         jobId: active.id,
         reason: `${repo.fullName}#${issueNumber} already has a ${active.status} run (${active.type}); it was not started twice`,
       }
+    }
+    const spending = await deps.spending?.(repo.fullName)
+    if (spending && !spending.ok) {
+      const reason = overLimitMessage(repo.fullName, spending)
+      await react(repo, request, "confused")
+      await reply(repo, issueNumber, `@${request.sender} ${reason}`)
+      log.info("webhook trigger refused: spending limit reached", {
+        repo: repo.fullName,
+        period: spending.period,
+      })
+      return { outcome: "refused", reason }
     }
     const trigger: Trigger = { source: "webhook", actor: request.sender, deliveryId: event.deliveryId }
     const result = await deps.requester.enqueue(

@@ -40,6 +40,7 @@ import { createWorkflowRequester, type WorkflowRequester } from "#application/re
 import { createReviewReplies } from "#application/review-follow-up.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
+import { createSpendingGuard } from "#application/spending-limits.js"
 import { createRunSweeper } from "#application/sweep-runs.js"
 import { createAnswerQuestion } from "#application/workflows/answer-question.js"
 import { createCommentOnIssue, type Planner } from "#application/workflows/comment-on-issue.js"
@@ -296,6 +297,7 @@ export const createContainer = async (
     ...(reviewThreads ? { threads: reviewThreads } : {}),
     ...(ciRuns ? { ci: ciRuns } : {}),
     settings: store,
+    spending: createSpendingGuard({ runs: store, settings: store, limits: config.spending }),
   })
 
   const workers: JobWorker[] = []
