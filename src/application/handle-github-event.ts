@@ -78,6 +78,9 @@ export const createHandleGitHubEvent = (deps: {
   spending?: (repoFullName: string) => Promise<SpendingCheck>
   /** head branches of prwright's pull requests start with this (default "prwright/") */
   branchPrefix?: string
+  /** how long a user's permission is remembered (default 30 s; 0 asks GitHub every time) */
+  permissionTtlMs?: number
+  now?: () => number
 }): HandleGitHubEvent => {
   const log = deps.logger.child({ component: "github-webhook" })
   const branchPrefix = deps.branchPrefix ?? "prwright/"
@@ -90,6 +93,24 @@ export const createHandleGitHubEvent = (deps: {
         branchPrefix,
       })
     : undefined
+
+  // A burst of deliveries from one person (a review with ten comments, a label storm) asks GitHub once.
+  const permissionTtlMs = deps.permissionTtlMs ?? 30_000
+  const now = deps.now ?? Date.now
+  const permissions = new Map<string, { permission: Promise<RepoPermission>; until: number }>()
+  const permissionOf = (repo: RepoRef, user: string): Promise<RepoPermission> => {
+    const key = `${repo.fullName.toLowerCase()} ${user.toLowerCase()}`
+    const cached = permissions.get(key)
+    if (cached && cached.until > now()) return cached.permission
+    const permission = deps.github.getPermission(repo, user)
+    if (permissionTtlMs > 0) {
+      if (permissions.size > 10_000) permissions.clear()
+      permissions.set(key, { permission, until: now() + permissionTtlMs })
+      // a failed lookup is not remembered
+      permission.catch(() => permissions.delete(key))
+    }
+    return permission
+  }
 
   const activeRun = async (repo: RepoRef, issueNumber: number): Promise<WorkflowRun | undefined> => {
     const [pending, running] = await Promise.all(
@@ -328,7 +349,7 @@ export const createHandleGitHubEvent = (deps: {
         if (outcome.outcome !== "started") await deps.deliveries.forgetDelivery(eventKey(attempt))
         return outcome
       }
-      const permission = await deps.github.getPermission(repo, request.sender)
+      const permission = await permissionOf(repo, request.sender)
       if (!WRITERS.has(permission)) {
         const replied = request.quietIfUnauthorized ? false : await replyNoAccess(repo, request)
         log.info("webhook trigger from a user without write access", {
