@@ -139,3 +139,19 @@ export const parseWith = <S extends z.ZodType>(schema: S, value: unknown, what: 
   const summary = issues.map((i) => `${i.field}: ${i.message}`).join("; ")
   throw new ValidationError(`invalid ${what}: ${summary}`, issues)
 }
+
+/** JSON with object keys sorted, so two equal DTOs compare equal whatever their key order. */
+export const stableJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  )
+
+/** Top-level fields whose values differ between two job DTOs (names only: values may be private). */
+export const differingFields = (a: Record<string, unknown>, b: Record<string, unknown>): string[] =>
+  [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((key) => stableJson(a[key]) !== stableJson(b[key]))
+    .sort()

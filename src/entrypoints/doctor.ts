@@ -6,7 +6,7 @@ import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
 import { createRedactor } from "#adapters/log/json-logger.js"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 import { probeModel } from "#adapters/model/probe-model.js"
-import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
+import { type DetectedSandbox, detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
 import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
 import { errorMessage } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
@@ -14,7 +14,7 @@ import type { Config } from "#main/config.js"
 
 const run = promisify(execFile)
 
-interface Check {
+export interface Check {
   name: string
   ok: boolean | "warn"
   detail: string
@@ -72,6 +72,49 @@ const probeGitHub = async (config: Config, repoName: string | undefined): Promis
   return `${apiUrl}: ${app ? "GitHub App" : "token"} accepted (${name}); add --repo owner/name to check a repository`
 }
 
+/**
+ * The sandbox's isolation, one line each: which sandbox and namespaces, cgroup limits (or why
+ * none), and what setup commands may reach. No working bwrap is a failure (repository commands
+ * will not run); PRWRIGHT_SANDBOX=process and missing cgroups are warnings.
+ */
+export const sandboxChecks = async (
+  config: Pick<Config, "sandbox" | "setupEgress">,
+  options: { bwrapPath?: string } = {},
+): Promise<Check[]> => {
+  let chosen: DetectedSandbox
+  try {
+    chosen = await detectSandbox({
+      ...(config.sandbox ? { preference: config.sandbox } : {}),
+      setupEgress: config.setupEgress,
+      ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
+    })
+  } catch (error) {
+    return [{ name: "sandbox", ok: false, detail: errorMessage(error) }]
+  }
+  const { isolation } = chosen
+  if (chosen.kind === "process") {
+    return [
+      {
+        name: "sandbox",
+        ok: "warn",
+        detail:
+          "PRWRIGHT_SANDBOX=process: repository commands run WITHOUT isolation (they can read the worker's files, environment and local services); install bubblewrap and unset PRWRIGHT_SANDBOX",
+      },
+      { name: "cgroups", ok: "warn", detail: isolation.cgroups.detail },
+      { name: "egress", ok: "warn", detail: isolation.setupEgress },
+    ]
+  }
+  return [
+    {
+      name: "sandbox",
+      ok: true,
+      detail: `bubblewrap: ${isolation.namespaces.join(", ")} namespaces${isolation.userNamespace ? "" : " (no user namespace: capabilities dropped)"}, no capabilities, only the checkout writable; ${isolation.etc}`,
+    },
+    { name: "cgroups", ok: isolation.cgroups.usable ? true : "warn", detail: isolation.cgroups.detail },
+    { name: "egress", ok: true, detail: isolation.setupEgress },
+  ]
+}
+
 /** `prwright doctor`: every configured dependency, one line each, with the fix when it fails. */
 export const runDoctor = async (
   config: Config,
@@ -102,6 +145,8 @@ export const runDoctor = async (
             maxRetriesPerRequest: 1,
             connectTimeout: 5000,
           })
+          // the failure is reported by connect() below; ioredis would also print it unhandled
+          redis.on("error", () => undefined)
           try {
             await redis.connect()
             const info = await redis.info("server")
@@ -153,15 +198,7 @@ export const runDoctor = async (
       }
     }),
   )
-  const sandbox = await check("sandbox", async () => {
-    const chosen = await detectSandbox({ ...(config.sandbox ? { preference: config.sandbox } : {}) })
-    if (chosen.kind !== "bwrap")
-      throw new Error(
-        "no bubblewrap: repository commands would run WITHOUT isolation; apt-get install bubblewrap",
-      )
-    return "bubblewrap: no network in the agent phase, only the checkout writable"
-  })
-  checks.push(sandbox.ok ? sandbox : { ...sandbox, ok: "warn" })
+  checks.push(...(await sandboxChecks(config)))
 
   for (const c of checks) {
     const mark = c.ok === true ? "✓" : c.ok === "warn" ? "!" : "✗"

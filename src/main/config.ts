@@ -2,6 +2,7 @@ import { createPrivateKey } from "node:crypto"
 import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { z } from "zod"
+import { parseSetupAllow, parseSetupNetworks } from "#adapters/sandbox/setup-egress.js"
 import { ConfigError } from "#domain/errors.js"
 
 /**
@@ -119,6 +120,8 @@ const EnvSchema = z.object({
   }),
   PRWRIGHT_SECRET_KEY: optionalString,
   PRWRIGHT_SANDBOX: z.enum(SANDBOXES, { error: `must be one of ${SANDBOXES.join(", ")}` }).optional(),
+  PRWRIGHT_SETUP_ALLOW: optionalString,
+  PRWRIGHT_SETUP_ALLOW_NETWORKS: optionalString,
   PRWRIGHT_PUBLIC_URL: url("the address users reach this server at, e.g. https://prwright.example.com"),
   LOG_LEVEL: z
     .enum(["debug", "info", "warn", "error"], { error: "must be debug, info, warn or error" })
@@ -261,6 +264,11 @@ export interface Config {
     testTimeoutMs: number
   }
   sandbox?: "bwrap" | "process" | "docker"
+  /**
+   * What setup commands may reach (through the host's egress proxy): registry host names
+   * (PRWRIGHT_SETUP_ALLOW) and non-public networks the operator vouches for (PRWRIGHT_SETUP_ALLOW_NETWORKS)
+   */
+  setupEgress: { allow: string[]; exemptNetworks: string[] }
   keepFailedCheckoutMs: number
   gitAuthor: { name: string; email: string }
   queueBackoffMs: number
@@ -419,6 +427,10 @@ export const loadConfig = (
       testTimeoutMs: e.PRWRIGHT_TEST_TIMEOUT_MS,
     },
     ...(e.PRWRIGHT_SANDBOX ? { sandbox: e.PRWRIGHT_SANDBOX } : {}),
+    setupEgress: {
+      allow: parseSetupAllow(e.PRWRIGHT_SETUP_ALLOW),
+      exemptNetworks: parseSetupNetworks(e.PRWRIGHT_SETUP_ALLOW_NETWORKS),
+    },
     keepFailedCheckoutMs: e.PRWRIGHT_KEEP_FAILED_CHECKOUT_MS,
     gitAuthor: {
       name: e.PRWRIGHT_GIT_AUTHOR_NAME ?? "prwright[bot]",

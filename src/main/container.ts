@@ -238,7 +238,12 @@ export const createContainer = async (
   const sandbox = () => {
     sandboxReady ??= overrides.sandbox
       ? Promise.resolve(overrides.sandbox)
-      : detectSandbox({ ...(config.sandbox ? { preference: config.sandbox } : {}), logger })
+      : detectSandbox({
+          ...(config.sandbox ? { preference: config.sandbox } : {}),
+          // setup commands reach only these registries, through the worker's egress proxy
+          setupEgress: config.setupEgress,
+          logger,
+        })
     return sandboxReady
   }
   const runUrl = config.publicUrl ? (id: string) => `${config.publicUrl}/api/jobs/${id}` : undefined

@@ -64,4 +64,24 @@ describe("config", () => {
       expect.arrayContaining(["sk-ant-1234", "sk-openai-5678", "ghp_abcdef", "dbpass123"]),
     )
   })
+
+  it("reads the setup egress allow-list and exempt networks, refusing addresses and bad CIDRs", () => {
+    expect(loadConfig({}, "/x").setupEgress.allow).toContain("registry.npmjs.org")
+    expect(loadConfig({}, "/x").setupEgress.exemptNetworks).toEqual([])
+    const config = loadConfig(
+      { PRWRIGHT_SETUP_ALLOW: "pypi.org, *.corp.example", PRWRIGHT_SETUP_ALLOW_NETWORKS: "10.20.0.0/16" },
+      "/x",
+    )
+    expect(config.setupEgress).toEqual({
+      allow: ["pypi.org", "*.corp.example"],
+      exemptNetworks: ["10.20.0.0/16"],
+    })
+    expect(loadConfig({ PRWRIGHT_SETUP_ALLOW: "none" }, "/x").setupEgress.allow).toEqual([])
+    expect(failing({ PRWRIGHT_SETUP_ALLOW: "127.0.0.1" })).toMatch(
+      /PRWRIGHT_SETUP_ALLOW entry "127.0.0.1" is not a host name/,
+    )
+    expect(failing({ PRWRIGHT_SETUP_ALLOW_NETWORKS: "10.0.0.0" })).toMatch(
+      /PRWRIGHT_SETUP_ALLOW_NETWORKS entry "10.0.0.0" is not a CIDR/,
+    )
+  })
 })
