@@ -186,9 +186,18 @@ export const createHandleGitHubEvent = (deps: {
       return { outcome: "refused", reason }
     }
     const trigger: Trigger = { source: "webhook", actor: request.sender, deliveryId: event.deliveryId }
+    // The event's run id, unless a run under it already ended: then handling this event failed after the
+    // run was recorded (e.g. the queue refused the job) and the event was forgotten so that GitHub's
+    // redelivery acts on it. That redelivery gets a run of its own instead of the dead one's answer.
+    let jobId = deliveryJobId(request.identity)
+    for (let retry = 1; retry <= 5; retry++) {
+      const earlier = await deps.runs.getRun(jobId)
+      if (!earlier || (earlier.status !== "failed" && earlier.status !== "cancelled")) break
+      jobId = deliveryJobId(`${request.identity}#redelivery-${retry}`)
+    }
     const result = await deps.requester.enqueue(
       type,
-      { ...fields, repoFullName: repo.fullName, issueNumber, jobId: deliveryJobId(request.identity) },
+      { ...fields, repoFullName: repo.fullName, issueNumber, jobId },
       trigger,
     )
     await deps.deliveries.linkDeliveryRun(eventKey(request), result.jobId)
@@ -364,7 +373,8 @@ export const createHandleGitHubEvent = (deps: {
           reason: `${request.sender} has ${permission} access to ${repo.fullName}; write access is needed`,
         }
       }
-      return act(event, request, repo)
+      // awaited here, so a failure while acting (the queue down) reaches the catch below
+      return await act(event, request, repo)
     } catch (error) {
       // Acting failed (GitHub or the store was down): let GitHub's redelivery try again.
       await deps.deliveries.forgetDelivery(key).catch(() => undefined)
