@@ -22,6 +22,7 @@ import { createCancelRun } from "#application/cancel-run.js"
 import { type CheckRunReporter, createCheckRunReporter, observedJournal } from "#application/check-runs.js"
 import { createHandleGitHubEvent, type HandleGitHubEvent } from "#application/handle-github-event.js"
 import type { ApiTokenStore } from "#application/ports/api-token-store.js"
+import type { CiRuns } from "#application/ports/ci-runs.js"
 import type { CommitChecks } from "#application/ports/commit-checks.js"
 import type { DeliveryStore } from "#application/ports/delivery-store.js"
 import type { EventBus } from "#application/ports/event-bus.js"
@@ -40,6 +41,7 @@ import { createWorkflowRequester, type WorkflowRequester } from "#application/re
 import { createReviewReplies } from "#application/review-follow-up.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
+import { createSpendingGuard } from "#application/spending-limits.js"
 import { createRunSweeper } from "#application/sweep-runs.js"
 import { createAnswerQuestion } from "#application/workflows/answer-question.js"
 import { createCommentOnIssue, type Planner } from "#application/workflows/comment-on-issue.js"
@@ -83,6 +85,8 @@ export interface ContainerOverrides {
   commitChecks?: CommitChecks | null
   /** review comments and threads (default: the Octokit adapter; null: review follow-ups off) */
   reviewThreads?: ReviewThreads | null
+  /** GitHub Actions runs and logs (default: the Octokit adapter; null: CI repair off) */
+  ciRuns?: CiRuns | null
   workspace?: Workspace
   model?: ModelHandle | null
   planner?: Planner
@@ -233,6 +237,7 @@ export const createContainer = async (
         ...(runLink ? { runUrl: runLink } : {}),
       })
     : undefined
+  const ciRuns = overrides.ciRuns === null ? undefined : (overrides.ciRuns ?? octokit)
   const reviewThreads = overrides.reviewThreads === null ? undefined : (overrides.reviewThreads ?? octokit)
   const reviewReplies = reviewThreads
     ? createReviewReplies({ threads: reviewThreads, store, logger })
@@ -309,6 +314,9 @@ export const createContainer = async (
     plans: store,
     logger,
     ...(reviewThreads ? { threads: reviewThreads } : {}),
+    ...(ciRuns ? { ci: ciRuns } : {}),
+    settings: store,
+    spending: createSpendingGuard({ runs: store, settings: store, limits: config.spending }),
   })
 
   const workers: JobWorker[] = []
