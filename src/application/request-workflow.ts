@@ -1,5 +1,11 @@
 import { ConflictError, errorMessage, PrwrightError } from "#domain/errors.js"
-import type { JobType, RunStatus, Trigger, WorkflowRun } from "#domain/workflow-run.js"
+import {
+  type JobType,
+  type RunStatus,
+  type Trigger,
+  WORKER_TYPES,
+  type WorkflowRun,
+} from "#domain/workflow-run.js"
 import { JOB_DATA_SCHEMAS, type JobData, parseWith, requestSchemaFor } from "./job-data.js"
 import type { NewId } from "./ports/clock.js"
 import type { JobQueue } from "./ports/job-queue.js"
@@ -38,12 +44,20 @@ const priorityOf = (data: JobData): WorkflowRun["priority"] =>
 
 const maxAttemptsOf = (_data: JobData): number => 3
 
+const workerTypeOf = (type: JobType) =>
+  Object.entries(WORKER_TYPES).find(([, jobType]) => jobType === type)?.[0] ?? type
+
+/** How long a request waits for the queue before answering "unavailable". */
+export const QUEUE_CHECK_TIMEOUT_MS = 3_000
+
 export const createWorkflowRequester = (deps: {
   store: RunStore
   queue?: JobQueue
   journal: RunJournal
   newId: NewId
   logger: Logger
+  /** refuse a request (503) when no worker has a recent heartbeat for its type (serve sets this) */
+  requireLiveWorker?: boolean
 }): WorkflowRequester => {
   const validate = (type: JobType, body: unknown): JobData => {
     const request = parseWith(requestSchemaFor(type), body, "request")
@@ -88,6 +102,23 @@ export const createWorkflowRequester = (deps: {
     }
   }
 
+  /**
+   * Before anything is stored: the queue answers, and (when required) some worker takes this type.
+   * A request that cannot be served is refused with the reason instead of leaving a run pending forever.
+   */
+  const checkQueue = async (queue: JobQueue, type: JobType) => {
+    await queue.ping?.(QUEUE_CHECK_TIMEOUT_MS)
+    if (!deps.requireLiveWorker || !queue.liveWorkers) return
+    const live = (await queue.liveWorkers())[type] ?? 0
+    if (live > 0) return
+    const workerType = workerTypeOf(type)
+    throw new PrwrightError(
+      "unavailable",
+      `no worker is running for ${type} jobs, so nothing was queued: start one with \`prwright worker --type ${workerType}\` (or --type all), or run \`prwright serve\` without --no-workers`,
+      { retryable: true },
+    )
+  }
+
   return {
     async prepare(type, body, trigger) {
       const data = validate(type, body)
@@ -100,6 +131,7 @@ export const createWorkflowRequester = (deps: {
       const data = validate(type, body)
       const before = await existing(type, data)
       if (before) return { jobId: before.id, status: before.status, created: false, run: before }
+      await checkQueue(deps.queue, type)
       const run = await record(type, data, trigger)
       try {
         await deps.queue.enqueue({

@@ -22,6 +22,13 @@ const positiveInt = (value: string): number => {
   return n
 }
 
+const portNumber = (value: string): number => {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new InvalidArgumentError("must be a TCP port from 0 to 65535 (0 picks a free one)")
+  return n
+}
+
 const program = new Command()
   .name("prwright")
   .description("Turns GitHub issues into implementation plans and pull requests with an LLM coding agent.")
@@ -35,11 +42,13 @@ const program = new Command()
 program
   .command("serve")
   .description("run the API and, unless --no-workers, the workers in this process")
-  .option("--port <port>", "HTTP port (default $PORT or 3000)", positiveInt)
+  .option("--port <port>", "HTTP port (default $PORT or 3000; 0 picks a free one)", portNumber)
   .option("--no-workers", "serve the API only; run `prwright worker` processes separately")
   .action(async (options: { port?: number; workers: boolean }) => {
     const c = config()
-    await runServe(options.port ? { ...c, port: options.port } : c, { workers: options.workers })
+    await runServe(options.port === undefined ? c : { ...c, port: options.port }, {
+      workers: options.workers,
+    })
   })
 
 program
@@ -231,6 +240,8 @@ const main = async () => {
         : error instanceof ApiRequestError
           ? 1
           : 1
+    // a failed start may leave handles behind (a half-open connection): never linger after an error
+    setTimeout(() => process.exit(), 500).unref()
   }
 }
 

@@ -104,6 +104,9 @@ const EnvSchema = z.object({
     message: "must be at least 16 characters: use a long random value, e.g. `openssl rand -hex 24`",
   }),
   PRWRIGHT_SECRET_KEY: optionalString,
+  PRWRIGHT_METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: "must be at least 16 characters: use a long random value, e.g. `openssl rand -hex 24`",
+  }),
   PRWRIGHT_SANDBOX: z.enum(SANDBOXES, { error: `must be one of ${SANDBOXES.join(", ")}` }).optional(),
   PRWRIGHT_PUBLIC_URL: url("the address users reach this server at, e.g. https://prwright.example.com"),
   LOG_LEVEL: z
@@ -221,6 +224,8 @@ export interface Config {
   github: { apiUrl: string; token?: string; app?: { id: string; privateKey: string }; webhookSecret?: string }
   llm: { provider: LlmProvider; model?: string; baseUrl?: string; apiKey?: string }
   apiToken?: string
+  /** bearer token for GET /metrics; unset: /metrics answers only on loopback */
+  metricsToken?: string
   publicUrl?: string
   logLevel: "debug" | "info" | "warn" | "error"
   shutdownGraceMs: number
@@ -339,6 +344,7 @@ export const loadConfig = (
     e.OPENAI_API_KEY,
     e.ANTHROPIC_API_KEY,
     e.PRWRIGHT_API_TOKEN,
+    e.PRWRIGHT_METRICS_TOKEN,
     e.PRWRIGHT_SECRET_KEY,
     e.NEO4J_PASSWORD,
     passwordOf(e.DATABASE_URL),
@@ -376,6 +382,7 @@ export const loadConfig = (
       ...(llmKey ? { apiKey: llmKey } : {}),
     },
     ...(e.PRWRIGHT_API_TOKEN ? { apiToken: e.PRWRIGHT_API_TOKEN } : {}),
+    ...(e.PRWRIGHT_METRICS_TOKEN ? { metricsToken: e.PRWRIGHT_METRICS_TOKEN } : {}),
     ...(e.PRWRIGHT_PUBLIC_URL ? { publicUrl: e.PRWRIGHT_PUBLIC_URL.replace(/\/+$/, "") } : {}),
     logLevel: e.LOG_LEVEL ?? "info",
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -108,7 +108,7 @@ describe("HTTP API", () => {
     expect(schema?.additionalProperties).toBe(false)
   })
 
-  it("exposes Prometheus metrics without a token, labelled by route pattern, not by path", async () => {
+  it("exposes Prometheus metrics to a loopback peer without a token, labelled by route pattern, not by path", async () => {
     await call("/api/jobs/6f1c2a52-0000-4000-8000-000000000001")
     await call("/api/jobs/6f1c2a52-0000-4000-8000-000000000002")
     await call("/api/workflow/commentOnIssue", {
@@ -116,7 +116,12 @@ describe("HTTP API", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ repoFullName: "o/r", issueNumber: 5 }),
     })
-    const response = await call("/metrics", {}, null)
+    // see test/security/metrics-readyz.test.ts for who else may read them
+    const response = await app.request(
+      "/metrics",
+      {},
+      { incoming: { socket: { remoteAddress: "127.0.0.1" } } },
+    )
     expect(response.status).toBe(200)
     const text = await response.text()
     expect(text).toContain(

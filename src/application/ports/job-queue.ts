@@ -83,5 +83,9 @@ export interface JobQueue {
   /** Cancel a waiting or running job from any process. Returns false if unknown or already finished. */
   cancel(jobId: string): Promise<boolean>
   process(type: JobType, handler: JobHandler, options: ProcessOptions): JobWorker
+  /** Throws an "unavailable" PrwrightError naming the fix when the queue cannot take a job within timeoutMs. */
+  ping?(timeoutMs: number): Promise<void>
+  /** Workers (in any process) whose heartbeat is recent, per job type; types without one are absent or 0. */
+  liveWorkers?(): Promise<Partial<Record<JobType, number>>>
   close(): Promise<void>
 }

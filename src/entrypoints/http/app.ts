@@ -11,7 +11,7 @@ import type { WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
 import { homePage } from "./home-page.js"
 import { toJobStatus } from "./job-status.js"
-import { createMetrics, type Metrics } from "./metrics.js"
+import { createMetrics, type Metrics, metricsRefusal } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
 import { registerEventRoutes } from "./run-events.js"
 import { registerWebhookRoutes, type WebhookDeps } from "./webhooks.js"
@@ -30,6 +30,8 @@ export interface HttpAppDeps {
   /** GitHub webhook intake; without it (or without a secret) POST /api/webhooks/github answers 503 */
   webhooks?: Omit<WebhookDeps, "logger">
   metrics?: Metrics
+  /** bearer token for GET /metrics (PRWRIGHT_METRICS_TOKEN); unset: only unforwarded loopback peers */
+  metricsToken?: string
 }
 
 const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
@@ -86,7 +88,11 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }))
   app.get("/", (c) => c.html(homePage(deps.version)))
-  app.get("/metrics", (c) => c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }))
+  app.get("/metrics", async (c) => {
+    const refused = metricsRefusal(c, deps.metricsToken)
+    if (refused) return c.json({ error: refused }, refused.code === "unauthorized" ? 401 : 403)
+    return c.text(await metrics.render(), 200, { "content-type": metrics.contentType })
+  })
   app.get("/readyz", async (c) => {
     const checks = (await deps.readiness?.()) ?? {}
     const ok = Object.values(checks).every((check) => check.ok)
