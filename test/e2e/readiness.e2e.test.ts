@@ -91,7 +91,7 @@ describe("readiness and refusals", () => {
     })
     // no unhandled ioredis error took the process down
     expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200)
-  })
+  }, 120_000)
 
   it.skipIf(!redis.available)(
     "without a worker for a job type: 503 naming the worker to start, /readyz says so; then 202 once one runs",
@@ -126,6 +126,7 @@ describe("readiness and refusals", () => {
       await worker.stop()
       expect((await readyz(baseUrl)).body.checks["workers:comment-on-issue"]?.ok).toBe(false)
     },
+    120_000,
   )
 
   it("a busy port stops serve at once with the fix; --port 0 picks a free one", async () => {
@@ -156,7 +157,7 @@ describe("readiness and refusals", () => {
       "workers:comment-on-issue",
       "workers:resolve-issue",
     ])
-  })
+  }, 120_000)
 
   it("PRWRIGHT_SANDBOX=docker is refused at start, by serve and by worker", async () => {
     for (const args of [["serve"], ["worker", "--type", "comment"]]) {
@@ -167,5 +168,5 @@ describe("readiness and refusals", () => {
       expect(await proc.exited).not.toBe(0)
       expect(proc.output()).toMatch(/PRWRIGHT_SANDBOX=docker is not available in this version: use bwrap/)
     }
-  })
+  }, 120_000)
 })

@@ -20,6 +20,13 @@ export interface HeartbeatStorage {
   count(since: number): Promise<Partial<Record<JobType, number>>>
 }
 
+/** The Redis sorted set of one job type's workers: member = worker id, score = its last beat (ms). */
+export const redisWorkersKey = (prefix: string, type: JobType) => `${prefix}:_workers:${type}`
+
+/** The embedded queue's table of workers, in the queue's SQLite file. */
+export const WORKERS_TABLE_SQL =
+  "CREATE TABLE IF NOT EXISTS queue_workers (id TEXT PRIMARY KEY, type TEXT NOT NULL, beat_at INTEGER NOT NULL)"
+
 export const newWorkerId = () => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
 
 /** Starts beating for one worker; `stop` removes its entry. Failures are logged, never thrown. */

@@ -18,6 +18,7 @@ import { withTimeouts } from "../job-timeouts.js"
 import { dataHash } from "../stable-hash.js"
 import {
   type HeartbeatStorage,
+  redisWorkersKey,
   startHeartbeat,
   WORKER_LIVE_WINDOW_MS,
   withDeadline,
@@ -114,8 +115,7 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
   const workers = new Set<JobWorker>()
   let closed: Promise<void> | undefined
 
-  // a set per job type: member = worker id, score = its last beat (ms)
-  const workersKey = (type: JobType) => `${prefix}:_workers:${type}`
+  const workersKey = (type: JobType) => redisWorkersKey(prefix, type)
   const heartbeats: HeartbeatStorage = {
     async beat(type, workerId, at) {
       await client.zadd(workersKey(type), at, workerId)

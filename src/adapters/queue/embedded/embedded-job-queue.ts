@@ -10,7 +10,12 @@ import type { JobType } from "#domain/workflow-run.js"
 import { checkEnqueueRequest, jobIdConflict } from "../enqueue-checks.js"
 import { withTimeouts } from "../job-timeouts.js"
 import { dataHash, stableJson } from "../stable-hash.js"
-import { type HeartbeatStorage, startHeartbeat, WORKER_LIVE_WINDOW_MS } from "../worker-heartbeats.js"
+import {
+  type HeartbeatStorage,
+  startHeartbeat,
+  WORKER_LIVE_WINDOW_MS,
+  WORKERS_TABLE_SQL,
+} from "../worker-heartbeats.js"
 import { type EmbeddedWorker, startEmbeddedWorker } from "./embedded-worker.js"
 import { createJobTable, type KeepJobs, toJobInfo } from "./job-table.js"
 
@@ -54,9 +59,7 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
   db.pragma("synchronous = NORMAL")
   const table = createJobTable(db)
   // workers of every process on this file beat here (see worker-heartbeats.ts)
-  db.exec(
-    "CREATE TABLE IF NOT EXISTS queue_workers (id TEXT PRIMARY KEY, type TEXT NOT NULL, beat_at INTEGER NOT NULL)",
-  )
+  db.exec(WORKERS_TABLE_SQL)
   const beatStatement = db.prepare(
     "INSERT INTO queue_workers (id, type, beat_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at",
   )
