@@ -1,4 +1,4 @@
-import { ConflictError, errorMessage, PrwrightError } from "#domain/errors.js"
+import { ConflictError, errorMessage, PrwrightError, ValidationError } from "#domain/errors.js"
 import {
   type JobType,
   type RunStatus,
@@ -20,6 +20,8 @@ export interface WorkflowRequestResult {
   /** false when this jobId was already used for the same request */
   created: boolean
   run: WorkflowRun
+  /** what the request should change, e.g. a deprecated field name it used */
+  deprecations?: string[]
 }
 
 /** What the API, the CLI and (later) webhooks call to start a workflow. Entry points choose queued or inline. */
@@ -47,6 +49,32 @@ const maxAttemptsOf = (_data: JobData): number => 3
 const workerTypeOf = (type: JobType) =>
   Object.entries(WORKER_TYPES).find(([, jobType]) => jobType === type)?.[0] ?? type
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * One spelling, postToGitHub: the old `postToGithub` (the seed's, top level of commentOnIssue; and in
+ * autoResolveIssue's options) is still accepted, rewritten, and answered with a deprecation note.
+ */
+const respell = (type: JobType, body: unknown, deprecations: string[]): unknown => {
+  const fix = (where: Record<string, unknown>, path: string) => {
+    if (!("postToGithub" in where)) return where
+    const { postToGithub, ...rest } = where
+    if ("postToGitHub" in where && where.postToGitHub !== postToGithub)
+      throw new ValidationError(
+        `${path}postToGithub and ${path}postToGitHub disagree: send only postToGitHub`,
+        [{ field: `${path}postToGithub`, message: "deprecated spelling of postToGitHub: remove it" }],
+      )
+    deprecations.push(`${path}postToGithub is deprecated: send ${path}postToGitHub (same meaning)`)
+    return { ...rest, postToGitHub: postToGithub }
+  }
+  if (!isObject(body)) return body
+  if (type === "comment-on-issue") return fix(body, "")
+  if (type === "auto-resolve-issue" && isObject(body.options))
+    return { ...body, options: fix(body.options, "options.") }
+  return body
+}
+
 /** How long a request waits for the queue before answering "unavailable". */
 export const QUEUE_CHECK_TIMEOUT_MS = 3_000
 
@@ -59,8 +87,8 @@ export const createWorkflowRequester = (deps: {
   /** refuse a request (503) when no worker has a recent heartbeat for its type (serve sets this) */
   requireLiveWorker?: boolean
 }): WorkflowRequester => {
-  const validate = (type: JobType, body: unknown): JobData => {
-    const request = parseWith(requestSchemaFor(type), body, "request")
+  const validate = (type: JobType, body: unknown, deprecations: string[] = []): JobData => {
+    const request = parseWith(requestSchemaFor(type), respell(type, body, deprecations), "request")
     return parseWith(JOB_DATA_SCHEMAS[type], { ...request, jobId: request.jobId ?? deps.newId() }, "request")
   }
 
@@ -128,9 +156,12 @@ export const createWorkflowRequester = (deps: {
 
     async enqueue(type, body, trigger) {
       if (!deps.queue) throw new PrwrightError("unavailable", "this process has no job queue configured")
-      const data = validate(type, body)
+      const notes: string[] = []
+      const data = validate(type, body, notes)
+      const deprecations = notes.length > 0 ? { deprecations: notes } : {}
       const before = await existing(type, data)
-      if (before) return { jobId: before.id, status: before.status, created: false, run: before }
+      if (before)
+        return { jobId: before.id, status: before.status, created: false, run: before, ...deprecations }
       await checkQueue(deps.queue, type)
       const run = await record(type, data, trigger)
       try {
@@ -152,7 +183,7 @@ export const createWorkflowRequester = (deps: {
           retryable: true,
         })
       }
-      return { jobId: run.id, status: run.status, created: true, run }
+      return { jobId: run.id, status: run.status, created: true, run, ...deprecations }
     },
   }
 }

@@ -120,7 +120,7 @@ const priority = (options: WorkflowOptions) => (options.priority ? { priority: o
 
 const planBody = (issue: IssueRef, options: WorkflowOptions) => ({
   ...base(issue),
-  postToGithub: options.post,
+  postToGitHub: options.post,
   ...priority(options),
 })
 workflowCommand("plan", "post an implementation plan for an issue as a comment")

@@ -140,7 +140,7 @@ describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
     const response = await api("POST", "/api/workflow/commentOnIssue", {
       repoFullName: "acme/widgets",
       issueNumber,
-      postToGithub: true,
+      postToGitHub: true,
     })
     expect(response.status).toBe(202)
     const accepted = (await response.json()) as Record<string, string>
@@ -223,7 +223,7 @@ describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
       const response = await api("POST", "/api/workflow/commentOnIssue", {
         repoFullName: "secret-org/hidden",
         issueNumber: hiddenIssue,
-        postToGithub: true,
+        postToGitHub: true,
       })
       expect(response.status).toBe(202)
       const { jobId } = (await response.json()) as { jobId: string }

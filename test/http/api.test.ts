@@ -101,6 +101,7 @@ describe("HTTP API", () => {
     expect(Object.keys(schema?.properties ?? {}).sort()).toEqual([
       "issueNumber",
       "jobId",
+      "postToGitHub",
       "postToGithub",
       "priority",
       "repoFullName",

@@ -1,4 +1,4 @@
-import { Hono } from "hono"
+import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import type { ApiAuth } from "#application/api-auth.js"
@@ -99,6 +99,22 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     return c.json({ status: ok ? "ready" : "not ready", checks }, ok ? 200 : 503)
   })
 
+  // A POST-only route asked with another method says so (405 + Allow), before any token check.
+  const postOnly = (c: Context) => {
+    c.header("Allow", "POST")
+    return c.json(
+      {
+        error: {
+          code: "method_not_allowed",
+          message: `${c.req.path} accepts POST only, not ${c.req.method}`,
+        },
+      },
+      405,
+    )
+  }
+  app.on(["GET", "PUT", "PATCH", "DELETE"], "/api/workflow/:name", postOnly)
+  app.on(["GET", "PUT", "PATCH", "DELETE"], "/api/webhooks/github", postOnly)
+
   // Registered before the API: its handler answers first, so the bearer-token check never runs for it.
   registerWebhookRoutes(app, {
     ...(deps.webhooks ?? { handle: async () => ({ outcome: "ignored", reason: "webhooks are disabled" }) }),
@@ -177,6 +193,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
         statusUrl,
         eventsUrl: `${statusUrl}/events`,
         created: result.created,
+        ...(result.deprecations ? { deprecations: result.deprecations } : {}),
       },
       202,
     )
