@@ -158,7 +158,7 @@ const EnvSchema = z.object({
   PRWRIGHT_QUEUE_KEEP_COMPLETED: keepJobs({ count: 1_000, ageMs: 24 * HOUR }),
   PRWRIGHT_QUEUE_KEEP_FAILED: keepJobs({ count: 5_000, ageMs: 7 * 24 * HOUR }),
   PRWRIGHT_QUEUE_LOCK_MS: int(
-    30_000,
+    10_000,
     1_000,
     3_600_000,
     "how long a job stays owned by a silent worker before it is retried",

@@ -334,7 +334,8 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
         cancels,
         keyLocks,
         lockDurationMs,
-        stalledIntervalMs: options.stalledIntervalMs ?? Math.min(15_000, lockDurationMs),
+        // a dead worker's job moves back within lock + this interval (≤ 15 s with the default 10 s lock)
+        stalledIntervalMs: options.stalledIntervalMs ?? Math.min(5_000, lockDurationMs),
         keyRetryMs: options.keyRetryMs ?? 1_000,
         logger: workerLogger,
         onClosed: (closedWorker) => workers.delete(closedWorker),
