@@ -256,6 +256,11 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       return withDeadline(add(request), enqueueTimeoutMs, "Redis (REDIS_URL)", REDIS_FIX)
     },
 
+    async confirmCancel(jobId, waitMs) {
+      assertOpen()
+      return cancels.waitForAck(jobId, waitMs)
+    },
+
     ping: (timeoutMs) => {
       assertOpen()
       return ping(timeoutMs)
