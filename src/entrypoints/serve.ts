@@ -4,6 +4,7 @@ import type { WorkerType } from "#domain/workflow-run.js"
 import type { Config } from "#main/config.js"
 import { type ContainerOverrides, createContainer } from "#main/container.js"
 import { createHttpApp } from "./http/app.js"
+import { createMetrics, watchDeployment } from "./http/metrics.js"
 import { createReadiness } from "./http/readiness.js"
 import { onShutdown } from "./shutdown.js"
 import { VERSION } from "./version.js"
@@ -27,7 +28,15 @@ export const startServer = async (
       `\nNo PRWRIGHT_API_TOKEN is set, so an API token was generated. It is shown only this once:\n\n    ${token}\n\nUse it as "Authorization: Bearer <token>" (export PRWRIGHT_API_TOKEN=<token> for the CLI).\n\n`,
     )
   })
+  const metrics = createMetrics()
+  const stopWatching = await watchDeployment(metrics, {
+    bus: container.bus,
+    store: container.store,
+    ...(container.queue ? { queue: container.queue } : {}),
+    logger,
+  })
   const app = createHttpApp({
+    metrics,
     requester: container.requester,
     cancelRun: container.cancelRun,
     webhooks: container.webhooks,
@@ -55,6 +64,7 @@ export const startServer = async (
       s.once("error", reject)
     })
   } catch (error) {
+    await stopWatching()
     await container.close().catch(() => {})
     const code = (error as NodeJS.ErrnoException).code
     throw new ConfigError(
@@ -78,6 +88,7 @@ export const startServer = async (
   const close = () => {
     closing ??= (async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()))
+      await stopWatching()
       await container.close()
     })()
     return closing

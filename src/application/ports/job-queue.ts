@@ -88,6 +88,8 @@ export interface JobQueue {
    * when none did within waitMs (its worker is gone), so the caller may end the run itself.
    */
   confirmCancel?(jobId: string, waitMs: number): Promise<boolean>
+  /** Jobs waiting to start per type (delayed retries included) and the age of the oldest one. */
+  waitingStats?(): Promise<Partial<Record<JobType, { waiting: number; oldestWaitingMs: number }>>>
   /** Throws an "unavailable" PrwrightError naming the fix when the queue cannot take a job within timeoutMs. */
   ping?(timeoutMs: number): Promise<void>
   /** Workers (in any process) whose heartbeat is recent, per job type; types without one are absent or 0. */

@@ -256,6 +256,32 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       return withDeadline(add(request), enqueueTimeoutMs, "Redis (REDIS_URL)", REDIS_FIX)
     },
 
+    async waitingStats() {
+      assertOpen()
+      const stats = await withDeadline(
+        Promise.all(
+          JOB_TYPES.map(async (type) => {
+            const queue = queueFor(type)
+            const counts = await queue.getJobCounts("waiting", "prioritized", "delayed")
+            const waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0)
+            // prioritized jobs are ordered by priority, not age: look at the first few of each list
+            const oldest = waiting
+              ? Math.min(
+                  ...(await queue.getJobs(["waiting", "prioritized", "delayed"], 0, 49, true)).map(
+                    (job) => job.timestamp,
+                  ),
+                )
+              : Date.now()
+            return [type, { waiting, oldestWaitingMs: Math.max(0, Date.now() - oldest) }] as const
+          }),
+        ),
+        enqueueTimeoutMs,
+        "Redis (REDIS_URL)",
+        "start Redis or fix REDIS_URL",
+      )
+      return Object.fromEntries(stats)
+    },
+
     async confirmCancel(jobId, waitMs) {
       assertOpen()
       return cancels.waitForAck(jobId, waitMs)

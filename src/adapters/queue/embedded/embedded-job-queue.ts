@@ -188,6 +188,22 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
       db.prepare("SELECT 1").get()
     },
 
+    async waitingStats() {
+      assertOpen()
+      const rows = db
+        .prepare(
+          "SELECT type, count(*) AS waiting, min(created_at) AS oldest FROM queue_jobs WHERE state IN ('waiting', 'delayed') GROUP BY type",
+        )
+        .all() as Array<{ type: JobType; waiting: number; oldest: number }>
+      const at = now()
+      return Object.fromEntries(
+        rows.map((row) => [
+          row.type,
+          { waiting: row.waiting, oldestWaitingMs: Math.max(0, at - row.oldest) },
+        ]),
+      )
+    },
+
     async liveWorkers() {
       assertOpen()
       return heartbeats.count(now() - WORKER_LIVE_WINDOW_MS)
