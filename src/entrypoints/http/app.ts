@@ -114,6 +114,8 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   }
   app.on(["GET", "PUT", "PATCH", "DELETE"], "/api/workflow/:name", postOnly)
   app.on(["GET", "PUT", "PATCH", "DELETE"], "/api/webhooks/github", postOnly)
+  // public, so client generators and API tools can load it; it describes the API, it holds no data
+  app.get("/api/openapi.json", (c) => c.json(openApiDocument(deps.version)))
 
   // Registered before the API: its handler answers first, so the bearer-token check never runs for it.
   registerWebhookRoutes(app, {
@@ -239,7 +241,6 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   })
 
   registerEventRoutes(api, { store: deps.store, bus: deps.bus })
-  api.get("/openapi.json", (c) => c.json(openApiDocument(deps.version)))
 
   app.route("/api", api)
   return app
