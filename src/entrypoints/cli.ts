@@ -216,6 +216,16 @@ program
   })
 
 program
+  .command("demo")
+  .description("try prwright with no keys and no network: a stand-in GitHub, a scripted model, a real run")
+  .option("--keep", "keep serving after the runs, until Ctrl-C (default when the output is a terminal)")
+  .option("--no-keep", "exit when the runs end")
+  .action(async (options: { keep?: boolean }) => {
+    const { runDemo } = await import("./demo.js")
+    process.exitCode = await runDemo(options.keep === undefined ? {} : { keep: options.keep })
+  })
+
+program
   .command("migrate")
   .description("create or upgrade the database schema (also done at every start)")
   .action(async () => {
