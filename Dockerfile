@@ -13,6 +13,9 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends git ripgrep bubblewrap ca-certificates \
   && rm -rf /var/lib/apt/lists/*
+# what repositories' setup and test commands commonly need
+RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv python3-pip build-essential \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
