@@ -63,14 +63,29 @@ export const ResolveIssueJobDataSchema = z.strictObject({
     .prefault({}),
 })
 
+/** `/prwright ask <question>` on an issue or pull request: read-only, one answer comment. */
+export const AnswerQuestionJobDataSchema = z.strictObject({
+  issueNumber,
+  repoFullName,
+  jobId,
+  question: z
+    .string()
+    .trim()
+    .min(1, { error: "question must not be empty" })
+    .max(4_000, { error: "questions are limited to 4000 characters" }),
+  priority,
+})
+
 export type CommentOnIssueJobData = z.infer<typeof CommentOnIssueJobDataSchema>
 export type AutoResolveIssueJobData = z.infer<typeof AutoResolveIssueJobDataSchema>
 export type ResolveIssueJobData = z.infer<typeof ResolveIssueJobDataSchema>
+export type AnswerQuestionJobData = z.infer<typeof AnswerQuestionJobDataSchema>
 
 export interface JobDataByType {
   "comment-on-issue": CommentOnIssueJobData
   "auto-resolve-issue": AutoResolveIssueJobData
   "resolve-issue": ResolveIssueJobData
+  "answer-question": AnswerQuestionJobData
 }
 export type JobData = JobDataByType[JobType]
 
@@ -78,6 +93,7 @@ export const JOB_DATA_SCHEMAS = {
   "comment-on-issue": CommentOnIssueJobDataSchema,
   "auto-resolve-issue": AutoResolveIssueJobDataSchema,
   "resolve-issue": ResolveIssueJobDataSchema,
+  "answer-question": AnswerQuestionJobDataSchema,
 } as const satisfies Record<JobType, z.ZodType>
 
 /** The HTTP/CLI request shape: the job DTO with `jobId` optional. */
@@ -174,3 +190,19 @@ export const parseWith = <S extends z.ZodType>(schema: S, value: unknown, what: 
   const summary = issues.map((i) => `${i.field}: ${i.message}`).join("; ")
   throw new ValidationError(`invalid ${what}: ${summary}`, issues)
 }
+
+/** JSON with object keys sorted, so two equal DTOs compare equal whatever their key order. */
+export const stableJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  )
+
+/** Top-level fields whose values differ between two job DTOs (names only: values may be private). */
+export const differingFields = (a: Record<string, unknown>, b: Record<string, unknown>): string[] =>
+  [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((key) => stableJson(a[key]) !== stableJson(b[key]))
+    .sort()

@@ -10,7 +10,7 @@ import { createRedactor } from "#adapters/log/json-logger.js"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 import { probeModel } from "#adapters/model/probe-model.js"
 import { redisWorkersKey, WORKER_LIVE_WINDOW_MS } from "#adapters/queue/worker-heartbeats.js"
-import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
+import { type DetectedSandbox, detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
 import { connectDatabase, parseDatabaseUrl } from "#adapters/store/sql/connect-database.js"
 import { createStoreMigrator } from "#adapters/store/sql/migrations.js"
 import { silentLogger } from "#application/silent-logger.js"
@@ -21,7 +21,7 @@ import type { Config } from "#main/config.js"
 
 const run = promisify(execFile)
 
-interface Check {
+export interface Check {
   name: string
   ok: boolean | "warn"
   detail: string
@@ -232,6 +232,49 @@ const probeWorkers = async (config: Config): Promise<string> => {
 const workerTypeOf = (type: JobType) =>
   Object.entries(WORKER_TYPES).find(([, jobType]) => jobType === type)?.[0] ?? type
 
+/**
+ * The sandbox's isolation, one line each: which sandbox and namespaces, cgroup limits (or why
+ * none), and what setup commands may reach. No working bwrap is a failure (repository commands
+ * will not run); PRWRIGHT_SANDBOX=process and missing cgroups are warnings.
+ */
+export const sandboxChecks = async (
+  config: Pick<Config, "sandbox" | "setupEgress">,
+  options: { bwrapPath?: string } = {},
+): Promise<Check[]> => {
+  let chosen: DetectedSandbox
+  try {
+    chosen = await detectSandbox({
+      ...(config.sandbox ? { preference: config.sandbox } : {}),
+      setupEgress: config.setupEgress,
+      ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
+    })
+  } catch (error) {
+    return [{ name: "sandbox", ok: false, detail: errorMessage(error) }]
+  }
+  const { isolation } = chosen
+  if (chosen.kind === "process") {
+    return [
+      {
+        name: "sandbox",
+        ok: "warn",
+        detail:
+          "PRWRIGHT_SANDBOX=process: repository commands run WITHOUT isolation (they can read the worker's files, environment and local services); install bubblewrap and unset PRWRIGHT_SANDBOX",
+      },
+      { name: "cgroups", ok: "warn", detail: isolation.cgroups.detail },
+      { name: "egress", ok: "warn", detail: isolation.setupEgress },
+    ]
+  }
+  return [
+    {
+      name: "sandbox",
+      ok: true,
+      detail: `bubblewrap: ${isolation.namespaces.join(", ")} namespaces${isolation.userNamespace ? "" : " (no user namespace: capabilities dropped)"}, no capabilities, only the checkout writable; ${isolation.etc}`,
+    },
+    { name: "cgroups", ok: isolation.cgroups.usable ? true : "warn", detail: isolation.cgroups.detail },
+    { name: "egress", ok: true, detail: isolation.setupEgress },
+  ]
+}
+
 /** `prwright doctor`: every configured dependency, one line each, with the fix when it fails. */
 export const runDoctor = async (
   config: Config,
@@ -284,15 +327,7 @@ export const runDoctor = async (
       }
     }),
   )
-  const sandbox = await check("sandbox", async () => {
-    const chosen = await detectSandbox({ ...(config.sandbox ? { preference: config.sandbox } : {}) })
-    if (chosen.kind !== "bwrap")
-      throw new Error(
-        "no bubblewrap: repository commands would run WITHOUT isolation; apt-get install bubblewrap",
-      )
-    return "bubblewrap: no network in the agent phase, only the checkout writable"
-  })
-  checks.push(sandbox.ok ? sandbox : { ...sandbox, ok: "warn" })
+  checks.push(...(await sandboxChecks(config)))
 
   for (const c of checks) {
     const mark = c.ok === true ? "✓" : c.ok === "warn" ? "!" : "✗"

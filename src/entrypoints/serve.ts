@@ -73,7 +73,8 @@ export const startServer = async (
         : `cannot listen on ${config.host}:${config.port} (${errorMessage(error)}): check HOST and PORT`,
     )
   }
-  if (options.workers) container.startWorkers(options.workerTypes ?? ["comment", "auto-resolve", "resolve"])
+  if (options.workers)
+    container.startWorkers(options.workerTypes ?? ["comment", "auto-resolve", "resolve", "ask"])
   const address = server.address()
   const port = typeof address === "object" && address ? address.port : config.port
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`

@@ -129,7 +129,9 @@ describe.skipIf(!redis.available)("prwright doctor", () => {
       expect(out, name).toMatch(new RegExp(`^✓ ${name}`, "m"))
     }
     expect(out).toMatch(/✓ queue +BullMQ on Redis/)
-    expect(out).toMatch(/✓ workers +live workers: comment-on-issue 1, auto-resolve-issue 1, resolve-issue 1/)
+    expect(out).toMatch(
+      /✓ workers +live workers: comment-on-issue 1, auto-resolve-issue 1, resolve-issue 1, answer-question 1/,
+    )
     expect(out).toMatch(/acme\/app is readable with the token \(default branch main\)/)
     expect(out).toMatch(/model scripted-model/)
     expect(findSecrets(out, [TOKEN, KEY])).toEqual([])

@@ -153,6 +153,7 @@ describe("readiness and refusals", () => {
     expect(Object.keys(ready.body.checks).sort()).toEqual([
       "queue",
       "store",
+      "workers:answer-question",
       "workers:auto-resolve-issue",
       "workers:comment-on-issue",
       "workers:resolve-issue",

@@ -14,9 +14,12 @@ export const createRedactor = (secrets: readonly string[]): ((text: string) => s
   return (text) => {
     let out = text
     for (const secret of all) if (out.includes(secret)) out = out.split(secret).join("[redacted]")
-    return out
-      .replace(/(authorization["']?\s*[:=]\s*["']?)(basic|bearer|token)\s+[^\s"',}]+/gi, "$1$2 [redacted]")
-      .replace(/(https?:\/\/)[^/\s:@]+:[^/\s@]+@/gi, "$1[redacted]@")
+    return (
+      out
+        .replace(/(authorization["']?\s*[:=]\s*["']?)(basic|bearer|token)\s+[^\s"',}]+/gi, "$1$2 [redacted]")
+        // credentials in any URL (https://user:token@…, redis://:password@…, postgres://user:pw@…)
+        .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]*:[^/\s@]+@/gi, "$1[redacted]@")
+    )
   }
 }
 
