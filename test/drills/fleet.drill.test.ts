@@ -144,7 +144,7 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
     // one model call per run, held ~1.5 s so runs are in flight when faults hit; plenty for retries
     model = await startScriptedModelServer({
       script: Array.from({ length: 600 }, () => ({
-        delayMs: 1_500,
+        delayMs: 2_500,
         toolCalls: [{ name: "submit_plan", arguments: { plan: "1. Do the thing.\n2. Test it." } }],
       })),
       apiKey: LLM_KEY,
@@ -206,10 +206,16 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
     const cancelled = new Set<string>()
     const deadline = Date.now() + 60_000
     while (cancelled.size < 10 && Date.now() < deadline) {
-      // keep runs flowing, and look for running ones among the newest
-      await request()
-      await request()
-      for (const { jobId } of accepted.slice(-15)) {
+      // keep a few runs in flight, and look for running ones among the newest
+      const newest = accepted.slice(-12)
+      const live = (await Promise.all(newest.map(({ jobId }) => statusOf(jobId)))).filter(
+        (status) => status === "pending" || status === "running",
+      ).length
+      if (live < 9) {
+        await request()
+        await request()
+      }
+      for (const { jobId } of newest) {
         if (cancelled.size >= 10) break
         if (cancelled.has(jobId) || (await statusOf(jobId)) !== "running") continue
         const started = Date.now()
@@ -229,6 +235,19 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
         if (cancelled.has(jobId)) cancelTimes.push(Date.now() - started)
       }
       await sleep(100)
+    }
+    if (cancelTimes.length < 10) {
+      const seen: Record<string, number> = {}
+      for (const { jobId } of accepted.slice(0, 50)) {
+        const status = (await api("GET", `/api/jobs/${jobId}`)).body
+        const key = `${status.status}: ${String(status.error ?? "").slice(0, 160)}`
+        seen[key] = (seen[key] ?? 0) + 1
+      }
+      figures.statusesWhenCancelsFailed = seen
+      figures.logTail = processes
+        .flatMap((proc) => proc.lines)
+        .filter((l) => /"level":"(warn|error)"/.test(l))
+        .slice(-8)
     }
     figures.cancels = cancelTimes.length
     figures.cancelMaxMs = Math.max(...cancelTimes)
