@@ -21,8 +21,10 @@ export const RepoFileConfigSchema = z.strictObject({
   // any positive value parses: the run takes min(operator, repository), so a large one changes nothing
   maxSteps: z.number().int().min(1).optional(),
   maxCostUsd: z.number().positive().optional(),
-  /** opt in to having failing CI on prwright's pull requests repaired (INTERFACES.md) */
+  /** repair failing CI on prwright's pull requests (read from the default branch only) */
   fixCi: z.boolean().optional(),
+  /** CI repair attempts per pull request (default 2) */
+  fixCiAttempts: z.number().int().min(1).max(10).optional(),
 })
 export type RepoFileConfig = z.infer<typeof RepoFileConfigSchema>
 
@@ -155,7 +157,7 @@ export const parseRepoFileConfig = (text: string): RepoFileConfig => {
     message: issue.message,
   }))
   throw new ValidationError(
-    `.prwright.yml is invalid: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")} (allowed keys: setup, test, lint, branchPrefix, maxSteps, maxCostUsd, fixCi)`,
+    `.prwright.yml is invalid: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")} (allowed keys: setup, test, lint, branchPrefix, maxSteps, maxCostUsd, fixCi, fixCiAttempts)`,
     issues,
   )
 }

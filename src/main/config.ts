@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { z } from "zod"
 import { parseSetupAllow, parseSetupNetworks } from "#adapters/sandbox/setup-egress.js"
+import { type ModelTableOverrides, parseModelTableOverrides } from "#application/agent/model-table.js"
 import { ConfigError } from "#domain/errors.js"
 
 /**
@@ -70,6 +71,20 @@ const keepJobs = (fallback: KeepJobs) =>
       return keep
     })
 
+/** an optional limit in US dollars: unset or empty means none */
+const usdLimit = (v: string | undefined, ctx: z.RefinementCtx): number | undefined => {
+  if (v === undefined || v.trim() === "") return undefined
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be a number of US dollars, 0 or more (got "${v}"), e.g. 20`,
+    })
+    return z.NEVER
+  }
+  return n
+}
+
 const EnvSchema = z.object({
   PORT: int(3000, 0, 65535, "set PORT to a free TCP port, e.g. 3000 (0 picks one)"),
   HOST: optionalString,
@@ -99,12 +114,24 @@ const EnvSchema = z.object({
   LLM_MODEL: optionalString,
   LLM_BASE_URL: url("e.g. http://localhost:11434/v1 for an OpenAI-compatible server"),
   LLM_API_KEY: optionalString,
+  LLM_REASONING_EFFORT: z
+    .enum(["minimal", "low", "medium", "high"], { error: "must be minimal, low, medium or high" })
+    .optional(),
+  LLM_THINKING_BUDGET: int(0, 0, 200_000, "Anthropic extended thinking tokens (≥ 1024), 0 = off"),
+  LLM_OPENAI_API: z.enum(["responses", "chat"], { error: "must be responses or chat" }).optional(),
+  PRWRIGHT_MODEL_PRICES: optionalString,
+  PRWRIGHT_ALLOW_UNPRICED: z
+    .enum(["0", "1", "true", "false"], { error: "must be 1 (allow) or 0" })
+    .optional(),
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,
   PRWRIGHT_API_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
     message: "must be at least 16 characters: use a long random value, e.g. `openssl rand -hex 24`",
   }),
   PRWRIGHT_SECRET_KEY: optionalString,
+  PRWRIGHT_METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: "must be at least 16 characters: use a long random value, e.g. `openssl rand -hex 24`",
+  }),
   PRWRIGHT_SANDBOX: z.enum(SANDBOXES, { error: `must be one of ${SANDBOXES.join(", ")}` }).optional(),
   PRWRIGHT_SETUP_ALLOW: optionalString,
   PRWRIGHT_SETUP_ALLOW_NETWORKS: optionalString,
@@ -130,6 +157,14 @@ const EnvSchema = z.object({
       }
       return n
     }),
+  PRWRIGHT_DAILY_LIMIT_USD: z
+    .string()
+    .optional()
+    .transform((v, ctx) => usdLimit(v, ctx)),
+  PRWRIGHT_MONTHLY_LIMIT_USD: z
+    .string()
+    .optional()
+    .transform((v, ctx) => usdLimit(v, ctx)),
   PRWRIGHT_MAX_INPUT_TOKENS: int(0, 0, 1_000_000_000, "total input tokens per run; 0 = no limit"),
   PRWRIGHT_MAX_OUTPUT_TOKENS: int(0, 0, 1_000_000_000, "total output tokens per run; 0 = no limit"),
   PRWRIGHT_AGENT_WALL_MS: int(
@@ -158,7 +193,7 @@ const EnvSchema = z.object({
   PRWRIGHT_QUEUE_KEEP_COMPLETED: keepJobs({ count: 1_000, ageMs: 24 * HOUR }),
   PRWRIGHT_QUEUE_KEEP_FAILED: keepJobs({ count: 5_000, ageMs: 7 * 24 * HOUR }),
   PRWRIGHT_QUEUE_LOCK_MS: int(
-    30_000,
+    10_000,
     1_000,
     3_600_000,
     "how long a job stays owned by a silent worker before it is retried",
@@ -222,13 +257,35 @@ export interface Config {
   queuePrefix: string
   /** `app` (GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY, PEM text) wins over `token` when both are set */
   github: { apiUrl: string; token?: string; app?: { id: string; privateKey: string }; webhookSecret?: string }
-  llm: { provider: LlmProvider; model?: string; baseUrl?: string; apiKey?: string }
+  llm: {
+    provider: LlmProvider
+    model?: string
+    baseUrl?: string
+    apiKey?: string
+    /** LLM_REASONING_EFFORT (OpenAI reasoning models, OpenAI-compatible servers that take it) */
+    reasoningEffort?: "minimal" | "low" | "medium" | "high"
+    /** LLM_THINKING_BUDGET: Anthropic extended thinking */
+    thinkingBudgetTokens?: number
+    /** LLM_OPENAI_API */
+    openaiApi?: "responses" | "chat"
+    /** PRWRIGHT_MODEL_PRICES: prices, context windows, reasoning support beside the built-in model table */
+    modelTable?: ModelTableOverrides
+    /**
+     * a cost cap may run over a model without a price: PRWRIGHT_ALLOW_UNPRICED=1, or the cap is the
+     * default one (PRWRIGHT_MAX_COST_USD unset), which then cannot bind; token caps still apply
+     */
+    allowUnpriced: boolean
+  }
   apiToken?: string
+  /** bearer token for GET /metrics; unset: /metrics answers only on loopback */
+  metricsToken?: string
   publicUrl?: string
   logLevel: "debug" | "info" | "warn" | "error"
   shutdownGraceMs: number
   maxPlanSteps: number
   /** limits of one implementing run; .prwright.yml may lower maxSteps and maxCostUsd */
+  /** spending limits per repository (US dollars, UTC day/month); unset: none */
+  spending: { dailyUsd?: number; monthlyUsd?: number }
   agent: {
     maxSteps: number
     maxCostUsd: number
@@ -319,6 +376,26 @@ export const loadDotEnv = (file = ".env"): void => {
   if (existsSync(file)) process.loadEnvFile(file)
 }
 
+/** PRWRIGHT_MODEL_PRICES: the JSON itself, or the path of a file holding it. */
+const modelTableOf = (value: string, cwd: string): ModelTableOverrides => {
+  let text = value
+  let source = "PRWRIGHT_MODEL_PRICES"
+  if (!value.trimStart().startsWith("{")) {
+    const file = path.resolve(cwd, value)
+    if (!existsSync(file))
+      throw new ConfigError(
+        `PRWRIGHT_MODEL_PRICES is neither JSON nor an existing file (${file}): set it to e.g. {"my-model": {"input": 0.5, "output": 1.5}} or to the path of a file with that JSON`,
+      )
+    text = readFileSync(file, "utf8")
+    source = `PRWRIGHT_MODEL_PRICES (${file})`
+  }
+  try {
+    return parseModelTableOverrides(text, source)
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
+}
+
 export const loadConfig = (
   env: Record<string, string | undefined> = process.env,
   cwd = process.cwd(),
@@ -347,6 +424,7 @@ export const loadConfig = (
     e.OPENAI_API_KEY,
     e.ANTHROPIC_API_KEY,
     e.PRWRIGHT_API_TOKEN,
+    e.PRWRIGHT_METRICS_TOKEN,
     e.PRWRIGHT_SECRET_KEY,
     e.NEO4J_PASSWORD,
     passwordOf(e.DATABASE_URL),
@@ -382,12 +460,25 @@ export const loadConfig = (
       ...(e.LLM_MODEL ? { model: e.LLM_MODEL } : {}),
       ...(e.LLM_BASE_URL ? { baseUrl: e.LLM_BASE_URL } : {}),
       ...(llmKey ? { apiKey: llmKey } : {}),
+      ...(e.LLM_REASONING_EFFORT ? { reasoningEffort: e.LLM_REASONING_EFFORT } : {}),
+      ...(e.LLM_THINKING_BUDGET > 0 ? { thinkingBudgetTokens: e.LLM_THINKING_BUDGET } : {}),
+      ...(e.LLM_OPENAI_API ? { openaiApi: e.LLM_OPENAI_API } : {}),
+      ...(e.PRWRIGHT_MODEL_PRICES ? { modelTable: modelTableOf(e.PRWRIGHT_MODEL_PRICES, cwd) } : {}),
+      allowUnpriced:
+        e.PRWRIGHT_ALLOW_UNPRICED === "1" ||
+        e.PRWRIGHT_ALLOW_UNPRICED === "true" ||
+        (env.PRWRIGHT_MAX_COST_USD ?? "").trim() === "",
     },
     ...(e.PRWRIGHT_API_TOKEN ? { apiToken: e.PRWRIGHT_API_TOKEN } : {}),
+    ...(e.PRWRIGHT_METRICS_TOKEN ? { metricsToken: e.PRWRIGHT_METRICS_TOKEN } : {}),
     ...(e.PRWRIGHT_PUBLIC_URL ? { publicUrl: e.PRWRIGHT_PUBLIC_URL.replace(/\/+$/, "") } : {}),
     logLevel: e.LOG_LEVEL ?? "info",
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxPlanSteps: e.PRWRIGHT_MAX_PLAN_STEPS,
+    spending: {
+      ...(e.PRWRIGHT_DAILY_LIMIT_USD === undefined ? {} : { dailyUsd: e.PRWRIGHT_DAILY_LIMIT_USD }),
+      ...(e.PRWRIGHT_MONTHLY_LIMIT_USD === undefined ? {} : { monthlyUsd: e.PRWRIGHT_MONTHLY_LIMIT_USD }),
+    },
     agent: {
       maxSteps: e.PRWRIGHT_MAX_STEPS,
       maxCostUsd: e.PRWRIGHT_MAX_COST_USD,

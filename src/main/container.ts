@@ -18,10 +18,12 @@ import { type Answerer, runAnsweringAgent } from "#application/agent/answering-a
 import { runCodingAgent } from "#application/agent/coding-agent.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { createApiAuth } from "#application/api-auth.js"
+import { type ApprovePlan, createApprovePlan } from "#application/approve-plan.js"
 import { createCancelRun } from "#application/cancel-run.js"
 import { type CheckRunReporter, createCheckRunReporter, observedJournal } from "#application/check-runs.js"
 import { createHandleGitHubEvent, type HandleGitHubEvent } from "#application/handle-github-event.js"
 import type { ApiTokenStore } from "#application/ports/api-token-store.js"
+import type { CiRuns } from "#application/ports/ci-runs.js"
 import type { CommitChecks } from "#application/ports/commit-checks.js"
 import type { DeliveryStore } from "#application/ports/delivery-store.js"
 import type { EventBus } from "#application/ports/event-bus.js"
@@ -40,6 +42,7 @@ import { createWorkflowRequester, type WorkflowRequester } from "#application/re
 import { createReviewReplies } from "#application/review-follow-up.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
+import { createSpendingGuard } from "#application/spending-limits.js"
 import { createRunSweeper } from "#application/sweep-runs.js"
 import { createAnswerQuestion } from "#application/workflows/answer-question.js"
 import { createCommentOnIssue, type Planner } from "#application/workflows/comment-on-issue.js"
@@ -59,6 +62,8 @@ export interface Container {
   queue: JobQueue | undefined
   requester: WorkflowRequester
   cancelRun: ReturnType<typeof createCancelRun>
+  /** approve one plan version and start its implementation (API, UI, `/prwright approve`) */
+  approvePlan: ApprovePlan
   /** GitHub webhook intake (POST /api/webhooks/github); `secret` unset means webhooks are refused */
   webhooks: { secret?: string; handle: HandleGitHubEvent }
   runner: JobHandler
@@ -81,6 +86,8 @@ export interface ContainerOverrides {
   commitChecks?: CommitChecks | null
   /** review comments and threads (default: the Octokit adapter; null: review follow-ups off) */
   reviewThreads?: ReviewThreads | null
+  /** GitHub Actions runs and logs (default: the Octokit adapter; null: CI repair off) */
+  ciRuns?: CiRuns | null
   workspace?: Workspace
   model?: ModelHandle | null
   planner?: Planner
@@ -89,6 +96,8 @@ export interface ContainerOverrides {
   sandbox?: Sandbox
   fetch?: typeof fetch
   queue?: false
+  /** refuse workflow requests (503) for a job type without a live worker; `prwright serve` turns it on */
+  requireLiveWorkers?: boolean
 }
 
 /** Fails every GitHub call with the fix, so the service still starts without a token. */
@@ -104,6 +113,7 @@ const unconfiguredGitHub = (): GitHub => {
     createIssueComment: fail,
     updateIssueComment: fail,
     findIssueComment: fail,
+    listIssueComments: fail,
     findPullRequest: fail,
     createPullRequest: fail,
     updatePullRequest: fail,
@@ -208,6 +218,13 @@ export const createContainer = async (
               ...(config.llm.model ? { model: config.llm.model } : {}),
               ...(config.llm.baseUrl ? { baseURL: config.llm.baseUrl } : {}),
               ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}),
+              ...(config.llm.reasoningEffort ? { reasoningEffort: config.llm.reasoningEffort } : {}),
+              ...(config.llm.thinkingBudgetTokens
+                ? { thinkingBudgetTokens: config.llm.thinkingBudgetTokens }
+                : {}),
+              ...(config.llm.openaiApi ? { openaiApi: config.llm.openaiApi } : {}),
+              ...(config.llm.modelTable ? { modelTable: config.llm.modelTable } : {}),
+              allowUnpriced: config.llm.allowUnpriced,
               ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
             })
           : undefined))
@@ -223,6 +240,7 @@ export const createContainer = async (
         ...(runLink ? { runUrl: runLink } : {}),
       })
     : undefined
+  const ciRuns = overrides.ciRuns === null ? undefined : (overrides.ciRuns ?? octokit)
   const reviewThreads = overrides.reviewThreads === null ? undefined : (overrides.reviewThreads ?? octokit)
   const reviewReplies = reviewThreads
     ? createReviewReplies({ threads: reviewThreads, store, logger })
@@ -242,7 +260,7 @@ export const createContainer = async (
         })
     return sandboxReady
   }
-  const runUrl = config.publicUrl ? (id: string) => `${config.publicUrl}/api/jobs/${id}` : undefined
+  const runUrl = config.publicUrl ? (id: string) => `${config.publicUrl}/runs/${id}` : undefined
   const resolveIssue = createResolveIssue({
     github,
     workspace,
@@ -251,6 +269,7 @@ export const createContainer = async (
     planner: overrides.planner ?? runPlanningAgent,
     coder: overrides.coder ?? ((options) => runCodingAgent({ ...options, secrets: config.secrets })),
     runs: store,
+    plans: store,
     logger,
     author: config.gitAuthor,
     limits: { ...config.agent, planSteps: config.maxPlanSteps },
@@ -267,8 +286,9 @@ export const createContainer = async (
       model,
       planner: overrides.planner ?? runPlanningAgent,
       logger,
+      plans: store,
       maxSteps: config.maxPlanSteps,
-      ...(config.publicUrl ? { runUrl: (id: string) => `${config.publicUrl}/api/jobs/${id}` } : {}),
+      ...(config.publicUrl ? { runUrl: (id: string) => `${config.publicUrl}/runs/${id}` } : {}),
     }),
   }
   workflows["answer-question"] = createAnswerQuestion({
@@ -287,6 +307,7 @@ export const createContainer = async (
     journal,
     newId: randomUUID,
     logger,
+    ...(overrides.requireLiveWorkers ? { requireLiveWorker: true } : {}),
   })
   const cancelRun = createCancelRun({ store, ...(queue ? { queue } : {}), journal, clock })
   const jobTypes = Object.keys(workflows) as JobType[]
@@ -296,8 +317,12 @@ export const createContainer = async (
     deliveries: store,
     requester,
     cancelRun,
+    plans: store,
     logger,
     ...(reviewThreads ? { threads: reviewThreads } : {}),
+    ...(ciRuns ? { ci: ciRuns } : {}),
+    settings: store,
+    spending: createSpendingGuard({ runs: store, settings: store, limits: config.spending }),
   })
 
   const workers: JobWorker[] = []
@@ -311,6 +336,7 @@ export const createContainer = async (
     queue,
     requester,
     cancelRun,
+    approvePlan: createApprovePlan({ plans: store, requester }),
     webhooks: {
       ...(config.github.webhookSecret ? { secret: config.github.webhookSecret } : {}),
       handle: handleGitHubEvent,

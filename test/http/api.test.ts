@@ -52,17 +52,17 @@ describe("HTTP API", () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  it("answers a browser at / with what this server is, without a token", async () => {
+  it("answers a browser at / without a token: the web UI, or how to build it when it is not built", async () => {
     const response = await call("/", {}, null)
     expect(response.status).toBe(200)
     expect(response.headers.get("content-type")).toContain("text/html")
+    expect(response.headers.get("content-security-policy")).toContain("script-src 'self'")
     const html = await response.text()
-    expect(html).toContain("prwright <small>test</small>")
-    expect(html).toContain('href="/api/openapi.json"')
+    expect(html).toMatch(/<div id="root"><\/div>|prwright <small>test<\/small>/)
   })
 
   it("serves its OpenAPI document, whose request schemas are the ones the API validates with", async () => {
-    expect((await call("/api/openapi.json", {}, null)).status).toBe(401)
+    expect((await call("/api/openapi.json", {}, null)).status).toBe(200) // public: tools load it
     const doc = (await (await call("/api/openapi.json")).json()) as {
       openapi: string
       paths: Record<
@@ -101,6 +101,7 @@ describe("HTTP API", () => {
     expect(Object.keys(schema?.properties ?? {}).sort()).toEqual([
       "issueNumber",
       "jobId",
+      "postToGitHub",
       "postToGithub",
       "priority",
       "repoFullName",
@@ -108,7 +109,7 @@ describe("HTTP API", () => {
     expect(schema?.additionalProperties).toBe(false)
   })
 
-  it("exposes Prometheus metrics without a token, labelled by route pattern, not by path", async () => {
+  it("exposes Prometheus metrics to a loopback peer without a token, labelled by route pattern, not by path", async () => {
     await call("/api/jobs/6f1c2a52-0000-4000-8000-000000000001")
     await call("/api/jobs/6f1c2a52-0000-4000-8000-000000000002")
     await call("/api/workflow/commentOnIssue", {
@@ -116,7 +117,12 @@ describe("HTTP API", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ repoFullName: "o/r", issueNumber: 5 }),
     })
-    const response = await call("/metrics", {}, null)
+    // see test/security/metrics-readyz.test.ts for who else may read them
+    const response = await app.request(
+      "/metrics",
+      {},
+      { incoming: { socket: { remoteAddress: "127.0.0.1" } } },
+    )
     expect(response.status).toBe(200)
     const text = await response.text()
     expect(text).toContain(

@@ -4,11 +4,13 @@
  * bad credentials and missing access are not). The token never appears in a message.
  */
 import { Octokit } from "@octokit/rest"
+import type { CiRuns } from "#application/ports/ci-runs.js"
 import type { CommitChecks } from "#application/ports/commit-checks.js"
 import type {
   GitHub,
   GitHubComment,
   GitHubIssue,
+  GitHubIssueComment,
   GitHubPullRequest,
   GitHubRepository,
   RepoPermission,
@@ -17,6 +19,7 @@ import type { Logger } from "#application/ports/logging.js"
 import type { ReviewThreads } from "#application/ports/review-threads.js"
 import { GitHubError, PrwrightError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
+import { createOctokitCiRuns } from "./octokit-ci-runs.js"
 import { createOctokitCommitChecks } from "./octokit-commit-checks.js"
 import { createOctokitReviewThreads } from "./octokit-review-threads.js"
 import { installRateLimits, type RateLimitOptions } from "./rate-limits.js"
@@ -191,7 +194,7 @@ const pullRequest = (data: PullRequestData): GitHubPullRequest => ({
 })
 
 /** The Octokit adapter implements the GitHub port and the narrower ports beside it. */
-export type OctokitGitHub = GitHub & CommitChecks & ReviewThreads
+export type OctokitGitHub = GitHub & CommitChecks & ReviewThreads & CiRuns
 
 export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHub => {
   const { logger } = options
@@ -332,6 +335,7 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHu
   return {
     ...createOctokitCommitChecks(octokit, call),
     ...createOctokitReviewThreads(octokit, call),
+    ...createOctokitCiRuns(octokit, call),
 
     async getRepository(repo) {
       const { data } = await call({ kind: "repo", repo }, () =>
@@ -376,6 +380,29 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHu
         }),
       )
       return comment(data)
+    },
+
+    async listIssueComments(repo, issueNumber, listing) {
+      const limit = Math.max(1, listing?.limit ?? 100)
+      const found: GitHubIssueComment[] = []
+      const iterator = octokit.paginate.iterator(octokit.rest.issues.listComments, {
+        owner: repo.owner,
+        repo: repo.name,
+        issue_number: issueNumber,
+        per_page: Math.min(100, limit),
+      })
+      try {
+        for await (const page of iterator) {
+          for (const data of page.data) {
+            if (found.length >= limit) break
+            found.push({ ...comment(data), author: data.user?.login ?? "", createdAt: data.created_at })
+          }
+          if (found.length >= limit) break
+        }
+      } catch (error) {
+        return call({ kind: "issue", repo, number: issueNumber }, () => Promise.reject(error))
+      }
+      return found
     },
 
     async findIssueComment(repo, issueNumber, marker) {

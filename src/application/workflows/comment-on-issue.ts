@@ -1,12 +1,15 @@
 import { CancelledError, ConfigError, errorMessage } from "#domain/errors.js"
+import { postsToGitHub } from "../job-data.js"
 import type { GitHub } from "../ports/github.js"
 import type { Logger } from "../ports/logging.js"
 import type { ModelHandle } from "../ports/model.js"
+import type { PlanStore, StoredPlan } from "../ports/plan-store.js"
 import type { Workspace } from "../ports/workspace.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
 import { checkOutDefaultBranch, type Planner, readIssue } from "./issue-preamble.js"
 import { formatUsage } from "./pull-request-body.js"
 import { planMarker, upsertRunComment } from "./run-comment.js"
+import { approvalHint, planHeading, savePlanVersion } from "./save-plan-version.js"
 
 export type { Planner }
 
@@ -20,6 +23,8 @@ export interface CommentOnIssueDeps {
   /** link to the run in the UI/API, for the comment footer */
   runUrl?: (runId: string) => string
   maxSteps?: number
+  /** stores each plan as a version (draft until approved); the comment names the version */
+  plans?: PlanStore
 }
 
 const footer = (deps: CommentOnIssueDeps, context: RunContext, model?: ModelHandle): string => {
@@ -63,7 +68,7 @@ export const createCommentOnIssue =
       return comment
     }
 
-    if (data.postToGithub) {
+    if (postsToGitHub(data)) {
       await postComment(
         "🤖 **prwright is planning this issue.** This comment will hold the plan when it is ready.",
       )
@@ -85,14 +90,27 @@ export const createCommentOnIssue =
       if (signal.aborted) throw new CancelledError()
       await context.progress(90, "posting the plan")
       let artifacts = context.run.artifacts
-      if (data.postToGithub) {
-        const comment = await postComment(`## Implementation plan\n\n${result.plan.trim()}`)
+      let version: StoredPlan | undefined
+      if (deps.plans) {
+        version = await savePlanVersion(deps.plans, {
+          runId: context.run.id,
+          repoFullName: repo.fullName,
+          issueNumber: data.issueNumber,
+          body: result.plan,
+        })
+      }
+      if (postsToGitHub(data)) {
+        const comment = await postComment(
+          `${planHeading(version)}\n\n${result.plan.trim()}${approvalHint(version)}`,
+        )
         artifacts = { ...artifacts, planCommentId: comment.id, planCommentUrl: comment.htmlUrl }
+        if (deps.plans && version)
+          await deps.plans.updatePlan(version.id, { commentId: comment.id, commentUrl: comment.htmlUrl })
       }
       return { artifacts, summary: result.plan }
     } catch (error) {
       // The placeholder comment must not promise a plan that will never come.
-      if (data.postToGithub && commentId && context.isFinal(error)) {
+      if (postsToGitHub(data) && commentId && context.isFinal(error)) {
         const reason = context.isCancelled(error) ? "the run was cancelled" : errorMessage(error)
         await postComment(`⚠️ **prwright could not finish this plan:** ${reason}`).catch((e: unknown) =>
           deps.logger.warn("could not update the plan comment after a failure", { error: errorMessage(e) }),

@@ -58,7 +58,7 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
   return {
     resolve: async (context: RunContext<"resolve-issue">) => {
       const repo = parseRepoRef(context.data.repoFullName)
-      const plan = await findPlan(deps.runs, repo, context.data.issueNumber, context.data.planId)
+      const plan = await findPlan(deps.runs, repo, context.data.issueNumber, context.data.planId, deps.plans)
       return implement(context, {
         ...(plan ? { plan } : {}),
         createPR: context.data.options.createPR,

@@ -7,6 +7,7 @@ import type { CodingAgentOptions, CodingResult } from "../agent/coding-agent.js"
 import type { GitHub, GitHubIssue, GitHubRepository } from "../ports/github.js"
 import type { Logger } from "../ports/logging.js"
 import type { ModelHandle } from "../ports/model.js"
+import type { PlanStore } from "../ports/plan-store.js"
 import type { MakeRunDirs, RunDirs } from "../ports/run-dirs.js"
 import type { RunStore } from "../ports/run-store.js"
 import type { Sandbox } from "../ports/sandbox.js"
@@ -45,6 +46,8 @@ export interface ResolveIssueDeps {
   planner: Planner
   coder: Coder
   runs: RunStore
+  /** stored plan versions; a planId names one exactly */
+  plans?: PlanStore
   logger: Logger
   author: { name: string; email: string }
   limits: RunLimits

@@ -1,4 +1,4 @@
-import { Hono } from "hono"
+import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import type { ApiAuth } from "#application/api-auth.js"
@@ -9,11 +9,15 @@ import type { WorkflowRequester } from "#application/request-workflow.js"
 import { type ErrorCode, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
-import { homePage } from "./home-page.js"
+import { batchedReads } from "./batched-reads.js"
 import { toJobStatus } from "./job-status.js"
-import { createMetrics, type Metrics } from "./metrics.js"
+import { createMetrics, type Metrics, metricsRefusal } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
 import { registerEventRoutes } from "./run-events.js"
+import { authenticate, createSessions, registerSessionRoutes, type Sessions } from "./session.js"
+import { registerStaticUi } from "./static-ui.js"
+import { uiPaths, uiSecuritySchemes } from "./ui-openapi.js"
+import { registerUiRoutes, type UiRouteDeps } from "./ui-routes.js"
 import { registerWebhookRoutes, type WebhookDeps } from "./webhooks.js"
 
 export interface HttpAppDeps {
@@ -30,6 +34,13 @@ export interface HttpAppDeps {
   /** GitHub webhook intake; without it (or without a secret) POST /api/webhooks/github answers 503 */
   webhooks?: Omit<WebhookDeps, "logger">
   metrics?: Metrics
+  /** the web UI's routes: plans, approval, setup, links (see ui-routes.ts) */
+  ui?: Omit<UiRouteDeps, "store" | "requester">
+  /** the built UI (default dist/ui) */
+  uiDir?: string
+  sessions?: Sessions
+  /** bearer token for GET /metrics (PRWRIGHT_METRICS_TOKEN); unset: only unforwarded loopback peers */
+  metricsToken?: string
 }
 
 const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
@@ -85,12 +96,45 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   })
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }))
-  app.get("/", (c) => c.html(homePage(deps.version)))
-  app.get("/metrics", (c) => c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }))
+  registerStaticUi(app, { version: deps.version, ...(deps.uiDir ? { uiDir: deps.uiDir } : {}) })
+  app.get("/metrics", async (c) => {
+    const refused = metricsRefusal(c, deps.metricsToken)
+    if (refused) return c.json({ error: refused }, refused.code === "unauthorized" ? 401 : 403)
+    return c.text(await metrics.render(), 200, { "content-type": metrics.contentType })
+  })
   app.get("/readyz", async (c) => {
     const checks = (await deps.readiness?.()) ?? {}
     const ok = Object.values(checks).every((check) => check.ok)
     return c.json({ status: ok ? "ready" : "not ready", checks }, ok ? 200 : 503)
+  })
+
+  // A POST-only route asked with another method says so (405 + Allow), before any token check.
+  const postOnly = (c: Context) => {
+    c.header("Allow", "POST")
+    return c.json(
+      {
+        error: {
+          code: "method_not_allowed",
+          message: `${c.req.path} accepts POST only, not ${c.req.method}`,
+        },
+      },
+      405,
+    )
+  }
+  app.on(["GET", "PUT", "PATCH", "DELETE"], "/api/workflow/:name", postOnly)
+  app.on(["GET", "PUT", "PATCH", "DELETE"], "/api/webhooks/github", postOnly)
+  // public, so client generators and API tools can load it; it describes the API, it holds no data
+  app.get("/api/openapi.json", (c) => {
+    const doc = openApiDocument(deps.version)
+    return c.json({
+      ...doc,
+      security: [{ bearer: [] }, { session: [] }],
+      paths: { ...doc.paths, ...uiPaths },
+      components: {
+        ...doc.components,
+        securitySchemes: { ...doc.components.securitySchemes, ...uiSecuritySchemes },
+      },
+    })
   })
 
   // Registered before the API: its handler answers first, so the bearer-token check never runs for it.
@@ -99,28 +143,11 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     logger: deps.logger,
   })
 
+  const sessions = deps.sessions ?? createSessions()
+  registerSessionRoutes(app, { auth: deps.auth, sessions })
+
   const api = new Hono()
-  api.use("*", async (c, next) => {
-    const header = c.req.header("authorization") ?? ""
-    const match = /^Bearer\s+(\S+)$/i.exec(header)
-    const label = await deps.auth.verify(match?.[1])
-    if (!label) {
-      c.header("WWW-Authenticate", 'Bearer realm="prwright"')
-      return c.json(
-        {
-          error: {
-            code: "unauthorized",
-            message: match
-              ? "the bearer token is not valid: use PRWRIGHT_API_TOKEN (or the token printed at first start)"
-              : "missing Authorization: Bearer <token> header: send PRWRIGHT_API_TOKEN (or the token printed at first start)",
-          },
-        },
-        401,
-      )
-    }
-    c.set("actor" as never, label as never)
-    await next()
-  })
+  api.use("*", authenticate({ auth: deps.auth, sessions }))
   api.use(
     "/workflow/*",
     bodyLimit({
@@ -161,7 +188,8 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
       ])
     }
     const actor = c.get("actor" as never) as string | undefined
-    const result = await deps.requester.enqueue(type, body, { source: "api", ...(actor ? { actor } : {}) })
+    const source = c.get("via" as never) === "session" ? "ui" : "api"
+    const result = await deps.requester.enqueue(type, body, { source, ...(actor ? { actor } : {}) })
     metrics.countJob(type, result.created)
     const statusUrl = `/api/jobs/${result.jobId}`
     return c.json(
@@ -171,6 +199,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
         statusUrl,
         eventsUrl: `${statusUrl}/events`,
         created: result.created,
+        ...(result.deprecations ? { deprecations: result.deprecations } : {}),
       },
       202,
     )
@@ -204,8 +233,10 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     })
   })
 
+  // pollers of one run (UI tabs, `--wait`, scripts) share a read started after their request arrived
+  const reads = batchedReads(deps.store)
   api.get("/jobs/:jobId", async (c) => {
-    const run = await deps.store.getRun(c.req.param("jobId"))
+    const run = await reads.getRun(c.req.param("jobId"))
     if (!run) throw new PrwrightError("not_found", `no job with id ${c.req.param("jobId")}`)
     return c.json(toJobStatus(run))
   })
@@ -216,7 +247,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   })
 
   registerEventRoutes(api, { store: deps.store, bus: deps.bus })
-  api.get("/openapi.json", (c) => c.json(openApiDocument(deps.version)))
+  registerUiRoutes(api, { store: deps.store, requester: deps.requester, ...deps.ui })
 
   app.route("/api", api)
   return app
