@@ -40,7 +40,12 @@ describe("security: a repository cannot raise the operator's caps", () => {
         files: { ...SAMPLE_FILES, ".prwright.yml": `maxSteps: ${steps}\nmaxCostUsd: ${cost}\n` },
         issue: SAMPLE_ISSUE,
         script: [bash("echo 1"), bash("echo 2"), bash("echo 3"), bash("echo 4"), bash("echo 5")],
-        env: { PRWRIGHT_MAX_STEPS: "3", PRWRIGHT_MAX_COST_USD: "0.5" },
+        // a priced model, so that the cost cap is enforced rather than refused
+        env: {
+          PRWRIGHT_MAX_STEPS: "3",
+          PRWRIGHT_MAX_COST_USD: "0.5",
+          PRWRIGHT_MODEL_PRICES: JSON.stringify({ scripted: { input: 0.5, output: 1.5 } }),
+        },
       })
       const run = await harness.run("resolve-issue")
       expect(run.status).toBe("failed")
