@@ -6,7 +6,8 @@
  * - the pushed branch holds exactly the one-line fix (its tree is main's tree with src/math.js fixed);
  * - no byte of any secret (GitHub token, LLM key, API token, the key file's content, a marker file in
  *   the data dir, a marker in the worker's environment) is in any object of the double's bare repo,
- *   any run event, any log line, any model request, the run database or the queue's Redis keys;
+ *   any run event, any log line, any model request, anything posted on GitHub, the run database or
+ *   the queue's Redis keys;
  * - the data dir is intact: the key and marker files are unchanged, nothing was written into it, the
  *   database opens and passes its integrity check;
  * - the repository's caps (maxSteps 100000, maxCostUsd 1000) did not raise the operator's.
@@ -17,8 +18,12 @@
  * private key and build output in the tree. The test command leaves coverage and a log each run. The
  * model (planning and implementing) views and searches FIFOs, `../`, absolute paths and symlinks
  * leading out, replaces `.git` by a symlink to the key file, cats the data dir and /proc/1/environ,
- * creates through a symlink into the data dir, leaves a symlink to the key file in the tree — and then
- * makes the real fix and submits.
+ * creates over the key file and into the data dir through its symlinks, then removes those links,
+ * makes the real fix and submits; the FIFOs and the `.git` symlink stay in the tree.
+ *
+ * Run 2 (same server, second issue): the model leaves a symlink to the key file and one to the data
+ * dir in the tree when it submits. Nothing may leak and the data dir stays intact (strict); that
+ * the run then still completes with exactly the fix is `it.fails` for now (see the TODO there).
  */
 import { execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
@@ -278,6 +283,14 @@ describe.skipIf(!bwrapWorks || !redis.available)(
           API_TOKEN,
         ]),
       ).toEqual([])
+      // what was posted on GitHub: the pull request, the plan, progress and failure comments
+      const posted = [
+        github.pullRequests(REPO),
+        github.comments(REPO, allAttacksIssue),
+        github.comments(REPO, leftLinkIssue),
+      ]
+      expect(JSON.stringify(posted).length).toBeGreaterThan(100)
+      expect(findSecrets(JSON.stringify(posted), SECRETS)).toEqual([])
       // the run database and the queue's keys
       const db = scanSqlite(path.join(dataDir, "prwright.db"), SECRETS)
       expect(db.rows).toBeGreaterThan(0)
@@ -404,7 +417,10 @@ describe.skipIf(!bwrapWorks || !redis.available)(
         `prwright/issue-${allAttacksIssue}-clamp-ignores-the-upper-bound`,
         run.context,
       )
-      expect(github.pullRequests(REPO)).toHaveLength(1)
+      const pulls = github.pullRequests(REPO)
+      expect(pulls).toHaveLength(1)
+      // the PR body names what setup's egress refused
+      expect(pulls[0]!.body ?? "", JSON.stringify(pulls[0])).toContain("169.254.169.254")
       expect(findSecrets(run.events, SECRETS)).toEqual([])
       await expectNoLeakAndIntactDataDir()
 
