@@ -22,8 +22,8 @@
  * makes the real fix and submits; the FIFOs and the `.git` symlink stay in the tree.
  *
  * Run 2 (same server, second issue): the model leaves a symlink to the key file and one to the data
- * dir in the tree when it submits. Nothing may leak and the data dir stays intact (strict); that
- * the run then still completes with exactly the fix is `it.fails` for now (see the TODO there).
+ * dir in the tree when it submits. Nothing may leak, the data dir stays intact, and the run still
+ * completes with exactly the fix (the links are left out of the change set and named in the PR).
  */
 import { execFile } from "node:child_process"
 import { randomBytes } from "node:crypto"
@@ -386,6 +386,8 @@ describe.skipIf(!bwrapWorks || !redis.available)(
         PRWRIGHT_API_TOKEN: API_TOKEN,
         PRWRIGHT_MAX_STEPS: String(OPERATOR_MAX_STEPS),
         PRWRIGHT_MAX_COST_USD: "2",
+        // the agent refuses a cost cap over a model it has no price for: the scripted one gets one
+        PRWRIGHT_MODEL_PRICES: JSON.stringify({ scripted: { input: 0.5, output: 1.5 } }),
         PRWRIGHT_E2E_ENV_MARKER: ENV_MARKER,
       })
       baseUrl = await serverUrl(server)
@@ -453,7 +455,9 @@ describe.skipIf(!bwrapWorks || !redis.available)(
       const prompts = JSON.stringify(model.requests.map((request) => request.body))
       expect(prompts).toContain(`at most ${OPERATOR_MAX_STEPS} steps`)
       expect(prompts).not.toContain("at most 100000 steps")
-      expect(prompts).toContain("at most $2.0000 of model usage")
+      // what is left of the operator's $2 after planning (the scripted model is priced), never $1000
+      expect(prompts).toMatch(/at most \$(1\.\d{4}|2\.0000) of model usage/)
+      expect(prompts).not.toMatch(/at most \$\d{3,}\.\d{4} of model usage/)
     }, 150_000)
 
     describe("run 2: the model leaves a symlink to the key file and one to the data dir in the tree at submit", () => {
@@ -477,13 +481,9 @@ describe.skipIf(!bwrapWorks || !redis.available)(
         }
       })
 
-      // TODO(lead): policy for a symlink leading out of the checkout that the model leaves in the tree.
-      // Today the run fails at publish ("path \"datadir-link\" is a symlink (or passes through one) that
-      // leads outside the repository", thrown by the path confinement under commitPaths/diff), so the
-      // safe part holds (nothing leaks, nothing is pushed) but the issue's fix is lost and no PR opens.
-      // The issue's "Must show" expects the pushed branch to hold exactly the fix: leave such links
-      // out of the change set (and name them in the PR body), then turn this into a plain `it`.
-      it.fails("completes and pushes exactly the fix, without the links", async () => {
+      // A link leading out of the checkout never enters the change set: the fix around it is
+      // published, and the PR body names the links it left out.
+      it("completes and pushes exactly the fix, without the links", async () => {
         expect(run.status.status, run.context()).toBe("completed")
         await expectExactlyTheFix(
           `prwright/issue-${leftLinkIssue}-clamp-still-ignores-the-upper-bound`,

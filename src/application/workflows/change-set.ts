@@ -6,6 +6,7 @@
  * ignored or not; a file the model changed that setup had also touched is named in the PR body.
  */
 import { createHash } from "node:crypto"
+import { ValidationError } from "#domain/errors.js"
 import type { Checkout } from "../ports/workspace.js"
 
 /**
@@ -77,6 +78,19 @@ export interface ChangeSet {
   alsoTouchedBySetup: string[]
   /** paths left out because a verification run changed them */
   leftOut: string[]
+  /** paths left out because the checkout refuses them (a link leading outside the repository) */
+  refused: string[]
+}
+
+/** Whether the checkout refuses the path (a symlink, or a path through one, leading outside). */
+const refusedByCheckout = async (checkout: Checkout, path: string): Promise<boolean> => {
+  try {
+    await checkout.stat(path)
+    return false
+  } catch (error) {
+    if (error instanceof ValidationError) return true
+    throw error
+  }
 }
 
 /** The agent phase's work: what changed since the snapshot, minus what verification wrote. */
@@ -86,11 +100,18 @@ export const changeSet = async (
   verifyOutput: ReadonlySet<string>,
 ): Promise<ChangeSet> => {
   const since = await changedSince(checkout, snapshot)
-  const paths = since.filter((path) => !verifyOutput.has(path))
+  const paths: string[] = []
+  const refused: string[] = []
+  for (const path of since.filter((candidate) => !verifyOutput.has(candidate))) {
+    // a link out of the repository never enters a commit: the fix around it still does
+    if (await refusedByCheckout(checkout, path)) refused.push(path)
+    else paths.push(path)
+  }
   return {
     paths,
     alsoTouchedBySetup: paths.filter((path) => snapshot.has(path)),
     leftOut: since.filter((path) => verifyOutput.has(path)),
+    refused,
   }
 }
 

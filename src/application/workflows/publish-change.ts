@@ -100,6 +100,7 @@ export const publishChange = async (
     editedTests: verification?.editedTests ?? [],
     alsoTouchedBySetup: change.alsoTouchedBySetup,
     leftOut: change.leftOut,
+    refused: change.refused,
     ...(state.setup.failure ? { setupFailure: state.setup.failure } : {}),
     refusedHosts: state.setup.refusedHosts,
     ...(deps.runUrl ? { runUrl: deps.runUrl(context.run.id) } : {}),

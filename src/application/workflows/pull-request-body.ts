@@ -70,6 +70,8 @@ export interface PullRequestBodyInput {
   alsoTouchedBySetup?: string[]
   /** files left out of the commit because a test run wrote them */
   leftOut?: string[]
+  /** files left out because they are links leading outside the repository */
+  refused?: string[]
   setupFailure?: string
   refusedHosts?: string[]
   runUrl?: string
@@ -130,6 +132,11 @@ const notes = (input: PullRequestBodyInput): string[] => {
   }
   if (input.leftOut && input.leftOut.length > 0) {
     lines.push(`- Left out of the commit (written by the test run): ${pathList(input.leftOut)}.`)
+  }
+  if (input.refused && input.refused.length > 0) {
+    lines.push(
+      `- Left out of the commit (links that lead outside the repository): ${pathList(input.refused)}.`,
+    )
   }
   if (input.refusedHosts && input.refusedHosts.length > 0) {
     lines.push(
