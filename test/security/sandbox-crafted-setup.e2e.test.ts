@@ -125,18 +125,10 @@ describe.skipIf(!bwrapWorks || !redis.available)(
       const diff = await github.diff("acme/mathlib", "main", branch)
       const files = await github.branchFiles("acme/mathlib", branch)
       const changed = [...diff.matchAll(/^diff --git a\/(\S+)/gm)].map((m) => m[1])
-      expect(changed).toContain("src/math.js")
-      // keeping setup's files out of the commit is weakness 5 (the workflow's change set); where
-      // loot.txt is still pushed, it shows what the sandbox saw: every attempt refused
-      expect(changed.filter((file) => file !== "src/math.js" && file !== "loot.txt")).toEqual([])
-      const loot = files["loot.txt"]
-      if (loot !== undefined) {
-        expect(loot).toMatch(/6379: Connection refused/)
-        expect(loot).toMatch(/5432: Connection refused/)
-        expect(loot).toContain("prwright setup egress refused 127.0.0.1:6379")
-        expect(loot).toContain("prwright setup egress refused 169.254.169.254:80")
-        expect(loot).not.toMatch(/POSTGRES-OPEN|\+OK|GITHUB_TOKEN|LLM_API_KEY/)
-      }
+      // setup's files (loot.txt, the rewritten .git) stay out of the commit: the change set is the
+      // agent phase's work only (what setup saw is read back by the model in all-attacks.e2e)
+      expect(changed).toEqual(["src/math.js"])
+      expect(files["loot.txt"]).toBeUndefined()
       const secrets = [GITHUB_TOKEN, LLM_KEY, API_TOKEN, DATA_SECRET]
       expect(findSecrets(JSON.stringify(files), secrets)).toEqual([])
       expect(findSecrets(diff, secrets)).toEqual([])
