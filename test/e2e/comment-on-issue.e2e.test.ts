@@ -175,11 +175,19 @@ describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
     expect(model.played).toBe(4)
 
     // The stored event log tells the story in order.
-    const events = (await (
-      await fetch(`${baseUrl}/api/jobs/${accepted.jobId}/events`, {
-        headers: { authorization: `Bearer ${API_TOKEN}`, accept: "application/json" },
-      })
-    ).json()) as Array<{ seq: number; type: string; tool?: string }>
+    // The run row is written before its closing events (the row is the outbox, decision 0003): a
+    // reader that saw "completed" may be a moment ahead of the last events, so wait for them.
+    const readEvents = async () =>
+      (await (
+        await fetch(`${baseUrl}/api/jobs/${accepted.jobId}/events`, {
+          headers: { authorization: `Bearer ${API_TOKEN}`, accept: "application/json" },
+        })
+      ).json()) as Array<{ seq: number; type: string; tool?: string; status?: string }>
+    let events = await readEvents()
+    for (let i = 0; i < 50 && events.at(-1)?.status !== "completed"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      events = await readEvents()
+    }
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1))
     const types = events.map((e) => e.type)
     expect(types[0]).toBe("status")
