@@ -2,6 +2,7 @@ import { createPrivateKey } from "node:crypto"
 import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { z } from "zod"
+import type { KeepJobs } from "#application/ports/job-queue.js"
 import { ConfigError } from "#domain/errors.js"
 
 /**
@@ -42,11 +43,6 @@ const HOUR = 3_600_000
 const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: HOUR, d: 24 * HOUR }
 
 /** How many finished jobs the queue keeps: "1000" (a count), "24h" (an age: s, m, h, d) or "1000,24h". */
-export interface KeepJobs {
-  count?: number
-  ageMs?: number
-}
-
 const keepJobs = (fallback: KeepJobs) =>
   z
     .string()

@@ -63,6 +63,12 @@ export interface JobWorker {
   close(options?: { graceMs?: number }): Promise<void>
 }
 
+/** How long a queue keeps finished jobs; undefined members keep everything. */
+export interface KeepJobs {
+  count?: number
+  ageMs?: number
+}
+
 export interface JobTimeouts {
   /** an attempt running longer than this is aborted and fails, not retried (default: none) */
   wallMs?: number

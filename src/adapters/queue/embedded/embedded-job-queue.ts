@@ -2,15 +2,15 @@ import { mkdirSync } from "node:fs"
 import path from "node:path"
 import Database from "better-sqlite3"
 import type { Clock } from "#application/ports/clock.js"
-import type { JobQueue } from "#application/ports/job-queue.js"
+import type { JobQueue, KeepJobs } from "#application/ports/job-queue.js"
 import type { Logger } from "#application/ports/logging.js"
-import { silentLogger } from "#application/silent-logger.js"
+import { silentLogger } from "#application/ports/logging.js"
 import { PrwrightError } from "#domain/errors.js"
 import { checkEnqueueRequest, jobIdConflict } from "../enqueue-checks.js"
 import { withTimeouts } from "../job-timeouts.js"
 import { dataHash, stableJson } from "../stable-hash.js"
 import { type EmbeddedWorker, startEmbeddedWorker } from "./embedded-worker.js"
-import { createJobTable, type KeepJobs, toJobInfo } from "./job-table.js"
+import { createJobTable, toJobInfo } from "./job-table.js"
 
 export interface EmbeddedJobQueueOptions {
   /** SQLite file shared with the run store; the queue's tables are prefixed `queue_` */

@@ -12,8 +12,8 @@ import { parseRunEvents } from "#application/run-event-schema.js"
 import { ConfigError, ConflictError, NotFoundError } from "#domain/errors.js"
 import type { RunEvent } from "#domain/run-event.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
+import { checkLimit, decodeCursor, encodeCursor } from "../list-cursor.js"
 import { createSecretCipher } from "../secret-cipher.js"
-import { checkLimit, decodeCursor, encodeCursor } from "../sql/list-cursor.js"
 import { guardStoreMethods } from "../store-errors.js"
 import {
   connectNeo4j,
