@@ -1,7 +1,8 @@
 import { z } from "zod"
 import { ValidationError } from "#domain/errors.js"
 import { isRepoFullName } from "#domain/repo-ref.js"
-import { type JobType, PRIORITIES } from "#domain/workflow-run.js"
+import { type JobType, PRIORITIES, type WorkflowRun } from "#domain/workflow-run.js"
+import type { EnqueueRequest } from "./ports/job-queue.js"
 
 /**
  * The seed note's job DTOs, minus `apiKey`: secrets never travel in jobs. Workers read keys from their
@@ -74,6 +75,37 @@ export const JOB_DATA_SCHEMAS = {
   "resolve-issue": ResolveIssueJobDataSchema,
 } as const satisfies Record<JobType, z.ZodType>
 
+/**
+ * A payload parsed against its type's DTO: in the worker (a stored job may predate an upgrade) and
+ * before a stored run is queued again. Failures are a ValidationError naming each field.
+ */
+export const parseJobData = <T extends JobType>(type: T, value: unknown): JobDataByType[T] =>
+  parseWith(JOB_DATA_SCHEMAS[type], value, `${type} job data`) as JobDataByType[T]
+
+/** The key under which at most one run is active: one repository issue. */
+export const concurrencyKeyOf = (run: { repoFullName: string; issueNumber: number }): string =>
+  `${run.repoFullName}#${run.issueNumber}`
+
+/**
+ * The queue request for a run and its parsed job data: one run = one job (the run id is the job id),
+ * one active run per issue (a second request waits for the first instead of racing it). The queue
+ * carries the data as an opaque payload, so this is where it is checked to belong to the run.
+ */
+export const enqueueRequestOf = (run: WorkflowRun, data: JobData): EnqueueRequest => {
+  if (data.jobId !== run.id) {
+    const message = `must equal the job id ${run.id}`
+    throw new ValidationError(`invalid job: data.jobId: ${message}`, [{ field: "data.jobId", message }])
+  }
+  return {
+    type: run.type,
+    jobId: run.id,
+    data,
+    priority: run.priority,
+    attempts: run.maxAttempts,
+    concurrencyKey: concurrencyKeyOf(run),
+  }
+}
+
 /** The HTTP/CLI request shape: the job DTO with `jobId` optional. */
 export const requestSchemaFor = (type: JobType) => JOB_DATA_SCHEMAS[type].extend({ jobId: jobId.optional() })
 
@@ -103,6 +135,19 @@ export const JobResultSchema = z.object({
   metadata: z.record(z.string(), z.unknown()).optional(),
 })
 export type JobResult = z.infer<typeof JobResultSchema>
+
+/** The seed's JobResult of a run as it stands. */
+export const jobResultOf = (run: WorkflowRun, success = run.status === "completed"): JobResult => ({
+  success,
+  jobId: run.id,
+  issueNumber: run.issueNumber,
+  repoFullName: run.repoFullName,
+  artifacts: run.artifacts,
+  ...(run.summary === undefined ? {} : { summary: run.summary }),
+  ...(run.error === undefined ? {} : { error: run.error }),
+  executionTime:
+    run.startedAt && run.finishedAt ? Math.max(0, run.finishedAt.getTime() - run.startedAt.getTime()) : 0,
+})
 
 /** Parses with a Zod schema; failures become a ValidationError naming each field. */
 export const parseWith = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> => {

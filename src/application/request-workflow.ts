@@ -1,12 +1,11 @@
 import { ConflictError, errorMessage, PrwrightError } from "#domain/errors.js"
 import type { JobType, RunStatus, Trigger, WorkflowRun } from "#domain/workflow-run.js"
-import { JOB_DATA_SCHEMAS, type JobData, parseWith, requestSchemaFor } from "./job-data.js"
+import { enqueueRequestOf, type JobData, parseWith, requestSchemaFor } from "./job-data.js"
 import type { NewId } from "./ports/clock.js"
 import type { JobQueue } from "./ports/job-queue.js"
 import type { Logger } from "./ports/logging.js"
 import type { RunStore } from "./ports/run-store.js"
 import type { RunJournal } from "./run-journal.js"
-import { concurrencyKeyOf } from "./sweep-runs.js"
 
 export interface WorkflowRequestResult {
   jobId: string
@@ -45,9 +44,10 @@ export const createWorkflowRequester = (deps: {
   newId: NewId
   logger: Logger
 }): WorkflowRequester => {
+  /** the one parse of a request on its way to a job (the worker parses the stored job once more) */
   const validate = (type: JobType, body: unknown): JobData => {
     const request = parseWith(requestSchemaFor(type), body, "request")
-    return parseWith(JOB_DATA_SCHEMAS[type], { ...request, jobId: request.jobId ?? deps.newId() }, "request")
+    return { ...request, jobId: request.jobId ?? deps.newId() } as JobData
   }
 
   /** Returns the existing run for an idempotent repeat, throws ConflictError for a reused id. */
@@ -102,15 +102,7 @@ export const createWorkflowRequester = (deps: {
       if (before) return { jobId: before.id, status: before.status, created: false, run: before }
       const run = await record(type, data, trigger)
       try {
-        await deps.queue.enqueue({
-          type,
-          jobId: run.id,
-          data,
-          priority: run.priority,
-          attempts: run.maxAttempts,
-          // one active run per issue: a second request waits for the first instead of racing it
-          concurrencyKey: concurrencyKeyOf(run),
-        })
+        await deps.queue.enqueue(enqueueRequestOf(run, data))
       } catch (error) {
         const message = `could not queue the job: ${errorMessage(error)}`
         await deps.store.updateRun(run.id, { status: "failed", error: message, finishedAt: new Date() })

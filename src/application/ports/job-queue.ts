@@ -1,14 +1,21 @@
-/** The job queue: moves validated job DTOs (never a secret) to workers of one type. */
+/**
+ * The job queue: moves opaque JSON payloads to workers of one type, like BullMQ's `Processor<T>` or
+ * graphile-worker's `Task`. What a payload means, and whether it is valid, is the application's
+ * business (`job-data.ts` parses it before enqueueing and again in the worker); the queue stores and
+ * returns it as it was given. A payload never holds a secret.
+ */
 import type { JobType, Priority } from "#domain/workflow-run.js"
-import type { JobData, JobResult } from "../job-data.js"
 import type { RunStore } from "./run-store.js"
+
+/** Any JSON value (objects, arrays, strings, numbers, booleans, null); opaque to the queue. */
+export type JobPayload = unknown
 
 export interface EnqueueRequest {
   type: JobType
   /** = the run id; idempotency key */
   jobId: string
-  /** validated job DTO; never holds a secret */
-  data: JobData
+  /** the job's payload, validated by the application before it gets here; never holds a secret */
+  data: JobPayload
   priority: Priority
   /** total tries including the first (seed default 3) */
   attempts: number
@@ -36,7 +43,8 @@ export interface QueueJobInfo {
   attempt: number
   maxAttempts: number
   progress: number
-  result?: JobResult
+  /** what the handler returned, as JSON */
+  result?: JobPayload
   error?: string
   createdAt: Date
   updatedAt: Date
@@ -45,8 +53,8 @@ export interface QueueJobInfo {
 export interface JobContext {
   jobId: string
   type: JobType
-  /** the stored job data; handlers re-validate it (a job may predate an upgrade) */
-  data: unknown
+  /** the stored payload; handlers validate it (a job may predate an upgrade) */
+  data: JobPayload
   /** 1-based */
   attempt: number
   maxAttempts: number
@@ -56,7 +64,7 @@ export interface JobContext {
 }
 
 /** Throw a non-retryable PrwrightError to fail at once; any other error is retried while attempts remain. */
-export type JobHandler = (job: JobContext) => Promise<JobResult>
+export type JobHandler = (job: JobContext) => Promise<JobPayload>
 
 export interface JobWorker {
   /** stop taking jobs, wait for running ones up to graceMs, then abort them */

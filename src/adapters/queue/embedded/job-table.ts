@@ -1,6 +1,5 @@
 import type Database from "better-sqlite3"
-import type { JobResult } from "#application/job-data.js"
-import type { KeepJobs, QueueJobInfo, QueueJobState } from "#application/ports/job-queue.js"
+import type { JobPayload, KeepJobs, QueueJobInfo, QueueJobState } from "#application/ports/job-queue.js"
 import type { JobType, Priority } from "#domain/workflow-run.js"
 
 /**
@@ -201,7 +200,7 @@ export const createJobTable = (db: Database.Database) => {
       return row && { cancelRequested: row.cancel_requested === 1 }
     },
     sweepExpired: (now: number) => sweep.all({ now }),
-    complete: (id: string, owner: string, result: JobResult, now: number): boolean =>
+    complete: (id: string, owner: string, result: JobPayload, now: number): boolean =>
       finish.run({
         id,
         owner,
@@ -288,7 +287,7 @@ export const toJobInfo = (row: JobRow, now: number): QueueJobInfo => ({
   attempt: row.attempt,
   maxAttempts: row.max_attempts,
   progress: row.progress,
-  ...(row.result !== null ? { result: JSON.parse(row.result) as JobResult } : {}),
+  ...(row.result !== null ? { result: JSON.parse(row.result) as JobPayload } : {}),
   ...(row.error !== null ? { error: row.error } : {}),
   createdAt: new Date(row.created_at),
   updatedAt: new Date(row.updated_at),
