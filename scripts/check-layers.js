@@ -31,17 +31,6 @@ const allowed = [
     to: "application/agent/pricing.ts",
     why: "prices move beside the model table (issue 9, the agent engineer's part)",
   },
-  // until doctor and migrate get their adapters from src/main (next commit)
-  ...[
-    ["entrypoints/cli.ts", "adapters/store/sql/sql-run-store.ts"],
-    ["entrypoints/doctor.ts", "adapters/github/app-tokens.ts"],
-    ["entrypoints/doctor.ts", "adapters/github/octokit-github.ts"],
-    ["entrypoints/doctor.ts", "adapters/log/json-logger.ts"],
-    ["entrypoints/doctor.ts", "adapters/model/ai-sdk-model.ts"],
-    ["entrypoints/doctor.ts", "adapters/model/probe-model.ts"],
-    ["entrypoints/doctor.ts", "adapters/sandbox/detect-sandbox.ts"],
-    ["entrypoints/doctor.ts", "adapters/store/sql/sql-run-store.ts"],
-  ].map(([from, to]) => ({ from, to, why: "issue 9, being moved" })),
 ]
 
 /** Circles known and being taken apart elsewhere; the check fails on any other circle. */

@@ -1,18 +1,24 @@
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import { Redis } from "ioredis"
-import { appJwt, createInstallationTokens, parseAppPrivateKey } from "#adapters/github/app-tokens.js"
-import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
-import { createRedactor } from "#adapters/log/json-logger.js"
-import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
-import { probeModel } from "#adapters/model/probe-model.js"
-import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
-import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
 import { errorMessage } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
 import type { Config } from "#main/config.js"
+import { createDoctorDependencies } from "#main/maintenance.js"
 
 const run = promisify(execFile)
+// the adapter factories come from src/main (an entrypoint imports no adapter)
+const {
+  appJwt,
+  createInstallationTokens,
+  parseAppPrivateKey,
+  createOctokitGitHub,
+  createRedactor,
+  createModelHandle,
+  probeModel,
+  detectSandbox,
+  createSqlRunStore,
+} = createDoctorDependencies()
 
 interface Check {
   name: string
