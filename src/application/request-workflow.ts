@@ -2,7 +2,7 @@ import { ConflictError, errorMessage, PrwrightError } from "#domain/errors.js"
 import type { JobType, RunStatus, Trigger, WorkflowRun } from "#domain/workflow-run.js"
 import { enqueueRequestOf, type JobData, parseWith, requestSchemaFor } from "./job-data.js"
 import type { NewId } from "./ports/clock.js"
-import type { JobQueue } from "./ports/job-queue.js"
+import { type JobQueue, stableJson } from "./ports/job-queue.js"
 import type { Logger } from "./ports/logging.js"
 import type { RunStore } from "./ports/run-store.js"
 import type { RunJournal } from "./run-journal.js"
@@ -22,15 +22,6 @@ export interface WorkflowRequester {
   /** Validates and records a pending run without queueing it (for inline execution). */
   prepare(type: JobType, body: unknown, trigger: Trigger): Promise<{ run: WorkflowRun; data: JobData }>
 }
-
-const stableJson = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-        )
-      : v,
-  )
 
 const priorityOf = (data: JobData): WorkflowRun["priority"] =>
   "options" in data ? data.options.priority : data.priority

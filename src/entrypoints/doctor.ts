@@ -3,6 +3,7 @@ import { promisify } from "node:util"
 import { Redis } from "ioredis"
 import { errorMessage } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
+import { createScrubber } from "#domain/secret-scrubber.js"
 import type { Config } from "#main/config.js"
 import { createDoctorDependencies } from "#main/maintenance.js"
 
@@ -13,7 +14,6 @@ const {
   createInstallationTokens,
   parseAppPrivateKey,
   createOctokitGitHub,
-  createRedactor,
   createModelHandle,
   probeModel,
   detectSandbox,
@@ -84,7 +84,7 @@ export const runDoctor = async (
   options: { repo?: string; write?: (line: string) => void } = {},
 ): Promise<number> => {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`))
-  const redact = createRedactor(config.secrets)
+  const redact = createScrubber(config.secrets)
   const checks: Check[] = []
 
   checks.push(

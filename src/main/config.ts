@@ -2,6 +2,7 @@ import { createPrivateKey } from "node:crypto"
 import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { z } from "zod"
+import { MODEL_PROVIDERS } from "#adapters/model/ai-sdk-model.js"
 import type { KeepJobs } from "#application/ports/job-queue.js"
 import { ConfigError } from "#domain/errors.js"
 
@@ -10,7 +11,8 @@ import { ConfigError } from "#domain/errors.js"
  * variable that names it and the fix. Secrets stay here and in the adapters built from them.
  */
 
-const PROVIDERS = ["openai", "anthropic", "openai-compatible"] as const
+// the providers are the model adapter's: one list
+const PROVIDERS = MODEL_PROVIDERS
 const SANDBOXES = ["bwrap", "process", "docker"] as const
 
 const optionalString = z

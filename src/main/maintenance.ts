@@ -8,7 +8,6 @@
  */
 import { appJwt, createInstallationTokens, parseAppPrivateKey } from "#adapters/github/app-tokens.js"
 import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
-import { createRedactor } from "#adapters/log/json-logger.js"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 import { probeModel } from "#adapters/model/probe-model.js"
 import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
@@ -21,7 +20,6 @@ export const createDoctorDependencies = () => ({
   createInstallationTokens,
   parseAppPrivateKey,
   createOctokitGitHub,
-  createRedactor,
   createModelHandle,
   probeModel,
   detectSandbox,

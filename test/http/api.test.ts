@@ -126,4 +126,35 @@ describe("HTTP API", () => {
     expect(text).toMatch(/^process_resident_memory_bytes \d+$/m)
     expect(text).not.toContain("6f1c2a52")
   })
+
+  it("checks the bearer token (Hono's bearerAuth) and answers in the API's error shape", async () => {
+    const missing = await call("/api/jobs", {}, null)
+    expect(missing.status).toBe(401)
+    expect(missing.headers.get("www-authenticate")).toBe('Bearer realm="prwright"')
+    expect(await missing.json()).toMatchObject({
+      error: { code: "unauthorized", message: expect.stringContaining("missing Authorization: Bearer") },
+    })
+    const wrong = await call("/api/jobs", {}, "prw_not_the_token")
+    expect(wrong.status).toBe(401)
+    expect(await wrong.json()).toMatchObject({
+      error: { code: "unauthorized", message: expect.stringContaining("not valid") },
+    })
+    const basic = await call("/api/jobs", { headers: { authorization: "Basic dXNlcjpwYXNz" } }, null)
+    expect(basic.status).toBe(400)
+    expect(await basic.json()).toMatchObject({ error: { code: "invalid_input" } })
+  })
+
+  it("records the token's label as the actor of a run it starts", async () => {
+    const response = await call("/api/workflow/commentOnIssue", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ repoFullName: "o/r", issueNumber: 6 }),
+    })
+    expect(response.status).toBe(202)
+    const { jobId } = (await response.json()) as { jobId: string }
+    expect((await container.store.getRun(jobId))?.trigger).toEqual({
+      source: "api",
+      actor: "PRWRIGHT_API_TOKEN",
+    })
+  })
 })

@@ -15,6 +15,7 @@ import type {
 import type { Logger } from "#application/ports/logging.js"
 import { GitHubError, PrwrightError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
+import { createScrubber } from "#domain/secret-scrubber.js"
 
 export interface OctokitGitHubOptions {
   /** a fixed token (GITHUB_TOKEN); `auth` wins when both are given */
@@ -193,11 +194,8 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
     })
   }
 
-  const scrub = (text: string): string => {
-    let out = text
-    for (const secret of usedTokens) if (secret.length >= 4) out = out.split(secret).join("[redacted]")
-    return out
-  }
+  // made per use: usedTokens grows as installation tokens are minted
+  const scrub = (text: string): string => createScrubber(usedTokens)(text)
 
   const toError = (error: unknown, subject: Subject): PrwrightError => {
     // already explained (e.g. the GitHub App could not get a token for the repository)

@@ -14,12 +14,12 @@ import type { Checkout } from "#application/ports/workspace.js"
 import { CancelledError } from "#domain/errors.js"
 import type { RunEventData } from "#domain/run-event.js"
 import type { Usage } from "#domain/workflow-run.js"
+import { changedPaths } from "../changed-paths.js"
 import { type Budget, createBudgetTracker } from "./budget.js"
 import { codingSystemPrompt, codingUserMessage, feedbackMessage } from "./coding-prompt.js"
 import { createCodingTools, createScrubber, type Submission } from "./coding-tools.js"
 import { toModelError } from "./model-errors.js"
 import { cachedPrompt } from "./prompt-cache.js"
-import { changedPaths } from "./review.js"
 import { stepEvents, stepUsage } from "./step-events.js"
 
 export interface CodingAgentOptions {
@@ -203,7 +203,7 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
 
   const changes = await checkout.status().catch(() => [])
   const totals: CodingTotals = {
-    editedPaths: changedPaths(editedPaths(), changes),
+    editedPaths: changedPaths(changes, editedPaths()),
     usage: tracker.usage,
     steps: tracker.steps,
   }

@@ -10,6 +10,27 @@ import type { RunStore } from "./run-store.js"
 /** Any JSON value (objects, arrays, strings, numbers, booleans, null); opaque to the queue. */
 export type JobPayload = unknown
 
+/**
+ * JSON with object keys sorted at every level: two payloads are the same when these are equal,
+ * whatever order their keys were built in. That is what "same job enqueued again" (and the
+ * application's "same request sent again") means.
+ */
+export const stableJson = (value: JobPayload): string => JSON.stringify(sortKeys(value))
+
+const sortKeys = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(sortKeys)
+  if (value !== null && typeof value === "object" && !(value instanceof Date)) {
+    const sorted: Record<string, unknown> = {}
+    for (const key of Object.keys(value).sort()) {
+      const child = (value as Record<string, unknown>)[key]
+      // JSON.stringify drops undefined members; drop them here too so {a: undefined} equals {}
+      if (child !== undefined) sorted[key] = sortKeys(child)
+    }
+    return sorted
+  }
+  return value
+}
+
 export interface EnqueueRequest {
   type: JobType
   /** = the run id; idempotency key */

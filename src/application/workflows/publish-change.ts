@@ -1,5 +1,6 @@
 import { NonRetryableError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
+import { changedPaths as changedPathsOf } from "../changed-paths.js"
 import type { GitHub, GitHubIssue, GitHubRepository } from "../ports/github.js"
 import type { Checkout, FileChange } from "../ports/workspace.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
@@ -8,22 +9,12 @@ import { pullRequestBody } from "./pull-request-body.js"
 import { diffEvent } from "./repo-commands.js"
 import type { CodingResult } from "./resolve-issue.js"
 
-/**
- * The change to commit: every path the model edited, plus what else differs from HEAD that setup
- * and the baseline run did not leave behind (lockfiles, build output and caches are theirs).
- */
+/** The change to commit now (the rule is in ../changed-paths.ts). */
 export const changedPaths = async (
   checkout: Checkout,
   editedPaths: Set<string>,
   residue: Set<string>,
-): Promise<string[]> => {
-  const status = await checkout.status()
-  const changed = new Set(status.map((c) => c.path))
-  const paths = new Set<string>()
-  for (const path of editedPaths) if (changed.has(path)) paths.add(path)
-  for (const path of changed) if (!residue.has(path)) paths.add(path)
-  return [...paths].sort()
-}
+): Promise<string[]> => changedPathsOf(await checkout.status(), editedPaths, residue)
 
 export const publishChange = async (
   deps: { github: GitHub; author: { name: string; email: string }; runUrl?: (runId: string) => string },

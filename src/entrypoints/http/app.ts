@@ -1,5 +1,7 @@
 import { Hono } from "hono"
+import { bearerAuth } from "hono/bearer-auth"
 import { bodyLimit } from "hono/body-limit"
+import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import type { ApiAuth } from "#application/api-auth.js"
 import type { EventBus } from "#application/ports/event-bus.js"
@@ -46,6 +48,11 @@ const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   internal: 500,
 }
 
+/** What the API's routes know about a request once its token is checked. */
+export type ApiEnv = { Variables: { /** the label of the API token that was used */ actor: string } }
+
+const unauthorized = (message: string) => ({ error: { code: "unauthorized", message } })
+
 const ROUTES: Record<string, JobType> = {
   commentOnIssue: "comment-on-issue",
   autoResolveIssue: "auto-resolve-issue",
@@ -56,6 +63,8 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   const app = new Hono()
 
   app.onError((error, c) => {
+    // a response a middleware already made (bearerAuth's 401 and 400)
+    if (error instanceof HTTPException) return error.getResponse()
     if (error instanceof PrwrightError) {
       const status = STATUS_OF[error.code]
       const details = error instanceof ValidationError ? { issues: error.issues } : undefined
@@ -99,28 +108,36 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     logger: deps.logger,
   })
 
-  const api = new Hono()
-  api.use("*", async (c, next) => {
-    const header = c.req.header("authorization") ?? ""
-    const match = /^Bearer\s+(\S+)$/i.exec(header)
-    const label = await deps.auth.verify(match?.[1])
-    if (!label) {
-      c.header("WWW-Authenticate", 'Bearer realm="prwright"')
-      return c.json(
-        {
+  const api = new Hono<ApiEnv>()
+  api.use(
+    "*",
+    bearerAuth<ApiEnv>({
+      realm: "prwright",
+      verifyToken: async (token, c) => {
+        const label = await deps.auth.verify(token)
+        if (label) c.set("actor", label)
+        return label !== undefined
+      },
+      noAuthenticationHeader: {
+        message: unauthorized(
+          "missing Authorization: Bearer <token> header: send PRWRIGHT_API_TOKEN (or the token printed at first start)",
+        ),
+      },
+      invalidAuthenticationHeader: {
+        message: {
           error: {
-            code: "unauthorized",
-            message: match
-              ? "the bearer token is not valid: use PRWRIGHT_API_TOKEN (or the token printed at first start)"
-              : "missing Authorization: Bearer <token> header: send PRWRIGHT_API_TOKEN (or the token printed at first start)",
+            code: "invalid_input",
+            message: "the Authorization header must be 'Bearer <token>': send PRWRIGHT_API_TOKEN",
           },
         },
-        401,
-      )
-    }
-    c.set("actor" as never, label as never)
-    await next()
-  })
+      },
+      invalidToken: {
+        message: unauthorized(
+          "the bearer token is not valid: use PRWRIGHT_API_TOKEN (or the token printed at first start)",
+        ),
+      },
+    }),
+  )
   api.use(
     "/workflow/*",
     bodyLimit({
@@ -160,8 +177,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
         { field: "(body)", message: "not valid JSON" },
       ])
     }
-    const actor = c.get("actor" as never) as string | undefined
-    const result = await deps.requester.enqueue(type, body, { source: "api", ...(actor ? { actor } : {}) })
+    const result = await deps.requester.enqueue(type, body, { source: "api", actor: c.get("actor") })
     metrics.countJob(type, result.created)
     const statusUrl = `/api/jobs/${result.jobId}`
     return c.json(
