@@ -31,6 +31,7 @@ import type { RunStore } from "#application/ports/run-store.js"
 import type { Sandbox } from "#application/ports/sandbox.js"
 import type { SecretStore } from "#application/ports/secret-store.js"
 import type { Workspace } from "#application/ports/workspace.js"
+import { createRepoSettings, type RepoSettings } from "#application/repo-settings.js"
 import { createWorkflowRequester, type WorkflowRequester } from "#application/request-workflow.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
@@ -54,6 +55,8 @@ export interface Container {
   cancelRun: ReturnType<typeof createCancelRun>
   /** GitHub webhook intake (POST /api/webhooks/github); `secret` unset means webhooks are refused */
   webhooks: { secret?: string; handle: HandleGitHubEvent }
+  /** per-repository settings edited through the API */
+  repoSettings: RepoSettings
   runner: JobHandler
   /** job types that have a workflow in this version */
   jobTypes: JobType[]
@@ -265,6 +268,7 @@ export const createContainer = async (
       ...(config.github.webhookSecret ? { secret: config.github.webhookSecret } : {}),
       handle: handleGitHubEvent,
     },
+    repoSettings: createRepoSettings({ store }),
     runner,
     jobTypes,
     startWorkers(types, concurrency) {

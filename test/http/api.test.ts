@@ -45,6 +45,7 @@ describe("HTTP API", () => {
       logger: container.logger,
       workflows: container.jobTypes,
       version: "test",
+      repoSettings: container.repoSettings,
     })
   })
   afterAll(async () => {
@@ -156,5 +157,43 @@ describe("HTTP API", () => {
       source: "api",
       actor: "PRWRIGHT_API_TOKEN",
     })
+  })
+
+  it("keeps a repository's settings: validated, replaced as a whole, case-insensitive by name", async () => {
+    const settingsOf = (repo: string) => `/api/repos/${repo}/settings`
+    const put = (repo: string, body: unknown) =>
+      call(settingsOf(repo), {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      })
+    expect(await (await call(settingsOf("acme/widgets"))).json()).toEqual({
+      repoFullName: "acme/widgets",
+      settings: {},
+    })
+
+    const saved = await put("Acme/Widgets", { fixCi: true, maxSteps: 40, maxCostUsd: 2.5 })
+    expect(saved.status).toBe(200)
+    const body = (await saved.json()) as { settings: unknown; updatedAt: string }
+    expect(body.settings).toEqual({ fixCi: true, maxSteps: 40, maxCostUsd: 2.5 })
+    expect(Date.parse(body.updatedAt)).not.toBeNaN()
+    expect(await (await call(settingsOf("acme/widgets"))).json()).toMatchObject({
+      repoFullName: "acme/widgets",
+      settings: { fixCi: true, maxSteps: 40, maxCostUsd: 2.5 },
+    })
+
+    await put("acme/widgets", { maxSteps: 10 })
+    expect(
+      ((await (await call(settingsOf("acme/widgets"))).json()) as { settings: unknown }).settings,
+    ).toEqual({
+      maxSteps: 10,
+    })
+
+    const bad = await put("acme/widgets", { maxSteps: 0, apiKey: "sk-nope" })
+    expect(bad.status).toBe(400)
+    const error = (await bad.json()) as { error: { details: { issues: Array<{ field: string }> } } }
+    expect(error.error.details.issues.map((issue) => issue.field).sort()).toEqual(["apiKey", "maxSteps"])
+    expect((await call(settingsOf("not a repo/x"))).status).toBe(400)
+    expect((await call(settingsOf("acme/widgets"), {}, null)).status).toBe(401)
   })
 })

@@ -7,6 +7,7 @@ import type { ApiAuth } from "#application/api-auth.js"
 import type { EventBus } from "#application/ports/event-bus.js"
 import type { Logger } from "#application/ports/logging.js"
 import type { RunStore } from "#application/ports/run-store.js"
+import type { RepoSettings } from "#application/repo-settings.js"
 import type { WorkflowRequester } from "#application/request-workflow.js"
 import { type ErrorCode, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
@@ -15,6 +16,7 @@ import { homePage } from "./home-page.js"
 import { toJobStatus } from "./job-status.js"
 import { createMetrics, type Metrics } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
+import { registerRepoSettingsRoutes } from "./repo-settings-routes.js"
 import { registerEventRoutes } from "./run-events.js"
 import { registerWebhookRoutes, type WebhookDeps } from "./webhooks.js"
 
@@ -32,6 +34,8 @@ export interface HttpAppDeps {
   /** GitHub webhook intake; without it (or without a secret) POST /api/webhooks/github answers 503 */
   webhooks?: Omit<WebhookDeps, "logger">
   metrics?: Metrics
+  /** GET/PUT /api/repos/:owner/:name/settings; without it those routes answer 404 */
+  repoSettings?: RepoSettings
 }
 
 const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
@@ -232,6 +236,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   })
 
   registerEventRoutes(api, { store: deps.store, bus: deps.bus })
+  if (deps.repoSettings) registerRepoSettingsRoutes(api, deps.repoSettings)
   api.get("/openapi.json", (c) => c.json(openApiDocument(deps.version)))
 
   app.route("/api", api)
