@@ -6,7 +6,9 @@
 //   adapters     import no entrypoint or main; from the application only its ports
 //                (src/application/ports/); no sibling adapter: a file in adapters/<port>/<technology>/
 //                imports only its own folder and the shared modules of its port, the files directly
-//                in adapters/<port>/ (for example adapters/queue/job-timeouts.ts)
+//                in adapters/<port>/ (for example adapters/queue/job-timeouts.ts); where a port's
+//                adapters are single files (events, sandbox: `technologyFiles`), those do not import
+//                each other
 //   entrypoints  import no adapter (src/main builds them)
 //   main         may import everything (it is the composition root)
 //
@@ -110,6 +112,15 @@ function offence(from, to, specifier) {
   }
 }
 
+/**
+ * Where a port's adapters are single files beside their shared helpers (no technology folders), the
+ * files that are one technology each: they may share the helpers, not each other.
+ */
+const technologyFiles = {
+  events: ["memory-event-bus.ts", "redis-event-bus.ts"],
+  sandbox: ["bwrap-sandbox.ts", "process-sandbox.ts"],
+}
+
 /** adapters/<port>/<technology>/… may import its own technology folder and adapters/<port>/*.ts only. */
 function siblingAdapterOffence(from, to) {
   const [, fromPort, fromTech] = from.split("/")
@@ -118,6 +129,9 @@ function siblingAdapterOffence(from, to) {
   const fromIsShared = from.split("/").length === 3 // adapters/<port>/<file>.ts
   const toIsShared = toParts.length === 3
   if (fromPort !== toPort) return `an adapter of ${fromPort} imports an adapter of ${toPort}`
+  const technologies = technologyFiles[fromPort] ?? []
+  if (fromIsShared && toIsShared && technologies.includes(fromTech) && technologies.includes(toParts[2]))
+    return `the ${fromTech} adapter imports its sibling ${toParts[2]}: move the shared part to its own file`
   if (toIsShared) return undefined
   if (fromIsShared) return `a shared ${fromPort} module imports the ${toParts[2]} adapter`
   if (toParts[2] === fromTech) return undefined
