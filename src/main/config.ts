@@ -9,6 +9,10 @@ import { ConfigError } from "#domain/errors.js"
 /**
  * The environment, validated once at start-up. A bad value stops start-up with one line per
  * variable that names it and the fix. Secrets stay here and in the adapters built from them.
+ *
+ * Over 300 lines on purpose: one schema for the whole environment, so every bad variable is reported
+ * in the same start-up, and one place to read what prwright can be told. Split a group out (with its
+ * own schema merged in here) when one grows past a screen.
  */
 
 // the providers are the model adapter's: one list

@@ -103,7 +103,11 @@ const unconfiguredGitHub = (): GitHub => {
 const sqlitePathOf = (databaseUrl: string): string | undefined =>
   databaseUrl.startsWith("sqlite:") ? databaseUrl.slice("sqlite:".length) : undefined
 
-/** The one composition root: picks adapters from the config and wires the use cases. */
+/**
+ * The one composition root: picks adapters from the config and wires the use cases. Over 300 lines
+ * because it is the one place that knows every adapter; what a single command needs on its own
+ * (doctor, migrate) is composed in maintenance.ts instead.
+ */
 export const createContainer = async (
   config: Config,
   overrides: ContainerOverrides = {},

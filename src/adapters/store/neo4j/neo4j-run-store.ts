@@ -3,6 +3,9 @@
  * (see neo4j-connection.ts). JSON payloads are string properties (Neo4j properties cannot be maps);
  * times are epoch milliseconds. Event seq numbers are reserved under the run node's write lock
  * (`SET r.lastSeq = r.lastSeq + n`) in the same transaction that creates the events.
+ *
+ * Just over 300 lines: the whole RunStore and ApiTokenStore on one driver, mirroring sql-run-store.ts
+ * method by method so the two read side by side; the record stores are in neo4j-record-stores.ts.
  */
 import type { ManagedTransaction } from "neo4j-driver"
 import type { ApiTokenStore } from "#application/ports/api-token-store.js"
