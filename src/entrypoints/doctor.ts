@@ -5,20 +5,19 @@ import { errorMessage } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
 import { createScrubber } from "#domain/secret-scrubber.js"
 import type { Config } from "#main/config.js"
-import { createDoctorDependencies } from "#main/maintenance.js"
-
-const run = promisify(execFile)
 // the adapter factories come from src/main (an entrypoint imports no adapter)
-const {
+import {
   appJwt,
   createInstallationTokens,
-  parseAppPrivateKey,
-  createOctokitGitHub,
   createModelHandle,
-  probeModel,
-  detectSandbox,
+  createOctokitGitHub,
   createSqlRunStore,
-} = createDoctorDependencies()
+  detectSandbox,
+  parseAppPrivateKey,
+  probeModel,
+} from "#main/maintenance.js"
+
+const run = promisify(execFile)
 
 interface Check {
   name: string

@@ -4,28 +4,18 @@
  *
  * Doctor is a diagnostic: it builds a throwaway instance of each dependency and probes it on its own
  * (one failing must not hide the others, and it must work where the full container would not start),
- * so it gets the adapter factories rather than the container's adapters.
+ * so it gets the adapter factories (re-exported here) rather than the container's adapters.
  */
-import { appJwt, createInstallationTokens, parseAppPrivateKey } from "#adapters/github/app-tokens.js"
-import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
-import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
-import { probeModel } from "#adapters/model/probe-model.js"
-import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
 import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
 import type { Config } from "./config.js"
 
 /** The adapter factories `prwright doctor` probes with. */
-export const createDoctorDependencies = () => ({
-  appJwt,
-  createInstallationTokens,
-  parseAppPrivateKey,
-  createOctokitGitHub,
-  createModelHandle,
-  probeModel,
-  detectSandbox,
-  createSqlRunStore,
-})
-export type DoctorDependencies = ReturnType<typeof createDoctorDependencies>
+export { appJwt, createInstallationTokens, parseAppPrivateKey } from "#adapters/github/app-tokens.js"
+export { createOctokitGitHub } from "#adapters/github/octokit-github.js"
+export { createModelHandle } from "#adapters/model/ai-sdk-model.js"
+export { probeModel } from "#adapters/model/probe-model.js"
+export { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
+export { createSqlRunStore }
 
 /** `prwright migrate`: creates or upgrades the SQL schema; returns the engine's name (sqlite, postgres). */
 export const migrateDatabase = async (config: Pick<Config, "databaseUrl">): Promise<string> => {

@@ -14,6 +14,7 @@ import type { WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
 import { homePage } from "./home-page.js"
 import { toJobStatus } from "./job-status.js"
+import { jsonBody } from "./json-body.js"
 import { createMetrics, type Metrics } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
 import { registerRepoSettingsRoutes } from "./repo-settings-routes.js"
@@ -173,15 +174,10 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
         501,
       )
     }
-    let body: unknown
-    try {
-      body = await c.req.json()
-    } catch {
-      throw new ValidationError("the request body must be a JSON object (Content-Type: application/json)", [
-        { field: "(body)", message: "not valid JSON" },
-      ])
-    }
-    const result = await deps.requester.enqueue(type, body, { source: "api", actor: c.get("actor") })
+    const result = await deps.requester.enqueue(type, await jsonBody(c), {
+      source: "api",
+      actor: c.get("actor"),
+    })
     metrics.countJob(type, result.created)
     const statusUrl = `/api/jobs/${result.jobId}`
     return c.json(

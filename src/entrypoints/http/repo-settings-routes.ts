@@ -1,7 +1,7 @@
 import type { Env, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import type { RepoSettings } from "#application/repo-settings.js"
-import { ValidationError } from "#domain/errors.js"
+import { jsonBody } from "./json-body.js"
 
 const view = (settings: Awaited<ReturnType<RepoSettings["get"]>>) => ({
   repoFullName: settings.repoFullName,
@@ -26,15 +26,10 @@ export const registerRepoSettingsRoutes = <E extends Env>(api: Hono<E>, repoSett
         ),
     }),
     async (c) => {
-      let body: unknown
-      try {
-        body = await c.req.json()
-      } catch {
-        throw new ValidationError("the request body must be a JSON object (Content-Type: application/json)", [
-          { field: "(body)", message: "not valid JSON" },
-        ])
-      }
-      const saved = await repoSettings.put(`${c.req.param("owner")}/${c.req.param("name")}`, body)
+      const saved = await repoSettings.put(
+        `${c.req.param("owner")}/${c.req.param("name")}`,
+        await jsonBody(c),
+      )
       return c.json(view(saved))
     },
   )
