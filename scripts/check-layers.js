@@ -2,7 +2,8 @@
 // The layer table of ARCHITECTURE.md, checked from the imports (run by `npm run check`).
 //
 //   domain       imports nothing outside src/domain (no package either: no I/O, no framework)
-//   application  imports no adapter, main or entrypoint
+//   application  imports no adapter, main or entrypoint; a port (application/ports/) imports only
+//                domain and other ports, so an adapter that imports a port reaches nothing else
 //   adapters     import no entrypoint or main; from the application only its ports
 //                (src/application/ports/); no sibling adapter: a file in adapters/<port>/<technology>/
 //                imports only its own folder and the shared modules of its port, the files directly
@@ -94,6 +95,12 @@ function offence(from, to, specifier) {
     case "application":
       if (["adapters", "main", "entrypoints"].includes(toLayer))
         return `application imports ${toLayer}: it depends on ports, and src/main wires the adapters`
+      if (
+        from.startsWith("application/ports/") &&
+        toLayer === "application" &&
+        !to.startsWith("application/ports/")
+      )
+        return "a port imports application code: a port holds what its users and adapters share, nothing more"
       return undefined
     case "adapters": {
       if (toLayer === "entrypoints" || toLayer === "main") return `an adapter imports ${toLayer}`

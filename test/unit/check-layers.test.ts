@@ -55,6 +55,7 @@ describe("scripts/check-layers.js", () => {
       "adapters/queue/bullmq/queue.ts":
         'import type { Em } from "../embedded/queue.js"\nexport type Bq = Em\n',
       "adapters/queue/shared.ts": 'import type { U } from "#application/use-case.js"\nexport type S = U\n',
+      "application/ports/job-queue.ts": 'import type { U } from "../use-case.js"\nexport type Q = U\n',
       // a dynamic import counts as much as a static one
       "entrypoints/cli.ts": 'const q = await import("#adapters/queue/bullmq/queue.js")\n',
     })
@@ -69,6 +70,9 @@ describe("scripts/check-layers.js", () => {
     )
     expect(output).toContain(
       "src/entrypoints/cli.ts: imports #adapters/queue/bullmq/queue.js: an entrypoint imports an adapter",
+    )
+    expect(output).toContain(
+      "src/application/ports/job-queue.ts: imports ../use-case.js: a port imports application code",
     )
   })
 
