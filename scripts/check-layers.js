@@ -88,6 +88,12 @@ function offence(from, to, specifier) {
     return undefined
   }
   const toLayer = layerOf(to)
+  if (
+    from.startsWith("application/ports/") &&
+    toLayer === "application" &&
+    !to.startsWith("application/ports/")
+  )
+    return "a port imports application code: a port holds what its users and adapters share, nothing more"
   if (fromLayer === toLayer && fromLayer !== "adapters") return undefined
   switch (fromLayer) {
     case "domain":
@@ -95,12 +101,6 @@ function offence(from, to, specifier) {
     case "application":
       if (["adapters", "main", "entrypoints"].includes(toLayer))
         return `application imports ${toLayer}: it depends on ports, and src/main wires the adapters`
-      if (
-        from.startsWith("application/ports/") &&
-        toLayer === "application" &&
-        !to.startsWith("application/ports/")
-      )
-        return "a port imports application code: a port holds what its users and adapters share, nothing more"
       return undefined
     case "adapters": {
       if (toLayer === "entrypoints" || toLayer === "main") return `an adapter imports ${toLayer}`
