@@ -11,12 +11,17 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends git ripgrep bubblewrap ca-certificates \
   && rm -rf /var/lib/apt/lists/*
+# Not root: a repository command that escaped would still be an ordinary user, and RLIMIT_NPROC binds.
+# bwrap needs the container's security options of docker-compose.yml (see docs/security.md).
+RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/prwright prwright \
+  && mkdir -p /data && chown prwright:prwright /data
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 ENV PRWRIGHT_DATA_DIR=/data NODE_ENV=production
+USER prwright
 VOLUME /data
 EXPOSE 3000
 ENTRYPOINT ["node", "bin/prwright.js"]

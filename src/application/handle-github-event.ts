@@ -5,9 +5,11 @@ import type { JobType, Trigger, WorkflowRun } from "#domain/workflow-run.js"
 import type { DeliveryStore } from "./ports/delivery-store.js"
 import type { GitHub, ReactionContent, RepoPermission } from "./ports/github.js"
 import type { Logger } from "./ports/logging.js"
+import type { ReviewThreads } from "./ports/review-threads.js"
 import type { RunStore } from "./ports/run-store.js"
 import { closedIssueOf, type GitHubRequest, readGitHubEvent } from "./read-github-event.js"
 import type { WorkflowRequester } from "./request-workflow.js"
+import { buildReviewInstructions } from "./review-follow-up.js"
 
 /**
  * Webhook intake: labels and `/prwright` comments become workflow runs, for people with write
@@ -37,8 +39,12 @@ const WRITERS: ReadonlySet<RepoPermission> = new Set(["admin", "maintain", "writ
 /** The marker of the one "you need write access" reply per user and issue. */
 export const accessReplyMarker = (login: string) => `<!-- prwright:no-access ${login.toLowerCase()} -->`
 
+/** The delivery store's key for an event: its identity, hashed to a fixed length. */
+export const eventKey = (request: { identity: string }): string =>
+  `event:${createHash("sha256").update(request.identity).digest("hex").slice(0, 40)}`
+
 /**
- * The job id a delivery starts, derived from the delivery id (a name-based UUID, version 5 layout), so
+ * The job id an event starts, derived from the event's identity (see `GitHubRequest.identity`) (a name-based UUID, version 5 layout), so
  * that even a delivery handled twice (a crash before it was recorded) maps onto the same run.
  */
 export const deliveryJobId = (deliveryId: string): string => {
@@ -56,6 +62,8 @@ export const createHandleGitHubEvent = (deps: {
   requester: WorkflowRequester
   cancelRun: (jobId: string) => Promise<WorkflowRun>
   logger: Logger
+  /** review comments and threads, for review follow-ups (absent: reviews are ignored) */
+  threads?: ReviewThreads
   /** head branches of prwright's pull requests start with this (default "prwright/") */
   branchPrefix?: string
 }): HandleGitHubEvent => {
@@ -112,8 +120,10 @@ export const createHandleGitHubEvent = (deps: {
     type: JobType,
     issueNumber: number,
     fields: Record<string, unknown>,
+    /** false for read-only runs (questions): they queue behind an active run instead of being refused */
+    exclusive = true,
   ): Promise<GitHubEventOutcome> => {
-    const active = await activeRun(repo, issueNumber)
+    const active = exclusive ? await activeRun(repo, issueNumber) : undefined
     if (active) {
       await react(repo, request, "eyes")
       return {
@@ -125,10 +135,10 @@ export const createHandleGitHubEvent = (deps: {
     const trigger: Trigger = { source: "webhook", actor: request.sender, deliveryId: event.deliveryId }
     const result = await deps.requester.enqueue(
       type,
-      { ...fields, repoFullName: repo.fullName, issueNumber, jobId: deliveryJobId(event.deliveryId) },
+      { ...fields, repoFullName: repo.fullName, issueNumber, jobId: deliveryJobId(request.identity) },
       trigger,
     )
-    await deps.deliveries.linkDeliveryRun(event.deliveryId, result.jobId)
+    await deps.deliveries.linkDeliveryRun(eventKey(request), result.jobId)
     await react(repo, request, "rocket")
     log.info("webhook started a run", {
       jobId: result.jobId,
@@ -162,7 +172,7 @@ export const createHandleGitHubEvent = (deps: {
       if (explain) await reply(repo, request.number, explain)
       return { outcome: "ignored", reason }
     }
-    if (request.isPullRequest && request.command !== "fix" && request.command !== "cancel")
+    if (request.isPullRequest && !["fix", "cancel", "ask"].includes(request.command))
       return ignore(`/prwright ${request.command} works on issues, not pull requests`)
     switch (request.command) {
       case "plan":
@@ -190,14 +200,43 @@ export const createHandleGitHubEvent = (deps: {
       case "fix": {
         if (!request.isPullRequest)
           return ignore("/prwright fix works on prwright's pull requests, not on issues")
-        if (!request.instructions)
+        if (!request.instructions && request.reviewId === undefined)
           return ignore(
             "/prwright fix needs instructions",
             `@${request.sender} say what to change after the command, e.g. \`/prwright fix rename the helper to clamp\`.`,
           )
         const issue = await issueOfPullRequest(repo, request.number)
         if (typeof issue === "string") return ignore(issue)
-        return start(event, request, repo, "resolve-issue", issue, { instructions: request.instructions })
+        if (request.reviewId === undefined)
+          return start(event, request, repo, "resolve-issue", issue, { instructions: request.instructions })
+        if (!deps.threads) return ignore("review follow-ups need access to review threads (a GitHub token)")
+        const instructions = await buildReviewInstructions({
+          github: deps.github,
+          threads: deps.threads,
+          repo,
+          pullNumber: request.number,
+          reviewId: request.reviewId,
+          reviewer: request.sender,
+          ...(request.reviewBody ? { reviewBody: request.reviewBody } : {}),
+          ...(request.instructions ? { extra: request.instructions } : {}),
+        })
+        return start(event, request, repo, "resolve-issue", issue, { instructions })
+      }
+      case "ask": {
+        if (!request.question)
+          return ignore(
+            "/prwright ask needs a question",
+            `@${request.sender} put the question after the command, e.g. \`/prwright ask where is the retry policy decided?\``,
+          )
+        return start(
+          event,
+          request,
+          repo,
+          "answer-question",
+          request.number,
+          { question: request.question },
+          false,
+        )
       }
       case "cancel": {
         const target = request.isPullRequest ? await issueOfPullRequest(repo, request.number) : request.number
@@ -223,14 +262,21 @@ export const createHandleGitHubEvent = (deps: {
     if (read.kind === "ignore") return { outcome: "ignored", reason: read.reason }
     const { request } = read
     const repo = parseRepoRef(request.repoFullName, "repository.full_name")
-    // recorded before acting, so concurrent redeliveries race on the store's unique key, not on GitHub
-    const fresh = await deps.deliveries.recordDelivery({ id: event.deliveryId, event: request.event })
-    if (!fresh) return { outcome: "duplicate", reason: `delivery ${event.deliveryId} was handled already` }
+    // Recorded before acting, so concurrent copies race on the store's unique key, not on GitHub. The key
+    // is the event's identity from the signed body: X-GitHub-Delivery is not signed, and a captured body
+    // replayed under fresh delivery ids must not start fresh paid runs.
+    const key = eventKey(request)
+    const fresh = await deps.deliveries.recordDelivery({ id: key, event: request.event })
+    if (!fresh)
+      return {
+        outcome: "duplicate",
+        reason: `this ${request.event} event was handled already (delivery ${event.deliveryId} repeats it)`,
+      }
 
     try {
       const permission = await deps.github.getPermission(repo, request.sender)
       if (!WRITERS.has(permission)) {
-        const replied = await replyNoAccess(repo, request)
+        const replied = request.quietIfUnauthorized ? false : await replyNoAccess(repo, request)
         log.info("webhook trigger from a user without write access", {
           repo: repo.fullName,
           number: request.number,
@@ -246,7 +292,7 @@ export const createHandleGitHubEvent = (deps: {
       return act(event, request, repo)
     } catch (error) {
       // Acting failed (GitHub or the store was down): let GitHub's redelivery try again.
-      await deps.deliveries.forgetDelivery(event.deliveryId).catch(() => undefined)
+      await deps.deliveries.forgetDelivery(key).catch(() => undefined)
       throw error
     }
   }

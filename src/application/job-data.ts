@@ -58,14 +58,29 @@ export const ResolveIssueJobDataSchema = z.strictObject({
     .prefault({}),
 })
 
+/** `/prwright ask <question>` on an issue or pull request: read-only, one answer comment. */
+export const AnswerQuestionJobDataSchema = z.strictObject({
+  issueNumber,
+  repoFullName,
+  jobId,
+  question: z
+    .string()
+    .trim()
+    .min(1, { error: "question must not be empty" })
+    .max(4_000, { error: "questions are limited to 4000 characters" }),
+  priority,
+})
+
 export type CommentOnIssueJobData = z.infer<typeof CommentOnIssueJobDataSchema>
 export type AutoResolveIssueJobData = z.infer<typeof AutoResolveIssueJobDataSchema>
 export type ResolveIssueJobData = z.infer<typeof ResolveIssueJobDataSchema>
+export type AnswerQuestionJobData = z.infer<typeof AnswerQuestionJobDataSchema>
 
 export interface JobDataByType {
   "comment-on-issue": CommentOnIssueJobData
   "auto-resolve-issue": AutoResolveIssueJobData
   "resolve-issue": ResolveIssueJobData
+  "answer-question": AnswerQuestionJobData
 }
 export type JobData = JobDataByType[JobType]
 
@@ -73,6 +88,7 @@ export const JOB_DATA_SCHEMAS = {
   "comment-on-issue": CommentOnIssueJobDataSchema,
   "auto-resolve-issue": AutoResolveIssueJobDataSchema,
   "resolve-issue": ResolveIssueJobDataSchema,
+  "answer-question": AnswerQuestionJobDataSchema,
 } as const satisfies Record<JobType, z.ZodType>
 
 /**

@@ -7,7 +7,7 @@ import { parseWith } from "./job-data.js"
  * decided later, by the repository permission of the sender.
  */
 
-export const COMMANDS = ["plan", "resolve", "approve", "cancel", "fix"] as const
+export const COMMANDS = ["plan", "resolve", "approve", "cancel", "fix", "ask"] as const
 export type Command = (typeof COMMANDS)[number]
 
 export const LABEL_COMMANDS: Record<string, Command> = {
@@ -26,8 +26,24 @@ export interface GitHubRequest {
   commentId?: number
   /** the text after `/prwright fix` */
   instructions?: string
+  /** the text after `/prwright ask` */
+  question?: string
+  /** a review (or one of its comments) asked for the follow-up: its threads are the instructions */
+  reviewId?: number
+  /** "changes_requested", "commented" … for reviews */
+  reviewState?: string
+  /** the review's own text */
+  reviewBody?: string
+  /** no "you need write access" reply when the sender may not act (a review that only requests changes) */
+  quietIfUnauthorized?: boolean
   /** `issues.labeled`, `issue_comment.created` … */
   event: string
+  /**
+   * What makes this event this event, read from the signed body: the comment's id, or the label event's
+   * issue + label + the time GitHub stamped on the issue. X-GitHub-Delivery is not signed, so a replayed
+   * body with a new delivery id has the same identity and is recognised as a duplicate.
+   */
+  identity: string
 }
 
 export type ReadEvent = { kind: "request"; request: GitHubRequest } | { kind: "ignore"; reason: string }
@@ -36,8 +52,37 @@ const user = z.looseObject({ login: z.string(), type: z.string().optional() })
 const issue = z.looseObject({
   number: z.number().int().positive(),
   pull_request: z.unknown().optional(),
+  updated_at: z.string().optional().nullable(),
 })
 const repository = z.looseObject({ full_name: z.string() })
+
+const pullRequest = z.looseObject({ number: z.number().int().positive() })
+
+const ReviewPayload = z.looseObject({
+  action: z.string(),
+  review: z.looseObject({
+    id: z.number().int(),
+    state: z.string(),
+    body: z.string().nullable().optional(),
+    user,
+  }),
+  pull_request: pullRequest,
+  repository,
+  sender: user,
+})
+
+const ReviewCommentPayload = z.looseObject({
+  action: z.string(),
+  comment: z.looseObject({
+    id: z.number().int(),
+    pull_request_review_id: z.number().int().nullable().optional(),
+    body: z.string().nullable().optional(),
+    user,
+  }),
+  pull_request: pullRequest,
+  repository,
+  sender: user,
+})
 
 const IssuesPayload = z.looseObject({
   action: z.string(),
@@ -90,6 +135,8 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
         isPullRequest: event.issue.pull_request != null,
         sender: event.sender.login,
         event: "issues.labeled",
+        // labelling stamps the issue's updated_at, so a real second labelling is a new event
+        identity: `issues.labeled:${event.repository.full_name}#${event.issue.number}:${(event.label?.name ?? "").toLowerCase()}:${event.issue.updated_at ?? "-"}`,
       },
     }
   }
@@ -117,7 +164,69 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
         sender: event.sender.login,
         commentId: event.comment.id,
         ...(parsed.word === "fix" && parsed.rest ? { instructions: parsed.rest } : {}),
+        ...(parsed.word === "ask" && parsed.rest ? { question: parsed.rest } : {}),
         event: "issue_comment.created",
+        identity: `issue_comment:${event.repository.full_name}:${event.comment.id}`,
+      },
+    }
+  }
+  if (name === "pull_request_review") {
+    const event = parseWith(ReviewPayload, payload, "pull_request_review webhook payload")
+    if (event.action !== "submitted")
+      return { kind: "ignore", reason: `pull_request_review.${event.action} is not a trigger` }
+    if (isBot(event.sender) || isBot(event.review.user))
+      return { kind: "ignore", reason: "reviews by bots are ignored" }
+    const body = event.review.body ?? ""
+    const parsed = parseCommand(body)
+    const asksFix = parsed?.word === "fix"
+    const state = event.review.state.toLowerCase()
+    if (!asksFix && state !== "changes_requested")
+      return { kind: "ignore", reason: "the review neither requests changes nor says /prwright fix" }
+    return {
+      kind: "request",
+      request: {
+        command: "fix",
+        repoFullName: event.repository.full_name,
+        number: event.pull_request.number,
+        isPullRequest: true,
+        sender: event.sender.login,
+        reviewId: event.review.id,
+        reviewState: state,
+        reviewBody: body,
+        ...(asksFix ? {} : { quietIfUnauthorized: true }),
+        ...(asksFix && parsed?.rest ? { instructions: parsed.rest } : {}),
+        event: "pull_request_review.submitted",
+        // the review and each of its comments arrive as separate deliveries: one identity, one run
+        identity: `pull_request_review:${event.repository.full_name}:${event.review.id}`,
+      },
+    }
+  }
+  if (name === "pull_request_review_comment") {
+    const event = parseWith(ReviewCommentPayload, payload, "pull_request_review_comment webhook payload")
+    if (event.action !== "created")
+      return { kind: "ignore", reason: `pull_request_review_comment.${event.action} is ignored` }
+    if (isBot(event.sender) || isBot(event.comment.user))
+      return { kind: "ignore", reason: "comments by bots are ignored" }
+    const body = event.comment.body ?? ""
+    if (body.includes("<!-- prwright:")) return { kind: "ignore", reason: "prwright's own comment" }
+    const parsed = parseCommand(body)
+    if (parsed?.word !== "fix") return { kind: "ignore", reason: "no /prwright fix in the review comment" }
+    const reviewId = event.comment.pull_request_review_id ?? undefined
+    return {
+      kind: "request",
+      request: {
+        command: "fix",
+        repoFullName: event.repository.full_name,
+        number: event.pull_request.number,
+        isPullRequest: true,
+        sender: event.sender.login,
+        ...(reviewId === undefined ? {} : { reviewId }),
+        ...(parsed.rest ? { instructions: parsed.rest } : {}),
+        event: "pull_request_review_comment.created",
+        identity:
+          reviewId === undefined
+            ? `pull_request_review_comment:${event.repository.full_name}:${event.comment.id}`
+            : `pull_request_review:${event.repository.full_name}:${reviewId}`,
       },
     }
   }

@@ -7,7 +7,12 @@
  * - Usage: tokens and money the model calls of a run consumed.
  */
 
-export const JOB_TYPES = ["comment-on-issue", "auto-resolve-issue", "resolve-issue"] as const
+export const JOB_TYPES = [
+  "comment-on-issue",
+  "auto-resolve-issue",
+  "resolve-issue",
+  "answer-question",
+] as const
 export type JobType = (typeof JOB_TYPES)[number]
 
 /** Worker kinds as the seed's `WORKER_TYPE` names them, and the queue each one serves. */
@@ -15,6 +20,8 @@ export const WORKER_TYPES = {
   comment: "comment-on-issue",
   "auto-resolve": "auto-resolve-issue",
   resolve: "resolve-issue",
+  /** `/prwright ask`: a read-only run that answers in one comment */
+  ask: "answer-question",
 } as const satisfies Record<string, JobType>
 export type WorkerType = keyof typeof WORKER_TYPES
 

@@ -12,6 +12,7 @@ import {
   createModelHandle,
   createOctokitGitHub,
   createSqlRunStore,
+  type DetectedSandbox,
   detectSandbox,
   parseAppPrivateKey,
   probeModel,
@@ -19,7 +20,7 @@ import {
 
 const run = promisify(execFile)
 
-interface Check {
+export interface Check {
   name: string
   ok: boolean | "warn"
   detail: string
@@ -75,6 +76,49 @@ const probeGitHub = async (config: Config, repoName: string | undefined): Promis
   const who = response.ok ? ((await response.json()) as { login?: string; slug?: string }) : {}
   const name = who.login ?? who.slug ?? (app ? `app ${app.id}` : "an app installation")
   return `${apiUrl}: ${app ? "GitHub App" : "token"} accepted (${name}); add --repo owner/name to check a repository`
+}
+
+/**
+ * The sandbox's isolation, one line each: which sandbox and namespaces, cgroup limits (or why
+ * none), and what setup commands may reach. No working bwrap is a failure (repository commands
+ * will not run); PRWRIGHT_SANDBOX=process and missing cgroups are warnings.
+ */
+export const sandboxChecks = async (
+  config: Pick<Config, "sandbox" | "setupEgress">,
+  options: { bwrapPath?: string } = {},
+): Promise<Check[]> => {
+  let chosen: DetectedSandbox
+  try {
+    chosen = await detectSandbox({
+      ...(config.sandbox ? { preference: config.sandbox } : {}),
+      setupEgress: config.setupEgress,
+      ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
+    })
+  } catch (error) {
+    return [{ name: "sandbox", ok: false, detail: errorMessage(error) }]
+  }
+  const { isolation } = chosen
+  if (chosen.kind === "process") {
+    return [
+      {
+        name: "sandbox",
+        ok: "warn",
+        detail:
+          "PRWRIGHT_SANDBOX=process: repository commands run WITHOUT isolation (they can read the worker's files, environment and local services); install bubblewrap and unset PRWRIGHT_SANDBOX",
+      },
+      { name: "cgroups", ok: "warn", detail: isolation.cgroups.detail },
+      { name: "egress", ok: "warn", detail: isolation.setupEgress },
+    ]
+  }
+  return [
+    {
+      name: "sandbox",
+      ok: true,
+      detail: `bubblewrap: ${isolation.namespaces.join(", ")} namespaces${isolation.userNamespace ? "" : " (no user namespace: capabilities dropped)"}, no capabilities, only the checkout writable; ${isolation.etc}`,
+    },
+    { name: "cgroups", ok: isolation.cgroups.usable ? true : "warn", detail: isolation.cgroups.detail },
+    { name: "egress", ok: true, detail: isolation.setupEgress },
+  ]
 }
 
 /** `prwright doctor`: every configured dependency, one line each, with the fix when it fails. */
@@ -158,15 +202,7 @@ export const runDoctor = async (
       }
     }),
   )
-  const sandbox = await check("sandbox", async () => {
-    const chosen = await detectSandbox({ ...(config.sandbox ? { preference: config.sandbox } : {}) })
-    if (chosen.kind !== "bwrap")
-      throw new Error(
-        "no bubblewrap: repository commands would run WITHOUT isolation; apt-get install bubblewrap",
-      )
-    return "bubblewrap: no network in the agent phase, only the checkout writable"
-  })
-  checks.push(sandbox.ok ? sandbox : { ...sandbox, ok: "warn" })
+  checks.push(...(await sandboxChecks(config)))
 
   for (const c of checks) {
     const mark = c.ok === true ? "✓" : c.ok === "warn" ? "!" : "✗"

@@ -46,7 +46,8 @@ export const startServer = async (
       return checks
     },
   })
-  if (options.workers) container.startWorkers(options.workerTypes ?? ["comment", "auto-resolve", "resolve"])
+  if (options.workers)
+    container.startWorkers(options.workerTypes ?? ["comment", "auto-resolve", "resolve", "ask"])
 
   const server = await new Promise<ReturnType<typeof serveHttp>>((resolve, reject) => {
     const s = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))

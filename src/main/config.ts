@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { z } from "zod"
 import { MODEL_PROVIDERS } from "#adapters/model/ai-sdk-model.js"
+import { parseSetupAllow, parseSetupNetworks } from "#adapters/sandbox/setup-egress.js"
 import type { KeepJobs } from "#application/ports/job-queue.js"
 import { ConfigError } from "#domain/errors.js"
 
@@ -107,6 +108,8 @@ const EnvSchema = z.object({
   }),
   PRWRIGHT_SECRET_KEY: optionalString,
   PRWRIGHT_SANDBOX: z.enum(SANDBOXES, { error: `must be one of ${SANDBOXES.join(", ")}` }).optional(),
+  PRWRIGHT_SETUP_ALLOW: optionalString,
+  PRWRIGHT_SETUP_ALLOW_NETWORKS: optionalString,
   PRWRIGHT_PUBLIC_URL: url("the address users reach this server at, e.g. https://prwright.example.com"),
   LOG_LEVEL: z
     .enum(["debug", "info", "warn", "error"], { error: "must be debug, info, warn or error" })
@@ -239,10 +242,15 @@ export interface Config {
     testTimeoutMs: number
   }
   sandbox?: "bwrap" | "process" | "docker"
+  /**
+   * What setup commands may reach (through the host's egress proxy): registry host names
+   * (PRWRIGHT_SETUP_ALLOW) and non-public networks the operator vouches for (PRWRIGHT_SETUP_ALLOW_NETWORKS)
+   */
+  setupEgress: { allow: string[]; exemptNetworks: string[] }
   keepFailedCheckoutMs: number
   gitAuthor: { name: string; email: string }
   queueBackoffMs: number
-  concurrency: { comment: number; "auto-resolve": number; resolve: number }
+  concurrency: { comment: number; "auto-resolve": number; resolve: number; ask: number }
   /** finished jobs kept by the queue (Redis or the embedded table); the run store keeps all history */
   queueRetention: { completed: KeepJobs; failed: KeepJobs }
   /** job lock / lease duration: a killed worker's job is retried about this long after it died */
@@ -250,7 +258,7 @@ export interface Config {
   /** a run still pending after this long without a queue job is queued again */
   pendingSweepMs: number
   /** per worker type; 0 means no limit */
-  timeouts: Record<"comment" | "auto-resolve" | "resolve", { wallMs: number; idleMs: number }>
+  timeouts: Record<"comment" | "auto-resolve" | "resolve" | "ask", { wallMs: number; idleMs: number }>
   /** every secret value, so logs and errors can be scrubbed of them */
   secrets: string[]
 }
@@ -393,6 +401,10 @@ export const loadConfig = (
       testTimeoutMs: e.PRWRIGHT_TEST_TIMEOUT_MS,
     },
     ...(e.PRWRIGHT_SANDBOX ? { sandbox: e.PRWRIGHT_SANDBOX } : {}),
+    setupEgress: {
+      allow: parseSetupAllow(e.PRWRIGHT_SETUP_ALLOW),
+      exemptNetworks: parseSetupNetworks(e.PRWRIGHT_SETUP_ALLOW_NETWORKS),
+    },
     keepFailedCheckoutMs: e.PRWRIGHT_KEEP_FAILED_CHECKOUT_MS,
     gitAuthor: {
       name: e.PRWRIGHT_GIT_AUTHOR_NAME ?? "prwright[bot]",
@@ -403,6 +415,8 @@ export const loadConfig = (
       comment: e.WORKER_CONCURRENCY_COMMENT,
       "auto-resolve": e.WORKER_CONCURRENCY_AUTO_RESOLVE,
       resolve: e.WORKER_CONCURRENCY_RESOLVE,
+      // questions are read-only runs like plans: they share the comment worker's settings
+      ask: e.WORKER_CONCURRENCY_COMMENT,
     },
     queueRetention: { completed: e.PRWRIGHT_QUEUE_KEEP_COMPLETED, failed: e.PRWRIGHT_QUEUE_KEEP_FAILED },
     queueLockMs: e.PRWRIGHT_QUEUE_LOCK_MS,
@@ -414,6 +428,7 @@ export const loadConfig = (
         idleMs: e.JOB_IDLE_TIMEOUT_MS_AUTO_RESOLVE,
       },
       resolve: { wallMs: e.JOB_WALL_TIMEOUT_MS_RESOLVE, idleMs: e.JOB_IDLE_TIMEOUT_MS_RESOLVE },
+      ask: { wallMs: e.JOB_WALL_TIMEOUT_MS_COMMENT, idleMs: e.JOB_IDLE_TIMEOUT_MS_COMMENT },
     },
     secrets,
   }

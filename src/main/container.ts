@@ -13,12 +13,15 @@ import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
 import { createNeo4jRunStore } from "#adapters/store/neo4j/neo4j-run-store.js"
 import { loadSecretKey } from "#adapters/store/secret-key.js"
 import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
+import { type Answerer, runAnsweringAgent } from "#application/agent/answering-agent.js"
 import { runCodingAgent } from "#application/agent/coding-agent.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { createApiAuth } from "#application/api-auth.js"
 import { createCancelRun } from "#application/cancel-run.js"
+import { type CheckRunReporter, createCheckRunReporter, observedJournal } from "#application/check-runs.js"
 import { createHandleGitHubEvent, type HandleGitHubEvent } from "#application/handle-github-event.js"
 import type { ApiTokenStore } from "#application/ports/api-token-store.js"
+import type { CommitChecks } from "#application/ports/commit-checks.js"
 import type { DeliveryStore } from "#application/ports/delivery-store.js"
 import type { EventBus } from "#application/ports/event-bus.js"
 import type { GitHub } from "#application/ports/github.js"
@@ -27,15 +30,18 @@ import type { Logger } from "#application/ports/logging.js"
 import type { ModelHandle } from "#application/ports/model.js"
 import type { PlanStore } from "#application/ports/plan-store.js"
 import type { RepoSettingsStore } from "#application/ports/repo-settings-store.js"
+import type { ReviewThreads } from "#application/ports/review-threads.js"
 import type { RunStore } from "#application/ports/run-store.js"
 import type { Sandbox } from "#application/ports/sandbox.js"
 import type { SecretStore } from "#application/ports/secret-store.js"
 import type { Workspace } from "#application/ports/workspace.js"
 import { createRepoSettings, type RepoSettings } from "#application/repo-settings.js"
 import { createWorkflowRequester, type WorkflowRequester } from "#application/request-workflow.js"
+import { createReviewReplies } from "#application/review-follow-up.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
 import { createRunSweeper } from "#application/sweep-runs.js"
+import { createAnswerQuestion } from "#application/workflows/answer-question.js"
 import { createCommentOnIssue, type Planner } from "#application/workflows/comment-on-issue.js"
 import { type Coder, createResolveIssue } from "#application/workflows/resolve-issue.js"
 import { ConfigError } from "#domain/errors.js"
@@ -58,6 +64,10 @@ export interface Container {
   /** per-repository settings edited through the API */
   repoSettings: RepoSettings
   runner: JobHandler
+  /** shows runs as check runs (GitHub App) or commit statuses (token); undefined without GitHub auth */
+  checkRuns: CheckRunReporter | undefined
+  /** answers review threads when a review follow-up ends */
+  reviewReplies: { flush(): Promise<void> } | undefined
   /** job types that have a workflow in this version */
   jobTypes: JobType[]
   startWorkers(types: WorkerType[], concurrency?: number): JobWorker[]
@@ -69,10 +79,15 @@ export interface Container {
 export interface ContainerOverrides {
   logger?: Logger
   github?: GitHub
+  /** where check runs and commit statuses go (default: the Octokit adapter; null: nowhere) */
+  commitChecks?: CommitChecks | null
+  /** review comments and threads (default: the Octokit adapter; null: review follow-ups off) */
+  reviewThreads?: ReviewThreads | null
   workspace?: Workspace
   model?: ModelHandle | null
   planner?: Planner
   coder?: Coder
+  answerer?: Answerer
   sandbox?: Sandbox
   fetch?: typeof fetch
   queue?: false
@@ -166,15 +181,16 @@ export const createContainer = async (
       })
     : undefined
   const githubAuth = appTokens ? appTokens.tokenFor : token
-  const github =
-    overrides.github ??
-    (githubAuth
-      ? createOctokitGitHub({
-          auth: githubAuth,
-          baseUrl: config.github.apiUrl,
-          ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
-        })
-      : unconfiguredGitHub())
+  const octokit = githubAuth
+    ? createOctokitGitHub({
+        auth: githubAuth,
+        baseUrl: config.github.apiUrl,
+        ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+        logger,
+      })
+    : undefined
+  const github = overrides.github ?? octokit ?? unconfiguredGitHub()
+  const commitChecks = overrides.commitChecks === null ? undefined : (overrides.commitChecks ?? octokit)
   const workspace =
     overrides.workspace ??
     createGitCliWorkspace({
@@ -203,12 +219,33 @@ export const createContainer = async (
           : undefined))
 
   const clock = { now: () => new Date() }
-  const journal = createRunJournal({ store, bus, logger })
+  const runLink = config.publicUrl ? (id: string) => `${config.publicUrl}/api/jobs/${id}` : undefined
+  const checkRuns = commitChecks
+    ? createCheckRunReporter({
+        checks: commitChecks,
+        store,
+        logger,
+        mode: config.github.app ? "check-run" : "status",
+        ...(runLink ? { runUrl: runLink } : {}),
+      })
+    : undefined
+  const reviewThreads = overrides.reviewThreads === null ? undefined : (overrides.reviewThreads ?? octokit)
+  const reviewReplies = reviewThreads
+    ? createReviewReplies({ threads: reviewThreads, store, logger })
+    : undefined
+  const observers = [checkRuns, reviewReplies].filter((o) => o !== undefined)
+  const baseJournal = createRunJournal({ store, bus, logger })
+  const journal = observers.length > 0 ? observedJournal(baseJournal, ...observers) : baseJournal
   let sandboxReady: Promise<Sandbox> | undefined
   const sandbox = () => {
     sandboxReady ??= overrides.sandbox
       ? Promise.resolve(overrides.sandbox)
-      : detectSandbox({ ...(config.sandbox ? { preference: config.sandbox } : {}), logger })
+      : detectSandbox({
+          ...(config.sandbox ? { preference: config.sandbox } : {}),
+          // setup commands reach only these registries, through the worker's egress proxy
+          setupEgress: config.setupEgress,
+          logger,
+        })
     return sandboxReady
   }
   const runUrl = config.publicUrl ? (id: string) => `${config.publicUrl}/api/jobs/${id}` : undefined
@@ -238,6 +275,15 @@ export const createContainer = async (
       ...(config.publicUrl ? { runUrl: (id: string) => `${config.publicUrl}/api/jobs/${id}` } : {}),
     }),
   }
+  workflows["answer-question"] = createAnswerQuestion({
+    github,
+    workspace,
+    model,
+    answerer: overrides.answerer ?? runAnsweringAgent,
+    logger,
+    maxSteps: config.maxPlanSteps,
+    ...(runLink ? { runUrl: runLink } : {}),
+  })
   const runner = createJobRunner({ store, journal, workflows, logger, clock })
   const requester = createWorkflowRequester({
     store,
@@ -255,6 +301,7 @@ export const createContainer = async (
     requester,
     cancelRun,
     logger,
+    ...(reviewThreads ? { threads: reviewThreads } : {}),
   })
 
   const workers: JobWorker[] = []
@@ -274,6 +321,8 @@ export const createContainer = async (
     },
     repoSettings: createRepoSettings({ store }),
     runner,
+    checkRuns,
+    reviewReplies,
     jobTypes,
     startWorkers(types, concurrency) {
       if (!queue) throw new ConfigError("this process was built without a queue")
@@ -306,6 +355,8 @@ export const createContainer = async (
     async close() {
       stopSweeper?.()
       await Promise.allSettled(workers.map((worker) => worker.close({ graceMs: config.shutdownGraceMs })))
+      await checkRuns?.flush()
+      await reviewReplies?.flush()
       await queue?.close()
       await bus.close()
       await store.close()

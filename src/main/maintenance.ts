@@ -14,7 +14,7 @@ export { appJwt, createInstallationTokens, parseAppPrivateKey } from "#adapters/
 export { createOctokitGitHub } from "#adapters/github/octokit-github.js"
 export { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 export { probeModel } from "#adapters/model/probe-model.js"
-export { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
+export { type DetectedSandbox, detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
 export { createSqlRunStore }
 
 /** `prwright migrate`: creates or upgrades the SQL schema; returns the engine's name (sqlite, postgres). */

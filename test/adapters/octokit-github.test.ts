@@ -196,7 +196,9 @@ describe("createOctokitGitHub against the GitHub double", () => {
     expect(missingComment.message).toMatch(/comment 424242 on octo\/demo was not found/)
   })
 
-  it("treats rate limits, 5xx and network failures as retryable", async () => {
+  it("treats rate limits, 5xx and network failures as retryable once its own waits are spent", async () => {
+    // the adapter's waits and retries are covered by github-rate-limits.test.ts; here they are off
+    const limits = { maxRetries: 0, maxWaitMs: 0 }
     const answer =
       (status: number, message: string, headers: Record<string, string> = {}): typeof fetch =>
       async () =>
@@ -209,6 +211,7 @@ describe("createOctokitGitHub against the GitHub double", () => {
       createOctokitGitHub({
         token: TOKEN,
         baseUrl: double.apiUrl,
+        limits,
         fetch: answer(403, "API rate limit exceeded for user ID 1.", {
           "x-ratelimit-remaining": "0",
           "x-ratelimit-reset": reset,
@@ -222,6 +225,7 @@ describe("createOctokitGitHub against the GitHub double", () => {
       createOctokitGitHub({
         token: TOKEN,
         baseUrl: double.apiUrl,
+        limits,
         fetch: answer(429, "slow down", { "retry-after": "30" }),
       }).getIssue(demo, 1),
     )
@@ -232,6 +236,7 @@ describe("createOctokitGitHub against the GitHub double", () => {
       createOctokitGitHub({
         token: TOKEN,
         baseUrl: double.apiUrl,
+        limits,
         fetch: answer(403, "Resource not accessible by integration"),
       }).createIssueComment(demo, 1, "x"),
     )
@@ -242,6 +247,7 @@ describe("createOctokitGitHub against the GitHub double", () => {
       createOctokitGitHub({
         token: TOKEN,
         baseUrl: double.apiUrl,
+        limits,
         fetch: answer(502, "Server Error"),
       }).getRepository(demo),
     )
@@ -249,7 +255,7 @@ describe("createOctokitGitHub against the GitHub double", () => {
     expect(down.retryable).toBe(true)
 
     const unreachable = await rejection(
-      createOctokitGitHub({ token: TOKEN, baseUrl: "http://127.0.0.1:9/api/v3" }).getRepository(demo),
+      createOctokitGitHub({ token: TOKEN, baseUrl: "http://127.0.0.1:9/api/v3", limits }).getRepository(demo),
     )
     expect(unreachable.retryable).toBe(true)
     expect(unreachable.message).toMatch(/could not reach GitHub at http:\/\/127\.0\.0\.1:9\/api\/v3/)

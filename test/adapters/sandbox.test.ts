@@ -131,7 +131,7 @@ describe.skipIf(!bwrapWorks)(
         await new Promise<void>((resolve) => server.close(() => resolve()))
       })
 
-      it("cannot connect anywhere with network: false", async () => {
+      it("cannot connect anywhere with network: none", async () => {
         const before = connections
         const result = await run(`exec 3<>/dev/tcp/127.0.0.1/${port} && echo CONNECTED && cat <&3`)
         expect(result.exitCode).not.toBe(0)
@@ -139,11 +139,16 @@ describe.skipIf(!bwrapWorks)(
         expect(connections).toBe(before)
       })
 
-      it("reaches a host server with network: true", async () => {
+      it("cannot reach a host server with network: setup either (own network namespace, egress only through the proxy)", async () => {
         const before = connections
-        const result = await run(`exec 3<>/dev/tcp/127.0.0.1/${port} && cat <&3`, { network: "setup" })
-        expect(result).toMatchObject({ exitCode: 0, output: "hello from the host\n" })
-        expect(connections).toBe(before + 1)
+        const result = await run(
+          `exec 3<>/dev/tcp/127.0.0.1/${port} && cat <&3; curl --noproxy '' -sS http://127.0.0.1:${port}/ || echo refused`,
+          { network: "setup" },
+        )
+        expect(result.output).not.toContain("hello from the host")
+        expect(result.output).toContain("refused\n")
+        expect(result.refusedHosts).toEqual([`127.0.0.1:${port}`])
+        expect(connections).toBe(before)
       })
     })
 
@@ -216,12 +221,11 @@ describe.skipIf(!bwrapWorks)(
         ).toBe(true)
       })
 
-      it("falls back to the process sandbox with a warning when bwrap is missing", async () => {
+      it("refuses (fails closed) rather than fall back to the process sandbox when bwrap is missing", async () => {
         const logger = createCapturingLogger()
-        const chosen = await detectSandbox({ bwrapPath: path.join(parent, "no-bwrap"), logger })
-        expect(chosen.kind).toBe("process")
-        const warning = logger.lines.find((line) => line.level === "warn")
-        expect(String(warning?.fields?.reason)).toContain("apt-get install bubblewrap")
+        const attempt = detectSandbox({ bwrapPath: path.join(parent, "no-bwrap"), logger })
+        await expect(attempt).rejects.toBeInstanceOf(ConfigError)
+        await expect(attempt).rejects.toThrow(/apt-get install bubblewrap.*PRWRIGHT_SANDBOX=process/)
       })
 
       it("fails with a ConfigError saying what to install when bwrap is required but missing", async () => {

@@ -109,11 +109,8 @@ describe("handleGitHubEvent", () => {
   it("label prwright:plan from a writer queues a planning run recorded with its trigger", async () => {
     const n = issue()
     const deliveryId = nextDelivery()
-    const outcome = await handle(
-      "issues",
-      labeledPayload({ repo: REPO, issue: n, label: "prwright:plan", sender: alice }),
-      deliveryId,
-    )
+    const labeled = labeledPayload({ repo: REPO, issue: n, label: "prwright:plan", sender: alice })
+    const outcome = await handle("issues", labeled, deliveryId)
     expect(outcome).toMatchObject({ outcome: "started", type: "comment-on-issue", issueNumber: n })
     const runs = await runsOf(n)
     expect(runs).toHaveLength(1)
@@ -125,11 +122,7 @@ describe("handleGitHubEvent", () => {
     expect((await container.queue!.getJob(run.id))?.state).toBe("waiting")
 
     // a redelivery of the same delivery starts nothing
-    const again = await handle(
-      "issues",
-      labeledPayload({ repo: REPO, issue: n, label: "prwright:plan", sender: alice }),
-      deliveryId,
-    )
+    const again = await handle("issues", labeled, deliveryId)
     expect(again.outcome).toBe("duplicate")
     // another trigger while the run is pending answers with that run
     const repeat = await handle(

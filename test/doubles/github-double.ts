@@ -9,7 +9,7 @@
  * and the installation tokens minted there work like any token for the installation's repositories.
  */
 import { execFile } from "node:child_process"
-import { randomBytes } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -17,6 +17,7 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { promisify } from "node:util"
 import { createAppAuth, type DoubleApp, expired, type MintedToken } from "./github/app-routes.js"
+import { registerCheckRoutes, type StoredCheckRun, type StoredStatus } from "./github/check-routes.js"
 import {
   createAccessState,
   type Role,
@@ -33,12 +34,30 @@ import {
   type TokenGrant,
 } from "./github/request-log.js"
 import { canSee, type DoubleState, registerCoreRoutes } from "./github/rest-routes.js"
+import {
+  type NewReview,
+  registerReviewRoutes,
+  type StoredReviewComment,
+  type StoredThread,
+} from "./github/review-routes.js"
 import { createRouter, HttpError, type Identity, type Router } from "./github/router.js"
 import { type StoredComment, type StoredPull, type StoredRepo, timestamp, userId } from "./github/shapes.js"
 
 const run = promisify(execFile)
 
-export type { DoubleApp, MintedToken, RecordedRequest, Role, StoredReaction, TokenGrant }
+export type {
+  DoubleApp,
+  MintedToken,
+  NewReview,
+  RecordedRequest,
+  Role,
+  StoredCheckRun,
+  StoredReaction,
+  StoredReviewComment,
+  StoredStatus,
+  StoredThread,
+  TokenGrant,
+}
 
 export interface CreateRepoOptions {
   /** the first commit's files (ignored when `from` is given) */
@@ -94,8 +113,50 @@ export interface GitHubDouble {
   readonly appJwts: string[]
   /** expires every minted installation token now: the double answers 401 to them from then on */
   expireAppTokens(): void
+  /**
+   * Makes the next `times` API calls matching `method`/`path` fail as GitHub would: e.g. a secondary rate
+   * limit (403, `retry-after: 2`), a primary one (403, `x-ratelimit-remaining: 0`) or a 502.
+   */
+  failNext(fault: InjectedFault): void
+  /** check runs created on a repository, oldest first (only GitHub Apps may create them) */
+  checkRuns(fullName: string): StoredCheckRun[]
+  /** commit statuses set on a repository, oldest first */
+  statuses(fullName: string): StoredStatus[]
+  /** a submitted review with its comments on a pull request (each comment starts a thread) */
+  addReview(fullName: string, pull: number, review: NewReview): { reviewId: number; commentIds: number[] }
+  /** a reply in a review thread, e.g. by a user without write access */
+  addReviewReply(fullName: string, rootCommentId: number, user: string, body: string): number
+  /** review comments (with replies) of a pull request, oldest first */
+  reviewComments(fullName: string, pull: number): StoredReviewComment[]
+  /** review threads of a pull request */
+  reviewThreads(fullName: string, pull: number): StoredThread[]
+  /** GET answers carry an ETag and a matching `If-None-Match` gets 304 (GitHub's conditional requests) */
+  readonly notModifiedCount: number
   close(): Promise<void>
 }
+
+export interface InjectedFault {
+  method?: string
+  /** matched against the API path (after /api/v3), e.g. /\/issues\/\d+\/comments$/ */
+  path?: RegExp
+  status: number
+  headers?: Record<string, string>
+  message?: string
+  /** how many matching calls fail (default 1) */
+  times?: number
+}
+
+/** GitHub's answer to a request over a secondary rate limit. */
+export const secondaryRateLimit = (
+  retryAfterSeconds: number,
+  match: Omit<InjectedFault, "status"> = {},
+): InjectedFault => ({
+  ...match,
+  status: 403,
+  headers: { "retry-after": String(retryAfterSeconds), ...match.headers },
+  message:
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.",
+})
 
 const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   res.statusCode = status
@@ -143,6 +204,8 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
   registerPullRoutes(router, state)
   const access = createAccessState()
   registerCollaboratorRoutes(router, state, access)
+  const checks = registerCheckRoutes(router, state)
+  const reviewing = registerReviewRoutes(router, state)
   const log = createRequestLog(tokens)
   const appAuth = createAppAuth({
     apps: options.apps ?? {},
@@ -151,6 +214,8 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
     tokenTtlMs: options.appTokenTtlMs ?? 3_600_000,
   })
   const used = new Map<string, number>()
+  const faults: Array<InjectedFault & { left: number }> = []
+  let notModified = 0
 
   const rateHeaders = (token: string): Record<string, string> => {
     const count = (used.get(token) ?? 0) + 1
@@ -184,6 +249,21 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
     }
     const identity: Identity = { token, login: grant.login, id: userId(grant.login), repos: grant.repos }
     const headers = rateHeaders(token)
+    const fault = faults.find(
+      (f) =>
+        f.left > 0 && (!f.method || f.method.toUpperCase() === method) && (!f.path || f.path.test(apiPath)),
+    )
+    if (fault) {
+      fault.left--
+      await readBody(req)
+      json(
+        res,
+        fault.status,
+        { message: fault.message ?? "Server Error", documentation_url: "https://docs.github.com/rest" },
+        { ...headers, ...fault.headers },
+      )
+      return
+    }
     const found = router.match(method, apiPath)
     if (!found) {
       json(
@@ -218,6 +298,16 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
         headers: req.headers,
         identity,
       })
+      if (method === "GET" && result.status === 200 && result.body !== undefined) {
+        const etag = `W/"${createHash("sha1").update(JSON.stringify(result.body)).digest("hex")}"`
+        if (req.headers["if-none-match"] === etag) {
+          notModified++
+          json(res, 304, undefined, { ...headers, ...result.headers, etag })
+          return
+        }
+        json(res, result.status, result.body, { ...headers, ...result.headers, etag })
+        return
+      }
       json(res, result.status, result.body, { ...headers, ...result.headers })
     } catch (error) {
       if (error instanceof HttpError) json(res, error.status, error.body, headers)
@@ -259,9 +349,19 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://double.invalid")
     const gitMatch = GIT_PATH.exec(url.pathname)
-    const kind = url.pathname.startsWith("/api/v3") ? "api" : gitMatch ? "git" : "other"
+    const kind = url.pathname.startsWith("/api/") ? "api" : gitMatch ? "git" : "other"
     log.record(req, res, kind)
-    if (kind === "api") {
+    if (url.pathname === "/api/graphql" && req.method === "POST") {
+      const token = presentedToken(req.headers.authorization, tokens)
+      const grant = token === undefined ? undefined : tokens[token]
+      const identity =
+        grant && token !== undefined && !expired(grant)
+          ? { token, login: grant.login, id: userId(grant.login), repos: grant.repos }
+          : undefined
+      reviewing.handleGraphql(req, res, identity).catch((error) => {
+        if (!res.headersSent) json(res, 500, { message: String(error) })
+      })
+    } else if (kind === "api") {
       handleApi(req, res, url).catch((error) => {
         if (!res.headersSent) json(res, 500, { message: String(error) })
       })
@@ -414,6 +514,30 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
     mintedTokens: appAuth.minted,
     appJwts: appAuth.jwtsSeen,
     expireAppTokens: () => appAuth.expireTokens(),
+    checkRuns(fullName) {
+      return [...checks.checkRuns.values()].filter((r) => r.repo.toLowerCase() === fullName.toLowerCase())
+    },
+    statuses(fullName) {
+      return checks.statuses.filter((s) => s.repo.toLowerCase() === fullName.toLowerCase())
+    },
+    addReview: (fullName, pull, review) => reviewing.addReview(fullName, pull, review),
+    addReviewReply: (fullName, rootId, user, body) => reviewing.addReply(fullName, rootId, user, body),
+    reviewComments(fullName, pull) {
+      return reviewing.reviews.comments.filter(
+        (c) => c.repo.toLowerCase() === fullName.toLowerCase() && c.pull === pull,
+      )
+    },
+    reviewThreads(fullName, pull) {
+      return reviewing.reviews.threads.filter(
+        (t) => t.repo.toLowerCase() === fullName.toLowerCase() && t.pull === pull,
+      )
+    },
+    failNext(fault) {
+      faults.push({ ...fault, left: fault.times ?? 1 })
+    },
+    get notModifiedCount() {
+      return notModified
+    },
 
     async close() {
       server.closeAllConnections()

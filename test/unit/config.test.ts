@@ -21,7 +21,7 @@ describe("config", () => {
     expect(config.redisUrl).toBeUndefined()
     expect(config.github.apiUrl).toBe("https://api.github.com")
     expect(config.llm.provider).toBe("openai")
-    expect(config.concurrency).toEqual({ comment: 3, "auto-resolve": 1, resolve: 1 })
+    expect(config.concurrency).toEqual({ comment: 3, "auto-resolve": 1, resolve: 1, ask: 3 })
   })
 
   it("names the variable and the fix in one line", () => {
@@ -62,6 +62,26 @@ describe("config", () => {
     )
     expect(config.secrets).toEqual(
       expect.arrayContaining(["sk-ant-1234", "sk-openai-5678", "ghp_abcdef", "dbpass123"]),
+    )
+  })
+
+  it("reads the setup egress allow-list and exempt networks, refusing addresses and bad CIDRs", () => {
+    expect(loadConfig({}, "/x").setupEgress.allow).toContain("registry.npmjs.org")
+    expect(loadConfig({}, "/x").setupEgress.exemptNetworks).toEqual([])
+    const config = loadConfig(
+      { PRWRIGHT_SETUP_ALLOW: "pypi.org, *.corp.example", PRWRIGHT_SETUP_ALLOW_NETWORKS: "10.20.0.0/16" },
+      "/x",
+    )
+    expect(config.setupEgress).toEqual({
+      allow: ["pypi.org", "*.corp.example"],
+      exemptNetworks: ["10.20.0.0/16"],
+    })
+    expect(loadConfig({ PRWRIGHT_SETUP_ALLOW: "none" }, "/x").setupEgress.allow).toEqual([])
+    expect(failing({ PRWRIGHT_SETUP_ALLOW: "127.0.0.1" })).toMatch(
+      /PRWRIGHT_SETUP_ALLOW entry "127.0.0.1" is not a host name/,
+    )
+    expect(failing({ PRWRIGHT_SETUP_ALLOW_NETWORKS: "10.0.0.0" })).toMatch(
+      /PRWRIGHT_SETUP_ALLOW_NETWORKS entry "10.0.0.0" is not a CIDR/,
     )
   })
 })

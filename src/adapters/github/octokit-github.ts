@@ -4,6 +4,7 @@
  * bad credentials and missing access are not). The token never appears in a message.
  */
 import { Octokit } from "@octokit/rest"
+import type { CommitChecks } from "#application/ports/commit-checks.js"
 import type {
   GitHub,
   GitHubComment,
@@ -13,9 +14,14 @@ import type {
   RepoPermission,
 } from "#application/ports/github.js"
 import type { Logger } from "#application/ports/logging.js"
+import type { ReviewThreads } from "#application/ports/review-threads.js"
 import { GitHubError, PrwrightError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
 import { createScrubber } from "#domain/secret-scrubber.js"
+import type { Call, Subject } from "./octokit-call.js"
+import { createOctokitCommitChecks } from "./octokit-commit-checks.js"
+import { createOctokitReviewThreads } from "./octokit-review-threads.js"
+import { installRateLimits, type RateLimitOptions } from "./rate-limits.js"
 
 export interface OctokitGitHubOptions {
   /** a fixed token (GITHUB_TOKEN); `auth` wins when both are given */
@@ -27,6 +33,8 @@ export interface OctokitGitHubOptions {
   userAgent?: string
   fetch?: typeof fetch
   logger?: Logger
+  /** how rate limits and transient faults are waited out (see rate-limits.ts); defaults are GitHub's advice */
+  limits?: RateLimitOptions
 }
 
 /** The `Authorization` header value GitHub's git endpoint accepts for a token (HTTP Basic, x-access-token). */
@@ -38,6 +46,12 @@ export const gitAuthHeader = (token: string): string =>
  * its URL (pagination follows full `next` URLs without parameters).
  */
 const repoOfRequest = (request: Record<string, unknown>): RepoRef => {
+  // GraphQL calls name their repository in a request option (their URL is /graphql)
+  const named = (request.request as { prwrightRepo?: unknown } | undefined)?.prwrightRepo
+  if (typeof named === "string" && named.includes("/")) {
+    const [ownerName = "", name = ""] = named.split("/")
+    return { owner: ownerName, name, fullName: named }
+  }
   const { owner, repo } = request
   if (typeof owner === "string" && typeof repo === "string")
     return { owner, name: repo, fullName: `${owner}/${repo}` }
@@ -59,19 +73,6 @@ interface HttpFailure {
   response?: { headers?: Record<string, string | number | undefined>; data?: unknown }
 }
 
-/** What the failing call was about, to name the fix. */
-type Subject =
-  | { kind: "repo"; repo: RepoRef }
-  | { kind: "issue"; repo: RepoRef; number: number }
-  | { kind: "comment-create"; repo: RepoRef; number: number }
-  | { kind: "comment-update"; repo: RepoRef; commentId: number }
-  | { kind: "pull-find"; repo: RepoRef; branch: string }
-  | { kind: "pull-create"; repo: RepoRef; head: string; base: string }
-  | { kind: "pull-update"; repo: RepoRef; number: number }
-  | { kind: "pull-get"; repo: RepoRef; number: number }
-  | { kind: "permission"; repo: RepoRef; username: string }
-  | { kind: "reaction"; repo: RepoRef; commentId: number }
-
 const describe = (subject: Subject): string => {
   switch (subject.kind) {
     case "repo":
@@ -92,6 +93,8 @@ const describe = (subject: Subject): string => {
       return `the permission of ${subject.username} on ${subject.repo.fullName}`
     case "reaction":
       return `a reaction to comment ${subject.commentId} on ${subject.repo.fullName}`
+    case "other":
+      return `${subject.what} on ${subject.repo.fullName}`
   }
 }
 
@@ -120,6 +123,8 @@ const notFoundMessage = (subject: Subject): string => {
       return `cannot read the collaborators of ${repo}: the token needs push access to ${repo} to look up a user's permission`
     case "reaction":
       return `comment ${subject.commentId} on ${repo} was not found (deleted?), or the token cannot react to it: ${access}`
+    case "other":
+      return `${subject.what} on ${repo} was not found, or the token cannot see it: give the token ${subject.permission} on ${repo}`
   }
 }
 
@@ -170,7 +175,10 @@ const pullRequest = (data: PullRequestData): GitHubPullRequest => ({
   body: data.body ?? "",
 })
 
-export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
+/** The Octokit adapter implements the GitHub port and the narrower ports beside it. */
+export type OctokitGitHub = GitHub & CommitChecks & ReviewThreads
+
+export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHub => {
   const { logger } = options
   const auth = options.auth ?? options.token
   const baseUrl = (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, "")
@@ -193,6 +201,9 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
       request.headers.authorization = `token ${token}`
     })
   }
+
+  // after the auth hook, so it wraps it: every retry asks for a (possibly refreshed) token again
+  installRateLimits(octokit, { ...(logger ? { logger } : {}), ...options.limits })
 
   // made per use: usedTokens grows as installation tokens are minted
   const scrub = (text: string): string => createScrubber(usedTokens)(text)
@@ -241,7 +252,9 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
     if (status === 403) {
       const fix = needsPullRequests(subject)
         ? `give the token pull_requests: write (and contents: write) on ${subject.repo.fullName}; for a GitHub App, grant "Pull requests: Read and write" and accept the new permissions on the installation`
-        : `give the token the permissions prwright needs on ${subject.repo.fullName} (contents: read, issues: write, pull requests: write)`
+        : subject.kind === "other"
+          ? `give the token ${subject.permission} on ${subject.repo.fullName}`
+          : `give the token the permissions prwright needs on ${subject.repo.fullName} (contents: read, issues: write, pull requests: write)`
       return make(`GitHub refused access to ${what} (403 ${githubMessage}): ${fix}`, false)
     }
     if (status === 410)
@@ -299,6 +312,9 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): GitHub => {
   })
 
   return {
+    ...createOctokitCommitChecks(octokit, call),
+    ...createOctokitReviewThreads(octokit, call),
+
     async getRepository(repo) {
       const { data } = await call({ kind: "repo", repo }, () =>
         octokit.rest.repos.get({ owner: repo.owner, repo: repo.name }),

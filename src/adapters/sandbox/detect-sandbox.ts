@@ -1,8 +1,9 @@
 /**
- * Chooses the sandbox for this host: bubblewrap when it is installed and a trial sandboxed `true`
- * actually runs (namespaces can be disabled by a sysctl or a container's seccomp profile even where
- * the binary exists), else the process sandbox with a warning. An explicit choice is honoured, and
- * an explicit `bwrap` that cannot work is a configuration error, not a silent downgrade.
+ * Chooses the sandbox for this host, failing closed: bubblewrap when it is installed and a trial
+ * sandboxed `true` actually runs (namespaces can be disabled by a sysctl or a container's seccomp
+ * profile even where the binary exists). Without a working bwrap, repository commands do not run:
+ * detection throws a ConfigError naming the fix. Only an operator who sets PRWRIGHT_SANDBOX=process
+ * gets the process sandbox (no isolation), warned about here and on every command.
  */
 import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -11,17 +12,25 @@ import path from "node:path"
 import type { Logger } from "#application/ports/logging.js"
 import type { Sandbox } from "#application/ports/sandbox.js"
 import { ConfigError, errorMessage } from "#domain/errors.js"
-import { type BwrapSandboxOptions, createBwrapSandbox } from "./bwrap-sandbox.js"
-import { createProcessSandbox, type ProcessSandboxOptions } from "./process-sandbox.js"
+import { type BwrapSandboxOptions, createBwrapSandbox, type SandboxIsolation } from "./bwrap-sandbox.js"
+import { createProcessSandbox, PROCESS_WARNING, type ProcessSandboxOptions } from "./process-sandbox.js"
 
 export interface DetectSandboxOptions extends BwrapSandboxOptions, ProcessSandboxOptions {
-  /** PRWRIGHT_SANDBOX; unset means bwrap where it works, else process */
+  /** PRWRIGHT_SANDBOX; unset means bwrap, and no repository command runs where it cannot */
   preference?: "bwrap" | "process" | "docker"
   logger?: Logger
 }
 
-const PROCESS_WARNING =
-  "repository commands run WITHOUT isolation (process sandbox): they can read and write the worker's files and reach the network. Install bubblewrap (apt-get install bubblewrap) for a real sandbox."
+/** The chosen sandbox and what it isolates (for `prwright doctor`). */
+export type DetectedSandbox = Sandbox & { isolation: SandboxIsolation }
+
+const PROCESS_ISOLATION: SandboxIsolation = {
+  namespaces: [],
+  userNamespace: false,
+  cgroups: { usable: false, detail: "the process sandbox uses no cgroups (rlimits only)" },
+  setupEgress: "setup shares the worker's whole network (process sandbox)",
+  etc: "the whole host filesystem is readable (process sandbox)",
+}
 
 const bwrapVersion = (bwrapPath: string): Promise<string> =>
   new Promise((resolve, reject) => {
@@ -45,7 +54,9 @@ const trial = async (sandbox: Sandbox): Promise<string | undefined> => {
   }
 }
 
-const probeBwrap = async (options: DetectSandboxOptions): Promise<{ sandbox?: Sandbox; problem: string }> => {
+const probeBwrap = async (
+  options: DetectSandboxOptions,
+): Promise<{ sandbox?: DetectedSandbox; problem: string }> => {
   const bwrapPath = options.bwrapPath ?? "bwrap"
   let version: string
   try {
@@ -88,7 +99,7 @@ const probeBwrap = async (options: DetectSandboxOptions): Promise<{ sandbox?: Sa
   }
 }
 
-export const detectSandbox = async (options: DetectSandboxOptions = {}): Promise<Sandbox> => {
+export const detectSandbox = async (options: DetectSandboxOptions = {}): Promise<DetectedSandbox> => {
   const { preference, logger } = options
   if (preference === "docker") {
     throw new ConfigError(
@@ -97,15 +108,14 @@ export const detectSandbox = async (options: DetectSandboxOptions = {}): Promise
   }
   if (preference === "process") {
     logger?.warn(PROCESS_WARNING, { sandbox: "process", chosenBy: "PRWRIGHT_SANDBOX" })
-    return createProcessSandbox(options)
+    return Object.assign(createProcessSandbox(options), { isolation: PROCESS_ISOLATION })
   }
   const { sandbox, problem } = await probeBwrap(options)
   if (sandbox) return sandbox
-  if (preference === "bwrap") {
-    throw new ConfigError(
-      `PRWRIGHT_SANDBOX=bwrap but ${problem}; or set PRWRIGHT_SANDBOX=process to run without isolation`,
-    )
-  }
-  logger?.warn(PROCESS_WARNING, { sandbox: "process", reason: problem })
-  return createProcessSandbox(options)
+  // fail closed: never a silent downgrade to running untrusted code without isolation
+  throw new ConfigError(
+    `${preference === "bwrap" ? "PRWRIGHT_SANDBOX=bwrap but " : "no sandbox for repository commands: "}${problem}. ` +
+      "Repository commands will not run until bubblewrap works here (see docs/security.md for the container flags it needs); " +
+      "only on a machine that runs nothing but repositories you trust, set PRWRIGHT_SANDBOX=process to run them without isolation",
+  )
 }

@@ -20,6 +20,9 @@ import {
   sandboxEnvironment,
 } from "./sandbox-limits.js"
 
+export const PROCESS_WARNING =
+  "repository commands run WITHOUT isolation (PRWRIGHT_SANDBOX=process): they can read the worker's files and environment and reach every local service and the network. Install bubblewrap (apt-get install bubblewrap) and unset PRWRIGHT_SANDBOX for a real sandbox."
+
 export interface ProcessSandboxOptions {
   logger?: Logger
   limits?: Partial<SandboxLimits>
@@ -37,6 +40,8 @@ export const createProcessSandbox = (options: ProcessSandboxOptions = {}): Sandb
     kind: "process",
     async run(command) {
       checkSandboxCommand(command)
+      // on every command, not only at start: an operator must not forget this is running
+      options.logger?.warn(PROCESS_WARNING, { sandbox: "process" })
       const scratch = mkdtempSync(path.join(options.scratchDir ?? tmpdir(), "prwright-sandbox-"))
       const home = path.join(scratch, "home")
       const tmp = path.join(scratch, "tmp")

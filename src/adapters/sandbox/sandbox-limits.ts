@@ -19,6 +19,11 @@ export interface SandboxLimits {
    * as root (uid 0 is exempt, even inside a user namespace): run the worker as an ordinary user.
    */
   processes: number
+  /**
+   * Cores of CPU time the whole command may use at once (a cgroup CPU quota, where cgroups are
+   * usable); unset: no quota, but a lower CPU weight than the worker's.
+   */
+  cpus?: number
 }
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
@@ -59,10 +64,15 @@ const positiveInteger = (value: number, name: string): number => {
 
 /**
  * `bash -c <script> prwright-sandbox <command>`: set the limits, send stderr into stdout (one pipe
- * keeps the two interleaved in the order they were written), then run the command in a fresh bash.
+ * keeps the two interleaved in the order they were written), run the `prelude` lines, then run the
+ * command in a fresh bash.
  * A limit already tighter on this host (a lower hard limit) is left as it is.
  */
-export const limitedBashArguments = (command: string, limits: SandboxLimits): string[] => {
+export const limitedBashArguments = (
+  command: string,
+  limits: SandboxLimits,
+  prelude: string[] = [],
+): string[] => {
   const cpu = positiveInteger(limits.cpuSeconds, "cpuSeconds")
   const dataKib = positiveInteger(limits.memoryBytes / 1024, "memoryBytes")
   const fileKib = positiveInteger(limits.fileSizeBytes / 1024, "fileSizeBytes")
@@ -77,6 +87,8 @@ export const limitedBashArguments = (command: string, limits: SandboxLimits): st
     // a crashing tool must not drop a core file (memory contents) into the checkout
     "ulimit -c 0",
     "exec 2>&1",
+    // what the sandbox starts beside the command (the setup egress relay), under the same limits
+    ...prelude,
     'exec /bin/bash -c "$1"',
   ].join("\n")
   return ["-c", script, "prwright-sandbox", command]

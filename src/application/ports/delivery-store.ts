@@ -1,8 +1,10 @@
-/** Webhook deliveries seen, for deduplication. */
-import type { GitHub } from "./github.js"
+/**
+ * Webhook events seen, for deduplication. The id is the event's identity key (from the signed body),
+ * not only X-GitHub-Delivery, which GitHub's signature does not cover.
+ */
 
 export interface DeliveryStore {
-  /** Remembers a webhook delivery; false when this delivery id was seen before (a redelivery). */
+  /** Remembers a webhook event; false when this id was seen before (a redelivery or a replay). */
   recordDelivery(delivery: { id: string; event: string; runId?: string }): Promise<boolean>
   /** links a recorded delivery to the run it started */
   linkDeliveryRun(deliveryId: string, runId: string): Promise<void>

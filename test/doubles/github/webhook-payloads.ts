@@ -34,6 +34,12 @@ export interface Who {
   type?: "User" | "Bot"
 }
 
+// Every payload built here is a distinct event, as on GitHub: a fresh comment id, a fresh issue
+// updated_at (prwright recognises replays by these; tests that replay pass them explicitly).
+let sequence = 0
+const freshId = () => 8_000_000_000 + (Date.now() % 1_000_000_000) + ++sequence * 1_000
+const freshTime = () => new Date(Date.UTC(2030, 0, 1) + ++sequence * 1000).toISOString()
+
 const retarget = (payload: Payload, repoFullName: string, issueNumber: number, sender: Who): Payload => {
   const [owner = "", name = ""] = repoFullName.split("/")
   payload.repository.full_name = repoFullName
@@ -42,6 +48,7 @@ const retarget = (payload: Payload, repoFullName: string, issueNumber: number, s
   payload.issue.number = issueNumber
   payload.sender.login = sender.login
   payload.sender.type = sender.type ?? "User"
+  payload.issue.updated_at = freshTime()
   return payload
 }
 
@@ -76,7 +83,7 @@ export const commentPayload = (options: {
   payload.comment.body = options.body
   payload.comment.user.login = options.sender.login
   payload.comment.user.type = options.sender.type ?? "User"
-  if (options.commentId !== undefined) payload.comment.id = options.commentId
+  payload.comment.id = options.commentId ?? freshId()
   if (options.pullRequest) {
     payload.issue.pull_request = {
       url: `https://api.github.com/repos/${options.repo}/pulls/${options.issue}`,
@@ -108,4 +115,70 @@ export const signedDelivery = (
         options.signature ?? `sha256=${createHmac("sha256", options.secret).update(body).digest("hex")}`,
     },
   }
+}
+
+const retargetPull = (
+  payload: Payload,
+  repoFullName: string,
+  pull: number,
+  sender: Who,
+  head?: string,
+): Payload => {
+  const [owner = "", name = ""] = repoFullName.split("/")
+  payload.repository.full_name = repoFullName
+  payload.repository.name = name
+  payload.repository.owner.login = owner
+  payload.pull_request.number = pull
+  if (head) payload.pull_request.head.ref = head
+  payload.sender.login = sender.login
+  payload.sender.type = sender.type ?? "User"
+  return payload
+}
+
+/** `pull_request_review.submitted`: `sender` submitted review `reviewId` on pull request `pull`. */
+export const reviewPayload = (options: {
+  repo: string
+  pull: number
+  reviewId: number
+  state: "changes_requested" | "commented" | "approved"
+  body?: string
+  sender: Who
+  head?: string
+}): Payload => {
+  const payload = retargetPull(
+    webhookExample("pull_request_review", "submitted"),
+    options.repo,
+    options.pull,
+    options.sender,
+    options.head,
+  )
+  payload.review.id = options.reviewId
+  payload.review.state = options.state
+  payload.review.body = options.body ?? null
+  payload.review.user.login = options.sender.login
+  payload.review.user.type = options.sender.type ?? "User"
+  return payload
+}
+
+/** `pull_request_review_comment.created`: one comment of review `reviewId`. */
+export const reviewCommentPayload = (options: {
+  repo: string
+  pull: number
+  reviewId: number
+  commentId: number
+  body: string
+  sender: Who
+}): Payload => {
+  const payload = retargetPull(
+    webhookExample("pull_request_review_comment", "created"),
+    options.repo,
+    options.pull,
+    options.sender,
+  )
+  payload.comment.id = options.commentId
+  payload.comment.pull_request_review_id = options.reviewId
+  payload.comment.body = options.body
+  payload.comment.user.login = options.sender.login
+  payload.comment.user.type = options.sender.type ?? "User"
+  return payload
 }
