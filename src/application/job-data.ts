@@ -2,7 +2,7 @@ import { z } from "zod"
 import { ValidationError } from "#domain/errors.js"
 import { isRepoFullName } from "#domain/repo-ref.js"
 import { type JobType, PRIORITIES, type WorkflowRun } from "#domain/workflow-run.js"
-import type { EnqueueRequest } from "./ports/job-queue.js"
+import { type EnqueueRequest, stableJson } from "./ports/job-queue.js"
 
 /**
  * The seed note's job DTOs, minus `apiKey`: secrets never travel in jobs. Workers read keys from their
@@ -184,3 +184,10 @@ export const parseWith = <S extends z.ZodType>(schema: S, value: unknown, what: 
   const summary = issues.map((i) => `${i.field}: ${i.message}`).join("; ")
   throw new ValidationError(`invalid ${what}: ${summary}`, issues)
 }
+
+/** JSON with object keys sorted, so two equal DTOs compare equal whatever their key order. */
+/** Top-level fields whose values differ between two job DTOs (names only: values may be private). */
+export const differingFields = (a: Record<string, unknown>, b: Record<string, unknown>): string[] =>
+  [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((key) => stableJson(a[key]) !== stableJson(b[key]))
+    .sort()

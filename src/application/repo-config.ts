@@ -106,10 +106,26 @@ export const parseRepoFileConfig = (text: string): RepoFileConfig => {
   )
 }
 
+/** `.prwright.yml` is a few lines; anything larger is refused before it is read or parsed. */
+export const MAX_REPO_CONFIG_BYTES = 64 * 1024
+
+/**
+ * Reads the repository's own files through the checkout only: its reads are confined to the checkout,
+ * never follow a symlink out of it, refuse FIFOs, sockets and devices, and are capped in size.
+ */
+const readRepoFileConfig = async (checkout: Checkout): Promise<RepoFileConfig | undefined> => {
+  const info = await checkout.stat(".prwright.yml")
+  if (!info) return undefined
+  if (info.kind !== "file" || info.size > MAX_REPO_CONFIG_BYTES)
+    throw new ValidationError(
+      `.prwright.yml must be a regular file of at most ${MAX_REPO_CONFIG_BYTES / 1024} KiB (it is ${info.kind === "file" ? `${info.size} bytes` : "a directory"})`,
+      [{ field: ".prwright.yml", message: "not a small regular file" }],
+    )
+  return parseRepoFileConfig(await checkout.readFile(".prwright.yml"))
+}
+
 export const loadRepoConfig = async (checkout: Checkout): Promise<RepoConfig> => {
-  const file = (await exists(checkout, ".prwright.yml"))
-    ? parseRepoFileConfig(await checkout.readFile(".prwright.yml"))
-    : undefined
+  const file = await readRepoFileConfig(checkout)
   const detected =
     (await detectNode(checkout)) ?? (await detectPython(checkout)) ?? (await detectOther(checkout)) ?? {}
   const setup = file?.setup ?? detected.setup

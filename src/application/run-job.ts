@@ -15,7 +15,7 @@ import {
   type Usage,
   ZERO_USAGE,
 } from "#domain/workflow-run.js"
-import { type JobDataByType, type JobResult, jobResultOf, parseJobData } from "./job-data.js"
+import { differingFields, type JobDataByType, type JobResult, jobResultOf, parseJobData } from "./job-data.js"
 import type { Clock } from "./ports/clock.js"
 import type { JobContext, JobHandler } from "./ports/job-queue.js"
 import type { Logger } from "./ports/logging.js"
@@ -102,11 +102,54 @@ export const createJobRunner = (deps: {
     }
 
     let run = await deps.store.getRun(job.jobId)
-    if (!run) throw new NonRetryableError(`run ${job.jobId} is not in the run store; enqueue the job again`)
+    if (!run) {
+      // Every job prwright queues has its run recorded first: a job without one was written by
+      // something else with access to the queue (or outlived its database).
+      log.error("refused a job that has no run record: possible queue tampering", {
+        event: "job-tampering",
+      })
+      throw new NonRetryableError(
+        `run ${job.jobId} is not in the run store: the job was refused (nothing was done); if it was not queued by prwright, someone else can write to the queue — protect Redis with a password (REDIS_URL)`,
+        { code: "forbidden" },
+      )
+    }
     if (isTerminal(run.status)) {
       // At-least-once delivery: a run already finished is not executed a second time.
       log.warn("job delivered for a finished run; returning its recorded outcome", { status: run.status })
       return jobResultOf(run)
+    }
+
+    // What the worker acts on is the run record (written when the request was validated), never the
+    // queue's copy: job data that disagrees with it was changed in the queue, and is refused loudly.
+    const tampering = (() => {
+      if (run.type !== job.type) return ["type"]
+      let recorded: JobDataByType[JobType]
+      try {
+        recorded = parseJobData(job.type, run.input)
+      } catch {
+        return ["(run input)"]
+      }
+      const fields = differingFields(
+        recorded as unknown as Record<string, unknown>,
+        data as unknown as Record<string, unknown>,
+      )
+      if (recorded.repoFullName !== run.repoFullName) fields.push("repoFullName (run)")
+      if (recorded.issueNumber !== run.issueNumber) fields.push("issueNumber (run)")
+      data = recorded
+      return fields
+    })()
+    if (tampering.length > 0) {
+      const message = `job data for run ${run.id} disagrees with its run record (${tampering.join(", ")}): refused as tampering, nothing was done; someone other than prwright wrote to the queue — protect Redis with a password or ACL user (REDIS_URL) and check who can reach it`
+      log.error("refused a job whose data disagrees with its run record: queue tampering", {
+        event: "job-tampering",
+        fields: tampering,
+      })
+      await deps.store.updateRun(run.id, { status: "failed", error: message, finishedAt: deps.clock.now() })
+      await deps.journal.record(run.id, [
+        { type: "error", message, retryable: false },
+        { type: "status", status: "failed", attempt: job.attempt, message },
+      ])
+      throw new NonRetryableError(message, { code: "forbidden" })
     }
 
     let usage: Usage = run.usage ?? ZERO_USAGE

@@ -151,6 +151,8 @@ export const runDoctor = async (
             maxRetriesPerRequest: 1,
             connectTimeout: 5000,
           })
+          // the failure is reported by connect() below; ioredis would also print it unhandled
+          redis.on("error", () => undefined)
           try {
             await redis.connect()
             const info = await redis.info("server")

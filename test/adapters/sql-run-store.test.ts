@@ -220,7 +220,7 @@ describe.skipIf(!postgres.available)("PostgreSQL going away mid-run", () => {
       await store.createRun({
         id: jobId,
         ...sampleRun,
-        input: { repoFullName: "acme/widgets", issueNumber: 1 },
+        input: { repoFullName: "acme/widgets", issueNumber: 1, jobId },
       })
       const failure = await runner({
         jobId,

@@ -5,7 +5,7 @@
  * staged itself) never slips into a commit.
  */
 import { randomBytes } from "node:crypto"
-import { copyFile, lstat, rm, writeFile } from "node:fs/promises"
+import { copyFile, lstat, mkdir, rm, writeFile } from "node:fs/promises"
 import path from "node:path"
 import type { FileChange } from "#application/ports/workspace.js"
 import { ValidationError } from "#domain/errors.js"
@@ -21,6 +21,11 @@ export interface ChangeContext {
   git: CheckoutGit
   /** the worktree's administrative directory (outside the checkout); temporary files go here */
   gitDir: string
+  /**
+   * the mirror's object store; when given, a diff's throwaway staging writes its blobs to a scratch
+   * object dir (with this one as alternate) instead of the mirror, which later runs' sandboxes can read
+   */
+  objectsDir?: string
 }
 
 /** A pathspec that means exactly this path: no globbing, no magic from the path's own characters. */
@@ -141,8 +146,34 @@ const ignoredPaths = (error: unknown): string[] | undefined => {
     .filter((line) => line.length > 0 && !line.startsWith("hint:"))
 }
 
+/** Runs `work` with git writing new objects to a scratch dir (read through the real store), removed after. */
+const withScratchObjects = async <T>(
+  context: ChangeContext,
+  work: (env: Record<string, string>) => Promise<T>,
+): Promise<T> => {
+  if (!context.objectsDir) return work({})
+  const scratch = temporaryFile(context, "objects")
+  try {
+    await mkdir(scratch)
+    return await work({ GIT_OBJECT_DIRECTORY: scratch, GIT_ALTERNATE_OBJECT_DIRECTORIES: context.objectsDir })
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
+  }
+}
+
 /** Unified diff of the working tree against HEAD, new files included; binary files are named, not dumped. */
 export const diffAgainstHead = (context: ChangeContext, paths: ConfinedPath[]): Promise<string> =>
+  withScratchObjects(context, (objects) =>
+    diffWith(
+      {
+        ...context,
+        git: (args, options = {}) => context.git(args, { ...options, env: { ...objects, ...options.env } }),
+      },
+      paths,
+    ),
+  )
+
+const diffWith = (context: ChangeContext, paths: ConfinedPath[]): Promise<string> =>
   withTemporaryIndex(context, "copy", async (env) => {
     const pathspecs = paths.length > 0 ? paths.map((p) => literal(p.relative)) : ["."]
     const addable = paths.length > 0 ? await addablePathspecs(context, env, paths) : ["."]

@@ -10,6 +10,11 @@ export interface ResolvedPath {
   /** '/'-separated path relative to the root; "" for the root itself */
   relative: string
   absolute: string
+  /**
+   * the real path (symlinks inside the checkout resolved), checked to be inside the root: what host-side
+   * reads and writes open, with O_NOFOLLOW, so a link swapped in after this check is refused, not followed
+   */
+  real: string
 }
 
 const refuse = (input: string, why: string): never => {
@@ -63,6 +68,6 @@ export const createPathGuard = (root: string) => {
       throw error
     })
     if (!inside(real)) refuse(input, "is a symlink (or passes through one) that leads outside the repository")
-    return { relative, absolute }
+    return { relative, absolute, real }
   }
 }

@@ -19,7 +19,15 @@ export interface SearchRequest {
   signal?: AbortSignal
   /** the worktree's git directory, named explicitly rather than found through the checkout's `.git` file */
   gitDir?: string
+  /** the search is stopped after this long (default SEARCH_TIMEOUT_MS) */
+  timeoutMs?: number
 }
+
+/**
+ * A search that takes longer is stopped: the last line of defence against a file swapped for a FIFO
+ * after the path was checked (ripgrep would wait on it forever), and against pathological patterns.
+ */
+export const SEARCH_TIMEOUT_MS = 60_000
 
 /** Counting stops here, so a pattern like "." in a huge repository stays cheap. */
 export const MAX_COUNTED = 100_000
@@ -36,13 +44,24 @@ const clip = (text: string): string => {
 const streamLines = (
   binary: string,
   args: string[],
-  options: { cwd: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv },
+  options: { cwd: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv; timeoutMs?: number },
   onLine: (line: string) => boolean,
 ): Promise<{ code: number | null; stderr: string; stopped: boolean }> =>
   new Promise((resolve, reject) => {
     const child = spawn(binary, args, { cwd: options.cwd, env: options.env, signal: options.signal })
     let stderr = ""
     let stopped = false
+    const timeoutMs = options.timeoutMs ?? SEARCH_TIMEOUT_MS
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(
+        new ValidationError(
+          `the search took longer than ${Math.round(timeoutMs / 1000)} s and was stopped: narrow it with path or glob, or simplify the pattern`,
+          [{ field: "pattern", message: "search timed out" }],
+        ),
+      )
+    }, timeoutMs)
+    child.once("close", () => clearTimeout(timer))
     child.stderr.on("data", (chunk: Buffer) => {
       if (stderr.length < 4000) stderr += chunk.toString()
     })
@@ -55,6 +74,7 @@ const streamLines = (
       }
     })
     child.on("error", (error) => {
+      clearTimeout(timer)
       if (options.signal?.aborted) reject(new CancelledError("the search was cancelled"))
       else reject(error)
     })
@@ -90,25 +110,30 @@ export const searchWithRipgrep = async (request: SearchRequest, binary = "rg"): 
     "--",
     request.path || ".",
   ]
-  const result = await streamLines(binary, args, { cwd: request.cwd, signal: request.signal }, (line) => {
-    if (!line.startsWith('{"type":"match"')) return true
-    total++
-    if (matches.length < request.maxResults) {
-      const data = (
-        JSON.parse(line) as {
-          data: { path: { text?: string }; lines: { text?: string }; line_number: number }
+  const result = await streamLines(
+    binary,
+    args,
+    { cwd: request.cwd, signal: request.signal, timeoutMs: request.timeoutMs },
+    (line) => {
+      if (!line.startsWith('{"type":"match"')) return true
+      total++
+      if (matches.length < request.maxResults) {
+        const data = (
+          JSON.parse(line) as {
+            data: { path: { text?: string }; lines: { text?: string }; line_number: number }
+          }
+        ).data
+        if (data.path.text !== undefined) {
+          matches.push({
+            path: data.path.text.replace(/^\.\//, ""),
+            line: data.line_number,
+            text: clip(data.lines.text ?? ""),
+          })
         }
-      ).data
-      if (data.path.text !== undefined) {
-        matches.push({
-          path: data.path.text.replace(/^\.\//, ""),
-          line: data.line_number,
-          text: clip(data.lines.text ?? ""),
-        })
       }
-    }
-    return total < MAX_COUNTED
-  })
+      return total < MAX_COUNTED
+    },
+  )
   if (result.code === 2 && total === 0 && !result.stopped) {
     if (/regex|parse error/i.test(result.stderr)) throw badPattern(request, result.stderr)
     throw new Error(`ripgrep failed: ${result.stderr.trim()}`)
@@ -142,11 +167,11 @@ export const searchWithGitGrep = async (request: SearchRequest, gitBinary = "git
     "--",
     ...gitPathspec(request),
   ]
-  const env = gitEnvironment({})
+  const env = gitEnvironment({ isolated: true })
   const result = await streamLines(
     gitBinary,
     args,
-    { cwd: request.cwd, signal: request.signal, env },
+    { cwd: request.cwd, signal: request.signal, env, timeoutMs: request.timeoutMs },
     (line) => {
       const first = line.indexOf("\0")
       const second = line.indexOf("\0", first + 1)

@@ -6,10 +6,10 @@
  * `.git` file: repository code runs in the sandbox with the checkout writable, and must not be able to
  * point prwright's own git (which may carry a token) at a config it wrote.
  */
-import { lstat, mkdir, open, rm, stat, writeFile } from "node:fs/promises"
+import { mkdir, realpath, rm } from "node:fs/promises"
 import path from "node:path"
 import type { Logger } from "#application/ports/logging.js"
-import type { Checkout, DirEntry } from "#application/ports/workspace.js"
+import type { Checkout, CheckoutMounts, DirEntry } from "#application/ports/workspace.js"
 import { ValidationError } from "#domain/errors.js"
 import {
   type CheckoutGit,
@@ -18,9 +18,19 @@ import {
   parseNameStatus,
   readStatus,
 } from "./checkout-changes.js"
+import { releaseSandboxGit } from "./checkout-mounts.js"
 import { createPathGuard } from "./checkout-paths.js"
 import { pushHead } from "./checkout-push.js"
 import { searchWithGitGrep, searchWithRipgrep } from "./checkout-search.js"
+import {
+  isInside,
+  lstatKind,
+  openForRead,
+  readCapped,
+  refusePath,
+  refuseSpecial,
+  writeConfined,
+} from "./confined-fs.js"
 import { runGit } from "./run-git.js"
 
 export type SearchBackend = "auto" | "ripgrep" | "git-grep"
@@ -31,6 +41,12 @@ export interface GitCheckoutOptions {
   mirrorDir: string
   /** the worktree's administrative directory inside the mirror (`<mirror>/worktrees/<name>`) */
   gitDir: string
+  /** what a sandboxed command may see of the git metadata (see checkout-mounts.ts) */
+  mounts: CheckoutMounts
+  /** the per-run git dir the sandbox writes (see checkout-mounts.ts); removed on dispose */
+  sandboxGitDir?: string
+  /** builds the sandbox's git dir anew from the host's, so its HEAD follows the host's commits */
+  refreshSandboxGit?: () => Promise<unknown>
   /** the local branch checked out, or undefined for a detached HEAD */
   branch?: string
   /** where pushes go (no credentials in it) */
@@ -66,25 +82,30 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
   let disposed = false
 
   const scoped = (args: string[]) => ["--git-dir", options.gitDir, "--work-tree", root, ...args]
+  // local work on the checkout ignores the worker's own git config (see GitCommand.isolated); a push
+  // (with auth) keeps it, for the operator's proxy and CA settings
   const git: CheckoutGit = async (args, extra = {}) =>
-    (await runGit({ args: scoped(args), cwd: root, gitBinary, ...extra })).stdout
-  const changes = { git, gitDir: options.gitDir }
+    (await runGit({ args: scoped(args), cwd: root, gitBinary, isolated: !("auth" in extra), ...extra }))
+      .stdout
+  const changes = { git, gitDir: options.gitDir, objectsDir: path.join(options.mirrorDir, "objects") }
   const mirrorGit = (args: string[]) => runGit({ args, cwd: options.mirrorDir, gitBinary })
 
-  const checkoutStat = async (absolute: string) => {
-    try {
-      const info = await stat(absolute)
-      return { kind: info.isDirectory() ? ("dir" as const) : ("file" as const), size: info.size }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined
-      throw error
-    }
+  /**
+   * What is at a confined path, without following a final symlink (the guard already resolved links that
+   * stay inside). Anything but a regular file or a directory (a FIFO, socket or device a command left) is
+   * refused here, before any read could block on it.
+   */
+  const checkoutStat = async (resolved: { real: string }, input: string) => {
+    const info = await lstatKind(resolved.real)
+    if (!info) return undefined
+    if (info.kind !== "file" && info.kind !== "dir") return refuseSpecial(input, info.kind)
+    return { kind: info.kind, size: info.size }
   }
 
   return {
     root,
-    // from the workspace's own records: the mirror (read-only) and this worktree's git dir
-    mounts: { readOnly: [options.mirrorDir], writable: [] },
+    // from the workspace's own records, never from the checkout's `.git` file (see checkout-mounts.ts)
+    mounts: options.mounts,
     headSha: options.headSha,
     baseSha: options.baseSha,
     ref: options.ref,
@@ -96,12 +117,12 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
     },
 
     async stat(input) {
-      return checkoutStat((await guard(input)).absolute)
+      return checkoutStat(await guard(input), input)
     },
 
     async readFile(input) {
       const resolved = await guard(input)
-      const info = await checkoutStat(resolved.absolute)
+      const info = await checkoutStat(resolved, input)
       if (!info)
         throw new ValidationError(
           `file ${JSON.stringify(input)} does not exist: list the directory to see what is there`,
@@ -111,15 +132,17 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
         throw new ValidationError(`${JSON.stringify(input)} is a directory: list it instead of reading it`, [
           { field: "path", message: "is a directory" },
         ])
-      if (info.size > options.maxFileBytes) {
-        throw new ValidationError(
-          `file ${JSON.stringify(input)} is too large to read whole (${formatBytes(info.size)}, limit ${formatBytes(options.maxFileBytes)}): search it for the lines you need`,
+      const tooLarge = (bytes: number) =>
+        new ValidationError(
+          `file ${JSON.stringify(input)} is too large to read whole (${formatBytes(bytes)}, limit ${formatBytes(options.maxFileBytes)}): search it for the lines you need`,
           [{ field: "path", message: "file too large" }],
         )
-      }
-      const handle = await open(resolved.absolute, "r")
+      if (info.size > options.maxFileBytes) throw tooLarge(info.size)
+      const { handle, size } = await openForRead({ root, real: resolved.real, input })
       try {
-        const content = await handle.readFile()
+        if (size > options.maxFileBytes) throw tooLarge(size)
+        const content = await readCapped(handle, options.maxFileBytes)
+        if (content.length > options.maxFileBytes) throw tooLarge(content.length)
         if (content.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
           throw new ValidationError(
             `file ${JSON.stringify(input)} is binary (${formatBytes(content.length)}): only text files can be read`,
@@ -134,7 +157,7 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
 
     async listDir(input, depth) {
       const resolved = await guard(input)
-      const info = await checkoutStat(resolved.absolute)
+      const info = await checkoutStat(resolved, input)
       if (!info)
         throw new ValidationError(`directory ${JSON.stringify(input)} does not exist`, [
           { field: "path", message: "no such directory" },
@@ -170,12 +193,10 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
       const checked = await Promise.all(
         [...entries.values()].map(async (entry): Promise<DirEntry | undefined> => {
           if (entry.kind === "dir") return entry
-          try {
-            const info = await lstat(path.join(root, entry.path))
-            return info.isDirectory() ? { path: `${entry.path}/`, kind: "dir" } : entry
-          } catch {
-            return undefined
-          }
+          const info = await lstatKind(path.join(root, entry.path)).catch(() => undefined)
+          if (info?.kind === "dir") return { path: `${entry.path}/`, kind: "dir" }
+          // a tracked file a command replaced with a FIFO, socket or device is not listed as a file
+          return info?.kind === "file" || info?.kind === "symlink" ? entry : undefined
         }),
       )
       return checked
@@ -189,6 +210,12 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
           { field: "pattern", message: "required" },
         ])
       const resolved = await guard(query.path ?? "")
+      // ripgrep opens a path it is given even when it is a FIFO (and then waits forever); walks skip them
+      if (resolved.relative !== "" && !(await checkoutStat(resolved, query.path ?? "")))
+        throw new ValidationError(
+          `${JSON.stringify(query.path)} does not exist: search a directory that does`,
+          [{ field: "path", message: "no such file or directory" }],
+        )
       const request = {
         cwd: root,
         pattern: query.pattern,
@@ -218,12 +245,16 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
         throw new ValidationError("cannot write to the repository root: give a file path", [
           { field: "path", message: "is the root" },
         ])
-      if ((await checkoutStat(resolved.absolute))?.kind === "dir")
+      if ((await checkoutStat(resolved, input))?.kind === "dir")
         throw new ValidationError(`${JSON.stringify(input)} is a directory: give a file path inside it`, [
           { field: "path", message: "is a directory" },
         ])
-      await mkdir(path.dirname(resolved.absolute), { recursive: true })
-      await writeFile(resolved.absolute, content, "utf8")
+      const parent = path.dirname(resolved.real)
+      await mkdir(parent, { recursive: true })
+      // the parents exist now: they must still lead to the checkout (a swap after the guard is refused)
+      if (!isInside(root, await realpath(parent)))
+        refusePath(input, "passes through a symlink that leads outside the repository")
+      await writeConfined({ root, real: resolved.real, input }, content)
     },
 
     status: () => readStatus(changes),
@@ -235,7 +266,10 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
     async commit({ message, paths, author }) {
       const confined = await Promise.all(paths.map(guard))
       const sha = await commitPaths(changes, { message, paths: confined, author })
-      if (sha) options.logger?.info("committed", { sha, files: confined.length })
+      if (sha) {
+        options.logger?.info("committed", { sha, files: confined.length })
+        await options.refreshSandboxGit?.()
+      }
       return sha
     },
 
@@ -261,6 +295,13 @@ export const createGitCheckout = (options: GitCheckoutOptions): Checkout => {
       if (disposed) return
       disposed = true
       await options.serialize(async () => {
+        if (options.sandboxGitDir) {
+          // git's own bookkeeping (worktree remove, reuse, inspection) expects `.git` to name the real git dir
+          await releaseSandboxGit({ dir: options.sandboxGitDir, gitDir: options.gitDir, root }).catch(
+            (error: unknown) =>
+              options.logger?.warn("could not release the sandbox's git dir", { error: String(error) }),
+          )
+        }
         if (options.branch) {
           // detached first, so the local branch can go and a recycled tree carries none
           const head = (await git(["rev-parse", "--verify", "--quiet", "HEAD"]).catch(() => "")).trim()

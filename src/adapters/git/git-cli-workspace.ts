@@ -13,13 +13,14 @@
  * operations are in git-checkout.ts and checkout-*.ts.
  */
 import { randomBytes } from "node:crypto"
-import { access, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from "node:fs/promises"
+import { access, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises"
 import path from "node:path"
 import type { Logger } from "#application/ports/logging.js"
 import type { Checkout, Workspace } from "#application/ports/workspace.js"
 import { assertBranchName } from "#domain/branch-name.js"
 import { CancelledError, NotFoundError, RetryableError, ValidationError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
+import { prepareSandboxGit } from "./checkout-mounts.js"
 import { createGitCheckout, type SearchBackend } from "./git-checkout.js"
 import { GitCommandError, networkGitError, runGit } from "./run-git.js"
 import { createSparePool } from "./spare-worktrees.js"
@@ -170,6 +171,15 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
       await rm(marker.slice(0, -".kept-until".length), { recursive: true, force: true })
       await rm(marker, { force: true })
     }
+    // sandbox git dirs of runs whose checkout is gone (a process that died before disposing it); only
+    // old ones, so a checkout another process is making right now keeps its own
+    const sandboxGit = path.join(dataDir, "sandbox-git")
+    for (const name of await readdir(sandboxGit).catch(() => [] as string[])) {
+      const dir = path.join(sandboxGit, name)
+      const age = Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? Date.now())
+      if (age > 60 * 60_000 && !(await exists(path.join(runsDir, name))))
+        await rm(dir, { recursive: true, force: true })
+    }
   }
 
   const removeWorktree = async (mirrorDir: string, runDir: string) => {
@@ -286,10 +296,23 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
       })
 
       const root = await realpath(runDir)
+      const sandboxGitDir = path.join(dataDir, "sandbox-git", runId)
+      const sandboxGit = { dir: sandboxGitDir, mirrorDir, gitDir, root, gitBinary }
+      let mounts: Checkout["mounts"]
+      try {
+        mounts = await prepareSandboxGit(sandboxGit)
+      } catch (error) {
+        await serialize(mirrorDir, () => removeWorktree(mirrorDir, runDir))
+        await rm(sandboxGitDir, { recursive: true, force: true })
+        throw error
+      }
       return createGitCheckout({
         root,
         mirrorDir,
         gitDir,
+        mounts,
+        sandboxGitDir,
+        refreshSandboxGit: () => prepareSandboxGit(sandboxGit),
         branch,
         cloneUrl,
         fullName: repo.fullName,

@@ -17,6 +17,12 @@ export interface GitCommand {
   env?: Record<string, string>
   /** written to git's stdin */
   input?: string
+  /**
+   * Ignore the system and global git config (and system attributes): for commands that read or write a
+   * checkout's files, where the repository's `.gitattributes` could otherwise pick a filter driver the
+   * worker's own config defines (git-lfs's, say) and make the host run it on repository content.
+   */
+  isolated?: boolean
 }
 
 export interface GitOutput {
@@ -26,9 +32,12 @@ export interface GitOutput {
 
 /** Variables that would redirect git or make it print request headers; never inherited. */
 const DROPPED_ENV =
-  /^(GIT_TRACE.*|GIT_CURL_VERBOSE|GIT_DIR|GIT_WORK_TREE|GIT_INDEX_FILE|GIT_OBJECT_DIRECTORY|GIT_ALTERNATE_OBJECT_DIRECTORIES|GIT_CONFIG_PARAMETERS|GIT_CONFIG_COUNT|GIT_CONFIG_KEY_\d+|GIT_CONFIG_VALUE_\d+|GIT_ASKPASS|SSH_ASKPASS|GIT_REDACT_COOKIES)$/
+  /^(GIT_CONFIG_NOSYSTEM|GIT_CONFIG_GLOBAL|GIT_CONFIG_SYSTEM|GIT_ATTR_NOSYSTEM|GIT_TRACE.*|GIT_CURL_VERBOSE|GIT_DIR|GIT_WORK_TREE|GIT_INDEX_FILE|GIT_OBJECT_DIRECTORY|GIT_ALTERNATE_OBJECT_DIRECTORIES|GIT_CONFIG_PARAMETERS|GIT_CONFIG_COUNT|GIT_CONFIG_KEY_\d+|GIT_CONFIG_VALUE_\d+|GIT_ASKPASS|SSH_ASKPASS|GIT_REDACT_COOKIES)$/
 
-export const gitEnvironment = (command: Pick<GitCommand, "auth" | "env">): NodeJS.ProcessEnv => {
+/** Added for `isolated` commands: no config or attributes but the repository's own (which the host wrote). */
+const ISOLATED_ENV = { GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_ATTR_NOSYSTEM: "1" }
+
+export const gitEnvironment = (command: Pick<GitCommand, "auth" | "env" | "isolated">): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {}
   for (const [name, value] of Object.entries(process.env)) if (!DROPPED_ENV.test(name)) env[name] = value
   const config: Array<[string, string]> = [
@@ -51,6 +60,7 @@ export const gitEnvironment = (command: Pick<GitCommand, "auth" | "env">): NodeJ
   return {
     ...env,
     ...command.env,
+    ...(command.isolated ? ISOLATED_ENV : {}),
     GIT_CONFIG_COUNT: String(config.length),
     GIT_TERMINAL_PROMPT: "0",
     GCM_INTERACTIVE: "never",

@@ -10,8 +10,9 @@
  * removed the first time this process touches that mirror.
  */
 import { randomBytes } from "node:crypto"
-import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises"
+import { mkdir, readdir, rename, rm } from "node:fs/promises"
 import path from "node:path"
+import { replaceHostFile } from "./confined-fs.js"
 import { runGit } from "./run-git.js"
 
 export interface ParkedWorktree {
@@ -33,10 +34,14 @@ export interface SparePool {
   park(mirrorDir: string, tree: ParkedWorktree): Promise<boolean>
 }
 
-/** Points a moved worktree and its administrative directory at each other again, as `git worktree move` does. */
+/**
+ * Points a moved worktree and its administrative directory at each other again, as `git worktree move`
+ * does. The tree's `.git` is whatever the last sandboxed command left (a symlink to a host file, a
+ * directory, a FIFO): it is removed unfollowed and written anew from the recorded git dir.
+ */
 const relink = async (tree: ParkedWorktree, dir: string) => {
-  await writeFile(path.join(dir, ".git"), `gitdir: ${tree.gitDir}\n`)
-  await writeFile(path.join(tree.gitDir, "gitdir"), `${path.join(dir, ".git")}\n`)
+  await replaceHostFile(path.join(dir, ".git"), `gitdir: ${tree.gitDir}\n`)
+  await replaceHostFile(path.join(tree.gitDir, "gitdir"), `${path.join(dir, ".git")}\n`)
 }
 
 export const createSparePool = (options: {
@@ -75,6 +80,7 @@ export const createSparePool = (options: {
           cwd: runDir,
           gitBinary: options.gitBinary,
           signal,
+          isolated: true,
         })
       try {
         await rename(tree.dir, runDir)

@@ -35,7 +35,9 @@ export interface Checkout {
   readonly baseSha: string
   /** the checkout's git metadata on the host, recorded when the checkout was made (for the sandbox) */
   readonly mounts: CheckoutMounts
+  /** undefined when missing; a FIFO, socket or device is refused (ValidationError), never opened */
   stat(path: string): Promise<{ kind: "file" | "dir"; size: number } | undefined>
+  /** regular files only, opened without following a final symlink and without blocking; size-capped */
   readFile(path: string): Promise<string>
   /** entries below `path`, up to `depth` levels, skipping .git and ignored files */
   listDir(path: string, depth: number): Promise<DirEntry[]>
