@@ -31,8 +31,8 @@ const root = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, ".."
 const allowed = [
   {
     from: "adapters/model/ai-sdk-model.ts",
-    to: "application/agent/pricing.ts",
-    why: "prices move beside the model table (issue 9, the agent engineer's part)",
+    to: "application/agent/model-table.ts",
+    why: "the model table (prices, context windows) is the agent's; the handle's lookup belongs in src/main or the model port (issue 9 follow-up)",
   },
 ]
 

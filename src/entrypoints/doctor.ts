@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import path from "node:path"
 import { promisify } from "node:util"
 import { Redis } from "ioredis"
 import { errorMessage } from "#domain/errors.js"
@@ -117,7 +120,21 @@ export const sandboxChecks = async (
       detail: `bubblewrap: ${isolation.namespaces.join(", ")} namespaces${isolation.userNamespace ? "" : " (no user namespace: capabilities dropped)"}, no capabilities, only the checkout writable; ${isolation.etc}`,
     },
     { name: "cgroups", ok: isolation.cgroups.usable ? true : "warn", detail: isolation.cgroups.detail },
-    { name: "egress", ok: true, detail: isolation.setupEgress },
+    await check("egress", async () => {
+      // a setup-mode `true`: the host proxy and the relay inside the sandbox must start
+      const root = await mkdtemp(path.join(tmpdir(), "prwright-doctor-egress-"))
+      try {
+        const trial = await chosen.run({ command: "true", root, network: "setup", timeoutMs: 20_000 })
+        if (trial.exitCode !== 0 || /relay did not start/.test(trial.output)) {
+          throw new Error(
+            `setup commands could not reach the egress proxy: ${trial.output.trim() || `exit ${trial.exitCode}`}`,
+          )
+        }
+      } finally {
+        await rm(root, { recursive: true, force: true })
+      }
+      return isolation.setupEgress
+    }),
   ]
 }
 

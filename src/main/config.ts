@@ -4,6 +4,7 @@ import path from "node:path"
 import { z } from "zod"
 import { MODEL_PROVIDERS } from "#adapters/model/ai-sdk-model.js"
 import { parseSetupAllow, parseSetupNetworks } from "#adapters/sandbox/setup-egress.js"
+import { type ModelTableOverrides, parseModelTableOverrides } from "#application/agent/model-table.js"
 import type { KeepJobs } from "#application/ports/job-queue.js"
 import { ConfigError } from "#domain/errors.js"
 
@@ -101,6 +102,15 @@ const EnvSchema = z.object({
   LLM_MODEL: optionalString,
   LLM_BASE_URL: url("e.g. http://localhost:11434/v1 for an OpenAI-compatible server"),
   LLM_API_KEY: optionalString,
+  LLM_REASONING_EFFORT: z
+    .enum(["minimal", "low", "medium", "high"], { error: "must be minimal, low, medium or high" })
+    .optional(),
+  LLM_THINKING_BUDGET: int(0, 0, 200_000, "Anthropic extended thinking tokens (≥ 1024), 0 = off"),
+  LLM_OPENAI_API: z.enum(["responses", "chat"], { error: "must be responses or chat" }).optional(),
+  PRWRIGHT_MODEL_PRICES: optionalString,
+  PRWRIGHT_ALLOW_UNPRICED: z
+    .enum(["0", "1", "true", "false"], { error: "must be 1 (allow) or 0" })
+    .optional(),
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,
   PRWRIGHT_API_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
@@ -224,7 +234,25 @@ export interface Config {
   queuePrefix: string
   /** `app` (GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY, PEM text) wins over `token` when both are set */
   github: { apiUrl: string; token?: string; app?: { id: string; privateKey: string }; webhookSecret?: string }
-  llm: { provider: LlmProvider; model?: string; baseUrl?: string; apiKey?: string }
+  llm: {
+    provider: LlmProvider
+    model?: string
+    baseUrl?: string
+    apiKey?: string
+    /** LLM_REASONING_EFFORT (OpenAI reasoning models, OpenAI-compatible servers that take it) */
+    reasoningEffort?: "minimal" | "low" | "medium" | "high"
+    /** LLM_THINKING_BUDGET: Anthropic extended thinking */
+    thinkingBudgetTokens?: number
+    /** LLM_OPENAI_API */
+    openaiApi?: "responses" | "chat"
+    /** PRWRIGHT_MODEL_PRICES: prices, context windows, reasoning support beside the built-in model table */
+    modelTable?: ModelTableOverrides
+    /**
+     * a cost cap may run over a model without a price: PRWRIGHT_ALLOW_UNPRICED=1, or the cap is the
+     * default one (PRWRIGHT_MAX_COST_USD unset), which then cannot bind; token caps still apply
+     */
+    allowUnpriced: boolean
+  }
   apiToken?: string
   publicUrl?: string
   logLevel: "debug" | "info" | "warn" | "error"
@@ -321,6 +349,26 @@ export const loadDotEnv = (file = ".env"): void => {
   if (existsSync(file)) process.loadEnvFile(file)
 }
 
+/** PRWRIGHT_MODEL_PRICES: the JSON itself, or the path of a file holding it. */
+const modelTableOf = (value: string, cwd: string): ModelTableOverrides => {
+  let text = value
+  let source = "PRWRIGHT_MODEL_PRICES"
+  if (!value.trimStart().startsWith("{")) {
+    const file = path.resolve(cwd, value)
+    if (!existsSync(file))
+      throw new ConfigError(
+        `PRWRIGHT_MODEL_PRICES is neither JSON nor an existing file (${file}): set it to e.g. {"my-model": {"input": 0.5, "output": 1.5}} or to the path of a file with that JSON`,
+      )
+    text = readFileSync(file, "utf8")
+    source = `PRWRIGHT_MODEL_PRICES (${file})`
+  }
+  try {
+    return parseModelTableOverrides(text, source)
+  } catch (error) {
+    throw new ConfigError((error as Error).message)
+  }
+}
+
 export const loadConfig = (
   env: Record<string, string | undefined> = process.env,
   cwd = process.cwd(),
@@ -384,6 +432,14 @@ export const loadConfig = (
       ...(e.LLM_MODEL ? { model: e.LLM_MODEL } : {}),
       ...(e.LLM_BASE_URL ? { baseUrl: e.LLM_BASE_URL } : {}),
       ...(llmKey ? { apiKey: llmKey } : {}),
+      ...(e.LLM_REASONING_EFFORT ? { reasoningEffort: e.LLM_REASONING_EFFORT } : {}),
+      ...(e.LLM_THINKING_BUDGET > 0 ? { thinkingBudgetTokens: e.LLM_THINKING_BUDGET } : {}),
+      ...(e.LLM_OPENAI_API ? { openaiApi: e.LLM_OPENAI_API } : {}),
+      ...(e.PRWRIGHT_MODEL_PRICES ? { modelTable: modelTableOf(e.PRWRIGHT_MODEL_PRICES, cwd) } : {}),
+      allowUnpriced:
+        e.PRWRIGHT_ALLOW_UNPRICED === "1" ||
+        e.PRWRIGHT_ALLOW_UNPRICED === "true" ||
+        (env.PRWRIGHT_MAX_COST_USD ?? "").trim() === "",
     },
     ...(e.PRWRIGHT_API_TOKEN ? { apiToken: e.PRWRIGHT_API_TOKEN } : {}),
     ...(e.PRWRIGHT_PUBLIC_URL ? { publicUrl: e.PRWRIGHT_PUBLIC_URL.replace(/\/+$/, "") } : {}),

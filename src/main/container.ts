@@ -106,6 +106,7 @@ const unconfiguredGitHub = (): GitHub => {
     createIssueComment: fail,
     updateIssueComment: fail,
     findIssueComment: fail,
+    listIssueComments: fail,
     findPullRequest: fail,
     createPullRequest: fail,
     updatePullRequest: fail,
@@ -214,6 +215,13 @@ export const createContainer = async (
               ...(config.llm.model ? { model: config.llm.model } : {}),
               ...(config.llm.baseUrl ? { baseURL: config.llm.baseUrl } : {}),
               ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}),
+              ...(config.llm.reasoningEffort ? { reasoningEffort: config.llm.reasoningEffort } : {}),
+              ...(config.llm.thinkingBudgetTokens
+                ? { thinkingBudgetTokens: config.llm.thinkingBudgetTokens }
+                : {}),
+              ...(config.llm.openaiApi ? { openaiApi: config.llm.openaiApi } : {}),
+              ...(config.llm.modelTable ? { modelTable: config.llm.modelTable } : {}),
+              allowUnpriced: config.llm.allowUnpriced,
               ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
             })
           : undefined))

@@ -171,7 +171,8 @@ describe("runCodingAgent", () => {
 
     const [listing, search] = toolResults(server, 1)
     expect(listing).toContain("src/math.js")
-    expect(search).toContain("src/math.js:1: export function add(a, b) {")
+    // grouped by file since issue 10
+    expect(search).toContain("src/math.js (1 match)\n  1: export function add(a, b) {")
     const escapes = toolResults(server, 2)
     expect(escapes).toHaveLength(3)
     for (const message of escapes) expect(message).toContain("outside the checkout")
@@ -189,7 +190,14 @@ describe("runCodingAgent", () => {
     )
     expect(review).toContain("call submit again")
 
-    expect(sandbox.runs[0]).toMatchObject({ root: checkout.root, network: "none", timeoutMs: 120_000 })
+    // issue 10: the edit of src/math.js is syntax-checked in the sandbox before the bash command runs
+    expect(sandbox.runs[0]).toMatchObject({
+      root: checkout.root,
+      network: "none",
+      command: expect.stringContaining("node --check 'src/math.js'"),
+    })
+    expect(toolResults(server, 3)[0]).toContain("[syntax check passed (node --check)]")
+    expect(sandbox.runs[1]).toMatchObject({ root: checkout.root, network: "none", timeoutMs: 120_000 })
     const first = bodyOf(server, 0)
     expect(first.tools.map((t) => t.function.name).sort()).toEqual([
       "bash",
@@ -354,13 +362,20 @@ describe("runCodingAgent", () => {
     expect(users[1]).toContain("AssertionError: 3 !== -3")
   })
 
-  it("asks once for a submit when the model stops talking, then stops with reason no-submit", async () => {
-    const { server, run } = await setup([{ text: "I would fix add()." }, { text: "Done, I think." }])
+  it("asks three times for a submit when the model stops talking, then stops with reason no-submit", async () => {
+    // issue 10: up to 3 nudges (was 1) before a text reply ends the run
+    const { server, run } = await setup([
+      { text: "I would fix add()." },
+      { text: "Done, I think." },
+      { text: "Still done." },
+      { text: "Really done." },
+    ])
     const result = await run()
-    expect(server.played).toBe(2)
+    expect(server.played).toBe(4)
     const last = bodyOf(server, 1).messages.at(-1)
     expect(last).toMatchObject({ role: "user", content: expect.stringContaining("without calling submit") })
-    expect(result).toMatchObject({ outcome: "stopped", reason: "no-submit", steps: 2 })
+    expect(JSON.stringify(bodyOf(server, 3).messages.at(-1))).toContain("reminder 3 of 3")
+    expect(result).toMatchObject({ outcome: "stopped", reason: "no-submit", steps: 4 })
   })
 
   it.each([

@@ -145,8 +145,9 @@ describe("runPlanningAgent", () => {
     expect(listing).toContain("src/")
     expect(listing).toContain("src/math.ts")
     expect(listing).toContain("test/math.test.ts")
-    expect(search).toContain("src/math.ts:1: export function add(a: number, b: number) {")
-    expect(search).not.toContain("index.ts:1") // its line is `export { add }`, no match
+    // grouped by file since issue 10
+    expect(search).toContain("src/math.ts (1 match)\n  1: export function add(a: number, b: number) {")
+    expect(search).not.toContain("index.ts") // its line is `export { add }`, no match
 
     const escapeResult = String(toolMessages(server, 2).at(-1)?.content)
     expect(escapeResult).toContain("outside the checkout")
@@ -155,11 +156,12 @@ describe("runPlanningAgent", () => {
     const [window, tail] = toolMessages(server, 3)
       .slice(-2)
       .map((m) => String(m.content))
-    expect(window).toContain("lines 1-300 of 343")
+    // issue 10: the default window is 200 lines (was 300)
+    expect(window).toContain("lines 1-200 of 343")
     expect(window).toContain("     1\texport function add(a: number, b: number) {")
-    expect(window).toContain("   300\t// filler line 300")
-    expect(window).not.toContain("// filler line 301")
-    expect(window).toContain("43 more lines not shown: call view with view_range [301, 343]")
+    expect(window).toContain("   200\t// filler line 200")
+    expect(window).not.toContain("// filler line 201")
+    expect(window).toContain("143 more lines not shown: call view with view_range [201, 343]")
     expect(tail).toContain("   342\t  return Math.abs(a) + Math.abs(b)")
     expect(tail).toContain("   343\t}")
 

@@ -1,6 +1,7 @@
 /**
  * A scripted OpenAI-compatible model server: real HTTP on 127.0.0.1, the Chat Completions wire format
- * (non-streaming and SSE streaming), and a script that says what the "model" answers to each request.
+ * (non-streaming and SSE streaming) and the Responses API (non-streaming, with an encrypted reasoning
+ * item before every answer), and a script that says what the "model" answers to each request.
  * Every scripted tool call is checked against the tools the client actually offered, so a script that
  * drifted from the real tool schemas fails loudly (HTTP 400 + `server.errors`) instead of passing by luck.
  */
@@ -12,6 +13,8 @@ import { checkJsonSchema, type JsonSchema } from "./json-schema-check.js"
 export interface ScriptedUsage {
   prompt_tokens: number
   completion_tokens: number
+  /** of prompt_tokens, read from the provider's cache (prompt_tokens_details.cached_tokens) */
+  cached_tokens?: number
 }
 
 export interface ScriptedToolCall {
@@ -27,8 +30,16 @@ interface StepTiming {
 export type ScriptStep =
   | ({ toolCalls: ScriptedToolCall[]; text?: string; usage?: ScriptedUsage } & StepTiming)
   | ({ text: string; finishReason?: "stop" | "length"; usage?: ScriptedUsage } & StepTiming)
-  /** answer with an OpenAI-shaped error, e.g. 429 or 500, to test error handling */
-  | ({ error: { status: number; message: string; type?: string } } & StepTiming)
+  /** answer with an OpenAI-shaped error, e.g. 429, 529 or 500 (with headers such as retry-after), to test error handling */
+  | ({
+      error: {
+        status: number
+        message: string
+        type?: string
+        code?: string
+        headers?: Record<string, string>
+      }
+    } & StepTiming)
 
 export interface RecordedRequest {
   method: string
@@ -36,6 +47,16 @@ export interface RecordedRequest {
   /** lower-case names; the Authorization value is replaced by "[redacted]" */
   headers: Record<string, string>
   body: unknown
+}
+
+/** The request as the server parsed it, for `answer` hooks. */
+export interface ChatRequest {
+  model?: string
+  stream?: boolean
+  stream_options?: { include_usage?: boolean }
+  tools?: OpenAiTool[]
+  tool_choice?: unknown
+  messages?: Array<{ role: string; content: unknown }>
 }
 
 export interface ScriptedModelServer {
@@ -54,20 +75,22 @@ interface OpenAiTool {
   function?: { name?: string; parameters?: JsonSchema }
 }
 
-interface ChatRequest {
-  model?: string
-  stream?: boolean
-  stream_options?: { include_usage?: boolean }
-  tools?: OpenAiTool[]
-}
-
 const openAiError = (message: string, type: string, code: string | null) => ({
   error: { message, type, param: null, code },
 })
 
-const sendJson = (res: http.ServerResponse, status: number, body: unknown): void => {
+const sendJson = (
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void => {
   const text = JSON.stringify(body)
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+  res.writeHead(status, {
+    ...headers,
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+  })
   res.end(text)
 }
 
@@ -85,6 +108,16 @@ const checkToolCall = (call: ScriptedToolCall, tools: OpenAiTool[]): string[] =>
 export const startScriptedModelServer = async (options: {
   script: ScriptStep[]
   apiKey?: string
+  /**
+   * Answers a request without using up a script step when it returns one (e.g. the condenser's
+   * call, which offers no tools, or a generated benchmark run). Called before the script.
+   */
+  answer?: (body: ChatRequest, request: number) => ScriptStep | undefined
+  /**
+   * A context window: a request over this many prompt tokens (four characters each) is refused with
+   * OpenAI's 400 `context_length_exceeded`, using up no script step.
+   */
+  maxPromptTokens?: number
 }): Promise<ScriptedModelServer> => {
   const requests: RecordedRequest[] = []
   const errors: string[] = []
@@ -103,8 +136,28 @@ export const startScriptedModelServer = async (options: {
   const authorized = (req: http.IncomingMessage): boolean =>
     options.apiKey === undefined || req.headers.authorization === `Bearer ${options.apiKey}`
 
-  const handleChat = async (res: http.ServerResponse, raw: string, body: ChatRequest): Promise<void> => {
-    const step = options.script[played]
+  let answered = 0
+  const handleChat = async (
+    res: http.ServerResponse,
+    raw: string,
+    body: ChatRequest,
+    api: "chat" | "responses" = "chat",
+  ): Promise<void> => {
+    answered += 1
+    const tokens = Math.ceil(raw.length / 4)
+    if (options.maxPromptTokens !== undefined && tokens > options.maxPromptTokens) {
+      sendJson(res, 400, {
+        error: {
+          message: `This model's maximum context length is ${options.maxPromptTokens} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
+          type: "invalid_request_error",
+          param: "messages",
+          code: "context_length_exceeded",
+        },
+      })
+      return
+    }
+    const hooked = options.answer?.(body, answered)
+    const step = hooked ?? options.script[played]
     if (step === undefined) {
       fail(
         res,
@@ -112,7 +165,7 @@ export const startScriptedModelServer = async (options: {
       )
       return
     }
-    played += 1
+    if (!hooked) played += 1
     if (step.delayMs) {
       // Wait, but stop waiting (and drop the timer, so no handle outlives the test) if the client goes away.
       const clientGone = await new Promise<boolean>((resolve) => {
@@ -126,11 +179,24 @@ export const startScriptedModelServer = async (options: {
     }
     if ("error" in step) {
       const type = step.error.type ?? (step.error.status === 429 ? "rate_limit_exceeded" : "server_error")
-      sendJson(res, step.error.status, openAiError(step.error.message, type, null))
+      sendJson(
+        res,
+        step.error.status,
+        openAiError(step.error.message, type, step.error.code ?? null),
+        step.error.headers,
+      )
       return
     }
     const toolCalls = "toolCalls" in step ? step.toolCalls : []
-    const problems = toolCalls.flatMap((call) => checkToolCall(call, body.tools ?? []))
+    // the Responses API lists tools flat ({type, name, parameters}); Chat Completions nests them in `function`
+    const offeredTools: OpenAiTool[] =
+      api === "responses"
+        ? (body.tools ?? []).map((t) => {
+            const flat = t as { name?: string; parameters?: JsonSchema }
+            return { type: "function", function: { name: flat.name, parameters: flat.parameters } }
+          })
+        : (body.tools ?? [])
+    const problems = toolCalls.flatMap((call) => checkToolCall(call, offeredTools))
     if (problems.length > 0) {
       fail(res, `step ${played}: ${problems.join("; ")}`)
       return
@@ -156,10 +222,50 @@ export const startScriptedModelServer = async (options: {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
-      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      prompt_tokens_details: { cached_tokens: step.usage?.cached_tokens ?? 0, audio_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0 },
     }
     const head = { id, created, model, system_fingerprint: "fp_scripted" }
+
+    if (api === "responses") {
+      // one reasoning item (encrypted, as with store: false) before the answer, so clients must carry it
+      const output: unknown[] = [
+        { type: "reasoning", id: `rs_${sequence}`, encrypted_content: `enc_${sequence}`, summary: [] },
+      ]
+      if (text.length > 0)
+        output.push({
+          type: "message",
+          id: `msg_${sequence}`,
+          role: "assistant",
+          status: "completed",
+          content: [{ type: "output_text", text, annotations: [] }],
+        })
+      for (const call of calls)
+        output.push({
+          type: "function_call",
+          id: `fc_${call.id}`,
+          call_id: call.id,
+          name: call.function.name,
+          arguments: call.function.arguments,
+          status: "completed",
+        })
+      sendJson(res, 200, {
+        id: `resp_scripted${sequence}`,
+        object: "response",
+        created_at: created,
+        model,
+        status: "completed",
+        output,
+        incomplete_details: null,
+        usage: {
+          input_tokens: promptTokens,
+          output_tokens: completionTokens,
+          input_tokens_details: { cached_tokens: step.usage?.cached_tokens ?? 0 },
+          output_tokens_details: { reasoning_tokens: 0 },
+        },
+      })
+      return
+    }
 
     if (!body.stream) {
       const message = {
@@ -247,16 +353,22 @@ export const startScriptedModelServer = async (options: {
         })
         return
       }
-      if (req.method === "POST" && path === "/v1/chat/completions") {
+      if (req.method === "POST" && (path === "/v1/chat/completions" || path === "/v1/responses")) {
         if (typeof body !== "object" || body === null) {
           fail(res, "the request body is not a JSON object")
           return
         }
-        handleChat(res, raw, body as ChatRequest).catch((error: unknown) => {
-          errors.push(`internal error: ${String(error)}`)
-          if (!res.headersSent) sendJson(res, 500, openAiError(String(error), "server_error", null))
-          else res.destroy()
-        })
+        if (path === "/v1/responses" && (body as ChatRequest).stream) {
+          fail(res, "streaming is not scripted for the Responses API")
+          return
+        }
+        handleChat(res, raw, body as ChatRequest, path === "/v1/responses" ? "responses" : "chat").catch(
+          (error: unknown) => {
+            errors.push(`internal error: ${String(error)}`)
+            if (!res.headersSent) sendJson(res, 500, openAiError(String(error), "server_error", null))
+            else res.destroy()
+          },
+        )
         return
       }
       sendJson(

@@ -9,6 +9,7 @@ import type {
   GitHub,
   GitHubComment,
   GitHubIssue,
+  GitHubIssueComment,
   GitHubPullRequest,
   GitHubRepository,
   RepoPermission,
@@ -358,6 +359,29 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHu
         }),
       )
       return comment(data)
+    },
+
+    async listIssueComments(repo, issueNumber, listing) {
+      const limit = Math.max(1, listing?.limit ?? 100)
+      const found: GitHubIssueComment[] = []
+      const iterator = octokit.paginate.iterator(octokit.rest.issues.listComments, {
+        owner: repo.owner,
+        repo: repo.name,
+        issue_number: issueNumber,
+        per_page: Math.min(100, limit),
+      })
+      try {
+        for await (const page of iterator) {
+          for (const data of page.data) {
+            if (found.length >= limit) break
+            found.push({ ...comment(data), author: data.user?.login ?? "", createdAt: data.created_at })
+          }
+          if (found.length >= limit) break
+        }
+      } catch (error) {
+        return call({ kind: "issue", repo, number: issueNumber }, () => Promise.reject(error))
+      }
+      return found
     },
 
     async findIssueComment(repo, issueNumber, marker) {

@@ -6,7 +6,11 @@
 import { createAnthropic } from "@ai-sdk/anthropic"
 import { createOpenAI } from "@ai-sdk/openai"
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible"
-import { pricingFor } from "#application/agent/pricing.js"
+import {
+  DEFAULT_CONTEXT_WINDOW,
+  type ModelTableOverrides,
+  modelInfo,
+} from "#application/agent/model-table.js"
 import type { ModelHandle } from "#application/ports/model.js"
 import { ConfigError } from "#domain/errors.js"
 
@@ -19,6 +23,9 @@ export const DEFAULT_MODELS: Record<Exclude<ModelProvider, "openai-compatible">,
   anthropic: "claude-sonnet-4-5",
 }
 
+export const REASONING_EFFORTS = ["minimal", "low", "medium", "high"] as const
+export type ReasoningEffort = (typeof REASONING_EFFORTS)[number]
+
 export interface ModelHandleOptions {
   provider: ModelProvider
   model?: string
@@ -26,6 +33,20 @@ export interface ModelHandleOptions {
   apiKey?: string
   fetch?: typeof fetch
   headers?: Record<string, string>
+  /** PRWRIGHT_MODEL_PRICES: prices, context windows and reasoning support beside the built-in table */
+  modelTable?: ModelTableOverrides
+  /** PRWRIGHT_ALLOW_UNPRICED=1: a cost cap may run over a model without a price */
+  allowUnpriced?: boolean
+  /** LLM_REASONING_EFFORT: OpenAI reasoning models only */
+  reasoningEffort?: ReasoningEffort
+  /** LLM_THINKING_BUDGET: Anthropic extended thinking with this many thinking tokens (≥ 1024) */
+  thinkingBudgetTokens?: number
+  /**
+   * LLM_OPENAI_API: which OpenAI API to call. Default: the Responses API for reasoning models on
+   * OpenAI itself (it keeps the reasoning between tool calls), Chat Completions otherwise (proxies
+   * and LLM_BASE_URL targets almost all speak it).
+   */
+  openaiApi?: "responses" | "chat"
 }
 
 const checkBaseUrl = (baseURL: string | undefined): string | undefined => {
@@ -54,9 +75,29 @@ const requireKey = (provider: string, apiKey: string | undefined, variable: stri
   )
 }
 
+const isOpenAiItself = (baseURL: string | undefined): boolean =>
+  baseURL === undefined || /^https:\/\/api\.openai\.com(\/|$)/.test(baseURL)
+
+/** the table's facts and the operator's options for one model, as the handle carries them */
+const describe = (modelId: string, options: ModelHandleOptions) => {
+  const info = modelInfo(modelId, options.modelTable)
+  return {
+    modelId,
+    pricing: info?.pricing,
+    contextWindow: info?.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
+    reasoning: info?.reasoning ?? false,
+    ...(options.allowUnpriced ? { allowUnpriced: true } : {}),
+  }
+}
+
 export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
   const baseURL = checkBaseUrl(options.baseURL)
   const common = { fetch: options.fetch, headers: options.headers }
+  if (options.thinkingBudgetTokens !== undefined && options.provider !== "anthropic") {
+    throw new ConfigError(
+      "LLM_THINKING_BUDGET is for LLM_PROVIDER=anthropic: unset it, or use LLM_REASONING_EFFORT for OpenAI",
+    )
+  }
 
   switch (options.provider) {
     case "openai": {
@@ -66,9 +107,24 @@ export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
         baseURL,
         apiKey: requireKey("openai", options.apiKey, "OPENAI_API_KEY"),
       })
-      // `.chat()` (Chat Completions) rather than the default Responses API: proxies, gateways and
-      // LLM_BASE_URL targets almost all speak Chat Completions, few speak Responses.
-      return { model: provider.chat(modelId), provider: "openai", modelId, pricing: pricingFor(modelId) }
+      const facts = describe(modelId, options)
+      // Chat Completions for proxies, gateways and most LLM_BASE_URL targets (few speak Responses);
+      // the Responses API for OpenAI's reasoning models, which keeps their reasoning between tool calls.
+      const api = options.openaiApi ?? (facts.reasoning && isOpenAiItself(baseURL) ? "responses" : "chat")
+      const effort = options.reasoningEffort
+      const providerOptions =
+        api === "responses"
+          ? // store: false keeps the conversation off OpenAI's servers; the SDK then carries the reasoning encrypted
+            { openai: { store: false, ...(effort ? { reasoningEffort: effort } : {}) } }
+          : effort
+            ? { openai: { reasoningEffort: effort } }
+            : undefined
+      return {
+        model: api === "responses" ? provider.responses(modelId) : provider.chat(modelId),
+        provider: "openai",
+        ...facts,
+        ...(providerOptions ? { providerOptions } : {}),
+      }
     }
     case "anthropic": {
       const modelId = options.model || DEFAULT_MODELS.anthropic
@@ -77,7 +133,22 @@ export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
         baseURL,
         apiKey: requireKey("anthropic", options.apiKey, "ANTHROPIC_API_KEY"),
       })
-      return { model: provider(modelId), provider: "anthropic", modelId, pricing: pricingFor(modelId) }
+      const budget = options.thinkingBudgetTokens
+      if (budget !== undefined && (!Number.isInteger(budget) || budget < 1024)) {
+        throw new ConfigError(`LLM_THINKING_BUDGET must be a whole number of tokens ≥ 1024 (got ${budget})`)
+      }
+      return {
+        model: provider(modelId),
+        provider: "anthropic",
+        ...describe(modelId, options),
+        ...(budget !== undefined
+          ? {
+              reasoning: true,
+              thinking: true,
+              providerOptions: { anthropic: { thinking: { type: "enabled", budgetTokens: budget } } },
+            }
+          : {}),
+      }
     }
     case "openai-compatible": {
       if (!baseURL) {
@@ -103,8 +174,10 @@ export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
       return {
         model: provider.chatModel(modelId),
         provider: "openai-compatible",
-        modelId,
-        pricing: pricingFor(modelId),
+        ...describe(modelId, options),
+        ...(options.reasoningEffort
+          ? { providerOptions: { "openai-compatible": { reasoningEffort: options.reasoningEffort } } }
+          : {}),
       }
     }
     default: {

@@ -129,9 +129,22 @@ export const detectCgroups = (
       const base = path.join(mine, BASE_NAME)
       let problem: string | undefined
       try {
-        // the worker's cgroup hands the controllers down (refused while it holds processes itself,
-        // unless systemd's Delegate=yes set it up so), then prwright's own subtree does
-        enableForChildren(mine, wanted)
+        // the worker's cgroup hands the controllers down, then prwright's own subtree does
+        try {
+          enableForChildren(mine, wanted)
+        } catch (error) {
+          // cgroup v2 refuses controllers below a cgroup that holds processes (a systemd service
+          // with Delegate=yes holds the worker): move them into a leaf of their own first
+          if ((error as NodeJS.ErrnoException).code !== "EBUSY" || mine === unified) throw error
+          const leaf = path.join(mine, "prwright-worker")
+          mkdirSync(leaf, { recursive: true })
+          for (const pid of (read(path.join(mine, "cgroup.procs")) ?? "")
+            .split("\n")
+            .filter((p) => /^\d+$/.test(p))) {
+            writeFileSync(path.join(leaf, "cgroup.procs"), pid)
+          }
+          enableForChildren(mine, wanted)
+        }
       } catch (error) {
         problem = `${mine} cannot enable ${wanted.join(", ")} for its children (${(error as NodeJS.ErrnoException).code ?? String(error)}; a cgroup that holds processes cannot)`
       }
@@ -174,8 +187,11 @@ export const detectCgroups = (
   return {
     usable: false,
     detail:
-      `no usable cgroups (${problems.join("; ") || `nothing mounted at ${root}`}): commands are bounded only by rlimits, which do not bind a worker running as root. ` +
-      "Run the worker as a systemd service with Delegate=yes, or in a container with its own writable cgroup (docker run --cgroupns=private), or as root on a cgroup v1 host",
+      `no usable cgroups (${problems.join("; ") || `nothing mounted at ${root}`}): commands are bounded by rlimits only` +
+      (process.getuid?.() === 0
+        ? ", and RLIMIT_NPROC does not bind a worker running as root. "
+        : " (RLIMIT_NPROC counts every process of the worker's user). ") +
+      "Give the worker a cgroup it may write (a systemd service with Delegate=yes), or bound its whole container (docker-compose.yml: pids_limit, mem_limit, cpus)",
   }
 }
 
@@ -190,9 +206,8 @@ const limitsV1 = (dirs: CgroupControllers["bases"], limits: CgroupLimits) => {
       write(dirs.memory, "memory.memsw.limit_in_bytes", String(limits.memoryBytes))
     }
   }
+  // the default weight: all the command's processes together weigh as one, however many it forks
   if (dirs.cpu) {
-    // half the default weight: under contention the worker and the host go first
-    write(dirs.cpu, "cpu.shares", "512")
     if (limits.cpus !== undefined) {
       write(dirs.cpu, "cpu.cfs_period_us", "100000")
       write(dirs.cpu, "cpu.cfs_quota_us", String(Math.max(1_000, Math.round(limits.cpus * 100_000))))
@@ -206,10 +221,8 @@ const limitsV2 = (dir: string, available: CgroupControllers["bases"], limits: Cg
     write(dir, "memory.max", String(limits.memoryBytes))
     if (existsSync(path.join(dir, "memory.swap.max"))) write(dir, "memory.swap.max", "0")
   }
-  if (available.cpu) {
-    write(dir, "cpu.weight", "50")
-    if (limits.cpus !== undefined)
-      write(dir, "cpu.max", `${Math.max(1_000, Math.round(limits.cpus * 100_000))} 100000`)
+  if (available.cpu && limits.cpus !== undefined) {
+    write(dir, "cpu.max", `${Math.max(1_000, Math.round(limits.cpus * 100_000))} 100000`)
   }
 }
 

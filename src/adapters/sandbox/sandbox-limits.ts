@@ -21,7 +21,7 @@ export interface SandboxLimits {
   processes: number
   /**
    * Cores of CPU time the whole command may use at once (a cgroup CPU quota, where cgroups are
-   * usable); unset: no quota, but a lower CPU weight than the worker's.
+   * usable); unset: no quota, and all the command's processes share one CPU weight.
    */
   cpus?: number
 }

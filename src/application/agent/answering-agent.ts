@@ -1,9 +1,10 @@
 /**
  * The read-only answering agent behind `/prwright ask`: the model explores the checkout with `view` and
- * `search` and hands in one Markdown answer with `submit_answer`. The same bounds as the planning agent
- * (steps, cancellation, events); the question and the issue are untrusted data, fenced as such.
+ * `search` and hands in one Markdown answer with `submit_answer`. Runs on the shared step loop
+ * (step-loop.ts) like the planning agent: the same bounds, retries and context control; the question
+ * and the issue are untrusted data, fenced as such.
  */
-import { generateText, type StepResult, type StopCondition, stepCountIs, type ToolSet, tool } from "ai"
+import { tool } from "ai"
 import { z } from "zod"
 import type { GitHubIssue } from "#application/ports/github.js"
 import type { ModelHandle } from "#application/ports/model.js"
@@ -13,9 +14,9 @@ import type { RunEventData } from "#domain/run-event.js"
 import { addUsage, type Usage, ZERO_USAGE } from "#domain/workflow-run.js"
 import { toModelError } from "./model-errors.js"
 import { fenceFor, MAX_ISSUE_BODY_CHARS } from "./planning-prompt.js"
-import { cachedPrompt } from "./prompt-cache.js"
 import { createReadOnlyTools } from "./read-only-tools.js"
-import { stepEvents, stepUsage } from "./step-events.js"
+import { createEventSink, sideCallEvent, stepEvents, stepUsage, usageOf } from "./step-events.js"
+import { runAgentLoop } from "./step-loop.js"
 import { truncateMiddle } from "./truncate.js"
 
 export const DEFAULT_ANSWER_MAX_STEPS = 20
@@ -79,23 +80,11 @@ ${fence}
 Explore the repository with the tools, then call submit_answer.`
 }
 
-const submitted = <T extends ToolSet>(steps: ReadonlyArray<StepResult<T>>): string | undefined => {
-  for (const step of [...steps].reverse()) {
-    const result = [...step.toolResults].reverse().find((r) => r.toolName === "submit_answer")
-    if (result) return (result.input as { answer: string }).answer
-  }
-  return undefined
-}
-
-const answerSubmitted =
-  <T extends ToolSet>(): StopCondition<T> =>
-  ({ steps }) =>
-    steps.at(-1)?.toolResults.some((result) => result.toolName === "submit_answer") ?? false
-
 export const runAnsweringAgent: Answerer = async (options) => {
   const { model, checkout, signal } = options
   const maxSteps = options.maxSteps ?? DEFAULT_ANSWER_MAX_STEPS
   if (signal.aborted) throw new CancelledError()
+  let answer: string | undefined
   const sizes = new Map<string, number>()
   const tools = {
     ...createReadOnlyTools({ checkout, sizes }),
@@ -104,59 +93,65 @@ export const runAnsweringAgent: Answerer = async (options) => {
       inputSchema: z.strictObject({
         answer: z.string().describe("The answer to the question, in Markdown."),
       }),
-      execute: async ({ answer }, { toolCallId }) => {
+      execute: async ({ answer: given }, { toolCallId }) => {
         sizes.set(toolCallId, 0)
-        if (answer.trim().length === 0)
+        if (given.trim().length === 0)
           throw new Error("the answer is empty: call submit_answer with the answer")
+        answer = given
         return "Answer received. The run ends here."
       },
     }),
   }
   const stop = new AbortController()
-  let eventError: unknown
-  const emit = async (events: RunEventData[]) => {
-    if (eventError !== undefined) return
-    try {
-      for (const event of events) await options.onEvent(event)
-    } catch (error) {
-      eventError = error
-      stop.abort()
-    }
-  }
+  const events = createEventSink(options.onEvent, () => stop.abort())
   let usage: Usage = ZERO_USAGE
-  let startedAt = Date.now()
-  let result: Awaited<ReturnType<typeof generateText<typeof tools>>>
+  let steps = 0
   try {
-    result = await generateText({
-      model: model.model,
-      ...cachedPrompt(
-        model,
-        answeringSystemPrompt({ maxSteps }),
-        answeringUserMessage({ ...options, ref: checkout.ref, headSha: checkout.headSha }),
-      ),
-      allowSystemInMessages: false,
+    const result = await runAgentLoop({
+      model,
+      system: answeringSystemPrompt({ maxSteps }),
+      task: [
+        {
+          role: "user",
+          content: answeringUserMessage({ ...options, ref: checkout.ref, headSha: checkout.headSha }),
+        },
+      ],
       tools,
-      stopWhen: [answerSubmitted(), stepCountIs(maxSteps)],
-      abortSignal: AbortSignal.any([signal, stop.signal]),
-      maxRetries: options.maxRetries ?? 2,
-      experimental_onStepStart: () => {
-        startedAt = Date.now()
-      },
-      onStepFinish: async (step) => {
+      signal: AbortSignal.any([signal, stop.signal]),
+      maxSteps,
+      retry: { maxRetries: options.maxRetries },
+      // the last step may only hand in the answer (Anthropic refuses a forced tool while thinking)
+      toolChoice: (number) =>
+        number === maxSteps && maxSteps > 1 && !model.thinking
+          ? { type: "tool", toolName: "submit_answer" }
+          : undefined,
+      done: () => answer !== undefined || events.failed,
+      onStep: async ({ step, latencyMs }) => {
         usage = addUsage(usage, stepUsage(step, model))
-        await emit(stepEvents(step, { model, latencyMs: Date.now() - startedAt, sizes }))
+        await events.emit(stepEvents(step, { model, latencyMs, sizes }))
       },
+      // an answer written as text, without the tool, is still the answer
+      onTextReply: (step) => {
+        if (step.text.trim().length > 0) answer = step.text.trim()
+        return undefined
+      },
+      onSideCall: async (callUsage, latencyMs) => {
+        const counted = usageOf(callUsage, model)
+        usage = addUsage(usage, counted)
+        await events.emit([sideCallEvent(counted, model, latencyMs)])
+      },
+      onNotice: (message) => events.emit([{ type: "log", level: "info", message }]),
     })
+    steps = result.steps
   } catch (error) {
-    if (eventError !== undefined) throw eventError
+    if (events.failed) throw events.error
     throw toModelError(error, { signal, provider: model.provider, modelId: model.modelId })
   }
-  if (eventError !== undefined) throw eventError
+  if (events.failed) throw events.error
   if (signal.aborted) throw new CancelledError()
-  const answer = submitted(result.steps)
   if (answer === undefined)
     throw new NonRetryableError(
-      `the model stopped after ${result.steps.length} steps without calling submit_answer: try a stronger model (LLM_MODEL) or a narrower question`,
+      `the model stopped after ${steps} steps without calling submit_answer: try a stronger model (LLM_MODEL) or a narrower question`,
     )
-  return { answer, usage, steps: result.steps.length }
+  return { answer, usage, steps }
 }

@@ -31,6 +31,8 @@ export interface BudgetTracker {
   readonly steps: number
   readonly usage: Usage
   recordStep(usage: Usage): void
+  /** a model call that is not a step (condensing the conversation): counts its tokens and cost only */
+  recordUsage(usage: Usage): void
   /** a tool started / finished: idle time is not counted while one runs (tools have their own timeouts) */
   toolStarted(): void
   toolFinished(): void
@@ -138,6 +140,10 @@ export const createBudgetTracker = (budget: Budget, now: () => number = Date.now
     recordStep(step) {
       steps += 1
       usage = addUsage(usage, step)
+      lastActivityAt = now()
+    },
+    recordUsage(extra) {
+      usage = addUsage(usage, extra)
       lastActivityAt = now()
     },
     toolStarted() {

@@ -21,6 +21,22 @@ const hostOf = (url: string): string => {
 
 const short = (text: string): string => (text.length > 300 ? `${text.slice(0, 300)}…` : text)
 
+const OVERFLOW =
+  /context[_ ]length[_ ]exceeded|maximum context length|context window|prompt is too long|too many (input )?tokens|input is too long|exceeds? the (model's )?(maximum|context)|request too large for model|reduce the length of the messages/i
+
+/**
+ * The provider refused the request because the conversation no longer fits the model's context
+ * window (OpenAI `context_length_exceeded`, Anthropic "prompt is too long", vLLM/Ollama wording).
+ * The agent condenses and goes on instead of failing.
+ */
+export const isContextOverflow = (error: unknown): boolean => {
+  const cause = RetryError.isInstance(error) ? (error.lastError ?? error) : error
+  if (!APICallError.isInstance(cause)) return false
+  const status = cause.statusCode
+  if (status !== undefined && status !== 400 && status !== 413 && status !== 422) return false
+  return OVERFLOW.test(`${cause.message} ${cause.responseBody ?? ""}`)
+}
+
 export const toModelError = (
   error: unknown,
   context: { signal: AbortSignal; provider: string; modelId: string },
@@ -57,8 +73,15 @@ export const toModelError = (
         { cause },
       )
     }
+    if (isContextOverflow(cause)) {
+      return new NonRetryableError(
+        `the conversation no longer fits model ${context.modelId}'s context window, even after condensing (HTTP ${status} from ${host}): ${short(cause.message)}; set its contextWindow in PRWRIGHT_MODEL_PRICES, or use a model with a larger window (LLM_MODEL)`,
+        { cause, code: "invalid_input" },
+      )
+    }
+    const aboutTools = /tool|function/i.test(`${cause.message} ${cause.responseBody ?? ""}`)
     return new NonRetryableError(
-      `the LLM provider rejected the request (HTTP ${status} from ${host}): ${short(cause.message)}; check LLM_MODEL supports tool calling`,
+      `the LLM provider rejected the request (HTTP ${status} from ${host}): ${short(cause.message)}${aboutTools ? "; check LLM_MODEL supports tool calling" : ""}`,
       { cause, code: "invalid_input" },
     )
   }

@@ -11,7 +11,9 @@ import { errorMessage } from "#domain/errors.js"
 import { truncateMiddle } from "./truncate.js"
 
 /** lines shown when `view` has no view_range */
-export const VIEW_WINDOW_LINES = 300
+export const VIEW_WINDOW_LINES = 200
+/** characters one view shows at most: a longer window ends early (at a line), never cut in the middle */
+export const VIEW_WINDOW_CHARS = 16_000
 /** longer lines (minified files, data) are cut so one line cannot flood the context */
 export const MAX_LINE_CHARS = 500
 export const MAX_DIR_ENTRIES = 400
@@ -57,22 +59,36 @@ const viewFile = async (checkout: Checkout, path: string, viewRange?: [number, n
     start = from
     end = to === -1 ? total : Math.min(to, total)
   }
-  const body = lines
-    .slice(start - 1, end)
-    .map((line, index) => numbered(line, start + index))
-    .join("\n")
-  const header = `Here is ${path} (lines ${start}-${end} of ${total}), with line numbers:\n`
+  // Stop at the last whole line that fits the character cap: the header then tells the truth.
+  const shown: string[] = []
+  let chars = 0
+  for (let number = start; number <= end; number += 1) {
+    const line = numbered(lines[number - 1] ?? "", number)
+    if (shown.length > 0 && chars + line.length + 1 > VIEW_WINDOW_CHARS) break
+    shown.push(line)
+    chars += line.length + 1
+  }
+  const last = start + shown.length - 1
+  const header = `Here is ${path} (lines ${start}-${last} of ${total}), with line numbers:\n`
+  const cutByChars = last < end
   const more =
-    end < total
-      ? `\n[${total - end} more lines not shown: call view with view_range [${end + 1}, ${Math.min(total, end + VIEW_WINDOW_LINES)}] to see more, or [${end + 1}, -1] for the rest]`
+    last < total
+      ? `\n[${total - last} more lines not shown${cutByChars ? ` (a view stops at ${VIEW_WINDOW_CHARS} characters)` : ""}: call view with view_range [${last + 1}, ${Math.min(total, last + VIEW_WINDOW_LINES)}] to see more, or search for what you need]`
       : ""
-  return `${header}${body}${more}`
+  return `${header}${shown.join("\n")}${more}`
 }
 
 const viewDirectory = async (checkout: Checkout, path: string): Promise<string> => {
   const entries = await checkout.listDir(path, 2)
   const paths = entries.map((entry) => entry.path).sort()
-  const shown = paths.slice(0, MAX_DIR_ENTRIES)
+  // at most MAX_DIR_ENTRIES entries and VIEW_WINDOW_CHARS characters: the list ends early, never cut
+  const shown: string[] = []
+  let chars = 0
+  for (const entry of paths.slice(0, MAX_DIR_ENTRIES)) {
+    if (chars + entry.length + 1 > VIEW_WINDOW_CHARS) break
+    shown.push(entry)
+    chars += entry.length + 1
+  }
   const label = path === "." ? "the repository root" : path
   const header = `Files and directories up to 2 levels deep in ${label} (directories end with /):\n`
   const more =
@@ -121,13 +137,21 @@ export const searchCheckout = async (checkout: Checkout, input: SearchInput): Pr
   if (result.matches.length === 0) {
     return `No matches for ${JSON.stringify(input.pattern)}${input.path ? ` in ${input.path}` : ""}${input.glob ? ` (glob ${input.glob})` : ""}.`
   }
-  const lines = result.matches.map(
-    (match) =>
-      `${match.path}:${match.line}: ${match.text.length > 300 ? `${match.text.slice(0, 300)}…` : match.text}`,
+  // grouped by file: the path once, then `line: text` for each match in it
+  const groups = new Map<string, string[]>()
+  for (const match of result.matches) {
+    const text = match.text.length > 300 ? `${match.text.slice(0, 300)}…` : match.text
+    const group = groups.get(match.path) ?? []
+    group.push(`  ${match.line}: ${text}`)
+    groups.set(match.path, group)
+  }
+  const blocks = [...groups].map(
+    ([path, lines]) =>
+      `${path} (${lines.length} match${lines.length === 1 ? "" : "es"})\n${lines.join("\n")}`,
   )
   const rest = result.total - result.matches.length
   const more = rest > 0 ? `\n[${rest} more matches not shown: narrow the pattern or pass path/glob]` : ""
-  return `${lines.join("\n")}${more}`
+  return `${blocks.join("\n")}${more}`
 }
 
 /**
@@ -185,7 +209,7 @@ export const createReadOnlyTools = (options: { checkout: Checkout; sizes: Map<st
         guardTool(checkout, sizes, toolCallId, () => viewPath(checkout, input.path, input.view_range)),
     }),
     search: tool({
-      description: `Search the repository's files for a regular expression. Returns up to ${MAX_SEARCH_RESULTS} matches as path:line: text, and how many more there are.`,
+      description: `Search the repository's files for a regular expression. Returns up to ${MAX_SEARCH_RESULTS} matches grouped by file (the path, then line: text), and how many more there are.`,
       inputSchema: searchToolInput,
       execute: (input, { toolCallId }) =>
         guardTool(checkout, sizes, toolCallId, () => searchCheckout(checkout, input)),

@@ -1,17 +1,21 @@
 /**
- * Notices a model going round in circles: the same tool with the same arguments again and again,
- * back to back or among its last few calls. A file change in between makes a repeat legitimate
- * (edit, run the tests, edit, run the tests), so `reset()` is called after every edit.
+ * Notices a model going round in circles: the same tool call answered the same way again and
+ * again, with nothing changed in between. It judges progress, not text: a call is a repeat only if
+ * its action (tool and arguments) and its observation (what the tool answered) are the same as
+ * before, and any change of the working tree makes a repeat legitimate (edit with the editor or
+ * with `sed -i`, run the same check again), so the caller calls `reset()` whenever the tree changes.
  */
 
 export interface RepeatVerdict {
-  /** how many times this exact call was made within the window, this one included */
+  /** how many times this exact call got this exact answer within the window, this one included */
   count: number
   action: "run" | "nudge" | "stop"
 }
 
 export interface RepeatGuard {
-  record(tool: string, input: unknown): RepeatVerdict
+  /** a finished call and what it answered */
+  record(tool: string, input: unknown, observation?: string): RepeatVerdict
+  /** the working tree changed: what came before is no longer a repeat of what comes next */
   reset(): void
 }
 
@@ -27,6 +31,10 @@ const canonical = (value: unknown): string => {
   return JSON.stringify(value) ?? "undefined"
 }
 
+/** durations differ from run to run (`0.3 s`, `12ms`) and do not make an answer new */
+export const normalizeObservation = (text: string): string =>
+  text.replace(/\b\d+(\.\d+)?\s?(ms|s|sec|seconds)\b/g, "#")
+
 export const createRepeatGuard = (
   options: { nudgeAt?: number; stopAt?: number; window?: number } = {},
 ): RepeatGuard => {
@@ -35,8 +43,8 @@ export const createRepeatGuard = (
   const window = options.window ?? 10
   let recent: string[] = []
   return {
-    record(tool, input) {
-      const key = `${tool}\u0000${canonical(input)}`
+    record(tool, input, observation = "") {
+      const key = `${tool}\u0000${canonical(input)}\u0000${normalizeObservation(observation)}`
       recent.push(key)
       if (recent.length > window) recent = recent.slice(-window)
       const count = recent.filter((k) => k === key).length

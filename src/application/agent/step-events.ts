@@ -2,7 +2,7 @@
  * Turns one finished AI SDK step into run events, in the order things happened: the model call,
  * what the model said, the tool calls it made, and what each tool answered.
  */
-import type { StepResult, ToolSet } from "ai"
+import type { LanguageModelUsage, StepResult, ToolSet } from "ai"
 import type { ModelHandle } from "#application/ports/model.js"
 import { errorMessage } from "#domain/errors.js"
 import type { RunEventData } from "#domain/run-event.js"
@@ -18,16 +18,26 @@ export interface StepUsage {
   costUsd: number
 }
 
-export const stepUsage = (step: StepResult<ToolSet>, model: ModelHandle): StepUsage => {
-  const inputTokens = step.usage.inputTokens ?? 0
-  const outputTokens = step.usage.outputTokens ?? 0
-  return { inputTokens, outputTokens, costUsd: costOf(model.pricing, { inputTokens, outputTokens }) }
+/** Tokens and cost of one model call: cache reads and writes priced at their own rates. */
+export const usageOf = (usage: LanguageModelUsage, model: ModelHandle): StepUsage => {
+  const inputTokens = usage.inputTokens ?? 0
+  const outputTokens = usage.outputTokens ?? 0
+  const cacheReadTokens = usage.inputTokenDetails?.cacheReadTokens ?? usage.cachedInputTokens ?? 0
+  const cacheWriteTokens = usage.inputTokenDetails?.cacheWriteTokens ?? 0
+  return {
+    inputTokens,
+    outputTokens,
+    costUsd: costOf(model.pricing, { inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens }),
+  }
 }
+
+export const stepUsage = <TOOLS extends ToolSet>(step: StepResult<TOOLS>, model: ModelHandle): StepUsage =>
+  usageOf(step.usage, model)
 
 const asText = (value: unknown): string => (typeof value === "string" ? value : (JSON.stringify(value) ?? ""))
 
-export const stepEvents = (
-  step: StepResult<ToolSet>,
+export const stepEvents = <TOOLS extends ToolSet>(
+  step: StepResult<TOOLS>,
   options: {
     model: ModelHandle
     latencyMs: number
@@ -68,4 +78,51 @@ export const stepEvents = (
     }
   }
   return events
+}
+
+/** The model-call event of a call made for context control (the condenser), not a step. */
+export const sideCallEvent = (usage: StepUsage, model: ModelHandle, latencyMs: number): RunEventData => ({
+  type: "model-call",
+  model: model.modelId,
+  inputTokens: usage.inputTokens,
+  outputTokens: usage.outputTokens,
+  costUsd: usage.costUsd,
+  latencyMs: Math.max(0, Math.round(latencyMs)),
+  finishReason: "condense",
+})
+
+export interface EventSink {
+  /** emits in order; after a failure, emits nothing more */
+  emit(events: RunEventData[]): Promise<void>
+  /** the first error an event handler threw, if any: the run stops with it */
+  readonly error: unknown
+  readonly failed: boolean
+}
+
+/**
+ * Emits run events in order. A failing event store must not silently lose the run's history: the
+ * first error is kept (the run stops with it) and `onFail` aborts what is running.
+ */
+export const createEventSink = (
+  onEvent: (event: RunEventData) => Promise<void> | void,
+  onFail: () => void,
+): EventSink => {
+  let failure: { error: unknown } | undefined
+  return {
+    async emit(events) {
+      if (failure) return
+      try {
+        for (const event of events) await onEvent(event)
+      } catch (error) {
+        failure = { error }
+        onFail()
+      }
+    },
+    get error() {
+      return failure?.error
+    },
+    get failed() {
+      return failure !== undefined
+    },
+  }
 }

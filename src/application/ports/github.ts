@@ -27,12 +27,26 @@ export interface GitHubComment {
   body: string
 }
 
+/** A comment on an issue as listed, with who wrote it and when. */
+export interface GitHubIssueComment extends GitHubComment {
+  /** login of the comment's author ("" when GitHub has no user, e.g. a deleted account) */
+  author: string
+  /** ISO 8601 */
+  createdAt: string
+}
+
 export interface GitHub {
   /** GitHubError 404 when the repository does not exist or the token cannot see it */
   getRepository(repo: RepoRef): Promise<GitHubRepository>
   getIssue(repo: RepoRef, issueNumber: number): Promise<GitHubIssue>
   createIssueComment(repo: RepoRef, issueNumber: number, body: string): Promise<GitHubComment>
   updateIssueComment(repo: RepoRef, commentId: number, body: string): Promise<GitHubComment>
+  /** the issue's comments, oldest first (at most `limit`, default 100) */
+  listIssueComments(
+    repo: RepoRef,
+    issueNumber: number,
+    options?: { limit?: number },
+  ): Promise<GitHubIssueComment[]>
   /** the issue's comment whose body contains `marker` (how a retried run finds the comment it already posted) */
   findIssueComment(repo: RepoRef, issueNumber: number, marker: string): Promise<GitHubComment | undefined>
   /** the open pull request whose head is `branch` in this repository, if any */
