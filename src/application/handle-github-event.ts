@@ -1,15 +1,21 @@
 import { createHash } from "node:crypto"
-import { ConflictError, errorMessage } from "#domain/errors.js"
+import { ConflictError, errorMessage, NotFoundError } from "#domain/errors.js"
 import { parseRepoRef, type RepoRef } from "#domain/repo-ref.js"
 import type { JobType, Trigger, WorkflowRun } from "#domain/workflow-run.js"
+import { approvePlanVersion } from "./approve-plan.js"
+import { createCiRepair } from "./ci-repair.js"
+import type { CiRuns } from "./ports/ci-runs.js"
 import type { DeliveryStore } from "./ports/delivery-store.js"
 import type { GitHub, ReactionContent, RepoPermission } from "./ports/github.js"
 import type { Logger } from "./ports/logging.js"
+import type { PlanStore } from "./ports/plan-store.js"
+import type { RepoSettingsStore } from "./ports/repo-settings-store.js"
 import type { ReviewThreads } from "./ports/review-threads.js"
 import type { RunStore } from "./ports/run-store.js"
 import { closedIssueOf, type GitHubRequest, readGitHubEvent } from "./read-github-event.js"
 import type { WorkflowRequester } from "./request-workflow.js"
 import { buildReviewInstructions } from "./review-follow-up.js"
+import { overLimitMessage, type SpendingCheck } from "./spending-limits.js"
 
 /**
  * Webhook intake: labels and `/prwright` comments become workflow runs, for people with write
@@ -31,6 +37,8 @@ export type GitHubEventOutcome =
   /** a run for the issue is already pending or running: that one is the answer */
   | { outcome: "already-active"; jobId: string; reason: string }
   | { outcome: "ignored" | "duplicate" | "not-authorized"; reason: string }
+  /** a spending limit is reached: nothing started, and the issue says which limit and when it resets */
+  | { outcome: "refused"; reason: string }
 
 export type HandleGitHubEvent = (event: GitHubEvent) => Promise<GitHubEventOutcome>
 
@@ -61,14 +69,52 @@ export const createHandleGitHubEvent = (deps: {
   deliveries: DeliveryStore
   requester: WorkflowRequester
   cancelRun: (jobId: string) => Promise<WorkflowRun>
+  /** stored plan versions: `/prwright approve` approves the newest and implements exactly it */
+  plans?: PlanStore
   logger: Logger
   /** review comments and threads, for review follow-ups (absent: reviews are ignored) */
   threads?: ReviewThreads
+  /** GitHub Actions runs and logs, for CI repair (absent: failing CI is ignored) */
+  ci?: CiRuns
+  /** per-repository settings of the API (`fixCi`, `fixCiAttempts`) */
+  settings?: RepoSettingsStore
+  /** the repository's daily/monthly spending limits (see spending-limits.ts); absent: none */
+  spending?: (repoFullName: string) => Promise<SpendingCheck>
   /** head branches of prwright's pull requests start with this (default "prwright/") */
   branchPrefix?: string
+  /** how long a user's permission is remembered (default 30 s; 0 asks GitHub every time) */
+  permissionTtlMs?: number
+  now?: () => number
 }): HandleGitHubEvent => {
   const log = deps.logger.child({ component: "github-webhook" })
   const branchPrefix = deps.branchPrefix ?? "prwright/"
+  const repairCi = deps.ci
+    ? createCiRepair({
+        ci: deps.ci,
+        github: deps.github,
+        runs: deps.runs,
+        ...(deps.settings ? { settings: deps.settings } : {}),
+        branchPrefix,
+      })
+    : undefined
+
+  // A burst of deliveries from one person (a review with ten comments, a label storm) asks GitHub once.
+  const permissionTtlMs = deps.permissionTtlMs ?? 30_000
+  const now = deps.now ?? Date.now
+  const permissions = new Map<string, { permission: Promise<RepoPermission>; until: number }>()
+  const permissionOf = (repo: RepoRef, user: string): Promise<RepoPermission> => {
+    const key = `${repo.fullName.toLowerCase()} ${user.toLowerCase()}`
+    const cached = permissions.get(key)
+    if (cached && cached.until > now()) return cached.permission
+    const permission = deps.github.getPermission(repo, user)
+    if (permissionTtlMs > 0) {
+      if (permissions.size > 10_000) permissions.clear()
+      permissions.set(key, { permission, until: now() + permissionTtlMs })
+      // a failed lookup is not remembered
+      permission.catch(() => permissions.delete(key))
+    }
+    return permission
+  }
 
   const activeRun = async (repo: RepoRef, issueNumber: number): Promise<WorkflowRun | undefined> => {
     const [pending, running] = await Promise.all(
@@ -132,10 +178,30 @@ export const createHandleGitHubEvent = (deps: {
         reason: `${repo.fullName}#${issueNumber} already has a ${active.status} run (${active.type}); it was not started twice`,
       }
     }
+    const spending = await deps.spending?.(repo.fullName)
+    if (spending && !spending.ok) {
+      const reason = overLimitMessage(repo.fullName, spending)
+      await react(repo, request, "confused")
+      await reply(repo, issueNumber, `@${request.sender} ${reason}`)
+      log.info("webhook trigger refused: spending limit reached", {
+        repo: repo.fullName,
+        period: spending.period,
+      })
+      return { outcome: "refused", reason }
+    }
     const trigger: Trigger = { source: "webhook", actor: request.sender, deliveryId: event.deliveryId }
+    // The event's run id, unless a run under it already ended: then handling this event failed after the
+    // run was recorded (e.g. the queue refused the job) and the event was forgotten so that GitHub's
+    // redelivery acts on it. That redelivery gets a run of its own instead of the dead one's answer.
+    let jobId = deliveryJobId(request.identity)
+    for (let retry = 1; retry <= 5; retry++) {
+      const earlier = await deps.runs.getRun(jobId)
+      if (!earlier || (earlier.status !== "failed" && earlier.status !== "cancelled")) break
+      jobId = deliveryJobId(`${request.identity}#redelivery-${retry}`)
+    }
     const result = await deps.requester.enqueue(
       type,
-      { ...fields, repoFullName: repo.fullName, issueNumber, jobId: deliveryJobId(request.identity) },
+      { ...fields, repoFullName: repo.fullName, issueNumber, jobId },
       trigger,
     )
     await deps.deliveries.linkDeliveryRun(eventKey(request), result.jobId)
@@ -182,6 +248,16 @@ export const createHandleGitHubEvent = (deps: {
           options: { createPR: true, postToGitHub: true },
         })
       case "approve": {
+        // The issue's newest stored plan version is approved and implemented exactly (approve-plan.ts).
+        if (deps.plans) {
+          const approved = await approvePlanVersion(deps.plans, {
+            repoFullName: repo.fullName,
+            issueNumber: request.number,
+          }).catch((error: unknown) => (error instanceof NotFoundError ? undefined : Promise.reject(error)))
+          if (approved)
+            return start(event, request, repo, "resolve-issue", request.number, { planId: approved.id })
+        }
+        // plans written before versions were stored: the newest finished planning run
         const plans = await deps.runs.listRuns({
           repoFullName: repo.fullName,
           issueNumber: request.number,
@@ -274,7 +350,29 @@ export const createHandleGitHubEvent = (deps: {
       }
 
     try {
-      const permission = await deps.github.getPermission(repo, request.sender)
+      // CI is not a person asking: the repository's own opt-in decides (see ci-repair.ts)
+      if (request.ci) {
+        if (!repairCi) return { outcome: "ignored", reason: "CI repair needs GitHub access for Actions logs" }
+        const decision = await repairCi(request, repo)
+        if (decision.kind === "ignore") return { outcome: "ignored", reason: decision.reason }
+        // one failure may arrive as a workflow_run and a check_suite: one attempt per fingerprint
+        const attempt = {
+          ...request,
+          identity: `ci-repair:${repo.fullName}:${decision.pullNumber}:${decision.fingerprint}`,
+        }
+        if (!(await deps.deliveries.recordDelivery({ id: eventKey(attempt), event: "ci-repair" })))
+          return { outcome: "duplicate", reason: `failure ${decision.fingerprint} is already being repaired` }
+        const outcome = await start(event, attempt, repo, "resolve-issue", decision.issueNumber, {
+          instructions: decision.instructions,
+        }).catch(async (error: unknown) => {
+          await deps.deliveries.forgetDelivery(eventKey(attempt)).catch(() => undefined)
+          throw error
+        })
+        // another run holds the issue: this failure was not tried, so a later delivery of it may be
+        if (outcome.outcome !== "started") await deps.deliveries.forgetDelivery(eventKey(attempt))
+        return outcome
+      }
+      const permission = await permissionOf(repo, request.sender)
       if (!WRITERS.has(permission)) {
         const replied = request.quietIfUnauthorized ? false : await replyNoAccess(repo, request)
         log.info("webhook trigger from a user without write access", {
@@ -289,7 +387,8 @@ export const createHandleGitHubEvent = (deps: {
           reason: `${request.sender} has ${permission} access to ${repo.fullName}; write access is needed`,
         }
       }
-      return act(event, request, repo)
+      // awaited here, so a failure while acting (the queue down) reaches the catch below
+      return await act(event, request, repo)
     } catch (error) {
       // Acting failed (GitHub or the store was down): let GitHub's redelivery try again.
       await deps.deliveries.forgetDelivery(key).catch(() => undefined)

@@ -34,6 +34,8 @@ export interface GitHubRequest {
   reviewState?: string
   /** the review's own text */
   reviewBody?: string
+  /** failing CI on a branch (workflow_run / check_suite): repaired when the repository opts in */
+  ci?: { workflowRunId?: number; checkSuiteId?: number; headSha: string; headBranch: string; name: string }
   /** no "you need write access" reply when the sender may not act (a review that only requests changes) */
   quietIfUnauthorized?: boolean
   /** `issues.labeled`, `issue_comment.created` … */
@@ -83,6 +85,35 @@ const ReviewCommentPayload = z.looseObject({
   repository,
   sender: user,
 })
+
+const WorkflowRunPayload = z.looseObject({
+  action: z.string(),
+  workflow_run: z.looseObject({
+    id: z.number().int(),
+    name: z.string().nullable().optional(),
+    head_branch: z.string().nullable(),
+    head_sha: z.string(),
+    conclusion: z.string().nullable(),
+    run_attempt: z.number().int().optional(),
+  }),
+  repository,
+  sender: user,
+})
+
+const CheckSuitePayload = z.looseObject({
+  action: z.string(),
+  check_suite: z.looseObject({
+    id: z.number().int(),
+    head_branch: z.string().nullable(),
+    head_sha: z.string(),
+    conclusion: z.string().nullable(),
+    app: z.looseObject({ slug: z.string().optional() }).nullable().optional(),
+  }),
+  repository,
+  sender: user,
+})
+
+const FAILED = new Set(["failure", "timed_out"])
 
 const IssuesPayload = z.looseObject({
   action: z.string(),
@@ -167,6 +198,56 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
         ...(parsed.word === "ask" && parsed.rest ? { question: parsed.rest } : {}),
         event: "issue_comment.created",
         identity: `issue_comment:${event.repository.full_name}:${event.comment.id}`,
+      },
+    }
+  }
+  if (name === "workflow_run" || name === "check_suite") {
+    const ci =
+      name === "workflow_run"
+        ? (() => {
+            const event = parseWith(WorkflowRunPayload, payload, "workflow_run webhook payload")
+            const run = event.workflow_run
+            return {
+              event,
+              failed: event.action === "completed" && FAILED.has(run.conclusion ?? ""),
+              branch: run.head_branch ?? "",
+              ci: {
+                workflowRunId: run.id,
+                headSha: run.head_sha,
+                headBranch: run.head_branch ?? "",
+                name: run.name ?? "workflow",
+              },
+              identity: `workflow_run:${event.repository.full_name}:${run.id}:${run.run_attempt ?? 1}`,
+            }
+          })()
+        : (() => {
+            const event = parseWith(CheckSuitePayload, payload, "check_suite webhook payload")
+            const suite = event.check_suite
+            return {
+              event,
+              failed: event.action === "completed" && FAILED.has(suite.conclusion ?? ""),
+              branch: suite.head_branch ?? "",
+              ci: {
+                checkSuiteId: suite.id,
+                headSha: suite.head_sha,
+                headBranch: suite.head_branch ?? "",
+                name: suite.app?.slug ?? "checks",
+              },
+              identity: `check_suite:${event.repository.full_name}:${suite.id}`,
+            }
+          })()
+    if (!ci.failed) return { kind: "ignore", reason: `${name}.${ci.event.action} is not a failure` }
+    return {
+      kind: "request",
+      request: {
+        command: "fix",
+        repoFullName: ci.event.repository.full_name,
+        number: 0,
+        isPullRequest: true,
+        sender: ci.event.sender.login,
+        ci: ci.ci,
+        event: `${name}.completed`,
+        identity: ci.identity,
       },
     }
   }

@@ -18,6 +18,10 @@ export const RepoFileConfigSchema = z.strictObject({
     .optional(),
   maxSteps: z.number().int().min(1).max(500).optional(),
   maxCostUsd: z.number().positive().max(1000).optional(),
+  /** repair failing CI on prwright's pull requests (read from the default branch only) */
+  fixCi: z.boolean().optional(),
+  /** CI repair attempts per pull request (default 2) */
+  fixCiAttempts: z.number().int().min(1).max(10).optional(),
 })
 export type RepoFileConfig = z.infer<typeof RepoFileConfigSchema>
 
@@ -101,7 +105,7 @@ export const parseRepoFileConfig = (text: string): RepoFileConfig => {
     message: issue.message,
   }))
   throw new ValidationError(
-    `.prwright.yml is invalid: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")} (allowed keys: setup, test, lint, branchPrefix, maxSteps, maxCostUsd)`,
+    `.prwright.yml is invalid: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")} (allowed keys: setup, test, lint, branchPrefix, maxSteps, maxCostUsd, fixCi, fixCiAttempts)`,
     issues,
   )
 }

@@ -8,11 +8,17 @@ import { RepoFileConfigSchema } from "./repo-config.js"
  * Per-repository settings the operator edits through the API (`/api/repos/:owner/:name/settings`),
  * beside what a repository says about itself in `.prwright.yml`. The limits mean the same as there:
  * they may lower the operator's limits, never raise them. Settings are replaced as a whole, and kept
- * under the lower-cased name (GitHub's names are case-insensitive).
+ * under the name as given (ci-repair.ts and spending-limits.ts read them by GitHub's `full_name`).
  */
-export const RepoSettingsSchema = RepoFileConfigSchema.pick({ maxSteps: true, maxCostUsd: true }).extend({
-  /** repair failing CI on prwright's pull requests */
-  fixCi: z.boolean().optional(),
+export const RepoSettingsSchema = RepoFileConfigSchema.pick({
+  maxSteps: true,
+  maxCostUsd: true,
+  fixCi: true,
+  fixCiAttempts: true,
+}).extend({
+  /** spending limits of the repository's runs (spending-limits.ts), in USD */
+  dailyLimitUsd: z.number().positive().max(100_000).optional(),
+  monthlyLimitUsd: z.number().positive().max(1_000_000).optional(),
 })
 export type RepoSettingsValues = z.infer<typeof RepoSettingsSchema>
 
@@ -23,7 +29,7 @@ export interface RepoSettingsView {
   updatedAt?: Date
 }
 
-const keyOf = (repoFullName: string): string => parseRepoRef(repoFullName).fullName.toLowerCase()
+const keyOf = (repoFullName: string): string => parseRepoRef(repoFullName).fullName
 
 export const createRepoSettings = (deps: { store: RepoSettingsStore }) => ({
   async get(repoFullName: string): Promise<RepoSettingsView> {

@@ -5,7 +5,7 @@ import { formatIssueRef, type IssueRef, parseIssueRef } from "#domain/repo-ref.j
 import { JOB_TYPES, type JobType, RUN_STATUSES, WORKER_TYPES, type WorkerType } from "#domain/workflow-run.js"
 import { type Config, loadConfig, loadDotEnv } from "#main/config.js"
 import { ApiRequestError, createApiClient } from "./cli/api-client.js"
-import { followRun, printStatus, runInline } from "./cli/run-commands.js"
+import { followRun, printLogs, printStatus, runInline } from "./cli/run-commands.js"
 import { runServe } from "./serve.js"
 import { VERSION } from "./version.js"
 import { runWorker } from "./worker.js"
@@ -152,13 +152,24 @@ program
   .command("status <jobId>")
   .description("show a job's status")
   .option("--json", "print the JobStatus JSON")
-  .action(async (jobId: string, options: { json?: boolean }) => {
-    const status = await api().request<Record<string, unknown>>(
+  .option("--follow", "then follow the run live until it ends (exit non-zero unless it completed)")
+  .action(async (jobId: string, options: { json?: boolean; follow?: boolean }) => {
+    const client = api()
+    const status = await client.request<Record<string, unknown>>(
       "GET",
       `/api/jobs/${encodeURIComponent(jobId)}`,
     )
     if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
     else printStatus(status)
+    if (options.follow) process.exitCode = await followRun(client, jobId)
+  })
+
+program
+  .command("logs <jobId>")
+  .description("print a run's transcript: phases, model turns, tool calls with results, tests, the diff")
+  .option("--follow", "keep printing live until the run ends")
+  .action(async (jobId: string, options: { follow?: boolean }) => {
+    process.exitCode = await printLogs(api(), jobId, Boolean(options.follow))
   })
 
 program

@@ -3,6 +3,7 @@ import type { WorkerType } from "#domain/workflow-run.js"
 import type { Config } from "#main/config.js"
 import { type ContainerOverrides, createContainer } from "#main/container.js"
 import { createHttpApp } from "./http/app.js"
+import { doctorChecks, githubWebUrl } from "./http/setup-checks.js"
 import { onShutdown } from "./shutdown.js"
 import { VERSION } from "./version.js"
 
@@ -35,6 +36,15 @@ export const startServer = async (
     logger,
     workflows: container.jobTypes,
     version: VERSION,
+    ui: {
+      plans: container.store,
+      approvePlan: container.approvePlan,
+      setup: () => doctorChecks(config),
+      githubWebUrl: githubWebUrl(config.github.apiUrl),
+      webhookSecretSet: Boolean(config.github.webhookSecret),
+      limits: { maxCostUsd: config.agent.maxCostUsd, maxSteps: config.agent.maxSteps },
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    },
     readiness: async () => {
       const checks: Record<string, { ok: boolean; detail?: string }> = {}
       try {

@@ -73,6 +73,20 @@ const keepJobs = (fallback: KeepJobs) =>
       return keep
     })
 
+/** an optional limit in US dollars: unset or empty means none */
+const usdLimit = (v: string | undefined, ctx: z.RefinementCtx): number | undefined => {
+  if (v === undefined || v.trim() === "") return undefined
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be a number of US dollars, 0 or more (got "${v}"), e.g. 20`,
+    })
+    return z.NEVER
+  }
+  return n
+}
+
 const EnvSchema = z.object({
   PORT: int(3000, 0, 65535, "set PORT to a free TCP port, e.g. 3000 (0 picks one)"),
   HOST: optionalString,
@@ -142,6 +156,14 @@ const EnvSchema = z.object({
       }
       return n
     }),
+  PRWRIGHT_DAILY_LIMIT_USD: z
+    .string()
+    .optional()
+    .transform((v, ctx) => usdLimit(v, ctx)),
+  PRWRIGHT_MONTHLY_LIMIT_USD: z
+    .string()
+    .optional()
+    .transform((v, ctx) => usdLimit(v, ctx)),
   PRWRIGHT_MAX_INPUT_TOKENS: int(0, 0, 1_000_000_000, "total input tokens per run; 0 = no limit"),
   PRWRIGHT_MAX_OUTPUT_TOKENS: int(0, 0, 1_000_000_000, "total output tokens per run; 0 = no limit"),
   PRWRIGHT_AGENT_WALL_MS: int(
@@ -259,6 +281,8 @@ export interface Config {
   shutdownGraceMs: number
   maxPlanSteps: number
   /** limits of one implementing run; .prwright.yml may lower maxSteps and maxCostUsd */
+  /** spending limits per repository (US dollars, UTC day/month); unset: none */
+  spending: { dailyUsd?: number; monthlyUsd?: number }
   agent: {
     maxSteps: number
     maxCostUsd: number
@@ -446,6 +470,10 @@ export const loadConfig = (
     logLevel: e.LOG_LEVEL ?? "info",
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxPlanSteps: e.PRWRIGHT_MAX_PLAN_STEPS,
+    spending: {
+      ...(e.PRWRIGHT_DAILY_LIMIT_USD === undefined ? {} : { dailyUsd: e.PRWRIGHT_DAILY_LIMIT_USD }),
+      ...(e.PRWRIGHT_MONTHLY_LIMIT_USD === undefined ? {} : { monthlyUsd: e.PRWRIGHT_MONTHLY_LIMIT_USD }),
+    },
     agent: {
       maxSteps: e.PRWRIGHT_MAX_STEPS,
       maxCostUsd: e.PRWRIGHT_MAX_COST_USD,

@@ -17,10 +17,12 @@ import { type Answerer, runAnsweringAgent } from "#application/agent/answering-a
 import { runCodingAgent } from "#application/agent/coding-agent.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { createApiAuth } from "#application/api-auth.js"
+import { type ApprovePlan, createApprovePlan } from "#application/approve-plan.js"
 import { createCancelRun } from "#application/cancel-run.js"
 import { type CheckRunReporter, createCheckRunReporter, observedJournal } from "#application/check-runs.js"
 import { createHandleGitHubEvent, type HandleGitHubEvent } from "#application/handle-github-event.js"
 import type { ApiTokenStore } from "#application/ports/api-token-store.js"
+import type { CiRuns } from "#application/ports/ci-runs.js"
 import type { CommitChecks } from "#application/ports/commit-checks.js"
 import type { DeliveryStore } from "#application/ports/delivery-store.js"
 import type { EventBus } from "#application/ports/event-bus.js"
@@ -40,6 +42,7 @@ import { createWorkflowRequester, type WorkflowRequester } from "#application/re
 import { createReviewReplies } from "#application/review-follow-up.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
+import { createSpendingGuard } from "#application/spending-limits.js"
 import { createRunSweeper } from "#application/sweep-runs.js"
 import { createAnswerQuestion } from "#application/workflows/answer-question.js"
 import { createCommentOnIssue, type Planner } from "#application/workflows/comment-on-issue.js"
@@ -59,6 +62,8 @@ export interface Container {
   queue: JobQueue | undefined
   requester: WorkflowRequester
   cancelRun: ReturnType<typeof createCancelRun>
+  /** approve one plan version and start its implementation (API, UI, `/prwright approve`) */
+  approvePlan: ApprovePlan
   /** GitHub webhook intake (POST /api/webhooks/github); `secret` unset means webhooks are refused */
   webhooks: { secret?: string; handle: HandleGitHubEvent }
   /** per-repository settings edited through the API */
@@ -83,6 +88,8 @@ export interface ContainerOverrides {
   commitChecks?: CommitChecks | null
   /** review comments and threads (default: the Octokit adapter; null: review follow-ups off) */
   reviewThreads?: ReviewThreads | null
+  /** GitHub Actions runs and logs (default: the Octokit adapter; null: CI repair off) */
+  ciRuns?: CiRuns | null
   workspace?: Workspace
   model?: ModelHandle | null
   planner?: Planner
@@ -237,6 +244,7 @@ export const createContainer = async (
         ...(runLink ? { runUrl: runLink } : {}),
       })
     : undefined
+  const ciRuns = overrides.ciRuns === null ? undefined : (overrides.ciRuns ?? octokit)
   const reviewThreads = overrides.reviewThreads === null ? undefined : (overrides.reviewThreads ?? octokit)
   const reviewReplies = reviewThreads
     ? createReviewReplies({ threads: reviewThreads, store, logger })
@@ -256,7 +264,7 @@ export const createContainer = async (
         })
     return sandboxReady
   }
-  const runUrl = config.publicUrl ? (id: string) => `${config.publicUrl}/api/jobs/${id}` : undefined
+  const runUrl = config.publicUrl ? (id: string) => `${config.publicUrl}/runs/${id}` : undefined
   const resolveIssue = createResolveIssue({
     github,
     workspace,
@@ -265,6 +273,7 @@ export const createContainer = async (
     planner: overrides.planner ?? runPlanningAgent,
     coder: overrides.coder ?? ((options) => runCodingAgent({ ...options, secrets: config.secrets })),
     runs: store,
+    plans: store,
     logger,
     author: config.gitAuthor,
     limits: { ...config.agent, planSteps: config.maxPlanSteps },
@@ -279,8 +288,9 @@ export const createContainer = async (
       model,
       planner: overrides.planner ?? runPlanningAgent,
       logger,
+      plans: store,
       maxSteps: config.maxPlanSteps,
-      ...(config.publicUrl ? { runUrl: (id: string) => `${config.publicUrl}/api/jobs/${id}` } : {}),
+      ...(config.publicUrl ? { runUrl: (id: string) => `${config.publicUrl}/runs/${id}` } : {}),
     }),
   }
   workflows["answer-question"] = createAnswerQuestion({
@@ -308,8 +318,12 @@ export const createContainer = async (
     deliveries: store,
     requester,
     cancelRun,
+    plans: store,
     logger,
     ...(reviewThreads ? { threads: reviewThreads } : {}),
+    ...(ciRuns ? { ci: ciRuns } : {}),
+    settings: store,
+    spending: createSpendingGuard({ runs: store, settings: store, limits: config.spending }),
   })
 
   const workers: JobWorker[] = []
@@ -323,6 +337,7 @@ export const createContainer = async (
     queue,
     requester,
     cancelRun,
+    approvePlan: createApprovePlan({ plans: store, requester }),
     webhooks: {
       ...(config.github.webhookSecret ? { secret: config.github.webhookSecret } : {}),
       handle: handleGitHubEvent,

@@ -14,7 +14,10 @@ import {
   createHandleGitHubEvent,
   type GitHubEvent,
 } from "#application/handle-github-event.js"
+import type { JobQueue } from "#application/ports/job-queue.js"
 import { closedIssueOf, parseCommand } from "#application/read-github-event.js"
+import { createWorkflowRequester } from "#application/request-workflow.js"
+import { createRunJournal } from "#application/run-journal.js"
 import { RetryableError } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
 import { createHttpApp } from "#entrypoints/http/app.js"
@@ -103,6 +106,48 @@ describe("handleGitHubEvent", () => {
     const outcome = await handleFlaky({ name: "issues", deliveryId, payload })
     expect(outcome.outcome).toBe("started")
     expect(await runsOf(n)).toHaveLength(1)
+    expect((await handleFlaky({ name: "issues", deliveryId, payload })).outcome).toBe("duplicate")
+  })
+
+  it("a delivery whose job the queue refused gets a run of its own when GitHub redelivers it", async () => {
+    const queue = container.queue!
+    let queueDown = true
+    const flaky: JobQueue = {
+      enqueue: async (request) => {
+        if (queueDown) throw new Error("database is locked")
+        return queue.enqueue(request)
+      },
+      getJob: (id) => queue.getJob(id),
+      cancel: (id) => queue.cancel(id),
+      process: (type, handler, options) => queue.process(type, handler, options),
+      close: async () => {},
+    }
+    const logger = createCapturingLogger()
+    const handleFlaky = createHandleGitHubEvent({
+      github: createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl }),
+      runs: container.store,
+      deliveries: container.store,
+      requester: createWorkflowRequester({
+        store: container.store,
+        queue: flaky,
+        journal: createRunJournal({ store: container.store, bus: container.bus, logger }),
+        newId: () => crypto.randomUUID(),
+        logger,
+      }),
+      cancelRun: container.cancelRun,
+      logger,
+    })
+    const n = issue("Queue hiccup")
+    const deliveryId = nextDelivery()
+    const payload = labeledPayload({ repo: REPO, issue: n, label: "prwright:plan", sender: alice })
+    await expect(handleFlaky({ name: "issues", deliveryId, payload })).rejects.toThrow(/could not queue/)
+    const [dead] = await runsOf(n)
+    expect(dead?.status).toBe("failed")
+    queueDown = false
+    const outcome = await handleFlaky({ name: "issues", deliveryId, payload })
+    expect(outcome).toMatchObject({ outcome: "started" })
+    expect((outcome as { jobId: string }).jobId).not.toBe(dead?.id)
+    expect((await queue.getJob((outcome as { jobId: string }).jobId))?.state).toBe("waiting")
     expect((await handleFlaky({ name: "issues", deliveryId, payload })).outcome).toBe("duplicate")
   })
 
@@ -272,6 +317,26 @@ describe("handleGitHubEvent", () => {
     expect(approved).toMatchObject({ outcome: "started", type: "resolve-issue" })
     const run = await container.store.getRun((approved as { jobId: string }).jobId)
     expect(run?.input).toMatchObject({ planId, options: { createPR: true } })
+  })
+
+  it("/prwright approve approves the newest stored plan version and implements exactly it", async () => {
+    const n = issue()
+    await container.store.savePlan({ id: `plan-a-${n}`, repoFullName: REPO, issueNumber: n, body: "1. a" })
+    const newest = await container.store.savePlan({
+      id: `plan-b-${n}`,
+      repoFullName: REPO,
+      issueNumber: n,
+      body: "1. b",
+    })
+    const approved = await handle(
+      "issue_comment",
+      commentPayload({ repo: REPO, issue: n, body: "/prwright approve", sender: alice }),
+    )
+    expect(approved).toMatchObject({ outcome: "started", type: "resolve-issue" })
+    const run = await container.store.getRun((approved as { jobId: string }).jobId)
+    expect(run?.input).toMatchObject({ planId: newest.id })
+    expect(await container.store.getPlan(newest.id)).toMatchObject({ version: 2, status: "approved" })
+    expect(await container.store.getPlan(`plan-a-${n}`)).toMatchObject({ status: "superseded" })
   })
 
   it("/prwright cancel stops the issue's active run", async () => {

@@ -16,6 +16,11 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { promisify } from "node:util"
+import {
+  type NewWorkflowRun,
+  registerActionsRoutes,
+  type StoredWorkflowRun,
+} from "./github/actions-routes.js"
 import { createAppAuth, type DoubleApp, expired, type MintedToken } from "./github/app-routes.js"
 import { registerCheckRoutes, type StoredCheckRun, type StoredStatus } from "./github/check-routes.js"
 import {
@@ -130,6 +135,10 @@ export interface GitHubDouble {
   reviewComments(fullName: string, pull: number): StoredReviewComment[]
   /** review threads of a pull request */
   reviewThreads(fullName: string, pull: number): StoredThread[]
+  /** a finished GitHub Actions run with its jobs and logs (send the workflow_run webhook yourself) */
+  addWorkflowRun(fullName: string, run: NewWorkflowRun): StoredWorkflowRun
+  /** ids of the jobs whose logs were downloaded, in order */
+  readonly jobLogReads: number[]
   /** GET answers carry an ETag and a matching `If-None-Match` gets 304 (GitHub's conditional requests) */
   readonly notModifiedCount: number
   close(): Promise<void>
@@ -206,6 +215,7 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
   registerCollaboratorRoutes(router, state, access)
   const checks = registerCheckRoutes(router, state)
   const reviewing = registerReviewRoutes(router, state)
+  const actions = registerActionsRoutes(router, state)
   const log = createRequestLog(tokens)
   const appAuth = createAppAuth({
     apps: options.apps ?? {},
@@ -298,6 +308,13 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
         headers: req.headers,
         identity,
       })
+      if (result.raw) {
+        res.statusCode = result.status
+        for (const [name, value] of Object.entries({ ...headers, ...result.headers }))
+          res.setHeader(name, value)
+        res.end(String(result.body ?? ""))
+        return
+      }
       if (method === "GET" && result.status === 200 && result.body !== undefined) {
         const etag = `W/"${createHash("sha1").update(JSON.stringify(result.body)).digest("hex")}"`
         if (req.headers["if-none-match"] === etag) {
@@ -532,6 +549,8 @@ export const startGitHubDouble = async (options: GitHubDoubleOptions = {}): Prom
         (t) => t.repo.toLowerCase() === fullName.toLowerCase() && t.pull === pull,
       )
     },
+    addWorkflowRun: (fullName, input) => actions.addWorkflowRun(fullName, input),
+    jobLogReads: actions.logReads,
     failNext(fault) {
       faults.push({ ...fault, left: fault.times ?? 1 })
     },

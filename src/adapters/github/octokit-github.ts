@@ -4,6 +4,7 @@
  * bad credentials and missing access are not). The token never appears in a message.
  */
 import { Octokit } from "@octokit/rest"
+import type { CiRuns } from "#application/ports/ci-runs.js"
 import type { CommitChecks } from "#application/ports/commit-checks.js"
 import type {
   GitHub,
@@ -20,6 +21,7 @@ import { GitHubError, PrwrightError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
 import { createScrubber } from "#domain/secret-scrubber.js"
 import type { Call, Subject } from "./octokit-call.js"
+import { createOctokitCiRuns } from "./octokit-ci-runs.js"
 import { createOctokitCommitChecks } from "./octokit-commit-checks.js"
 import { createOctokitReviewThreads } from "./octokit-review-threads.js"
 import { installRateLimits, type RateLimitOptions } from "./rate-limits.js"
@@ -177,7 +179,7 @@ const pullRequest = (data: PullRequestData): GitHubPullRequest => ({
 })
 
 /** The Octokit adapter implements the GitHub port and the narrower ports beside it. */
-export type OctokitGitHub = GitHub & CommitChecks & ReviewThreads
+export type OctokitGitHub = GitHub & CommitChecks & ReviewThreads & CiRuns
 
 export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHub => {
   const { logger } = options
@@ -315,6 +317,7 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHu
   return {
     ...createOctokitCommitChecks(octokit, call),
     ...createOctokitReviewThreads(octokit, call),
+    ...createOctokitCiRuns(octokit, call),
 
     async getRepository(repo) {
       const { data } = await call({ kind: "repo", repo }, () =>

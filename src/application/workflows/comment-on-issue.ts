@@ -4,10 +4,12 @@ import type { PlanningAgentOptions, PlanningResult } from "../agent/planning-age
 import type { GitHub } from "../ports/github.js"
 import type { Logger } from "../ports/logging.js"
 import type { ModelHandle } from "../ports/model.js"
+import type { PlanStore, StoredPlan } from "../ports/plan-store.js"
 import type { Workspace } from "../ports/workspace.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
 import { formatUsage } from "./pull-request-body.js"
 import { planMarker, upsertRunComment } from "./run-comment.js"
+import { approvalHint, planHeading, savePlanVersion } from "./save-plan-version.js"
 
 /** The planning agent, injected so the workflow stays testable without a model. */
 export type Planner = (options: PlanningAgentOptions) => Promise<PlanningResult>
@@ -22,6 +24,8 @@ export interface CommentOnIssueDeps {
   /** link to the run in the UI/API, for the comment footer */
   runUrl?: (runId: string) => string
   maxSteps?: number
+  /** stores each plan as a version (draft until approved); the comment names the version */
+  plans?: PlanStore
 }
 
 const footer = (deps: CommentOnIssueDeps, context: RunContext, model?: ModelHandle): string => {
@@ -101,9 +105,22 @@ export const createCommentOnIssue =
       if (signal.aborted) throw new CancelledError()
       await context.progress(90, "posting the plan")
       let artifacts = context.run.artifacts
+      let version: StoredPlan | undefined
+      if (deps.plans) {
+        version = await savePlanVersion(deps.plans, {
+          runId: context.run.id,
+          repoFullName: repo.fullName,
+          issueNumber: data.issueNumber,
+          body: result.plan,
+        })
+      }
       if (data.postToGithub) {
-        const comment = await postComment(`## Implementation plan\n\n${result.plan.trim()}`)
+        const comment = await postComment(
+          `${planHeading(version)}\n\n${result.plan.trim()}${approvalHint(version)}`,
+        )
         artifacts = { ...artifacts, planCommentId: comment.id, planCommentUrl: comment.htmlUrl }
+        if (deps.plans && version)
+          await deps.plans.updatePlan(version.id, { commentId: comment.id, commentUrl: comment.htmlUrl })
       }
       return { artifacts, summary: result.plan }
     } catch (error) {

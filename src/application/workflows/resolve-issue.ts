@@ -6,6 +6,7 @@ import type { CodingAgentOptions, CodingResult } from "../agent/coding-agent.js"
 import type { GitHub, GitHubRepository } from "../ports/github.js"
 import type { Logger } from "../ports/logging.js"
 import type { ModelHandle } from "../ports/model.js"
+import type { PlanStore } from "../ports/plan-store.js"
 import type { RunStore } from "../ports/run-store.js"
 import type { Sandbox } from "../ports/sandbox.js"
 import type { Workspace } from "../ports/workspace.js"
@@ -44,6 +45,8 @@ export interface ResolveIssueDeps {
   planner: Planner
   coder: Coder
   runs: RunStore
+  /** stored plan versions; a planId names one exactly */
+  plans?: PlanStore
   logger: Logger
   author: { name: string; email: string }
   limits: RunLimits
@@ -330,7 +333,13 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
     resolve: (context: RunContext<"resolve-issue">) =>
       (async () => {
         const repo = parseRepoRef(context.data.repoFullName)
-        const plan = await findPlan(deps.runs, repo, context.data.issueNumber, context.data.planId)
+        const plan = await findPlan(
+          deps.runs,
+          repo,
+          context.data.issueNumber,
+          context.data.planId,
+          deps.plans,
+        )
         return implement(context, {
           ...(plan ? { plan } : {}),
           createPR: context.data.options.createPR,

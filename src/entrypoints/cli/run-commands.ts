@@ -1,10 +1,10 @@
 import { CancelledError } from "#domain/errors.js"
-import type { RunEvent } from "#domain/run-event.js"
 import type { JobType } from "#domain/workflow-run.js"
 import type { Config } from "#main/config.js"
 import { createContainer } from "#main/container.js"
 import type { ApiClient } from "./api-client.js"
-import { formatEvent } from "./format-event.js"
+import { formatCost, formatTokens, type WireEvent } from "./transcript.js"
+import { createTranscriptPrinter } from "./transcript-text.js"
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
 
@@ -23,31 +23,78 @@ export const printStatus = (status: Record<string, unknown>): void => {
   if (status.error) out(`error     ${status.error}`)
 }
 
-/** Follows a queued run over SSE, reconnecting with Last-Event-ID; exit code 0 only if it completed. */
-export const followRun = async (client: ApiClient, jobId: string): Promise<number> => {
-  let lastId = 0
+/** The artifact lines a person looks for at the end: the pull request first. */
+const printOutcome = (status: Record<string, unknown>): void => {
+  const artifacts = (status.result as { artifacts?: Record<string, unknown> } | undefined)?.artifacts ?? {}
+  if (typeof artifacts.pullRequestUrl === "string") out(`pull request: ${artifacts.pullRequestUrl}`)
+  else if (typeof artifacts.planCommentUrl === "string") out(`plan comment: ${artifacts.planCommentUrl}`)
+}
+
+/** Streams a run's events from `after` into the printer until the run ends; reconnects with Last-Event-ID. */
+const streamEvents = async (
+  client: ApiClient,
+  jobId: string,
+  printer: ReturnType<typeof createTranscriptPrinter>,
+): Promise<string | undefined> => {
   let status: string | undefined
   for (let tries = 0; tries < 30 && !status; tries++) {
     try {
-      for await (const message of client.events(`/api/jobs/${encodeURIComponent(jobId)}/events`, lastId)) {
+      const path = `/api/jobs/${encodeURIComponent(jobId)}/events`
+      for await (const message of client.events(path, printer.transcript.lastSeq)) {
         if (message.event === "end") {
           status = (JSON.parse(message.data) as { status?: string }).status ?? "unknown"
           break
         }
-        if (message.id) lastId = Number(message.id)
-        const line = formatEvent(JSON.parse(message.data) as RunEvent)
-        if (line) out(line)
+        printer.add(JSON.parse(message.data) as WireEvent)
       }
     } catch (error) {
       process.stderr.write(`event stream interrupted (${(error as Error).message}); reconnecting\n`)
       await new Promise((resolve) => setTimeout(resolve, 1000))
     }
   }
+  printer.flush()
+  return status
+}
+
+/**
+ * Follows a queued run live (the `--wait` and `status --follow` view): phases with a progress line
+ * (steps, tokens, cost), each tool call with the head of its result, test counts before and after,
+ * then the outcome and the PR URL. Exit code 0 only if it completed.
+ */
+export const followRun = async (client: ApiClient, jobId: string): Promise<number> => {
+  const printer = createTranscriptPrinter(out, "compact")
+  await streamEvents(client, jobId, printer)
   const final = await client.request<Record<string, unknown>>("GET", `/api/jobs/${encodeURIComponent(jobId)}`)
   const summary = (final.result as { summary?: string } | undefined)?.summary
   if (final.status === "completed" && summary) out(`\n${summary}\n`)
+  out("")
   printStatus(final)
+  printOutcome(final)
   return final.status === "completed" ? 0 : 1
+}
+
+/** `prwright logs JOB_ID [--follow]`: the whole transcript as text, paged from the API; live with --follow. */
+export const printLogs = async (client: ApiClient, jobId: string, follow: boolean): Promise<number> => {
+  const printer = createTranscriptPrinter(out, "full")
+  let after = 0
+  for (;;) {
+    const page = await client.request<{ events: WireEvent[]; nextAfter?: number; lastSeq: number }>(
+      "GET",
+      `/api/runs/${encodeURIComponent(jobId)}/events?after=${after}&limit=500`,
+    )
+    for (const event of page.events) printer.add(event)
+    if (page.nextAfter === undefined) break
+    after = page.nextAfter
+  }
+  if (follow) await streamEvents(client, jobId, printer)
+  printer.flush()
+  const final = await client.request<Record<string, unknown>>("GET", `/api/jobs/${encodeURIComponent(jobId)}`)
+  out("")
+  out(
+    `status ${final.status} · ${printer.transcript.steps} steps · ${formatTokens(printer.transcript.usage.inputTokens + printer.transcript.usage.outputTokens)} tokens · ${formatCost((final.usage as { costUsd?: number } | undefined)?.costUsd ?? printer.transcript.usage.costUsd)}`,
+  )
+  printOutcome(final)
+  return final.status === "failed" ? 1 : 0
 }
 
 /** `--inline`: the same use case and run lifecycle, in this process, without a queue. */
@@ -63,9 +110,9 @@ export const runInline = async (
   try {
     const { run, data } = await container.requester.prepare(type, body, { source: "cli" })
     out(`job ${run.id} (inline)`)
+    const printer = createTranscriptPrinter(out, "compact")
     const unsubscribe = await container.bus.subscribe(run.id, (event) => {
-      const line = formatEvent(event)
-      if (line) out(line)
+      printer.add({ ...event, at: event.at.toISOString() } as unknown as WireEvent)
     })
     try {
       await container.runner({
@@ -81,6 +128,7 @@ export const runInline = async (
       // the run record holds the error; it is printed below
     } finally {
       await unsubscribe()
+      printer.flush()
     }
     const final = await container.store.getRun(run.id)
     if (final?.status === "completed" && final.summary) out(`\n${final.summary}\n`)

@@ -1,5 +1,4 @@
 import { Hono } from "hono"
-import { bearerAuth } from "hono/bearer-auth"
 import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
@@ -12,13 +11,17 @@ import type { WorkflowRequester } from "#application/request-workflow.js"
 import { type ErrorCode, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
-import { homePage } from "./home-page.js"
+import { batchedReads } from "./batched-reads.js"
 import { toJobStatus } from "./job-status.js"
 import { jsonBody } from "./json-body.js"
 import { createMetrics, type Metrics } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
 import { registerRepoSettingsRoutes } from "./repo-settings-routes.js"
 import { registerEventRoutes } from "./run-events.js"
+import { authenticate, createSessions, registerSessionRoutes, type Sessions } from "./session.js"
+import { registerStaticUi } from "./static-ui.js"
+import { uiPaths, uiSecuritySchemes } from "./ui-openapi.js"
+import { registerUiRoutes, type UiRouteDeps } from "./ui-routes.js"
 import { registerWebhookRoutes, type WebhookDeps } from "./webhooks.js"
 
 export interface HttpAppDeps {
@@ -37,6 +40,11 @@ export interface HttpAppDeps {
   metrics?: Metrics
   /** GET/PUT /api/repos/:owner/:name/settings; without it those routes answer 404 */
   repoSettings?: RepoSettings
+  /** the web UI's routes: plans, approval, setup, links (see ui-routes.ts) */
+  ui?: Omit<UiRouteDeps, "store" | "requester">
+  /** the built UI (default dist/ui) */
+  uiDir?: string
+  sessions?: Sessions
 }
 
 const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
@@ -53,11 +61,6 @@ const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   internal: 500,
 }
 
-/** What the API's routes know about a request once its token is checked. */
-export type ApiEnv = { Variables: { /** the label of the API token that was used */ actor: string } }
-
-const unauthorized = (message: string) => ({ error: { code: "unauthorized", message } })
-
 const ROUTES: Record<string, JobType> = {
   commentOnIssue: "comment-on-issue",
   autoResolveIssue: "auto-resolve-issue",
@@ -68,7 +71,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   const app = new Hono()
 
   app.onError((error, c) => {
-    // a response a middleware already made (bearerAuth's 401 and 400)
+    // a response a middleware already made
     if (error instanceof HTTPException) return error.getResponse()
     if (error instanceof PrwrightError) {
       const status = STATUS_OF[error.code]
@@ -99,7 +102,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   })
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }))
-  app.get("/", (c) => c.html(homePage(deps.version)))
+  registerStaticUi(app, { version: deps.version, ...(deps.uiDir ? { uiDir: deps.uiDir } : {}) })
   app.get("/metrics", (c) => c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }))
   app.get("/readyz", async (c) => {
     const checks = (await deps.readiness?.()) ?? {}
@@ -113,36 +116,11 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     logger: deps.logger,
   })
 
-  const api = new Hono<ApiEnv>()
-  api.use(
-    "*",
-    bearerAuth<ApiEnv>({
-      realm: "prwright",
-      verifyToken: async (token, c) => {
-        const label = await deps.auth.verify(token)
-        if (label) c.set("actor", label)
-        return label !== undefined
-      },
-      noAuthenticationHeader: {
-        message: unauthorized(
-          "missing Authorization: Bearer <token> header: send PRWRIGHT_API_TOKEN (or the token printed at first start)",
-        ),
-      },
-      invalidAuthenticationHeader: {
-        message: {
-          error: {
-            code: "invalid_input",
-            message: "the Authorization header must be 'Bearer <token>': send PRWRIGHT_API_TOKEN",
-          },
-        },
-      },
-      invalidToken: {
-        message: unauthorized(
-          "the bearer token is not valid: use PRWRIGHT_API_TOKEN (or the token printed at first start)",
-        ),
-      },
-    }),
-  )
+  const sessions = deps.sessions ?? createSessions()
+  registerSessionRoutes(app, { auth: deps.auth, sessions })
+
+  const api = new Hono()
+  api.use("*", authenticate({ auth: deps.auth, sessions }))
   api.use(
     "/workflow/*",
     bodyLimit({
@@ -174,9 +152,11 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
         501,
       )
     }
+    const actor = c.get("actor" as never) as string | undefined
+    const source = c.get("via" as never) === "session" ? "ui" : "api"
     const result = await deps.requester.enqueue(type, await jsonBody(c), {
-      source: "api",
-      actor: c.get("actor"),
+      source,
+      ...(actor ? { actor } : {}),
     })
     metrics.countJob(type, result.created)
     const statusUrl = `/api/jobs/${result.jobId}`
@@ -220,8 +200,10 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
     })
   })
 
+  // pollers of one run (UI tabs, `--wait`, scripts) share a read started after their request arrived
+  const reads = batchedReads(deps.store)
   api.get("/jobs/:jobId", async (c) => {
-    const run = await deps.store.getRun(c.req.param("jobId"))
+    const run = await reads.getRun(c.req.param("jobId"))
     if (!run) throw new PrwrightError("not_found", `no job with id ${c.req.param("jobId")}`)
     return c.json(toJobStatus(run))
   })
@@ -233,7 +215,19 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
 
   registerEventRoutes(api, { store: deps.store, bus: deps.bus })
   if (deps.repoSettings) registerRepoSettingsRoutes(api, deps.repoSettings)
-  api.get("/openapi.json", (c) => c.json(openApiDocument(deps.version)))
+  registerUiRoutes(api, { store: deps.store, requester: deps.requester, ...deps.ui })
+  api.get("/openapi.json", (c) => {
+    const doc = openApiDocument(deps.version)
+    return c.json({
+      ...doc,
+      security: [{ bearer: [] }, { session: [] }],
+      paths: { ...doc.paths, ...uiPaths },
+      components: {
+        ...doc.components,
+        securitySchemes: { ...doc.components.securitySchemes, ...uiSecuritySchemes },
+      },
+    })
+  })
 
   app.route("/api", api)
   return app

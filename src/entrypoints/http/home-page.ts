@@ -1,5 +1,6 @@
 /**
- * What a browser sees at `/` until the web UI exists: what this server is and how to use it.
+ * What a browser sees at `/` when the web UI has not been built (`npm run build` builds it into
+ * dist/ui; `npm start` does so when needed): what this server is and how to use it meanwhile.
  * Static text only — no data, so it needs no token.
  */
 export const homePage = (version: string): string => `<!doctype html>
@@ -17,7 +18,8 @@ export const homePage = (version: string): string => `<!doctype html>
 <body>
 <h1>prwright <small>${version}</small></h1>
 <p>Turns GitHub issues into implementation plans and pull requests with an LLM coding agent.
-This server is running; the web UI is not built yet. Use the CLI or the HTTP API with the API token
+This server is running, but its web UI is not built: run <code>npm run build</code> (or
+<code>npm start</code>, which builds what is missing) and reload. Meanwhile use the CLI or the HTTP API with the API token
 (<code>PRWRIGHT_API_TOKEN</code>, or the one printed at first start).</p>
 <pre>prwright plan owner/repo#12 --wait
 prwright auto owner/repo#12 --wait

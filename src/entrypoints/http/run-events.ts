@@ -5,6 +5,7 @@ import type { RunStore } from "#application/ports/run-store.js"
 import { NotFoundError, ValidationError } from "#domain/errors.js"
 import type { RunEvent } from "#domain/run-event.js"
 import { isTerminal } from "#domain/workflow-run.js"
+import { batchedReads } from "./batched-reads.js"
 
 const serialize = (event: RunEvent) => ({ ...event, at: event.at.toISOString() })
 
@@ -18,6 +19,8 @@ export const registerEventRoutes = <E extends Env>(
   deps: { store: RunStore; bus: EventBus; pollMs?: number; heartbeatMs?: number },
 ): void => {
   const pollMs = deps.pollMs ?? 500
+  // the live streams of one run share their reads (batched-reads.ts)
+  const shared = batchedReads(deps.store)
   api.get("/jobs/:jobId/events", async (c) => {
     const jobId = c.req.param("jobId")
     const run = await deps.store.getRun(jobId)
@@ -48,7 +51,7 @@ export const registerEventRoutes = <E extends Env>(
       /** writes every stored event after lastSeq, in pages */
       const flush = async () => {
         for (;;) {
-          const events = await deps.store.listEvents(jobId, { afterSeq: lastSeq, limit: 500 })
+          const events = await shared.listEvents(jobId, { afterSeq: lastSeq, limit: 500 })
           for (const event of events) {
             await stream.writeSSE({
               id: String(event.seq),
@@ -64,7 +67,7 @@ export const registerEventRoutes = <E extends Env>(
       try {
         while (!closed) {
           await flush()
-          const current = await deps.store.getRun(jobId)
+          const current = await shared.getRun(jobId)
           if (!current || isTerminal(current.status)) {
             // A last read closes the window between the final status write and this check.
             await flush()

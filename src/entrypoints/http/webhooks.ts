@@ -12,7 +12,7 @@ import { ValidationError } from "#domain/errors.js"
  */
 
 export const WEBHOOK_PATH = "/api/webhooks/github"
-/** GitHub caps payloads at 25 MB; the events prwright reads (issues, comments) are far below this */
+/** GitHub caps payloads at 25 MB; the events prwright reads (issues, comments, reviews, workflow runs) are far below this */
 export const WEBHOOK_MAX_BYTES = 1024 * 1024
 
 export interface WebhookDeps {
@@ -103,7 +103,7 @@ export const registerWebhookRoutes = (app: Hono, deps: WebhookDeps): void => {
         c.json(
           error(
             "too_large",
-            `webhook body is over ${maxBytes} bytes; prwright only reads issue and comment events, so send only those`,
+            `webhook body is over ${maxBytes} bytes; prwright reads issues, comments, reviews and workflow runs only: send only those events`,
           ),
           413,
         ),

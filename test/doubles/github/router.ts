@@ -28,6 +28,8 @@ export interface RouteResult {
   status: number
   body?: unknown
   headers?: Record<string, string>
+  /** send `body` (a string) as it is instead of as JSON (logs, raw media types) */
+  raw?: boolean
 }
 
 export type RouteHandler = (context: RouteContext) => RouteResult | Promise<RouteResult>

@@ -182,3 +182,32 @@ export const reviewCommentPayload = (options: {
   payload.comment.user.type = options.sender.type ?? "User"
   return payload
 }
+
+/** `workflow_run.completed`: a GitHub Actions run on `headBranch` at `headSha` ended with `conclusion`. */
+export const workflowRunPayload = (options: {
+  repo: string
+  runId: number
+  headBranch: string
+  headSha: string
+  conclusion: "failure" | "success" | "timed_out" | "cancelled"
+  name?: string
+  sender?: Who
+}): Payload => {
+  const payload = webhookExample("workflow_run", "completed")
+  const [owner = "", name = ""] = options.repo.split("/")
+  payload.repository.full_name = options.repo
+  payload.repository.name = name
+  payload.repository.owner.login = owner
+  payload.sender.login = options.sender?.login ?? "prwright-bot"
+  payload.sender.type = options.sender?.type ?? "User"
+  Object.assign(payload.workflow_run, {
+    id: options.runId,
+    name: options.name ?? "CI",
+    head_branch: options.headBranch,
+    head_sha: options.headSha,
+    status: "completed",
+    conclusion: options.conclusion,
+    run_attempt: 1,
+  })
+  return payload
+}

@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely"
 import type { Logger } from "#application/ports/logging.js"
 import { ConfigError, errorMessage, PrwrightError } from "#domain/errors.js"
 import type { Database, SqlDialectName } from "./database.js"
+import { withStatementCache } from "./statement-cache.js"
 
 export type DatabaseTarget =
   | { dialect: "sqlite"; filename: string }
@@ -69,7 +70,7 @@ const openSqlite = (filename: string): Kysely<Database> => {
       `cannot open the SQLite database "${filename}" from DATABASE_URL (${errorMessage(error)}): make sure its directory is writable, or point DATABASE_URL (or PRWRIGHT_DATA_DIR) elsewhere`,
     )
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
 }
 
 const openPostgres = async (connectionString: string, schema: string | undefined, logger: Logger) => {

@@ -1,0 +1,284 @@
+/**
+ * Webhook intake benchmark: 1,000 signed GitHub deliveries (real payloads from @octokit/webhooks-examples:
+ * prwright labels, /prwright comments, comments and labels that are no trigger, pushes, second triggers
+ * on a busy issue, exact redeliveries and replays of a captured body under a new delivery id) posted over
+ * HTTP to `POST /api/webhooks/github` as fast as the intake answers, 32 in flight, once with the embedded
+ * queue and once with BullMQ on Redis. The GitHub double answers permissions and reactions, as GitHub would.
+ *
+ *   node --conditions=prwright-source --import tsx bench/webhooks.ts [--json] [--deliveries N] [--only embedded|redis]
+ *
+ * Reported per mode: acknowledged per second, p50/p99 answer time, runs started vs expected, lost (a
+ * delivery not answered 2xx, or an expected run missing) and duplicates (a run beyond one per trigger).
+ * Targets: ≥ 500 acks/s, p99 < 100 ms, lost 0, duplicates 0. The last line with --json is one JSON object.
+ */
+import { randomUUID } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
+import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { performance } from "node:perf_hooks"
+import { serve } from "@hono/node-server"
+import { Redis } from "ioredis"
+import { createApiAuth } from "#application/api-auth.js"
+import { silentLogger } from "#application/ports/logging.js"
+import { createHttpApp } from "#entrypoints/http/app.js"
+import { loadConfig } from "#main/config.js"
+import { createContainer } from "#main/container.js"
+import { commentPayload, labeledPayload, signedDelivery } from "../test/doubles/github/webhook-payloads.js"
+import { startGitHubDouble } from "../test/doubles/github-double.js"
+
+const args = process.argv.slice(2)
+const asJson = args.includes("--json")
+const countArg = args.indexOf("--deliveries")
+const DELIVERIES = countArg >= 0 ? Number(args[countArg + 1]) : 1_000
+const onlyArg = args.indexOf("--only")
+const ONLY = onlyArg >= 0 ? (args[onlyArg + 1] ?? "") : undefined
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 32)
+const SECRET = "whsec-bench-0123456789"
+const TOKEN = "ghp_benchToken_0123456789abcdef"
+const REPO = "bench/widgets"
+const REDIS_URL = process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
+
+const log = (line: string) => {
+  if (!asJson) console.log(line)
+}
+
+interface Delivery {
+  body: string
+  headers: Record<string, string>
+  /** the issue whose first trigger this is (one run expected), if any */
+  starts?: number
+}
+
+/** The mix: ~45 % triggers on fresh issues, ~15 % second triggers, ~15 % no trigger, ~25 % duplicates. */
+const buildDeliveries = (count: number): { deliveries: Delivery[]; expected: Set<number> } => {
+  const deliveries: Delivery[] = []
+  const expected = new Set<number>()
+  const sent: Delivery[] = []
+  let issue = 1
+  const alice = { login: "alice" }
+  for (let i = 0; deliveries.length < count; i++) {
+    const kind = i % 20
+    let delivery: Delivery
+    if (kind < 5) {
+      const n = issue++
+      const d = signedDelivery(
+        "issues",
+        labeledPayload({ repo: REPO, issue: n, label: "prwright:plan", sender: alice }),
+        { secret: SECRET },
+      )
+      delivery = { ...d, starts: n }
+    } else if (kind < 9) {
+      const n = issue++
+      const d = signedDelivery(
+        "issue_comment",
+        commentPayload({ repo: REPO, issue: n, body: "/prwright plan", sender: alice }),
+        { secret: SECRET },
+      )
+      delivery = { ...d, starts: n }
+    } else if (kind < 12) {
+      // a second trigger on an issue that already has a run: answered with that run
+      const n = Math.max(1, issue - 3)
+      delivery = signedDelivery(
+        "issue_comment",
+        commentPayload({ repo: REPO, issue: n, body: "/prwright resolve", sender: alice }),
+        { secret: SECRET },
+      )
+    } else if (kind < 15) {
+      const n = Math.max(1, issue - 1)
+      delivery =
+        kind === 12
+          ? signedDelivery(
+              "issue_comment",
+              commentPayload({ repo: REPO, issue: n, body: "lgtm, thanks", sender: alice }),
+              { secret: SECRET },
+            )
+          : kind === 13
+            ? signedDelivery(
+                "issues",
+                labeledPayload({ repo: REPO, issue: n, label: "bug", sender: alice }),
+                { secret: SECRET },
+              )
+            : signedDelivery(
+                "push",
+                { ref: "refs/heads/main", repository: { full_name: REPO } },
+                { secret: SECRET },
+              )
+    } else {
+      // duplicates: GitHub's redelivery (same id) or a replay of a captured body under a new id
+      const original = sent[Math.floor((sent.length * (i % 7)) / 7)] ?? sent[0]
+      if (!original) continue
+      const replayed = kind % 2 === 0
+      delivery = {
+        body: original.body,
+        headers: replayed ? { ...original.headers, "x-github-delivery": randomUUID() } : original.headers,
+      }
+    }
+    if (delivery.starts !== undefined) expected.add(delivery.starts)
+    if (delivery.starts !== undefined || kind < 12) sent.push(delivery)
+    deliveries.push(delivery)
+  }
+  return { deliveries, expected }
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+
+interface ModeResult {
+  mode: string
+  deliveries: number
+  acksPerSec: number
+  p50Ms: number
+  p99Ms: number
+  runsStarted: number
+  runsExpected: number
+  lost: number
+  duplicates: number
+  non2xx: number
+}
+
+const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
+  const github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } } })
+  await github.createRepo(REPO, { files: { "README.md": "# bench\n" } })
+  github.grant(REPO, "alice", "write")
+  const dataDir = mkdtempSync(path.join(tmpdir(), "prwright-bench-webhooks-"))
+  const prefix = `bench_wh_${randomUUID().slice(0, 8)}`
+  const container = await createContainer(
+    loadConfig({
+      PRWRIGHT_DATA_DIR: dataDir,
+      GITHUB_API_URL: github.apiUrl,
+      GITHUB_TOKEN: TOKEN,
+      GITHUB_WEBHOOK_SECRET: SECRET,
+      PRWRIGHT_API_TOKEN: "prw_bench_webhooks_token_0123",
+      ...(mode === "redis" ? { REDIS_URL, PRWRIGHT_QUEUE_PREFIX: prefix } : {}),
+    }),
+    { logger: silentLogger, model: null },
+  )
+  const app = createHttpApp({
+    requester: container.requester,
+    cancelRun: container.cancelRun,
+    store: container.store,
+    bus: container.bus,
+    auth: await createApiAuth({
+      store: container.store,
+      configuredToken: "prw_bench_webhooks_token_0123",
+      announce: () => {},
+      newId: randomUUID,
+    }),
+    logger: silentLogger,
+    workflows: container.jobTypes,
+    version: "bench",
+    webhooks: { secret: SECRET, handle: container.webhooks.handle },
+  })
+  const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" })
+  // longer than any answer under load, so the server never closes a connection the client is reusing
+  ;(server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 65_000
+  await new Promise((resolve) => server.once("listening", resolve))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/webhooks/github`
+
+  try {
+    const { deliveries, expected } = buildDeliveries(DELIVERIES)
+    // warm-up: connections, prepared statements, JIT (its own repository, not counted)
+    for (let i = 0; i < 20; i++) {
+      const d = signedDelivery("push", { ref: "refs/heads/warm" }, { secret: SECRET })
+      await fetch(url, { method: "POST", headers: d.headers, body: d.body }).then((r) => r.arrayBuffer())
+    }
+    const latencies: number[] = []
+    let non2xx = 0
+    const failures: string[] = []
+    let next = 0
+    const started = performance.now()
+    const worker = async () => {
+      for (;;) {
+        const index = next++
+        const delivery = deliveries[index]
+        if (!delivery) return
+        const t0 = performance.now()
+        try {
+          const response = await fetch(url, {
+            method: "POST",
+            headers: delivery.headers,
+            body: delivery.body,
+          })
+          const text = await response.text()
+          latencies.push(performance.now() - t0)
+          if (response.status < 200 || response.status > 299) {
+            non2xx++
+            if (failures.length < 5) failures.push(`${response.status} ${text.slice(0, 300)}`)
+          }
+        } catch (error) {
+          // counted as not acknowledged, as GitHub would see it
+          latencies.push(performance.now() - t0)
+          non2xx++
+          if (failures.length < 5) failures.push(`transport: ${String((error as Error).cause ?? error)}`)
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
+    const elapsedMs = performance.now() - started
+    for (const failure of failures) log(`  not acknowledged: ${failure}`)
+
+    const perIssue = new Map<number, number>()
+    let cursor: string | undefined
+    do {
+      const page = await container.store.listRuns({
+        repoFullName: REPO,
+        limit: 200,
+        ...(cursor ? { cursor } : {}),
+      })
+      for (const run of page.runs) perIssue.set(run.issueNumber, (perIssue.get(run.issueNumber) ?? 0) + 1)
+      cursor = page.nextCursor
+    } while (cursor)
+    const runsStarted = [...perIssue.values()].reduce((a, b) => a + b, 0)
+    const missing = [...expected].filter((n) => !perIssue.has(n)).length
+    const duplicates = [...perIssue.values()].reduce((a, b) => a + Math.max(0, b - 1), 0)
+    const sorted = latencies.sort((a, b) => a - b)
+    return {
+      mode,
+      deliveries: deliveries.length,
+      acksPerSec: Math.round((deliveries.length / elapsedMs) * 1000),
+      p50Ms: Math.round(percentile(sorted, 50) * 10) / 10,
+      p99Ms: Math.round(percentile(sorted, 99) * 10) / 10,
+      runsStarted,
+      runsExpected: expected.size,
+      lost: missing + non2xx,
+      duplicates,
+      non2xx,
+    }
+  } finally {
+    await new Promise((resolve) => server.close(resolve))
+    await container.close()
+    await github.close()
+    rmSync(dataDir, { recursive: true, force: true })
+    if (mode === "redis") {
+      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 })
+      const keys = await redis.keys(`${prefix}*`)
+      if (keys.length > 0) await redis.del(...keys)
+      await redis.quit()
+    }
+  }
+}
+
+const modes = (["embedded", "redis"] as const).filter((m) => ONLY === undefined || ONLY === m)
+const results: ModeResult[] = []
+for (const mode of modes) {
+  log(`${mode}: posting ${DELIVERIES} signed deliveries, ${IN_FLIGHT} in flight…`)
+  const result = await measure(mode)
+  results.push(result)
+  log(
+    `  ${result.acksPerSec} acks/s · p50 ${result.p50Ms} ms · p99 ${result.p99Ms} ms · runs ${result.runsStarted}/${result.runsExpected} · lost ${result.lost} · duplicates ${result.duplicates}`,
+  )
+}
+const summary = {
+  deliveries: DELIVERIES,
+  acksPerSec: Math.min(...results.map((r) => r.acksPerSec)),
+  p99Ms: Math.max(...results.map((r) => r.p99Ms)),
+  lost: results.reduce((a, r) => a + r.lost, 0),
+  duplicates: results.reduce((a, r) => a + r.duplicates, 0),
+  targets: { acksPerSec: 500, p99Ms: 100, lost: 0, duplicates: 0 },
+  modes: Object.fromEntries(results.map((r) => [r.mode, r])),
+}
+const met = summary.acksPerSec >= 500 && summary.p99Ms < 100 && summary.lost === 0 && summary.duplicates === 0
+log(met ? "targets met" : "targets NOT met")
+if (asJson) console.log(JSON.stringify({ ...summary, met }))
+process.exit(0)

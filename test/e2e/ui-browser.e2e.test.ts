@@ -1,0 +1,343 @@
+/**
+ * The web UI in real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core) against a
+ * real `prwright serve` with the GitHub double and the scripted model server: sign in (a wrong token is
+ * refused), start an autoResolveIssue from the form and watch its timeline grow live to the PR link,
+ * reload mid-run without a duplicated step, open a tool call's output and the diff, approve a plan
+ * (which implements that version), cancel a run, and check every page with axe-core. Screenshots of
+ * each page at 1280 and 390 px go to test-results/ui/.
+ */
+import { execFileSync } from "node:child_process"
+import { existsSync } from "node:fs"
+import { mkdir, mkdtemp, rm } from "node:fs/promises"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { type BrowserContext, chromium, type Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
+import {
+  type ScriptedModelServer,
+  type ScriptStep,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
+import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
+import { FIXED_LINE_NEW, fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
+
+const ROOT = path.resolve(import.meta.dirname, "../..")
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
+const SHOTS = path.join(ROOT, "test-results", "ui")
+const GITHUB_TOKEN = "ghp_uiBrowserToken_0123456789"
+const LLM_KEY = "sk-ui-browser-key-0123456789"
+const API_TOKEN = "prw_ui_browser_api_token_12345"
+const axeSource = (createRequire(import.meta.url)("axe-core") as { source: string }).source
+
+const haveChromium = existsSync(CHROMIUM)
+if (!haveChromium) {
+  if (process.env.REQUIRE_SERVICES === "1")
+    throw new Error(`${CHROMIUM} is missing and REQUIRE_SERVICES=1: apt-get install chromium`)
+  console.warn(
+    `\n!!! SKIPPING the web UI browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium)\n`,
+  )
+}
+
+const slow = (steps: ScriptStep[], delayMs: number): ScriptStep[] =>
+  steps.map((step) => ({ ...step, delayMs }))
+
+describe.skipIf(!haveChromium)("web UI in Chromium", () => {
+  let github: GitHubDouble
+  let model: ScriptedModelServer
+  let dataDir: string
+  let profile: string
+  let server: PrwrightProcess
+  let baseUrl: string
+  let context: BrowserContext
+  let page: Page
+  const issues = { auto: 0, plan: 0, cancel: 0 }
+  let autoJobId = ""
+
+  const shot = async (name: string) => {
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: width === 390 ? 844 : 900 })
+      await page.waitForTimeout(150)
+      await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true })
+    }
+    await page.setViewportSize({ width: 1280, height: 900 })
+  }
+
+  const axe = async (name: string) => {
+    await page.evaluate(axeSource)
+    const result = (await page.evaluate(`axe.run(document, { resultTypes: ["violations"] })`)) as {
+      violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }>
+    }
+    const bad = result.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)
+    expect(bad, `axe on ${name}`).toEqual([])
+  }
+
+  const seqs = async () =>
+    page.$$eval(".timeline [data-seq]", (nodes) => nodes.map((n) => Number(n.getAttribute("data-seq"))))
+
+  const api = async <T>(route: string): Promise<T> =>
+    (await (
+      await fetch(`${baseUrl}${route}`, {
+        headers: { authorization: `Bearer ${API_TOKEN}`, accept: "application/json" },
+      })
+    ).json()) as T
+
+  const startFromForm = async (workflow: "Auto-resolve" | "Plan", issue: number) => {
+    await page.getByRole("link", { name: "Start work" }).first().click()
+    await page.getByRole("heading", { name: "Start work" }).waitFor()
+    await page.getByRole("radio", { name: new RegExp(`^${workflow}`) }).check()
+    await page.getByLabel("Repository").fill("acme/mathlib")
+    await page.getByLabel("Issue number").fill(String(issue))
+    await page.getByRole("button", { name: "Start" }).click()
+    await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/)
+    return page.url().split("/").pop() ?? ""
+  }
+
+  beforeAll(async () => {
+    // the server runs from src/, but the UI it serves is Vite's build
+    execFileSync(process.execPath, [path.join(ROOT, "scripts/build-if-needed.js"), "--ui"], {
+      cwd: ROOT,
+      stdio: "inherit",
+    })
+    await mkdir(SHOTS, { recursive: true })
+    github = await startGitHubDouble({
+      tokens: { [GITHUB_TOKEN]: { login: "prwright-bot", repos: ["acme/mathlib"] } },
+    })
+    await github.createRepo("acme/mathlib", { files: SAMPLE_FILES })
+    issues.auto = github.createIssue("acme/mathlib", SAMPLE_ISSUE)
+    issues.plan = github.createIssue("acme/mathlib", {
+      ...SAMPLE_ISSUE,
+      title: "clamp() again, planned first",
+    })
+    issues.cancel = github.createIssue("acme/mathlib", { title: "A slow one", body: "to be cancelled" })
+    model = await startScriptedModelServer({
+      apiKey: LLM_KEY,
+      script: [
+        // 1. auto-resolve, slowed so the page shows it live and can reload mid-run
+        ...slow(planSteps(), 1000),
+        ...slow(fixSteps(), 1500),
+        // 2. a plan, then 3. its approved implementation
+        ...planSteps(),
+        ...fixSteps(),
+        // 4. a plan that thinks for a minute: cancelled from the page
+        { ...(planSteps()[0] as ScriptStep), delayMs: 60_000 },
+      ],
+    })
+    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-ui-"))
+    profile = await mkdtemp(path.join(tmpdir(), "prwright-chromium-"))
+    server = startPrwright(["serve"], {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      PRWRIGHT_DATA_DIR: dataDir,
+      GITHUB_API_URL: github.apiUrl,
+      GITHUB_TOKEN,
+      LLM_PROVIDER: "openai-compatible",
+      LLM_MODEL: "scripted",
+      LLM_BASE_URL: model.baseUrl,
+      LLM_API_KEY: LLM_KEY,
+      PRWRIGHT_API_TOKEN: API_TOKEN,
+    })
+    baseUrl = await serverUrl(server)
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+      viewport: { width: 1280, height: 900 },
+    })
+    page = context.pages()[0] ?? (await context.newPage())
+    page.setDefaultTimeout(20_000)
+  }, 180_000)
+
+  afterAll(async () => {
+    await context?.close()
+    await server?.stop()
+    await model?.close()
+    await github?.close()
+    for (const dir of [dataDir, profile]) if (dir) await rm(dir, { recursive: true, force: true })
+  })
+
+  it("refuses a wrong token, then signs in with the right one into an HttpOnly SameSite=Strict cookie", async () => {
+    await page.goto(`${baseUrl}/runs`)
+    await page.waitForURL(/\/sign-in/)
+    await page.getByRole("heading", { name: "Sign in" }).waitFor()
+    await axe("sign-in")
+    // keyboard: the token field, then the button, each with a visible focus ring
+    await page.keyboard.press("Tab")
+    await expect.poll(() => page.evaluate(`document.activeElement?.getAttribute("name")`)).toBe("token")
+    await page.keyboard.type("prw_not_the_right_token_at_all")
+    await page.keyboard.press("Tab")
+    const outline = await page.evaluate(`getComputedStyle(document.activeElement).outlineStyle`)
+    expect(outline).not.toBe("none")
+    await page.keyboard.press("Enter")
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("not valid")
+    expect(page.url()).toContain("/sign-in")
+    expect((await context.cookies()).find((c) => c.name === "prwright_session")).toBeUndefined()
+
+    await page.getByLabel("API token").fill(API_TOKEN)
+    await page.getByRole("button", { name: "Sign in" }).click()
+    await page.getByRole("heading", { name: "Runs" }).waitFor()
+    const cookie = (await context.cookies()).find((c) => c.name === "prwright_session")
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict" })
+    expect(cookie?.value).not.toContain(API_TOKEN)
+    expect(await page.evaluate(`document.cookie`)).not.toContain("prwright_session")
+    expect(await page.content()).not.toContain(API_TOKEN)
+  })
+
+  it("validates the start form before sending, starts an autoResolveIssue and follows it live to the PR", async () => {
+    const posts: string[] = []
+    page.on("request", (request) => {
+      if (request.method() === "POST" && request.url().includes("/api/workflow/")) posts.push(request.url())
+    })
+    await page.getByRole("link", { name: "Start work" }).first().click()
+    await page.getByLabel("Repository").fill("not a repo")
+    await page.getByRole("button", { name: "Start" }).click()
+    await expect.poll(() => page.locator(".field-error").count()).toBe(2)
+    expect(posts).toEqual([])
+    await axe("start")
+
+    autoJobId = await startFromForm("Auto-resolve", issues.auto)
+    expect(posts).toHaveLength(1)
+
+    // the timeline grows while we watch, without reloading
+    await page.locator(".timeline [data-kind=tool]").first().waitFor({ timeout: 60_000 })
+    const early = (await seqs()).length
+    await expect.poll(async () => (await seqs()).length, { timeout: 30_000 }).toBeGreaterThan(early + 2)
+    expect(await page.getByTestId("run-status").textContent()).toContain("running")
+    await shot("run-mid")
+
+    // a reload mid-run: the page rebuilds from stored events + the live stream, no step twice
+    expect((await api<{ status: string }>(`/api/jobs/${autoJobId}`)).status).toBe("running")
+    await page.reload()
+    await page.locator(".timeline [data-seq]").first().waitFor()
+    const afterReload = await seqs()
+    expect(new Set(afterReload).size).toBe(afterReload.length)
+    // and it keeps growing live after the reload
+    await expect
+      .poll(async () => (await seqs()).length, { timeout: 30_000 })
+      .toBeGreaterThan(afterReload.length)
+
+    await page.getByTestId("pr-link").waitFor({ timeout: 90_000 })
+    await expect
+      .poll(() => page.getByTestId("run-status").textContent(), { timeout: 30_000 })
+      .toContain("completed")
+    await expect.poll(() => page.getByTestId("connection").textContent()).toBe("ended")
+    const final = await seqs()
+    expect(new Set(final).size).toBe(final.length)
+    // every tool call the server recorded shows exactly once
+    const events = await api<Array<{ type: string }>>(`/api/jobs/${autoJobId}/events`)
+    const calls = events.filter((e) => e.type === "tool-call").length
+    expect(calls).toBe(8)
+    expect(await page.locator(".timeline [data-kind=tool]").count()).toBe(calls)
+    const pr = github.pullRequests("acme/mathlib")[0]
+    expect(await page.getByTestId("pr-link").getAttribute("href")).toMatch(new RegExp(`/pull/${pr?.number}$`))
+  }, 180_000)
+
+  it("opens a tool call's output (by keyboard) and the diff", async () => {
+    const bash = page.locator(".timeline [data-tool=bash] summary").first()
+    await bash.focus()
+    await page.keyboard.press("Enter")
+    const output = page
+      .locator(".timeline [data-tool=bash] details[open] section[aria-label='bash output']")
+      .first()
+    await output.waitFor()
+    expect(await output.textContent()).toMatch(/fail|pass/)
+
+    await page.locator(".timeline [data-kind=diff] summary").first().click()
+    const diff = page.locator(".timeline [data-kind=diff] details[open] .diff").first()
+    await diff.waitFor()
+    expect(await diff.textContent()).toContain(`+${FIXED_LINE_NEW}`)
+    expect(await page.locator(".timeline [data-kind=diff] .d-add").count()).toBeGreaterThan(0)
+    // test runs as a before/after table
+    expect(await page.locator(".timeline table.tests").last().textContent()).toMatch(/before.*after/s)
+    await axe("run (finished)")
+    await shot("run-end")
+    await page.emulateMedia({ colorScheme: "dark" })
+    await page.waitForTimeout(300)
+    await page.screenshot({ path: path.join(SHOTS, "run-end-dark-1280.png"), fullPage: true })
+    await axe("run (dark mode)")
+    await page.emulateMedia({ colorScheme: "light" })
+  })
+
+  it("lists the run in the live runs table with its PR", async () => {
+    await page.getByRole("link", { name: "Runs" }).first().click()
+    const row = page.locator(`tr[data-job-id="${autoJobId}"]`)
+    await row.waitFor()
+    expect(await row.textContent()).toMatch(/completed.*auto-resolve.*ui/s)
+    expect(await row.locator("a", { hasText: /^#\d+/ }).count()).toBe(1)
+    // a run started elsewhere appears without a reload (it fails fast: the issue does not exist)
+    const started = await fetch(`${baseUrl}/api/workflow/commentOnIssue`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ repoFullName: "acme/mathlib", issueNumber: 999 }),
+    })
+    const { jobId: other } = (await started.json()) as { jobId: string }
+    const otherRow = page.locator(`tr[data-job-id="${other}"]`)
+    await otherRow.waitFor({ timeout: 15_000 })
+    await expect.poll(() => otherRow.textContent(), { timeout: 20_000 }).toMatch(/failed.*plan.*api/s)
+    await axe("runs")
+    await shot("runs")
+  })
+
+  it("approves a plan, which implements exactly that version", async () => {
+    const planJobId = await startFromForm("Plan", issues.plan)
+    await page.getByRole("heading", { name: /Plan · version 1/ }).waitFor({ timeout: 60_000 })
+    const comment = github.comments("acme/mathlib", issues.plan).at(-1)?.body ?? ""
+    expect(comment).toContain("version 1")
+    expect(comment).toContain("/prwright approve")
+    await axe("run (plan)")
+    await page.getByRole("button", { name: "Approve version 1 and implement" }).click()
+    await page.waitForURL(
+      (url) => !url.pathname.endsWith(planJobId) && /\/runs\/[0-9a-f-]{36}$/.test(url.pathname),
+    )
+    const implementJobId = page.url().split("/").pop() ?? ""
+    // the page shows the new run at once, not the plan run it came from
+    await page.getByRole("heading", { name: /^resolve · acme\/mathlib#/ }).waitFor({ timeout: 10_000 })
+    await page.getByTestId("pr-link").waitFor({ timeout: 90_000 })
+    const run = await api<{ run: { type: string; planId?: string; status: string } }>(
+      `/api/runs/${implementJobId}`,
+    )
+    expect(run.run).toMatchObject({ type: "resolve-issue", planId: planJobId })
+    const plan = await api<{ status: string; version: number }>(`/api/plans/${planJobId}`)
+    expect(plan).toMatchObject({ status: "approved", version: 1 })
+  }, 180_000)
+
+  it("cancels a running run from its page and shows it cancelled", async () => {
+    await startFromForm("Plan", issues.cancel)
+    await expect
+      .poll(() => page.getByTestId("run-status").textContent(), { timeout: 30_000 })
+      .toContain("running")
+    await page.getByRole("button", { name: "Cancel run" }).click()
+    await expect
+      .poll(() => page.getByTestId("run-status").textContent(), { timeout: 15_000 })
+      .toContain("cancelled")
+    await page.getByRole("button", { name: "Retry" }).waitFor()
+  }, 60_000)
+
+  it("shows the overview charts and the setup checks", async () => {
+    await page.getByRole("link", { name: "Overview" }).click()
+    await page.locator(".chart canvas").first().waitFor()
+    expect(await page.locator(".chart canvas").count()).toBe(3)
+    await axe("overview")
+    await shot("overview")
+
+    await page.getByRole("link", { name: "Setup" }).click()
+    await page.locator(".checks li").first().waitFor({ timeout: 60_000 })
+    expect(await page.locator(".checks").textContent()).toContain("database")
+    expect(await page.getByLabel(/Payload URL/).inputValue()).toBe(`${baseUrl}/api/webhooks/github`)
+    await axe("setup")
+    await shot("setup")
+    expect(model.errors).toEqual([])
+  }, 90_000)
+})
