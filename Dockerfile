@@ -3,6 +3,8 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# "prepare" runs scripts/build-if-needed.js, which skips the build until the sources are copied
+COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -11,6 +13,9 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends git ripgrep bubblewrap ca-certificates \
+  && rm -rf /var/lib/apt/lists/*
+# what repositories' setup and test commands commonly need
+RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv python3-pip build-essential \
   && rm -rf /var/lib/apt/lists/*
 # Not root: a repository command that escaped would still be an ordinary user, and RLIMIT_NPROC binds.
 # bwrap needs the container's security options of docker-compose.yml (see docs/security.md).

@@ -62,7 +62,7 @@ const requestFor = (): EnqueueRequest => {
       issueNumber: 7,
       repoFullName: "octocat/hello-world",
       jobId,
-      postToGithub: false,
+      postToGitHub: false,
       priority: "normal",
     },
   }

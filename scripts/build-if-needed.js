@@ -1,4 +1,4 @@
-// `npm start` runs this first: compile TypeScript when dist/ is missing or older than any source file,
+// `npm start` and `npm ci` (package.json "prepare") run this: compile TypeScript when dist/ is missing or older than any source file,
 // and build the web UI (Vite, into dist/ui) when it is missing or older than ui/ or the code it shares.
 // `--ui` checks the UI only (the browser tests run the server from src/ but need the built UI).
 import { execFileSync } from "node:child_process"
@@ -16,6 +16,16 @@ const newest = (dir) => {
   }
   return latest
 }
+// Where the sources or the compiler are not there (a Docker layer that installs dependencies first, a
+// production install without devDependencies), there is nothing to build here.
+const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc")
+if (
+  !existsSync(path.join(root, "src")) ||
+  !existsSync(path.join(root, "tsconfig.build.json")) ||
+  !existsSync(tsc)
+)
+  process.exit(0)
+
 const builtAt = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0)
 const packageJson = statSync(path.join(root, "package.json")).mtimeMs
 
@@ -25,11 +35,7 @@ if (
     Math.max(newest(path.join(root, "src")), packageJson)
 ) {
   process.stderr.write("prwright: building (tsc)…\n")
-  execFileSync(
-    process.execPath,
-    [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
-    { cwd: root, stdio: "inherit" },
-  )
+  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" })
 }
 
 // the UI imports its types and the transcript model from src/entrypoints
@@ -38,7 +44,7 @@ const uiSources = Math.max(
   newest(path.join(root, "src", "entrypoints")),
   packageJson,
 )
-if (builtAt(path.join(root, "dist", "ui", "index.html")) < uiSources) {
+if (existsSync(path.join(root, "ui")) && builtAt(path.join(root, "dist", "ui", "index.html")) < uiSources) {
   const vite = path.join(root, "node_modules", "vite", "bin", "vite.js")
   if (!existsSync(vite)) {
     process.stderr.write(

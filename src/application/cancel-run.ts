@@ -5,9 +5,14 @@ import type { JobQueue } from "./ports/job-queue.js"
 import type { RunStore } from "./ports/run-store.js"
 import type { RunJournal } from "./run-journal.js"
 
+/** How long a cancel waits for the running worker to confirm before treating the worker as gone. */
+export const CANCEL_CONFIRM_MS = 1_500
+
 /**
  * Cancels a run from any process. A waiting run is cancelled here and now; a running one is
- * signalled through the queue, and its worker records `cancelled` when the handler stops.
+ * signalled through the queue, and its worker records `cancelled` when the handler stops. When no
+ * worker confirms within CANCEL_CONFIRM_MS (its worker died), the run is ended here at once: the
+ * queue's cancel marker keeps the job from running again, and a redelivered job finds the run ended.
  */
 export const createCancelRun =
   (deps: { store: RunStore; queue?: JobQueue; journal: RunJournal; clock: Clock }) =>
@@ -31,6 +36,20 @@ export const createCancelRun =
           attempt: run.attempts,
           message: "cancelled before it started",
         },
+      ])
+      return cancelled
+    }
+    if (deps.queue?.confirmCancel && !(await deps.queue.confirmCancel(jobId, CANCEL_CONFIRM_MS))) {
+      const latest = await deps.store.getRun(jobId)
+      if (!latest || isTerminal(latest.status)) return latest ?? run
+      const message = "cancelled; no worker was running it any more (its worker stopped)"
+      const cancelled = await deps.store.updateRun(jobId, {
+        status: "cancelled",
+        error: message,
+        finishedAt: deps.clock.now(),
+      })
+      await deps.journal.record(jobId, [
+        { type: "status", status: "cancelled", attempt: latest.attempts, message },
       ])
       return cancelled
     }

@@ -242,7 +242,7 @@ export const createHandleGitHubEvent = (deps: {
       return ignore(`/prwright ${request.command} works on issues, not pull requests`)
     switch (request.command) {
       case "plan":
-        return start(event, request, repo, "comment-on-issue", request.number, { postToGithub: true })
+        return start(event, request, repo, "comment-on-issue", request.number, { postToGitHub: true })
       case "resolve":
         return start(event, request, repo, "auto-resolve-issue", request.number, {
           options: { createPR: true, postToGitHub: true },

@@ -20,9 +20,15 @@ export const CommentOnIssueJobDataSchema = z.strictObject({
   issueNumber,
   repoFullName,
   jobId,
-  postToGithub: z.boolean().default(false),
+  /** post the plan as a comment on the issue (the CLI's `plan` does too, unless --no-post) */
+  postToGitHub: z.boolean().default(true),
+  /** deprecated spelling, still accepted: requests are rewritten to postToGitHub, old queued jobs keep it */
+  postToGithub: z.boolean().optional(),
   priority,
 })
+
+/** Whether a comment-on-issue job posts: the old spelling wins only in jobs queued before the rename. */
+export const postsToGitHub = (data: CommentOnIssueJobData): boolean => data.postToGithub ?? data.postToGitHub
 
 export const AutoResolveIssueJobDataSchema = z.strictObject({
   issueNumber,
@@ -164,6 +170,46 @@ export const jobResultOf = (run: WorkflowRun, success = run.status === "complete
   executionTime:
     run.startedAt && run.finishedAt ? Math.max(0, run.finishedAt.getTime() - run.startedAt.getTime()) : 0,
 })
+/** The field names an object schema at `path` knows (through defaults and optionals). */
+const knownKeysAt = (schema: z.ZodType, path: PropertyKey[]): string[] => {
+  type Node = { shape?: Record<string, unknown>; unwrap?: () => unknown } | undefined
+  const unwrap = (node: Node): Node => {
+    let current = node
+    for (let i = 0; i < 5 && current && !current.shape && typeof current.unwrap === "function"; i++)
+      current = current.unwrap() as Node
+    return current
+  }
+  let node = unwrap(schema as unknown as Node)
+  for (const key of path) node = unwrap(node?.shape?.[String(key)] as Node)
+  return Object.keys(node?.shape ?? {})
+}
+
+const distance = (a: string, b: string): number => {
+  const x = a.toLowerCase()
+  const y = b.toLowerCase()
+  let previous = Array.from({ length: y.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= x.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= y.length; j++)
+      row[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (x[i - 1] === y[j - 1] ? 0 : 1),
+      )
+    previous = row
+  }
+  return previous[y.length] ?? 0
+}
+
+/** The known name closest to a misspelt one, when it is close enough to be a typo. */
+export const closestName = (name: string, known: readonly string[]): string | undefined => {
+  let best: { name: string; d: number } | undefined
+  for (const candidate of known) {
+    const d = distance(name, candidate)
+    if (!best || d < best.d) best = { name: candidate, d }
+  }
+  return best && best.d <= Math.max(2, Math.floor(name.length / 3)) ? best.name : undefined
+}
 
 /** Parses with a Zod schema; failures become a ValidationError naming each field. */
 export const parseWith = <S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> => {
@@ -171,9 +217,13 @@ export const parseWith = <S extends z.ZodType>(schema: S, value: unknown, what: 
   if (parsed.success) return parsed.data
   const issues = parsed.error.issues.map((issue) => {
     const field = issue.path.length > 0 ? issue.path.join(".") : "(body)"
+    const unknownField = (key: string) => {
+      const near = closestName(key, knownKeysAt(schema, issue.path))
+      return near ? `${JSON.stringify(key)} (did you mean ${JSON.stringify(near)}?)` : JSON.stringify(key)
+    }
     const message =
       issue.code === "unrecognized_keys"
-        ? `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}: remove them${
+        ? `unknown field(s) ${issue.keys.map(unknownField).join(", ")}: remove them${
             issue.keys.some((k) => /key|token|secret|password/i.test(k))
               ? " (secrets are configured on the server, never sent with a job)"
               : ""

@@ -1,5 +1,11 @@
-import { ConflictError, errorMessage, PrwrightError } from "#domain/errors.js"
-import type { JobType, RunStatus, Trigger, WorkflowRun } from "#domain/workflow-run.js"
+import { ConflictError, errorMessage, PrwrightError, ValidationError } from "#domain/errors.js"
+import {
+  type JobType,
+  type RunStatus,
+  type Trigger,
+  WORKER_TYPES,
+  type WorkflowRun,
+} from "#domain/workflow-run.js"
 import { enqueueRequestOf, type JobData, parseWith, requestSchemaFor } from "./job-data.js"
 import type { NewId } from "./ports/clock.js"
 import { type JobQueue, stableJson } from "./ports/job-queue.js"
@@ -13,6 +19,8 @@ export interface WorkflowRequestResult {
   /** false when this jobId was already used for the same request */
   created: boolean
   run: WorkflowRun
+  /** what the request should change, e.g. a deprecated field name it used */
+  deprecations?: string[]
 }
 
 /** What the API, the CLI and (later) webhooks call to start a workflow. Entry points choose queued or inline. */
@@ -28,16 +36,50 @@ const priorityOf = (data: JobData): WorkflowRun["priority"] =>
 
 const maxAttemptsOf = (_data: JobData): number => 3
 
+const workerTypeOf = (type: JobType) =>
+  Object.entries(WORKER_TYPES).find(([, jobType]) => jobType === type)?.[0] ?? type
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * One spelling, postToGitHub: the old `postToGithub` (the seed's, top level of commentOnIssue; and in
+ * autoResolveIssue's options) is still accepted, rewritten, and answered with a deprecation note.
+ */
+const respell = (type: JobType, body: unknown, deprecations: string[]): unknown => {
+  const fix = (where: Record<string, unknown>, path: string) => {
+    if (!("postToGithub" in where)) return where
+    const { postToGithub, ...rest } = where
+    if ("postToGitHub" in where && where.postToGitHub !== postToGithub)
+      throw new ValidationError(
+        `${path}postToGithub and ${path}postToGitHub disagree: send only postToGitHub`,
+        [{ field: `${path}postToGithub`, message: "deprecated spelling of postToGitHub: remove it" }],
+      )
+    deprecations.push(`${path}postToGithub is deprecated: send ${path}postToGitHub (same meaning)`)
+    return { ...rest, postToGitHub: postToGithub }
+  }
+  if (!isObject(body)) return body
+  if (type === "comment-on-issue") return fix(body, "")
+  if (type === "auto-resolve-issue" && isObject(body.options))
+    return { ...body, options: fix(body.options, "options.") }
+  return body
+}
+
+/** How long a request waits for the queue before answering "unavailable". */
+export const QUEUE_CHECK_TIMEOUT_MS = 3_000
+
 export const createWorkflowRequester = (deps: {
   store: RunStore
   queue?: JobQueue
   journal: RunJournal
   newId: NewId
   logger: Logger
+  /** refuse a request (503) when no worker has a recent heartbeat for its type (serve sets this) */
+  requireLiveWorker?: boolean
 }): WorkflowRequester => {
   /** the one parse of a request on its way to a job (the worker parses the stored job once more) */
-  const validate = (type: JobType, body: unknown): JobData => {
-    const request = parseWith(requestSchemaFor(type), body, "request")
+  const validate = (type: JobType, body: unknown, deprecations: string[] = []): JobData => {
+    const request = parseWith(requestSchemaFor(type), respell(type, body, deprecations), "request")
     return { ...request, jobId: request.jobId ?? deps.newId() } as JobData
   }
 
@@ -79,6 +121,23 @@ export const createWorkflowRequester = (deps: {
     }
   }
 
+  /**
+   * Before anything is stored: the queue answers, and (when required) some worker takes this type.
+   * A request that cannot be served is refused with the reason instead of leaving a run pending forever.
+   */
+  const checkQueue = async (queue: JobQueue, type: JobType) => {
+    await queue.ping?.(QUEUE_CHECK_TIMEOUT_MS)
+    if (!deps.requireLiveWorker || !queue.liveWorkers) return
+    const live = (await queue.liveWorkers())[type] ?? 0
+    if (live > 0) return
+    const workerType = workerTypeOf(type)
+    throw new PrwrightError(
+      "unavailable",
+      `no worker is running for ${type} jobs, so nothing was queued: start one with \`prwright worker --type ${workerType}\` (or --type all), or run \`prwright serve\` without --no-workers`,
+      { retryable: true },
+    )
+  }
+
   return {
     async prepare(type, body, trigger) {
       const data = validate(type, body)
@@ -88,9 +147,13 @@ export const createWorkflowRequester = (deps: {
 
     async enqueue(type, body, trigger) {
       if (!deps.queue) throw new PrwrightError("unavailable", "this process has no job queue configured")
-      const data = validate(type, body)
+      const notes: string[] = []
+      const data = validate(type, body, notes)
+      const deprecations = notes.length > 0 ? { deprecations: notes } : {}
       const before = await existing(type, data)
-      if (before) return { jobId: before.id, status: before.status, created: false, run: before }
+      if (before)
+        return { jobId: before.id, status: before.status, created: false, run: before, ...deprecations }
+      await checkQueue(deps.queue, type)
       const run = await record(type, data, trigger)
       try {
         await deps.queue.enqueue(enqueueRequestOf(run, data))
@@ -103,7 +166,7 @@ export const createWorkflowRequester = (deps: {
           retryable: true,
         })
       }
-      return { jobId: run.id, status: run.status, created: true, run }
+      return { jobId: run.id, status: run.status, created: true, run, ...deprecations }
     },
   }
 }

@@ -22,6 +22,13 @@ const positiveInt = (value: string): number => {
   return n
 }
 
+const portNumber = (value: string): number => {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new InvalidArgumentError("must be a TCP port from 0 to 65535 (0 picks a free one)")
+  return n
+}
+
 const program = new Command()
   .name("prwright")
   .description("Turns GitHub issues into implementation plans and pull requests with an LLM coding agent.")
@@ -35,11 +42,13 @@ const program = new Command()
 program
   .command("serve")
   .description("run the API and, unless --no-workers, the workers in this process")
-  .option("--port <port>", "HTTP port (default $PORT or 3000)", positiveInt)
+  .option("--port <port>", "HTTP port (default $PORT or 3000; 0 picks a free one)", portNumber)
   .option("--no-workers", "serve the API only; run `prwright worker` processes separately")
   .action(async (options: { port?: number; workers: boolean }) => {
     const c = config()
-    await runServe(options.port ? { ...c, port: options.port } : c, { workers: options.workers })
+    await runServe(options.port === undefined ? c : { ...c, port: options.port }, {
+      workers: options.workers,
+    })
   })
 
 program
@@ -111,7 +120,7 @@ const priority = (options: WorkflowOptions) => (options.priority ? { priority: o
 
 const planBody = (issue: IssueRef, options: WorkflowOptions) => ({
   ...base(issue),
-  postToGithub: options.post,
+  postToGitHub: options.post,
   ...priority(options),
 })
 workflowCommand("plan", "post an implementation plan for an issue as a comment")
@@ -218,6 +227,16 @@ program
   })
 
 program
+  .command("demo")
+  .description("try prwright with no keys and no network: a stand-in GitHub, a scripted model, a real run")
+  .option("--keep", "keep serving after the runs, until Ctrl-C (default when the output is a terminal)")
+  .option("--no-keep", "exit when the runs end")
+  .action(async (options: { keep?: boolean }) => {
+    const { runDemo } = await import("./demo.js")
+    process.exitCode = await runDemo(options.keep === undefined ? {} : { keep: options.keep })
+  })
+
+program
   .command("migrate")
   .description("create or upgrade the database schema (also done at every start)")
   .action(async () => {
@@ -238,6 +257,8 @@ const main = async () => {
         : error instanceof ApiRequestError
           ? 1
           : 1
+    // a failed start may leave handles behind (a half-open connection): never linger after an error
+    setTimeout(() => process.exit(), 500).unref()
   }
 }
 

@@ -1,8 +1,11 @@
 import { serve as serveHttp } from "@hono/node-server"
+import { ConfigError, errorMessage } from "#domain/errors.js"
 import type { WorkerType } from "#domain/workflow-run.js"
 import type { Config } from "#main/config.js"
 import { type ContainerOverrides, createContainer } from "#main/container.js"
 import { createHttpApp } from "./http/app.js"
+import { createMetrics, watchDeployment } from "./http/metrics.js"
+import { createReadiness } from "./http/readiness.js"
 import { doctorChecks, githubWebUrl } from "./http/setup-checks.js"
 import { onShutdown } from "./shutdown.js"
 import { VERSION } from "./version.js"
@@ -17,7 +20,8 @@ export const startServer = async (
   config: Config,
   options: { workers: boolean; workerTypes?: WorkerType[]; overrides?: ContainerOverrides },
 ): Promise<RunningServer> => {
-  const container = await createContainer(config, options.overrides)
+  refuseUnavailableSandbox(config)
+  const container = await createContainer(config, { requireLiveWorkers: true, ...options.overrides })
   const { logger } = container
   const auth = await container.createAuth((token) => {
     // Printed to the terminal once, on purpose not through the logger: it is a secret.
@@ -25,7 +29,15 @@ export const startServer = async (
       `\nNo PRWRIGHT_API_TOKEN is set, so an API token was generated. It is shown only this once:\n\n    ${token}\n\nUse it as "Authorization: Bearer <token>" (export PRWRIGHT_API_TOKEN=<token> for the CLI).\n\n`,
     )
   })
+  const metrics = createMetrics()
+  const stopWatching = await watchDeployment(metrics, {
+    bus: container.bus,
+    store: container.store,
+    ...(container.queue ? { queue: container.queue } : {}),
+    logger,
+  })
   const app = createHttpApp({
+    metrics,
     requester: container.requester,
     cancelRun: container.cancelRun,
     webhooks: container.webhooks,
@@ -45,24 +57,35 @@ export const startServer = async (
       limits: { maxCostUsd: config.agent.maxCostUsd, maxSteps: config.agent.maxSteps },
       ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     },
-    readiness: async () => {
-      const checks: Record<string, { ok: boolean; detail?: string }> = {}
-      try {
-        await container.store.listRuns({ limit: 1 })
-        checks.store = { ok: true }
-      } catch (error) {
-        checks.store = { ok: false, detail: String(error) }
-      }
-      return checks
-    },
+    readiness: createReadiness({
+      store: container.store,
+      ...(container.queue ? { queue: container.queue } : {}),
+      jobTypes: container.jobTypes,
+      storeSetting: config.neo4j ? "NEO4J_URI" : "DATABASE_URL",
+      logger,
+    }),
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
   })
+
+  // Listen before any worker starts: a busy port must stop the process at once, not leave workers running.
+  let server: ReturnType<typeof serveHttp>
+  try {
+    server = await new Promise<ReturnType<typeof serveHttp>>((resolve, reject) => {
+      const s = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
+      s.once("error", reject)
+    })
+  } catch (error) {
+    await stopWatching()
+    await container.close().catch(() => {})
+    const code = (error as NodeJS.ErrnoException).code
+    throw new ConfigError(
+      code === "EADDRINUSE"
+        ? `port ${config.port} on ${config.host} is already in use: stop the other process, or choose another port with PORT or --port (0 picks a free one)`
+        : `cannot listen on ${config.host}:${config.port} (${errorMessage(error)}): check HOST and PORT`,
+    )
+  }
   if (options.workers)
     container.startWorkers(options.workerTypes ?? ["comment", "auto-resolve", "resolve", "ask"])
-
-  const server = await new Promise<ReturnType<typeof serveHttp>>((resolve, reject) => {
-    const s = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s))
-    s.once("error", reject)
-  })
   const address = server.address()
   const port = typeof address === "object" && address ? address.port : config.port
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`
@@ -77,11 +100,20 @@ export const startServer = async (
   const close = () => {
     closing ??= (async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()))
+      await stopWatching()
       await container.close()
     })()
     return closing
   }
   return { url, close }
+}
+
+/** The docker sandbox of INTERFACES.md does not exist yet: refuse it rather than run without one. */
+export const refuseUnavailableSandbox = (config: Config) => {
+  if (config.sandbox === "docker")
+    throw new ConfigError(
+      "PRWRIGHT_SANDBOX=docker is not available in this version: use bwrap (the default; install bubblewrap) or, only where repository code is trusted, process",
+    )
 }
 
 export const runServe = async (config: Config, options: { workers: boolean }): Promise<void> => {

@@ -131,6 +131,9 @@ const EnvSchema = z.object({
     message: "must be at least 16 characters: use a long random value, e.g. `openssl rand -hex 24`",
   }),
   PRWRIGHT_SECRET_KEY: optionalString,
+  PRWRIGHT_METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: "must be at least 16 characters: use a long random value, e.g. `openssl rand -hex 24`",
+  }),
   PRWRIGHT_SANDBOX: z.enum(SANDBOXES, { error: `must be one of ${SANDBOXES.join(", ")}` }).optional(),
   PRWRIGHT_SETUP_ALLOW: optionalString,
   PRWRIGHT_SETUP_ALLOW_NETWORKS: optionalString,
@@ -192,7 +195,7 @@ const EnvSchema = z.object({
   PRWRIGHT_QUEUE_KEEP_COMPLETED: keepJobs({ count: 1_000, ageMs: 24 * HOUR }),
   PRWRIGHT_QUEUE_KEEP_FAILED: keepJobs({ count: 5_000, ageMs: 7 * 24 * HOUR }),
   PRWRIGHT_QUEUE_LOCK_MS: int(
-    30_000,
+    10_000,
     1_000,
     3_600_000,
     "how long a job stays owned by a silent worker before it is retried",
@@ -276,6 +279,8 @@ export interface Config {
     allowUnpriced: boolean
   }
   apiToken?: string
+  /** bearer token for GET /metrics; unset: /metrics answers only on loopback */
+  metricsToken?: string
   publicUrl?: string
   logLevel: "debug" | "info" | "warn" | "error"
   shutdownGraceMs: number
@@ -421,6 +426,7 @@ export const loadConfig = (
     e.OPENAI_API_KEY,
     e.ANTHROPIC_API_KEY,
     e.PRWRIGHT_API_TOKEN,
+    e.PRWRIGHT_METRICS_TOKEN,
     e.PRWRIGHT_SECRET_KEY,
     e.NEO4J_PASSWORD,
     passwordOf(e.DATABASE_URL),
@@ -466,6 +472,7 @@ export const loadConfig = (
         (env.PRWRIGHT_MAX_COST_USD ?? "").trim() === "",
     },
     ...(e.PRWRIGHT_API_TOKEN ? { apiToken: e.PRWRIGHT_API_TOKEN } : {}),
+    ...(e.PRWRIGHT_METRICS_TOKEN ? { metricsToken: e.PRWRIGHT_METRICS_TOKEN } : {}),
     ...(e.PRWRIGHT_PUBLIC_URL ? { publicUrl: e.PRWRIGHT_PUBLIC_URL.replace(/\/+$/, "") } : {}),
     logLevel: e.LOG_LEVEL ?? "info",
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

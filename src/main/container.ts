@@ -98,6 +98,8 @@ export interface ContainerOverrides {
   sandbox?: Sandbox
   fetch?: typeof fetch
   queue?: false
+  /** refuse workflow requests (503) for a job type without a live worker; `prwright serve` turns it on */
+  requireLiveWorkers?: boolean
 }
 
 /** Fails every GitHub call with the fix, so the service still starts without a token. */
@@ -309,6 +311,7 @@ export const createContainer = async (
     journal,
     newId: randomUUID,
     logger,
+    ...(overrides.requireLiveWorkers ? { requireLiveWorker: true } : {}),
   })
   const cancelRun = createCancelRun({ store, ...(queue ? { queue } : {}), journal, clock })
   const jobTypes = Object.keys(workflows) as JobType[]

@@ -14,7 +14,10 @@ export { appJwt, createInstallationTokens, parseAppPrivateKey } from "#adapters/
 export { createOctokitGitHub } from "#adapters/github/octokit-github.js"
 export { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 export { probeModel } from "#adapters/model/probe-model.js"
+export { redisWorkersKey, WORKER_LIVE_WINDOW_MS } from "#adapters/queue/worker-heartbeats.js"
 export { type DetectedSandbox, detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
+export { connectDatabase, parseDatabaseUrl } from "#adapters/store/sql/connect-database.js"
+export { createStoreMigrator } from "#adapters/store/sql/migrations.js"
 export { createSqlRunStore }
 
 /** `prwright migrate`: creates or upgrades the SQL schema; returns the engine's name (sqlite, postgres). */

@@ -1,61 +1,38 @@
 /**
- * The RunStore contract on Neo4j. It needs a server: set NEO4J_URI (and NEO4J_USER / NEO4J_PASSWORD)
- * to a THROWAWAY database, because every test starts by deleting all prwright nodes in it. Without
- * NEO4J_URI the contract is skipped, loudly; REQUIRE_SERVICES=1 does not make it fail, because
- * Neo4j is an optional store and the machines that run CI have none.
+ * The RunStore contract on a real Neo4j Community server: the test run's shared server (started from
+ * Maven Central jars on first use, see test/support/neo4j-server.ts), or TEST_NEO4J_URI (and
+ * TEST_NEO4J_USER / TEST_NEO4J_PASSWORD) pointing at a THROWAWAY database, because every test starts
+ * by deleting all prwright nodes in it. Skipped loudly without java/maven; REQUIRE_SERVICES=1 fails instead.
  */
-import neo4j from "neo4j-driver"
-import { describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createNeo4jRunStore } from "#adapters/store/neo4j/neo4j-run-store.js"
 import { PrwrightError } from "#domain/errors.js"
 import { runStoreContracts } from "../contract/run-store.contract.js"
+import { holdNeo4j, wipeNeo4j } from "../support/neo4j-server.js"
+import { service } from "../support/services.js"
 
-const NEO4J_URI = process.env.NEO4J_URI
+const neo4jServer = await service("neo4j")
 const credentials = {
-  ...(process.env.NEO4J_USER ? { user: process.env.NEO4J_USER } : {}),
-  ...(process.env.NEO4J_PASSWORD ? { password: process.env.NEO4J_PASSWORD } : {}),
-  ...(process.env.NEO4J_DATABASE ? { database: process.env.NEO4J_DATABASE } : {}),
+  ...(process.env.TEST_NEO4J_USER ? { user: process.env.TEST_NEO4J_USER } : {}),
+  ...(process.env.TEST_NEO4J_PASSWORD ? { password: process.env.TEST_NEO4J_PASSWORD } : {}),
+  ...(process.env.TEST_NEO4J_DATABASE ? { database: process.env.TEST_NEO4J_DATABASE } : {}),
 }
 
-const LABELS = [
-  "Run",
-  "Event",
-  "Issue",
-  "Repository",
-  "User",
-  "Plan",
-  "ApiToken",
-  "WebhookDelivery",
-  "Secret",
-]
+const wipe = (uri: string) => wipeNeo4j(uri, credentials)
 
-const wipe = async (uri: string) => {
-  const driver = neo4j.driver(
-    uri,
-    credentials.user || credentials.password
-      ? neo4j.auth.basic(credentials.user ?? "neo4j", credentials.password ?? "")
-      : undefined,
-  )
-  try {
-    await driver.executeQuery(
-      `MATCH (n) WHERE any(label IN labels(n) WHERE label IN $labels) DETACH DELETE n`,
-      { labels: LABELS },
-      credentials.database ? { database: credentials.database } : {},
-    )
-  } finally {
-    await driver.close()
-  }
-}
-
-if (!NEO4J_URI) {
-  console.warn(
-    "\n!!! SKIPPING Neo4j RunStore contract: NEO4J_URI is not set. Point NEO4J_URI (and NEO4J_USER, NEO4J_PASSWORD) at a throwaway Neo4j database to run it.\n",
-  )
-  describe.skip("RunStore contract: Neo4j (NEO4J_URI is not set)", () => {
+if (!neo4jServer.available) {
+  describe.skip(`RunStore contract: Neo4j (${neo4jServer.reason})`, () => {
     it("runs the RunStore contract against Neo4j", () => {})
   })
 } else {
-  const uri = NEO4J_URI
+  let release: (() => Promise<void>) | undefined
+  beforeAll(async () => {
+    release = await holdNeo4j()
+  }, 200_000)
+  afterAll(async () => {
+    await release?.()
+  })
+  const uri = neo4jServer.url
   runStoreContracts("Neo4j", async ({ clock, secretKey }) => {
     await wipe(uri)
     const store = await createNeo4jRunStore({ uri, ...credentials, clock, secretKey })

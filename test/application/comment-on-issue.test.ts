@@ -74,7 +74,7 @@ describe("commentOnIssue workflow", () => {
   const enqueue = async () => {
     const result = await container!.requester.enqueue(
       "comment-on-issue",
-      { repoFullName: "acme/app", issueNumber: issue, postToGithub: true },
+      { repoFullName: "acme/app", issueNumber: issue, postToGitHub: true },
       { source: "api" },
     )
     return result.jobId

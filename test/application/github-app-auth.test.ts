@@ -86,7 +86,7 @@ describe("GitHub App auth through the container", () => {
     })
     const { run, data } = await container.requester.prepare(
       "comment-on-issue",
-      { repoFullName: "acme/app", issueNumber: issue, postToGithub: true },
+      { repoFullName: "acme/app", issueNumber: issue, postToGitHub: true },
       { source: "cli" },
     )
     await container.runner({

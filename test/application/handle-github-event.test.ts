@@ -162,7 +162,7 @@ describe("handleGitHubEvent", () => {
     const run = runs[0]!
     expect(run.id).toBe((outcome as { jobId: string }).jobId)
     expect(run).toMatchObject({ type: "comment-on-issue", status: "pending", repoFullName: REPO })
-    expect(run.input).toMatchObject({ postToGithub: true, issueNumber: n })
+    expect(run.input).toMatchObject({ postToGitHub: true, issueNumber: n })
     expect(run.trigger).toEqual({ source: "webhook", actor: "alice", deliveryId })
     expect((await container.queue!.getJob(run.id))?.state).toBe("waiting")
 

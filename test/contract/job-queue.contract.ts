@@ -54,7 +54,7 @@ export const jobRequest = (
       issueNumber: overrides.issueNumber ?? 7,
       repoFullName: "octocat/hello-world",
       jobId,
-      postToGithub: false,
+      postToGitHub: false,
       priority: overrides.priority ?? "normal",
     },
     ...overrides,

@@ -9,11 +9,13 @@ import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import { holdNeo4j, wipeNeo4j } from "../support/neo4j-server.js"
 import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
-import { findSecrets, scanFiles, scanRedis, scanSqlite } from "../support/secret-scan.js"
+import { findSecrets, scanFiles, scanNeo4j, scanRedis, scanSqlite } from "../support/secret-scan.js"
 import { service, uniqueName } from "../support/services.js"
 
 const redis = await service("redis")
+const neo4jServer = await service("neo4j")
 const GITHUB_TOKEN = "ghp_e2eSecretToken0123456789abcdef"
 const LLM_KEY = "sk-e2e-llm-key-0123456789abcdef"
 const API_TOKEN = "prw_e2e_api_token_0123456789"
@@ -30,12 +32,15 @@ const planScript = () => [
 ]
 
 const modes = [
-  { name: "embedded", redis: false },
-  { name: "bullmq", redis: true },
+  { name: "embedded", redis: false, neo4j: false },
+  { name: "bullmq", redis: true, neo4j: false },
+  // runs, events and records in a real Neo4j Community server, the queue embedded
+  { name: "embedded + Neo4j store", redis: false, neo4j: true },
 ] as const
 
 describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
-  const skip = mode.redis && !redis.available
+  const skip = (mode.redis && !redis.available) || (mode.neo4j && !neo4jServer.available)
+  let releaseNeo4j: (() => Promise<void>) | undefined
   let github: GitHubDouble
   let model: ScriptedModelServer
   let dataDir: string
@@ -69,6 +74,10 @@ describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
 
   beforeAll(async () => {
     if (skip) return
+    if (mode.neo4j) {
+      releaseNeo4j = await holdNeo4j()
+      await wipeNeo4j(neo4jServer.url)
+    }
     github = await startGitHubDouble({
       tokens: {
         [GITHUB_TOKEN]: { login: "prwright-bot", repos: ["acme/widgets"] },
@@ -106,6 +115,7 @@ describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
       PRWRIGHT_QUEUE_BACKOFF_MS: "50",
       LOG_LEVEL: "debug",
       ...(mode.redis ? { REDIS_URL: redis.url, PRWRIGHT_QUEUE_PREFIX: prefix } : {}),
+      ...(mode.neo4j ? { NEO4J_URI: neo4jServer.url } : {}),
     }
     const server = startPrwright(mode.redis ? ["serve", "--no-workers"] : ["serve"], env)
     processes.push(server)
@@ -115,11 +125,12 @@ describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
       processes.push(worker)
       await worker.waitFor(/worker started/, 60_000)
     }
-  }, 120_000)
+  }, 300_000)
 
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()))
     processes = []
+    await releaseNeo4j?.()
     await model?.close()
     await github?.close()
     if (dataDir) await rm(dataDir, { recursive: true, force: true })
@@ -129,7 +140,7 @@ describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
     const response = await api("POST", "/api/workflow/commentOnIssue", {
       repoFullName: "acme/widgets",
       issueNumber,
-      postToGithub: true,
+      postToGitHub: true,
     })
     expect(response.status).toBe(202)
     const accepted = (await response.json()) as Record<string, string>
@@ -212,7 +223,7 @@ describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
       const response = await api("POST", "/api/workflow/commentOnIssue", {
         repoFullName: "secret-org/hidden",
         issueNumber: hiddenIssue,
-        postToGithub: true,
+        postToGitHub: true,
       })
       expect(response.status).toBe(202)
       const { jobId } = (await response.json()) as { jobId: string }
@@ -250,9 +261,15 @@ describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
 
   it.skipIf(skip)("no secret in the database, the data dir, Redis or any log line", async () => {
     const secrets = [GITHUB_TOKEN, LLM_KEY]
-    const sqlite = scanSqlite(path.join(dataDir, "prwright.db"), secrets)
-    expect(sqlite.rows).toBeGreaterThan(10)
-    expect(sqlite.hits).toEqual([])
+    if (mode.neo4j) {
+      const graph = await scanNeo4j(neo4jServer.url, secrets)
+      expect(graph.nodes).toBeGreaterThan(10)
+      expect(graph.hits).toEqual([])
+    } else {
+      const sqlite = scanSqlite(path.join(dataDir, "prwright.db"), secrets)
+      expect(sqlite.rows).toBeGreaterThan(10)
+      expect(sqlite.hits).toEqual([])
+    }
     expect(scanFiles(dataDir, secrets)).toEqual([])
     if (mode.redis) {
       const scan = await scanRedis(redis.url, prefix, secrets)

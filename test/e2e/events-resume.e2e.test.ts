@@ -151,7 +151,7 @@ describe.skipIf(!redis.available)("run events resume across processes (Redis)", 
   it("a client that disconnects mid-run and resumes with Last-Event-ID sees every event once, in order", async () => {
     const accepted = await api("/api/workflow/commentOnIssue", {
       method: "POST",
-      body: JSON.stringify({ repoFullName: "acme/widgets", issueNumber, postToGithub: false }),
+      body: JSON.stringify({ repoFullName: "acme/widgets", issueNumber, postToGitHub: false }),
     })
     expect(accepted.status).toBe(202)
     const { jobId, eventsUrl } = (await accepted.json()) as { jobId: string; eventsUrl: string }

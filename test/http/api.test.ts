@@ -63,7 +63,7 @@ describe("HTTP API", () => {
   })
 
   it("serves its OpenAPI document, whose request schemas are the ones the API validates with", async () => {
-    expect((await call("/api/openapi.json", {}, null)).status).toBe(401)
+    expect((await call("/api/openapi.json", {}, null)).status).toBe(200) // public: tools load it
     const doc = (await (await call("/api/openapi.json")).json()) as {
       openapi: string
       paths: Record<
@@ -102,6 +102,7 @@ describe("HTTP API", () => {
     expect(Object.keys(schema?.properties ?? {}).sort()).toEqual([
       "issueNumber",
       "jobId",
+      "postToGitHub",
       "postToGithub",
       "priority",
       "repoFullName",
@@ -109,7 +110,7 @@ describe("HTTP API", () => {
     expect(schema?.additionalProperties).toBe(false)
   })
 
-  it("exposes Prometheus metrics without a token, labelled by route pattern, not by path", async () => {
+  it("exposes Prometheus metrics to a loopback peer without a token, labelled by route pattern, not by path", async () => {
     await call("/api/jobs/6f1c2a52-0000-4000-8000-000000000001")
     await call("/api/jobs/6f1c2a52-0000-4000-8000-000000000002")
     await call("/api/workflow/commentOnIssue", {
@@ -117,7 +118,12 @@ describe("HTTP API", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ repoFullName: "o/r", issueNumber: 5 }),
     })
-    const response = await call("/metrics", {}, null)
+    // see test/security/metrics-readyz.test.ts for who else may read them
+    const response = await app.request(
+      "/metrics",
+      {},
+      { incoming: { socket: { remoteAddress: "127.0.0.1" } } },
+    )
     expect(response.status).toBe(200)
     const text = await response.text()
     expect(text).toContain(

@@ -93,3 +93,23 @@ export const scanRedis = async (
     redis.disconnect()
   }
 }
+
+/** every node of a Neo4j database with its properties; and the labels whose nodes hold a secret */
+export const scanNeo4j = async (
+  uri: string,
+  secrets: readonly string[],
+): Promise<{ nodes: number; hits: string[] }> => {
+  const { default: neo4j } = await import("neo4j-driver")
+  const driver = neo4j.driver(uri)
+  try {
+    const { records } = await driver.executeQuery("MATCH (n) RETURN labels(n) AS labels, properties(n) AS p")
+    const hits = new Set<string>()
+    for (const record of records) {
+      if (findSecrets(JSON.stringify(record.get("p")), secrets).length > 0)
+        hits.add(String(record.get("labels")))
+    }
+    return { nodes: records.length, hits: [...hits] }
+  } finally {
+    await driver.close()
+  }
+}

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto"
 import net from "node:net"
+import { sharedNeo4j } from "./neo4j-server.js"
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test"
@@ -31,8 +32,9 @@ const reachable = (url: string, defaultPort: number): Promise<boolean> => {
  * `describe.skipIf(!redis.available)(…)`. Throws under REQUIRE_SERVICES=1 when the service is down.
  */
 export const service = async (
-  name: "redis" | "postgres",
+  name: "redis" | "postgres" | "neo4j",
 ): Promise<{ available: boolean; url: string; reason?: string }> => {
+  if (name === "neo4j") return neo4jService()
   const url = name === "redis" ? REDIS_URL : POSTGRES_URL
   const ok = await reachable(url, name === "redis" ? 6379 : 5432)
   if (ok) return { available: true, url }
@@ -42,6 +44,18 @@ export const service = async (
     `\n!!! SKIPPING ${name} suites: ${reason}. Start ${name} or set TEST_${name.toUpperCase()}_URL to run them.\n`,
   )
   return { available: false, url, reason }
+}
+
+/** Neo4j: the run's shared server (started on first use from Maven Central jars) or TEST_NEO4J_URI. */
+const neo4jService = async (): Promise<{ available: boolean; url: string; reason?: string }> => {
+  try {
+    return { available: true, url: (await sharedNeo4j()).uri }
+  } catch (error) {
+    const reason = `Neo4j could not be started: ${(error as Error).message}`
+    if (requireServices) throw new Error(`${reason}, and REQUIRE_SERVICES=1 (see README "Tests")`)
+    console.warn(`\n!!! SKIPPING neo4j suites: ${reason}. Install java + maven or set TEST_NEO4J_URI.\n`)
+    return { available: false, url: "", reason }
+  }
 }
 
 /** A key prefix / schema name unique to one test, so tests never see each other's data. */

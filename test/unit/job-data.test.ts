@@ -20,7 +20,7 @@ describe("job DTOs", () => {
       repoFullName: "o/r",
       issueNumber: 1,
       jobId,
-      postToGithub: false,
+      postToGitHub: true,
       priority: "normal",
     })
     expect(

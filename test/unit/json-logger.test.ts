@@ -39,3 +39,25 @@ describe("json logger", () => {
     expect(createScrubber(["abcd1234"])("nothing to hide")).toBe("nothing to hide")
   })
 })
+
+describe("json logger on pino", () => {
+  it("drops credential-named fields at any depth and logs errors without their stack", () => {
+    const lines: string[] = []
+    const logger = createJsonLogger({ write: (l) => lines.push(l), fields: { pid: 7 } })
+    logger.child({ runId: "r1" }).warn("request failed", {
+      headers: { authorization: "Bearer unknown-credential-123" },
+      request: { password: "hunter2-unlisted" },
+      token: "tok-unlisted-456",
+      error: new Error("boom"),
+    })
+    expect(lines).toHaveLength(1)
+    const line = lines[0] as string
+    const entry = JSON.parse(line) as Record<string, unknown>
+    expect(entry).toMatchObject({ level: "warn", msg: "request failed", pid: 7, runId: "r1" })
+    expect(entry.error).toEqual({ name: "Error", message: "boom" })
+    expect(typeof entry.time).toBe("string")
+    for (const secret of ["unknown-credential-123", "hunter2-unlisted", "tok-unlisted-456"])
+      expect(line).not.toContain(secret)
+    expect(line).not.toContain("at ")
+  })
+})

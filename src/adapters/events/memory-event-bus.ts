@@ -11,9 +11,25 @@ type Listener = (event: RunEvent) => void
 
 export const createMemoryEventBus = (options: { logger?: Logger } = {}): EventBus => {
   const listeners = new Map<string, Set<Listener>>()
+  const everything = new Set<Listener>()
 
   return {
+    async subscribeAll(listener) {
+      const entry: Listener = (event) => listener(event)
+      everything.add(entry)
+      return async () => {
+        everything.delete(entry)
+      }
+    },
+
     async publish(event) {
+      for (const listener of [...everything]) {
+        try {
+          listener(event)
+        } catch (error) {
+          options.logger?.warn("event listener threw", { runId: event.runId, error: errorMessage(error) })
+        }
+      }
       const set = listeners.get(event.runId)
       if (!set) return
       // Copy first: a listener may unsubscribe (itself or others) while we deliver.

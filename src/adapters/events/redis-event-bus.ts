@@ -99,7 +99,38 @@ export const createRedisEventBus = (options: RedisEventBusOptions): EventBus => 
     }
   })
 
+  // every run's events, for metrics: one more connection, made on first use
+  let patternSubscriber: Redis | undefined
+  const everything = new Set<Listener>()
+
   return {
+    async subscribeAll(listener) {
+      const entry: Listener = (event) => listener(event)
+      everything.add(entry)
+      if (!patternSubscriber) {
+        patternSubscriber = connect("sub")
+        patternSubscriber.on("pmessage", (_pattern: string, channel: string, message: string) => {
+          try {
+            const parsed = JSON.parse(message) as RunEvent & { at: string }
+            if (parsed.runId !== channel.slice(channelPrefix.length)) return
+            const event = { ...parsed, at: new Date(parsed.at) }
+            for (const each of [...everything]) each(event)
+          } catch (error) {
+            logger?.debug("ignored an unreadable run event message", { error: errorMessage(error) })
+          }
+        })
+        await withTimeout(patternSubscriber.psubscribe(`${channelPrefix}*`), timeoutMs, "a subscribe").catch(
+          (error: unknown) =>
+            logger?.warn("could not subscribe to all run events; retried on reconnect", {
+              error: errorMessage(error),
+            }),
+        )
+      }
+      return async () => {
+        everything.delete(entry)
+      }
+    },
+
     async publish(event) {
       if (closed) return
       const message = JSON.stringify({ ...event, at: event.at.toISOString() })
@@ -140,8 +171,9 @@ export const createRedisEventBus = (options: RedisEventBusOptions): EventBus => 
       if (closed) return
       closed = true
       channels.clear()
+      everything.clear()
       await Promise.all(
-        [publisher, subscriber].map(async (client) => {
+        [publisher, subscriber, ...(patternSubscriber ? [patternSubscriber] : [])].map(async (client) => {
           // QUIT would wait in the offline queue for a Redis that is not there.
           if (client.status !== "ready") return client.disconnect()
           await withTimeout(client.quit(), timeoutMs, "QUIT").catch(() => client.disconnect())

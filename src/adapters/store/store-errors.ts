@@ -15,7 +15,28 @@ export const toStoreError = (operation: string, error: unknown, fix: string): Pr
         { cause: error },
       )
 
-/** Wraps every async method of `target` (but those in `except`) in place with toStoreError. */
+/**
+ * A connection that was there and went away (PostgreSQL restarted or a backend terminated, a proxy or
+ * NAT dropping it, Neo4j's session expiring): the pool hands out a fresh one on the next call.
+ */
+export const isConnectionLost = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code
+  if (
+    typeof code === "string" &&
+    /^(57P0[123]|08000|08003|08006|ECONNRESET|EPIPE|SessionExpired|ServiceUnavailable)$/.test(code)
+  )
+    return true
+  return /Connection terminated|terminating connection|server closed the connection|Client has encountered a connection error|Connection is closed|socket hang up|ECONNRESET|EPIPE/i.test(
+    errorMessage(error),
+  )
+}
+
+/**
+ * Wraps every async method of `target` (but those in `except`) in place with toStoreError. A call
+ * that failed because its connection was lost is tried again on a fresh connection (up to 3 times,
+ * as several pooled connections may have been cut at once) before the failure reaches the API (a 503)
+ * or the job (a retried attempt): a restarted database or a reaped connection costs nothing.
+ */
 export const guardStoreMethods = <T extends object>(
   target: T,
   options: { except: string[]; fix: string },
@@ -28,7 +49,18 @@ export const guardStoreMethods = <T extends object>(
         try {
           return await original.apply(target, args)
         } catch (error) {
-          throw toStoreError(name, error, options.fix)
+          let last = error
+          // The pool drops a connection once it fails; others terminated with it are noticed (and
+          // dropped) as their sockets report it, which the short pause leaves time for.
+          for (let retry = 1; retry <= 3 && isConnectionLost(last); retry++) {
+            await new Promise((resolve) => setTimeout(resolve, 50 * retry))
+            try {
+              return await original.apply(target, args)
+            } catch (again) {
+              last = again
+            }
+          }
+          throw toStoreError(name, last, options.fix)
         }
       },
     })

@@ -5,5 +5,7 @@ export interface EventBus {
   publish(event: RunEvent): Promise<void>
   /** live events of one run; returns the unsubscribe function */
   subscribe(runId: string, listener: (event: RunEvent) => void): Promise<() => Promise<void>>
+  /** live events of every run (metrics); returns the unsubscribe function */
+  subscribeAll?(listener: (event: RunEvent) => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }

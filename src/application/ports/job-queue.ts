@@ -118,5 +118,16 @@ export interface JobQueue {
   /** Cancel a waiting or running job from any process. Returns false if unknown or already finished. */
   cancel(jobId: string): Promise<boolean>
   process(type: JobType, handler: JobHandler, options: ProcessOptions): JobWorker
+  /**
+   * After cancel() of a running job: true once the worker running it confirmed it is stopping it; false
+   * when none did within waitMs (its worker is gone), so the caller may end the run itself.
+   */
+  confirmCancel?(jobId: string, waitMs: number): Promise<boolean>
+  /** Jobs waiting to start per type (delayed retries included) and the age of the oldest one. */
+  waitingStats?(): Promise<Partial<Record<JobType, { waiting: number; oldestWaitingMs: number }>>>
+  /** Throws an "unavailable" PrwrightError naming the fix when the queue cannot take a job within timeoutMs. */
+  ping?(timeoutMs: number): Promise<void>
+  /** Workers (in any process) whose heartbeat is recent, per job type; types without one are absent or 0. */
+  liveWorkers?(): Promise<Partial<Record<JobType, number>>>
   close(): Promise<void>
 }

@@ -1,6 +1,7 @@
 import { CancelledError, ConfigError, errorMessage, NonRetryableError } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
 import type { PlanningAgentOptions, PlanningResult } from "../agent/planning-agent.js"
+import { postsToGitHub } from "../job-data.js"
 import type { GitHub } from "../ports/github.js"
 import type { Logger } from "../ports/logging.js"
 import type { ModelHandle } from "../ports/model.js"
@@ -77,7 +78,7 @@ export const createCommentOnIssue =
       return comment
     }
 
-    if (data.postToGithub) {
+    if (postsToGitHub(data)) {
       await postComment(
         "🤖 **prwright is planning this issue.** This comment will hold the plan when it is ready.",
       )
@@ -114,7 +115,7 @@ export const createCommentOnIssue =
           body: result.plan,
         })
       }
-      if (data.postToGithub) {
+      if (postsToGitHub(data)) {
         const comment = await postComment(
           `${planHeading(version)}\n\n${result.plan.trim()}${approvalHint(version)}`,
         )
@@ -125,7 +126,7 @@ export const createCommentOnIssue =
       return { artifacts, summary: result.plan }
     } catch (error) {
       // The placeholder comment must not promise a plan that will never come.
-      if (data.postToGithub && commentId && context.isFinal(error)) {
+      if (postsToGitHub(data) && commentId && context.isFinal(error)) {
         const reason = context.isCancelled(error) ? "the run was cancelled" : errorMessage(error)
         await postComment(`⚠️ **prwright could not finish this plan:** ${reason}`).catch((e: unknown) =>
           deps.logger.warn("could not update the plan comment after a failure", { error: errorMessage(e) }),

@@ -1,4 +1,4 @@
-import { Hono } from "hono"
+import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
@@ -14,7 +14,7 @@ import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
 import { batchedReads } from "./batched-reads.js"
 import { toJobStatus } from "./job-status.js"
 import { jsonBody } from "./json-body.js"
-import { createMetrics, type Metrics } from "./metrics.js"
+import { createMetrics, type Metrics, metricsRefusal } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
 import { registerRepoSettingsRoutes } from "./repo-settings-routes.js"
 import { registerEventRoutes } from "./run-events.js"
@@ -45,6 +45,8 @@ export interface HttpAppDeps {
   /** the built UI (default dist/ui) */
   uiDir?: string
   sessions?: Sessions
+  /** bearer token for GET /metrics (PRWRIGHT_METRICS_TOKEN); unset: only unforwarded loopback peers */
+  metricsToken?: string
 }
 
 const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
@@ -103,11 +105,44 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }))
   registerStaticUi(app, { version: deps.version, ...(deps.uiDir ? { uiDir: deps.uiDir } : {}) })
-  app.get("/metrics", (c) => c.text(metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }))
+  app.get("/metrics", async (c) => {
+    const refused = metricsRefusal(c, deps.metricsToken)
+    if (refused) return c.json({ error: refused }, refused.code === "unauthorized" ? 401 : 403)
+    return c.text(await metrics.render(), 200, { "content-type": metrics.contentType })
+  })
   app.get("/readyz", async (c) => {
     const checks = (await deps.readiness?.()) ?? {}
     const ok = Object.values(checks).every((check) => check.ok)
     return c.json({ status: ok ? "ready" : "not ready", checks }, ok ? 200 : 503)
+  })
+
+  // A POST-only route asked with another method says so (405 + Allow), before any token check.
+  const postOnly = (c: Context) => {
+    c.header("Allow", "POST")
+    return c.json(
+      {
+        error: {
+          code: "method_not_allowed",
+          message: `${c.req.path} accepts POST only, not ${c.req.method}`,
+        },
+      },
+      405,
+    )
+  }
+  app.on(["GET", "PUT", "PATCH", "DELETE"], "/api/workflow/:name", postOnly)
+  app.on(["GET", "PUT", "PATCH", "DELETE"], "/api/webhooks/github", postOnly)
+  // public, so client generators and API tools can load it; it describes the API, it holds no data
+  app.get("/api/openapi.json", (c) => {
+    const doc = openApiDocument(deps.version)
+    return c.json({
+      ...doc,
+      security: [{ bearer: [] }, { session: [] }],
+      paths: { ...doc.paths, ...uiPaths },
+      components: {
+        ...doc.components,
+        securitySchemes: { ...doc.components.securitySchemes, ...uiSecuritySchemes },
+      },
+    })
   })
 
   // Registered before the API: its handler answers first, so the bearer-token check never runs for it.
@@ -167,6 +202,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
         statusUrl,
         eventsUrl: `${statusUrl}/events`,
         created: result.created,
+        ...(result.deprecations ? { deprecations: result.deprecations } : {}),
       },
       202,
     )
@@ -216,18 +252,6 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   registerEventRoutes(api, { store: deps.store, bus: deps.bus })
   if (deps.repoSettings) registerRepoSettingsRoutes(api, deps.repoSettings)
   registerUiRoutes(api, { store: deps.store, requester: deps.requester, ...deps.ui })
-  api.get("/openapi.json", (c) => {
-    const doc = openApiDocument(deps.version)
-    return c.json({
-      ...doc,
-      security: [{ bearer: [] }, { session: [] }],
-      paths: { ...doc.paths, ...uiPaths },
-      components: {
-        ...doc.components,
-        securitySchemes: { ...doc.components.securitySchemes, ...uiSecuritySchemes },
-      },
-    })
-  })
 
   app.route("/api", api)
   return app

@@ -53,7 +53,8 @@ export const openApiDocument = (version: string) => ({
     },
     "/api/workflow/commentOnIssue": {
       post: {
-        summary: "Plan an issue; the plan is posted as one comment when postToGithub is true",
+        summary:
+          "Plan an issue; the plan is posted as one comment unless postToGitHub is false (postToGithub: deprecated spelling)",
         requestBody: body(requestSchemaFor("comment-on-issue")),
         responses: { ...accepted, ...errors, "409": json("jobId already used for other data", ref("Error")) },
       },

@@ -1,6 +1,8 @@
 import { type KeepJobs as BullKeepJobs, type Job, Queue } from "bullmq"
 import { Redis, type RedisOptions } from "ioredis"
 import type {
+  EnqueueRequest,
+  EnqueueResult,
   JobQueue,
   JobWorker,
   KeepJobs,
@@ -14,6 +16,13 @@ import { JOB_TYPES, type JobType, type Priority } from "#domain/workflow-run.js"
 import { checkEnqueueRequest, jobIdConflict } from "../enqueue-checks.js"
 import { withTimeouts } from "../job-timeouts.js"
 import { dataHash } from "../stable-hash.js"
+import {
+  type HeartbeatStorage,
+  redisWorkersKey,
+  startHeartbeat,
+  WORKER_LIVE_WINDOW_MS,
+  withDeadline,
+} from "../worker-heartbeats.js"
 import { CANCELLED_MESSAGE, jobName, startBullMqWorker } from "./bullmq-worker.js"
 import { type CancelMarker, createCancelRegistry } from "./cancel-registry.js"
 import { createIdClaims } from "./id-claims.js"
@@ -40,7 +49,13 @@ export interface BullMqJobQueueOptions {
   stalledIntervalMs?: number
   /** how soon a job waiting for its concurrency key looks again (default 1000) */
   keyRetryMs?: number
+  /** how long enqueue waits for Redis before answering "unavailable" (default 3000) */
+  enqueueTimeoutMs?: number
+  /** how often workers write their heartbeat (default 5000) */
+  heartbeatMs?: number
 }
+
+const REDIS_FIX = "start Redis or fix REDIS_URL; nothing was queued"
 
 /**
  * BullMQ orders prioritized jobs by ascending number, FIFO within one number. 0 would mean "no
@@ -99,6 +114,47 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
   const queues = new Map<JobType, Queue>()
   const workers = new Set<JobWorker>()
   let closed: Promise<void> | undefined
+
+  const workersKey = (type: JobType) => redisWorkersKey(prefix, type)
+  const heartbeats: HeartbeatStorage = {
+    async beat(type, workerId, at) {
+      await client.zadd(workersKey(type), at, workerId)
+    },
+    async remove(type, workerId) {
+      await client.zrem(workersKey(type), workerId)
+    },
+    async count(since) {
+      const pipeline = client.pipeline()
+      for (const type of JOB_TYPES) {
+        pipeline.zremrangebyscore(workersKey(type), "-inf", since - 4 * WORKER_LIVE_WINDOW_MS)
+        pipeline.zcount(workersKey(type), since, "+inf")
+      }
+      const results = (await pipeline.exec()) ?? []
+      return Object.fromEntries(
+        JOB_TYPES.map((type, index) => [type, Number(results[index * 2 + 1]?.[1] ?? 0)]),
+      )
+    },
+  }
+  const enqueueTimeoutMs = options.enqueueTimeoutMs ?? 3_000
+
+  /** Resolves once Redis answers, or fails with the fix after timeoutMs (never waits forever). */
+  const ping = async (timeoutMs: number) => {
+    if (client.status !== "ready") {
+      let onReady: (() => void) | undefined
+      await withDeadline(
+        new Promise<void>((resolve) => {
+          onReady = resolve
+          client.once("ready", resolve)
+        }),
+        timeoutMs,
+        "Redis (REDIS_URL)",
+        REDIS_FIX,
+      ).finally(() => {
+        if (onReady) client.off("ready", onReady)
+      })
+    }
+    await withDeadline(client.ping(), timeoutMs, "Redis (REDIS_URL)", REDIS_FIX)
+  }
 
   const queueFor = (type: JobType): Queue => {
     let queue = queues.get(type)
@@ -162,37 +218,88 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
     updatedAt: new Date(marker.info.updatedAt),
   })
 
+  const add = async (request: EnqueueRequest): Promise<EnqueueResult> => {
+    const hash = dataHash(request.data)
+    const claimed = await idClaims.claim(registryKey(request.jobId), `${request.type} ${hash}`)
+    if (!claimed) {
+      const registered = await readRegistry(request.jobId)
+      if (registered && (registered.type !== request.type || registered.hash !== hash))
+        throw jobIdConflict(request.jobId, registered.type)
+      return { jobId: request.jobId, created: false }
+    }
+    try {
+      await queueFor(request.type).add(jobName(request.type, request.concurrencyKey), request.data, {
+        jobId: request.jobId,
+        priority: BULLMQ_PRIORITY[request.priority],
+        attempts: request.attempts,
+        backoff: { type: "exponential", delay: backoffBaseMs, jitter: 0.2 },
+        removeOnComplete,
+        removeOnFail,
+      })
+    } catch (error) {
+      // nothing was added: free the id so the caller can retry the same request
+      await client.del(registryKey(request.jobId)).catch(() => {})
+      if (/Custom Id/i.test(errorMessage(error)))
+        throw new ValidationError(`invalid jobId "${request.jobId}": ${errorMessage(error)}; use a UUID`, [
+          { field: "jobId", message: errorMessage(error) },
+        ])
+      throw error
+    }
+    return { jobId: request.jobId, created: true }
+  }
+
   return {
     async enqueue(request) {
       assertOpen()
       checkEnqueueRequest(request)
-      const hash = dataHash(request.data)
-      const claimed = await idClaims.claim(registryKey(request.jobId), `${request.type} ${hash}`)
-      if (!claimed) {
-        const registered = await readRegistry(request.jobId)
-        if (registered && (registered.type !== request.type || registered.hash !== hash))
-          throw jobIdConflict(request.jobId, registered.type)
-        return { jobId: request.jobId, created: false }
-      }
-      try {
-        await queueFor(request.type).add(jobName(request.type, request.concurrencyKey), request.data, {
-          jobId: request.jobId,
-          priority: BULLMQ_PRIORITY[request.priority],
-          attempts: request.attempts,
-          backoff: { type: "exponential", delay: backoffBaseMs, jitter: 0.2 },
-          removeOnComplete,
-          removeOnFail,
-        })
-      } catch (error) {
-        // nothing was added: free the id so the caller can retry the same request
-        await client.del(registryKey(request.jobId)).catch(() => {})
-        if (/Custom Id/i.test(errorMessage(error)))
-          throw new ValidationError(`invalid jobId "${request.jobId}": ${errorMessage(error)}; use a UUID`, [
-            { field: "jobId", message: errorMessage(error) },
-          ])
-        throw error
-      }
-      return { jobId: request.jobId, created: true }
+      await ping(enqueueTimeoutMs)
+      return withDeadline(add(request), enqueueTimeoutMs, "Redis (REDIS_URL)", REDIS_FIX)
+    },
+
+    async waitingStats() {
+      assertOpen()
+      const stats = await withDeadline(
+        Promise.all(
+          JOB_TYPES.map(async (type) => {
+            const queue = queueFor(type)
+            const counts = await queue.getJobCounts("waiting", "prioritized", "delayed")
+            const waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0)
+            // prioritized jobs are ordered by priority, not age: look at the first few of each list
+            const oldest = waiting
+              ? Math.min(
+                  ...(await queue.getJobs(["waiting", "prioritized", "delayed"], 0, 49, true)).map(
+                    (job) => job.timestamp,
+                  ),
+                )
+              : Date.now()
+            return [type, { waiting, oldestWaitingMs: Math.max(0, Date.now() - oldest) }] as const
+          }),
+        ),
+        enqueueTimeoutMs,
+        "Redis (REDIS_URL)",
+        "start Redis or fix REDIS_URL",
+      )
+      return Object.fromEntries(stats)
+    },
+
+    async confirmCancel(jobId, waitMs) {
+      assertOpen()
+      return cancels.waitForAck(jobId, waitMs)
+    },
+
+    ping: (timeoutMs) => {
+      assertOpen()
+      return ping(timeoutMs)
+    },
+
+    async liveWorkers() {
+      assertOpen()
+      return withDeadline(
+        heartbeats.count(Date.now() - WORKER_LIVE_WINDOW_MS),
+        enqueueTimeoutMs,
+        "Redis (REDIS_URL)",
+        "start Redis or fix REDIS_URL",
+      )
     },
 
     async getJob(jobId) {
@@ -258,11 +365,23 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
         cancels,
         keyLocks,
         lockDurationMs,
-        stalledIntervalMs: options.stalledIntervalMs ?? Math.min(15_000, lockDurationMs),
+        // a dead worker's job moves back within lock + this interval (≤ 15 s with the default 10 s lock)
+        stalledIntervalMs: options.stalledIntervalMs ?? Math.min(5_000, lockDurationMs),
         keyRetryMs: options.keyRetryMs ?? 1_000,
         logger: workerLogger,
         onClosed: (closedWorker) => workers.delete(closedWorker),
       })
+      const heartbeat = startHeartbeat({
+        storage: heartbeats,
+        type,
+        logger: workerLogger,
+        ...(options.heartbeatMs ? { intervalMs: options.heartbeatMs } : {}),
+      })
+      const close = worker.close.bind(worker)
+      worker.close = async (closeOptions) => {
+        await heartbeat.stop()
+        await close(closeOptions)
+      }
       workers.add(worker)
       return worker
     },

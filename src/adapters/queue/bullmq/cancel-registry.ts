@@ -52,6 +52,8 @@ export interface CancelRegistry {
   writeMarker(jobId: string, marker: CancelMarker): Promise<void>
   /** tell every process; the one running the job aborts it */
   broadcast(jobId: string): Promise<void>
+  /** true once the process running the job said it is stopping it; false if none did within waitMs */
+  waitForAck(jobId: string, waitMs: number): Promise<boolean>
   /** track a job running in this process */
   track(jobId: string): Pick<LocalJob, "signal" | "stop">
   untrack(jobId: string): void
@@ -71,6 +73,15 @@ export const createCancelRegistry = (options: {
   const { client, prefix, logger } = options
   const channel = `${prefix}:_cancel`
   const markerKey = (jobId: string) => `${prefix}:_cancelled:${jobId}`
+  // written by the process that runs a cancelled job, the moment it aborts it: "a live worker has it"
+  const ackKey = (jobId: string) => `${prefix}:_cancel-ack:${jobId}`
+  const acknowledge = (jobId: string) => {
+    client
+      .set(ackKey(jobId), "1", "EX", 3_600)
+      .catch((error: unknown) =>
+        logger.debug("could not acknowledge a cancel", { error: errorMessage(error) }),
+      )
+  }
   const local = new Map<string, LocalJob>()
   // cancels broadcast for jobs not (yet) running here: a job whose start raced its cancel is aborted as
   // soon as it is tracked, without reading the marker on every start
@@ -107,7 +118,7 @@ export const createCancelRegistry = (options: {
     try {
       const found = await client.mget(ids.map(markerKey))
       ids.forEach((id, index) => {
-        if (found[index] !== null) abortLocal(id, "cancel")
+        if (found[index] !== null && abortLocal(id, "cancel")) acknowledge(id)
       })
     } catch (error) {
       logger.warn("could not check for cancel requests", { error: errorMessage(error) })
@@ -126,6 +137,14 @@ export const createCancelRegistry = (options: {
     async broadcast(jobId) {
       await client.publish(channel, jobId)
     },
+    async waitForAck(jobId, waitMs) {
+      const deadline = Date.now() + waitMs
+      for (;;) {
+        if ((await client.exists(ackKey(jobId))) > 0) return true
+        if (Date.now() >= deadline) return false
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    },
     track(jobId) {
       const job = new LocalJob()
       local.set(jobId, job)
@@ -137,6 +156,7 @@ export const createCancelRegistry = (options: {
     },
     abortLocal(jobId, reason) {
       if (reason === "cancel" && !local.has(jobId)) remember(jobId)
+      if (reason === "cancel" && local.has(jobId)) acknowledge(jobId)
       return abortLocal(jobId, reason)
     },
     listen() {
@@ -146,6 +166,7 @@ export const createCancelRegistry = (options: {
         logger.debug("cancel subscriber error", { error: errorMessage(error) }),
       )
       subscriber.on("message", (_channel: string, jobId: string) => {
+        if (local.has(jobId)) acknowledge(jobId)
         if (abortLocal(jobId, "cancel")) logger.info("job cancelled by request", { jobId })
         else remember(jobId)
       })

@@ -6,9 +6,16 @@ import { type JobQueue, type KeepJobs, stableJson } from "#application/ports/job
 import type { Logger } from "#application/ports/logging.js"
 import { silentLogger } from "#application/ports/logging.js"
 import { PrwrightError } from "#domain/errors.js"
+import type { JobType } from "#domain/workflow-run.js"
 import { checkEnqueueRequest, jobIdConflict } from "../enqueue-checks.js"
 import { withTimeouts } from "../job-timeouts.js"
 import { dataHash } from "../stable-hash.js"
+import {
+  type HeartbeatStorage,
+  startHeartbeat,
+  WORKER_LIVE_WINDOW_MS,
+  WORKERS_TABLE_SQL,
+} from "../worker-heartbeats.js"
 import { type EmbeddedWorker, startEmbeddedWorker } from "./embedded-worker.js"
 import { createJobTable, toJobInfo } from "./job-table.js"
 
@@ -51,6 +58,29 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
   db.pragma("busy_timeout = 5000")
   db.pragma("synchronous = NORMAL")
   const table = createJobTable(db)
+  // workers of every process on this file beat here (see worker-heartbeats.ts)
+  db.exec(WORKERS_TABLE_SQL)
+  const beatStatement = db.prepare(
+    "INSERT INTO queue_workers (id, type, beat_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at",
+  )
+  const removeStatement = db.prepare("DELETE FROM queue_workers WHERE id = ?")
+  const countStatement = db.prepare(
+    "SELECT type, count(*) AS live FROM queue_workers WHERE beat_at >= ? GROUP BY type",
+  )
+  const pruneWorkers = db.prepare("DELETE FROM queue_workers WHERE beat_at < ?")
+  const heartbeats: HeartbeatStorage = {
+    async beat(type, workerId, at) {
+      beatStatement.run(workerId, type, at)
+    },
+    async remove(_type, workerId) {
+      if (db.open) removeStatement.run(workerId)
+    },
+    async count(since) {
+      pruneWorkers.run(since - 4 * WORKER_LIVE_WINDOW_MS)
+      const rows = countStatement.all(since) as Array<{ type: JobType; live: number }>
+      return Object.fromEntries(rows.map((row) => [row.type, row.live]))
+    },
+  }
 
   const workers = new Set<EmbeddedWorker>()
   let closed: Promise<void> | undefined
@@ -143,8 +173,40 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
         logger: workerLogger,
         onClosed: (closedWorker) => workers.delete(closedWorker),
       })
+      const heartbeat = startHeartbeat({ storage: heartbeats, type, now, logger: workerLogger })
+      const close = worker.close.bind(worker)
+      worker.close = async (closeOptions) => {
+        await heartbeat.stop()
+        await close(closeOptions)
+      }
       workers.add(worker)
       return worker
+    },
+
+    async ping() {
+      assertOpen()
+      db.prepare("SELECT 1").get()
+    },
+
+    async waitingStats() {
+      assertOpen()
+      const rows = db
+        .prepare(
+          "SELECT type, count(*) AS waiting, min(created_at) AS oldest FROM queue_jobs WHERE state IN ('waiting', 'delayed') GROUP BY type",
+        )
+        .all() as Array<{ type: JobType; waiting: number; oldest: number }>
+      const at = now()
+      return Object.fromEntries(
+        rows.map((row) => [
+          row.type,
+          { waiting: row.waiting, oldestWaitingMs: Math.max(0, at - row.oldest) },
+        ]),
+      )
+    },
+
+    async liveWorkers() {
+      assertOpen()
+      return heartbeats.count(now() - WORKER_LIVE_WINDOW_MS)
     },
 
     close() {
