@@ -92,7 +92,7 @@ describe("job DTOs", () => {
     expect(fieldsOf({ ...valid, apiKey: "sk-nope" })).toEqual(["apiKey"])
     expect(parseJobData("comment-on-issue", valid)).toEqual({
       ...valid,
-      postToGithub: false,
+      postToGitHub: true,
       priority: "normal",
     })
   })
