@@ -1,7 +1,8 @@
 import { z } from "zod"
 import { ValidationError } from "#domain/errors.js"
 import { isRepoFullName } from "#domain/repo-ref.js"
-import { type JobType, PRIORITIES } from "#domain/workflow-run.js"
+import { type JobType, PRIORITIES, type WorkflowRun } from "#domain/workflow-run.js"
+import { type EnqueueRequest, stableJson } from "./ports/job-queue.js"
 
 /**
  * The seed note's job DTOs, minus `apiKey`: secrets never travel in jobs. Workers read keys from their
@@ -96,6 +97,37 @@ export const JOB_DATA_SCHEMAS = {
   "answer-question": AnswerQuestionJobDataSchema,
 } as const satisfies Record<JobType, z.ZodType>
 
+/**
+ * A payload parsed against its type's DTO: in the worker (a stored job may predate an upgrade) and
+ * before a stored run is queued again. Failures are a ValidationError naming each field.
+ */
+export const parseJobData = <T extends JobType>(type: T, value: unknown): JobDataByType[T] =>
+  parseWith(JOB_DATA_SCHEMAS[type], value, `${type} job data`) as JobDataByType[T]
+
+/** The key under which at most one run is active: one repository issue. */
+export const concurrencyKeyOf = (run: { repoFullName: string; issueNumber: number }): string =>
+  `${run.repoFullName}#${run.issueNumber}`
+
+/**
+ * The queue request for a run and its parsed job data: one run = one job (the run id is the job id),
+ * one active run per issue (a second request waits for the first instead of racing it). The queue
+ * carries the data as an opaque payload, so this is where it is checked to belong to the run.
+ */
+export const enqueueRequestOf = (run: WorkflowRun, data: JobData): EnqueueRequest => {
+  if (data.jobId !== run.id) {
+    const message = `must equal the job id ${run.id}`
+    throw new ValidationError(`invalid job: data.jobId: ${message}`, [{ field: "data.jobId", message }])
+  }
+  return {
+    type: run.type,
+    jobId: run.id,
+    data,
+    priority: run.priority,
+    attempts: run.maxAttempts,
+    concurrencyKey: concurrencyKeyOf(run),
+  }
+}
+
 /** The HTTP/CLI request shape: the job DTO with `jobId` optional. */
 export const requestSchemaFor = (type: JobType) => JOB_DATA_SCHEMAS[type].extend({ jobId: jobId.optional() })
 
@@ -126,6 +158,18 @@ export const JobResultSchema = z.object({
 })
 export type JobResult = z.infer<typeof JobResultSchema>
 
+/** The seed's JobResult of a run as it stands. */
+export const jobResultOf = (run: WorkflowRun, success = run.status === "completed"): JobResult => ({
+  success,
+  jobId: run.id,
+  issueNumber: run.issueNumber,
+  repoFullName: run.repoFullName,
+  artifacts: run.artifacts,
+  ...(run.summary === undefined ? {} : { summary: run.summary }),
+  ...(run.error === undefined ? {} : { error: run.error }),
+  executionTime:
+    run.startedAt && run.finishedAt ? Math.max(0, run.finishedAt.getTime() - run.startedAt.getTime()) : 0,
+})
 /** The field names an object schema at `path` knows (through defaults and optionals). */
 const knownKeysAt = (schema: z.ZodType, path: PropertyKey[]): string[] => {
   type Node = { shape?: Record<string, unknown>; unwrap?: () => unknown } | undefined
@@ -192,15 +236,6 @@ export const parseWith = <S extends z.ZodType>(schema: S, value: unknown, what: 
 }
 
 /** JSON with object keys sorted, so two equal DTOs compare equal whatever their key order. */
-export const stableJson = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-        )
-      : v,
-  )
-
 /** Top-level fields whose values differ between two job DTOs (names only: values may be private). */
 export const differingFields = (a: Record<string, unknown>, b: Record<string, unknown>): string[] =>
   [...new Set([...Object.keys(a), ...Object.keys(b)])]

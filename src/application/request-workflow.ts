@@ -6,13 +6,12 @@ import {
   WORKER_TYPES,
   type WorkflowRun,
 } from "#domain/workflow-run.js"
-import { JOB_DATA_SCHEMAS, type JobData, parseWith, requestSchemaFor, stableJson } from "./job-data.js"
+import { enqueueRequestOf, type JobData, parseWith, requestSchemaFor } from "./job-data.js"
 import type { NewId } from "./ports/clock.js"
-import type { JobQueue } from "./ports/job-queue.js"
+import { type JobQueue, stableJson } from "./ports/job-queue.js"
 import type { Logger } from "./ports/logging.js"
 import type { RunStore } from "./ports/run-store.js"
 import type { RunJournal } from "./run-journal.js"
-import { concurrencyKeyOf } from "./sweep-runs.js"
 
 export interface WorkflowRequestResult {
   jobId: string
@@ -78,9 +77,10 @@ export const createWorkflowRequester = (deps: {
   /** refuse a request (503) when no worker has a recent heartbeat for its type (serve sets this) */
   requireLiveWorker?: boolean
 }): WorkflowRequester => {
+  /** the one parse of a request on its way to a job (the worker parses the stored job once more) */
   const validate = (type: JobType, body: unknown, deprecations: string[] = []): JobData => {
     const request = parseWith(requestSchemaFor(type), respell(type, body, deprecations), "request")
-    return parseWith(JOB_DATA_SCHEMAS[type], { ...request, jobId: request.jobId ?? deps.newId() }, "request")
+    return { ...request, jobId: request.jobId ?? deps.newId() } as JobData
   }
 
   /** Returns the existing run for an idempotent repeat, throws ConflictError for a reused id. */
@@ -156,15 +156,7 @@ export const createWorkflowRequester = (deps: {
       await checkQueue(deps.queue, type)
       const run = await record(type, data, trigger)
       try {
-        await deps.queue.enqueue({
-          type,
-          jobId: run.id,
-          data,
-          priority: run.priority,
-          attempts: run.maxAttempts,
-          // one active run per issue: a second request waits for the first instead of racing it
-          concurrencyKey: concurrencyKeyOf(run),
-        })
+        await deps.queue.enqueue(enqueueRequestOf(run, data))
       } catch (error) {
         const message = `could not queue the job: ${errorMessage(error)}`
         await deps.store.updateRun(run.id, { status: "failed", error: message, finishedAt: new Date() })

@@ -1,9 +1,9 @@
 /**
- * The boundary check for run events: every store validates events with these schemas before it
- * appends them, so a malformed or oversized event is refused with the field and the reason, and the
- * run's log stays readable by every later version. Large text belongs truncated (head + tail) with
- * its full size kept in `bytes`; the caps here make an untruncated blob fail loudly instead of
- * bloating the database.
+ * The boundary check for run events: the run journal (run-journal.ts) validates events with these
+ * schemas before it appends them, so a malformed or oversized event is refused with the field and the
+ * reason, and the run's log stays readable by every later version. Large text belongs truncated
+ * (head + tail) with its full size kept in `bytes`; the caps here make an untruncated blob fail loudly
+ * instead of bloating the database.
  */
 import { z } from "zod"
 import { ValidationError } from "#domain/errors.js"

@@ -15,13 +15,7 @@ import {
   type Usage,
   ZERO_USAGE,
 } from "#domain/workflow-run.js"
-import {
-  differingFields,
-  JOB_DATA_SCHEMAS,
-  type JobDataByType,
-  type JobResult,
-  parseWith,
-} from "./job-data.js"
+import { differingFields, type JobDataByType, type JobResult, jobResultOf, parseJobData } from "./job-data.js"
 import type { Clock } from "./ports/clock.js"
 import type { JobContext, JobHandler } from "./ports/job-queue.js"
 import type { Logger } from "./ports/logging.js"
@@ -57,19 +51,6 @@ export interface WorkflowOutcome {
 export type Workflow<T extends JobType> = (context: RunContext<T>) => Promise<WorkflowOutcome>
 export type Workflows = { [T in JobType]?: Workflow<T> }
 
-/** The seed's JobResult of a run as it stands. */
-export const jobResultOf = (run: WorkflowRun, success = run.status === "completed"): JobResult => ({
-  success,
-  jobId: run.id,
-  issueNumber: run.issueNumber,
-  repoFullName: run.repoFullName,
-  artifacts: run.artifacts,
-  ...(run.summary === undefined ? {} : { summary: run.summary }),
-  ...(run.error === undefined ? {} : { error: run.error }),
-  executionTime:
-    run.startedAt && run.finishedAt ? Math.max(0, run.finishedAt.getTime() - run.startedAt.getTime()) : 0,
-})
-
 /**
  * What actually stopped an attempt. Queues abort the job's signal with a typed reason: a
  * CancelledError for a cancel, a RetryableError for shutdown, idle timeout or a lost lease, a
@@ -96,10 +77,9 @@ export const createJobRunner = (deps: {
 }): JobHandler => {
   return async (job: JobContext): Promise<JobResult> => {
     const log = deps.logger.child({ jobId: job.jobId, type: job.type, attempt: job.attempt })
-    const schema = JOB_DATA_SCHEMAS[job.type]
     let data: JobDataByType[JobType]
     try {
-      data = parseWith(schema, job.data, `${job.type} job data`)
+      data = parseJobData(job.type, job.data)
     } catch (error) {
       // A job written by another version, or tampered with: retrying cannot fix it.
       const message = `${errorMessage(error)} (the job data no longer parses; enqueue it again)`
@@ -145,7 +125,7 @@ export const createJobRunner = (deps: {
       if (run.type !== job.type) return ["type"]
       let recorded: JobDataByType[JobType]
       try {
-        recorded = parseWith(schema, run.input, `${job.type} run input`)
+        recorded = parseJobData(job.type, run.input)
       } catch {
         return ["(run input)"]
       }

@@ -2,9 +2,11 @@ import type { RunEvent, RunEventData } from "#domain/run-event.js"
 import type { EventBus } from "./ports/event-bus.js"
 import type { Logger } from "./ports/logging.js"
 import type { RunStore } from "./ports/run-store.js"
+import { parseRunEvents } from "./run-event-schema.js"
 
 /**
- * Where a run's events go: stored first (the durable log), then published live.
+ * Where a run's events go: validated (run-event-schema.ts: a malformed or oversized event is refused
+ * with its field and nothing of the batch is stored), stored (the durable log), then published live.
  * A failed store write throws, so the job fails retryably instead of losing events silently.
  */
 export interface RunJournal {
@@ -14,7 +16,7 @@ export interface RunJournal {
 export const createRunJournal = (deps: { store: RunStore; bus: EventBus; logger: Logger }): RunJournal => ({
   async record(runId, events) {
     if (events.length === 0) return []
-    const stored = await deps.store.appendEvents(runId, events)
+    const stored = await deps.store.appendEvents(runId, parseRunEvents(events))
     for (const event of stored) {
       // Live delivery is best effort: subscribers that miss one catch up from the store by seq.
       await deps.bus.publish(event).catch((error: unknown) => {

@@ -1,15 +1,11 @@
 import { errorMessage, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
-import type { JobData } from "./job-data.js"
+import { enqueueRequestOf, parseJobData } from "./job-data.js"
 import type { Clock } from "./ports/clock.js"
 import type { JobQueue } from "./ports/job-queue.js"
 import type { Logger } from "./ports/logging.js"
 import type { RunStore } from "./ports/run-store.js"
 import type { RunJournal } from "./run-journal.js"
-
-/** The key under which at most one run is active: one repository issue. */
-export const concurrencyKeyOf = (run: { repoFullName: string; issueNumber: number }): string =>
-  `${run.repoFullName}#${run.issueNumber}`
 
 /**
  * Keeps the run store and the queue consistent (see docs/decisions/0003). The run row is written
@@ -48,14 +44,8 @@ export const createRunSweeper = (deps: {
 
   const requeue = async (run: WorkflowRun): Promise<boolean> => {
     try {
-      const { created } = await deps.queue.enqueue({
-        type: run.type,
-        jobId: run.id,
-        data: run.input as unknown as JobData,
-        priority: run.priority,
-        attempts: run.maxAttempts,
-        concurrencyKey: concurrencyKeyOf(run),
-      })
+      // the stored request may predate an upgrade: parse it before it goes to the queue again
+      const { created } = await deps.queue.enqueue(enqueueRequestOf(run, parseJobData(run.type, run.input)))
       if (created) log.warn("queued a pending run that had no job", { runId: run.id })
       return created
     } catch (error) {

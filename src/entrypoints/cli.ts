@@ -240,12 +240,8 @@ program
   .command("migrate")
   .description("create or upgrade the database schema (also done at every start)")
   .action(async () => {
-    const c = config()
-    const { createSqlRunStore } = await import("#adapters/store/sql/sql-run-store.js")
-    const store = await createSqlRunStore({ url: c.databaseUrl })
-    await store.migrate()
-    await store.close()
-    process.stdout.write(`database is up to date (${c.databaseUrl.split(":")[0]})\n`)
+    const { migrateDatabase } = await import("#main/maintenance.js")
+    process.stdout.write(`database is up to date (${await migrateDatabase(config())})\n`)
   })
 
 const main = async () => {

@@ -6,20 +6,28 @@ import path from "node:path"
 import { promisify } from "node:util"
 import { Redis } from "ioredis"
 import { Kysely, SqliteDialect } from "kysely"
-import { appJwt, createInstallationTokens, parseAppPrivateKey } from "#adapters/github/app-tokens.js"
-import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
-import { createRedactor } from "#adapters/log/json-logger.js"
-import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
-import { probeModel } from "#adapters/model/probe-model.js"
-import { redisWorkersKey, WORKER_LIVE_WINDOW_MS } from "#adapters/queue/worker-heartbeats.js"
-import { type DetectedSandbox, detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
-import { connectDatabase, parseDatabaseUrl } from "#adapters/store/sql/connect-database.js"
-import { createStoreMigrator } from "#adapters/store/sql/migrations.js"
-import { silentLogger } from "#application/silent-logger.js"
+import { silentLogger } from "#application/ports/logging.js"
 import { errorMessage } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
+import { createScrubber } from "#domain/secret-scrubber.js"
 import { JOB_TYPES, type JobType, WORKER_TYPES } from "#domain/workflow-run.js"
 import type { Config } from "#main/config.js"
+// the adapter factories come from src/main (an entrypoint imports no adapter)
+import {
+  appJwt,
+  connectDatabase,
+  createInstallationTokens,
+  createModelHandle,
+  createOctokitGitHub,
+  createStoreMigrator,
+  type DetectedSandbox,
+  detectSandbox,
+  parseAppPrivateKey,
+  parseDatabaseUrl,
+  probeModel,
+  redisWorkersKey,
+  WORKER_LIVE_WINDOW_MS,
+} from "#main/maintenance.js"
 
 const run = promisify(execFile)
 
@@ -297,7 +305,7 @@ export const runDoctor = async (
   options: { repo?: string; write?: (line: string) => void } = {},
 ): Promise<number> => {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`))
-  const redact = createRedactor(config.secrets)
+  const redact = createScrubber(config.secrets)
   const checks: Check[] = []
 
   checks.push(await check("database", () => probeDatabase(config)))

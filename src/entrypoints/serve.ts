@@ -41,6 +41,7 @@ export const startServer = async (
     requester: container.requester,
     cancelRun: container.cancelRun,
     webhooks: container.webhooks,
+    repoSettings: container.repoSettings,
     store: container.store,
     bus: container.bus,
     auth,

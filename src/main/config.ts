@@ -2,16 +2,23 @@ import { createPrivateKey } from "node:crypto"
 import { existsSync, readFileSync } from "node:fs"
 import path from "node:path"
 import { z } from "zod"
+import { MODEL_PROVIDERS } from "#adapters/model/ai-sdk-model.js"
 import { parseSetupAllow, parseSetupNetworks } from "#adapters/sandbox/setup-egress.js"
 import { type ModelTableOverrides, parseModelTableOverrides } from "#application/agent/model-table.js"
+import type { KeepJobs } from "#application/ports/job-queue.js"
 import { ConfigError } from "#domain/errors.js"
 
 /**
  * The environment, validated once at start-up. A bad value stops start-up with one line per
  * variable that names it and the fix. Secrets stay here and in the adapters built from them.
+ *
+ * Over 300 lines on purpose: one schema for the whole environment, so every bad variable is reported
+ * in the same start-up, and one place to read what prwright can be told. Split a group out (with its
+ * own schema merged in here) when one grows past a screen.
  */
 
-const PROVIDERS = ["openai", "anthropic", "openai-compatible"] as const
+// the providers are the model adapter's: one list
+const PROVIDERS = MODEL_PROVIDERS
 const SANDBOXES = ["bwrap", "process", "docker"] as const
 
 const optionalString = z
@@ -44,11 +51,6 @@ const HOUR = 3_600_000
 const DURATION_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: HOUR, d: 24 * HOUR }
 
 /** How many finished jobs the queue keeps: "1000" (a count), "24h" (an age: s, m, h, d) or "1000,24h". */
-export interface KeepJobs {
-  count?: number
-  ageMs?: number
-}
-
 const keepJobs = (fallback: KeepJobs) =>
   z
     .string()

@@ -38,6 +38,7 @@ import type { RunStore } from "#application/ports/run-store.js"
 import type { Sandbox } from "#application/ports/sandbox.js"
 import type { SecretStore } from "#application/ports/secret-store.js"
 import type { Workspace } from "#application/ports/workspace.js"
+import { createRepoSettings, type RepoSettings } from "#application/repo-settings.js"
 import { createWorkflowRequester, type WorkflowRequester } from "#application/request-workflow.js"
 import { createReviewReplies } from "#application/review-follow-up.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
@@ -66,6 +67,8 @@ export interface Container {
   approvePlan: ApprovePlan
   /** GitHub webhook intake (POST /api/webhooks/github); `secret` unset means webhooks are refused */
   webhooks: { secret?: string; handle: HandleGitHubEvent }
+  /** per-repository settings edited through the API */
+  repoSettings: RepoSettings
   runner: JobHandler
   /** shows runs as check runs (GitHub App) or commit statuses (token); undefined without GitHub auth */
   checkRuns: CheckRunReporter | undefined
@@ -126,7 +129,11 @@ const unconfiguredGitHub = (): GitHub => {
 const sqlitePathOf = (databaseUrl: string): string | undefined =>
   databaseUrl.startsWith("sqlite:") ? databaseUrl.slice("sqlite:".length) : undefined
 
-/** The one composition root: picks adapters from the config and wires the use cases. */
+/**
+ * The one composition root: picks adapters from the config and wires the use cases. Over 300 lines
+ * because it is the one place that knows every adapter; what a single command needs on its own
+ * (doctor, migrate) is composed in maintenance.ts instead.
+ */
 export const createContainer = async (
   config: Config,
   overrides: ContainerOverrides = {},
@@ -341,6 +348,7 @@ export const createContainer = async (
       ...(config.github.webhookSecret ? { secret: config.github.webhookSecret } : {}),
       handle: handleGitHubEvent,
     },
+    repoSettings: createRepoSettings({ store }),
     runner,
     checkRuns,
     reviewReplies,

@@ -45,6 +45,7 @@ describe("HTTP API", () => {
       logger: container.logger,
       workflows: container.jobTypes,
       version: "test",
+      repoSettings: container.repoSettings,
     })
   })
   afterAll(async () => {
@@ -131,5 +132,76 @@ describe("HTTP API", () => {
     expect(text).toContain('prwright_jobs_requested_total{created="true",type="comment-on-issue"} 1')
     expect(text).toMatch(/^process_resident_memory_bytes \d+$/m)
     expect(text).not.toContain("6f1c2a52")
+  })
+
+  it("checks the bearer token and answers in the API's error shape", async () => {
+    const missing = await call("/api/jobs", {}, null)
+    expect(missing.status).toBe(401)
+    expect(missing.headers.get("www-authenticate")).toBe('Bearer realm="prwright"')
+    expect(await missing.json()).toMatchObject({
+      error: { code: "unauthorized", message: expect.stringContaining("missing Authorization: Bearer") },
+    })
+    const wrong = await call("/api/jobs", {}, "prw_not_the_token")
+    expect(wrong.status).toBe(401)
+    expect(await wrong.json()).toMatchObject({
+      error: { code: "unauthorized", message: expect.stringContaining("not valid") },
+    })
+    const basic = await call("/api/jobs", { headers: { authorization: "Basic dXNlcjpwYXNz" } }, null)
+    expect(basic.status).toBe(401)
+    expect(await basic.json()).toMatchObject({
+      error: { code: "unauthorized", message: expect.stringContaining("Bearer <token>") },
+    })
+  })
+
+  it("records the token's label as the actor of a run it starts", async () => {
+    const response = await call("/api/workflow/commentOnIssue", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ repoFullName: "o/r", issueNumber: 6 }),
+    })
+    expect(response.status).toBe(202)
+    const { jobId } = (await response.json()) as { jobId: string }
+    expect((await container.store.getRun(jobId))?.trigger).toEqual({
+      source: "api",
+      actor: "PRWRIGHT_API_TOKEN",
+    })
+  })
+
+  it("keeps a repository's settings: validated, replaced as a whole", async () => {
+    const settingsOf = (repo: string) => `/api/repos/${repo}/settings`
+    const put = (repo: string, body: unknown) =>
+      call(settingsOf(repo), {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      })
+    expect(await (await call(settingsOf("acme/widgets"))).json()).toEqual({
+      repoFullName: "acme/widgets",
+      settings: {},
+    })
+
+    const saved = await put("acme/widgets", { fixCi: true, maxSteps: 40, maxCostUsd: 2.5 })
+    expect(saved.status).toBe(200)
+    const body = (await saved.json()) as { settings: unknown; updatedAt: string }
+    expect(body.settings).toEqual({ fixCi: true, maxSteps: 40, maxCostUsd: 2.5 })
+    expect(Date.parse(body.updatedAt)).not.toBeNaN()
+    expect(await (await call(settingsOf("acme/widgets"))).json()).toMatchObject({
+      repoFullName: "acme/widgets",
+      settings: { fixCi: true, maxSteps: 40, maxCostUsd: 2.5 },
+    })
+
+    await put("acme/widgets", { maxSteps: 10 })
+    expect(
+      ((await (await call(settingsOf("acme/widgets"))).json()) as { settings: unknown }).settings,
+    ).toEqual({
+      maxSteps: 10,
+    })
+
+    const bad = await put("acme/widgets", { maxSteps: 0, apiKey: "sk-nope" })
+    expect(bad.status).toBe(400)
+    const error = (await bad.json()) as { error: { details: { issues: Array<{ field: string }> } } }
+    expect(error.error.details.issues.map((issue) => issue.field).sort()).toEqual(["apiKey", "maxSteps"])
+    expect((await call(settingsOf("not a repo/x"))).status).toBe(400)
+    expect((await call(settingsOf("acme/widgets"), {}, null)).status).toBe(401)
   })
 })

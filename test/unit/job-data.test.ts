@@ -2,10 +2,13 @@ import { describe, expect, it } from "vitest"
 import {
   AutoResolveIssueJobDataSchema,
   CommentOnIssueJobDataSchema,
+  enqueueRequestOf,
+  parseJobData,
   parseWith,
   requestSchemaFor,
 } from "#application/job-data.js"
 import { ValidationError } from "#domain/errors.js"
+import type { WorkflowRun } from "#domain/workflow-run.js"
 
 const jobId = "0b9f6f0e-7c55-4f55-9d7e-2f5b8f0c1a2b"
 
@@ -70,5 +73,61 @@ describe("job DTOs", () => {
     expect(() =>
       parseWith(CommentOnIssueJobDataSchema, { repoFullName: "o/r", issueNumber: 2 }, "job"),
     ).toThrow(/jobId/)
+  })
+
+  // The queue carries opaque payloads; these are the checks it used to run on the job data.
+  it("parses a job payload once, naming each bad field, before it is queued", () => {
+    const valid = { issueNumber: 7, repoFullName: "octocat/hello-world", jobId }
+    const { repoFullName: _dropped, ...withoutRepo } = valid
+    const fieldsOf = (value: unknown) => {
+      try {
+        parseJobData("comment-on-issue", value)
+        return []
+      } catch (error) {
+        expect(error).toBeInstanceOf(ValidationError)
+        return (error as ValidationError).issues.map((issue) => issue.field)
+      }
+    }
+    expect(fieldsOf(withoutRepo)).toEqual(["repoFullName"])
+    expect(fieldsOf({ ...valid, apiKey: "sk-nope" })).toEqual(["apiKey"])
+    expect(parseJobData("comment-on-issue", valid)).toEqual({
+      ...valid,
+      postToGitHub: true,
+      priority: "normal",
+    })
+  })
+
+  it("builds the queue request of a run: its id, priority, attempts and the issue as concurrency key", () => {
+    const run = {
+      id: jobId,
+      type: "comment-on-issue",
+      repoFullName: "octocat/hello-world",
+      issueNumber: 7,
+      priority: "high",
+      maxAttempts: 2,
+    } as WorkflowRun
+    const data = parseJobData("comment-on-issue", {
+      issueNumber: 7,
+      repoFullName: "octocat/hello-world",
+      jobId,
+    })
+    expect(enqueueRequestOf(run, data)).toEqual({
+      type: "comment-on-issue",
+      jobId,
+      data,
+      priority: "high",
+      attempts: 2,
+      concurrencyKey: "octocat/hello-world#7",
+    })
+    const other = { ...data, jobId: "5d3c1f0e-7c55-4f55-9d7e-2f5b8f0c1a2b" }
+    const error = (() => {
+      try {
+        enqueueRequestOf(run, other)
+      } catch (caught) {
+        return caught
+      }
+    })()
+    expect(error).toBeInstanceOf(ValidationError)
+    expect((error as ValidationError).issues.map((issue) => issue.field)).toEqual(["data.jobId"])
   })
 })

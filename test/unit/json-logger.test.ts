@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { createJsonLogger, createRedactor } from "#adapters/log/json-logger.js"
+import { createJsonLogger } from "#adapters/log/json-logger.js"
+import { createScrubber } from "#domain/secret-scrubber.js"
 
 describe("json logger", () => {
   it("writes one JSON object per line with level, message and fields, filtered by level", () => {
@@ -35,7 +36,7 @@ describe("json logger", () => {
   })
 
   it("leaves text without secrets alone", () => {
-    expect(createRedactor(["abcd1234"])("nothing to hide")).toBe("nothing to hide")
+    expect(createScrubber(["abcd1234"])("nothing to hide")).toBe("nothing to hide")
   })
 })
 

@@ -6,7 +6,7 @@ import {
   parseTestOutput,
   type TestRun,
 } from "#application/test-results.js"
-import { branchNameFor } from "#application/workflows/branch-name.js"
+import { branchNameFor, branchNameProblem } from "#domain/branch-name.js"
 
 const run = (exitCode: number, output: string): TestRun => ({
   command: "npm test",
@@ -93,6 +93,9 @@ describe("branch names", () => {
     )
     expect(branchNameFor("bots", 3, "Ünïcödé — and *** symbols")).toBe("bots/issue-3-unicode-and-symbols")
     expect(branchNameFor("prwright/", 4, "!!!")).toBe("prwright/issue-4")
+    // the name made for an issue always passes the check git adapters run before using a branch
+    for (const title of ["clamp() ignores", "..", "-x", "a.lock", "HEAD", "@{u}", "x".repeat(300)])
+      expect(branchNameProblem(branchNameFor("prwright/", 5, title))).toBeUndefined()
   })
 })
 

@@ -2,8 +2,9 @@
  * Pushing a checkout's HEAD to a branch on GitHub. The URL is the clone URL without credentials; the token
  * travels as an Authorization header in the environment of this one `git push`, as for fetches.
  */
+
+import { assertBranchName } from "#domain/branch-name.js"
 import { GitHubError, NonRetryableError } from "#domain/errors.js"
-import { assertBranchName } from "./branch-name.js"
 import { GitCommandError, networkGitError } from "./run-git.js"
 
 export interface PushRequest {

@@ -4,6 +4,7 @@
  */
 import { execFile } from "node:child_process"
 import { CancelledError, GitHubError, PrwrightError } from "#domain/errors.js"
+import { createScrubber } from "#domain/secret-scrubber.js"
 
 export interface GitCommand {
   args: string[]
@@ -69,27 +70,18 @@ export const gitEnvironment = (command: Pick<GitCommand, "auth" | "env" | "isola
   }
 }
 
-/** Removes every form of a secret from text meant for an error or a log line. */
-export const createScrubber = (header: string | undefined): ((text: string) => string) => {
-  const secrets = new Set<string>()
-  if (header) {
-    secrets.add(header)
-    const [scheme = "", value = ""] = header.split(/\s+/, 2)
-    if (value) secrets.add(value)
-    if (/^basic$/i.test(scheme) && value) {
-      const decoded = Buffer.from(value, "base64").toString("utf8")
-      const colon = decoded.indexOf(":")
-      if (colon !== -1 && decoded.slice(colon + 1)) secrets.add(decoded.slice(colon + 1))
-    }
+/** The forms of an Authorization header's secret: the header, its value, a Basic header's password. */
+const secretsOfHeader = (header: string | undefined): string[] => {
+  if (!header) return []
+  const secrets = [header]
+  const [scheme = "", value = ""] = header.split(/\s+/, 2)
+  if (value) secrets.push(value)
+  if (/^basic$/i.test(scheme) && value) {
+    const decoded = Buffer.from(value, "base64").toString("utf8")
+    const colon = decoded.indexOf(":")
+    if (colon !== -1 && decoded.slice(colon + 1)) secrets.push(decoded.slice(colon + 1))
   }
-  const ordered = [...secrets].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length)
-  return (text) => {
-    let out = text
-    for (const secret of ordered) out = out.split(secret).join("[redacted]")
-    return out
-      .replace(/(authorization:\s*)\S+(\s+\S+)?/gi, "$1[redacted]")
-      .replace(/(\/\/)[^/@\s]+@/g, "$1[redacted]@")
-  }
+  return secrets
 }
 
 export class GitCommandError extends Error {
@@ -104,7 +96,7 @@ export class GitCommandError extends Error {
 }
 
 export const runGit = (command: GitCommand): Promise<GitOutput> => {
-  const scrub = createScrubber(command.auth?.header)
+  const scrub = createScrubber(secretsOfHeader(command.auth?.header))
   return new Promise((resolve, reject) => {
     const child = execFile(
       command.gitBinary,

@@ -1,7 +1,7 @@
 /** GitHub Actions runs, jobs and logs, and file contents, on @octokit/rest (see ports/ci-runs.ts). */
 import type { Octokit } from "@octokit/rest"
 import type { CiRuns } from "#application/ports/ci-runs.js"
-import type { Call } from "./octokit-github.js"
+import type { Call } from "./octokit-call.js"
 
 const missing = (error: unknown) => [404, 410].includes((error as { status?: number }).status ?? 0)
 

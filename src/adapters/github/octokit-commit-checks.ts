@@ -1,7 +1,7 @@
 /** Check runs, commit statuses and branch heads on @octokit/rest (see ports/commit-checks.ts). */
 import type { Octokit } from "@octokit/rest"
 import type { CheckRunUpdate, CommitChecks } from "#application/ports/commit-checks.js"
-import type { Call } from "./octokit-github.js"
+import type { Call } from "./octokit-call.js"
 
 const LIMIT = 65_535
 const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`)

@@ -19,6 +19,8 @@ import type { Logger } from "#application/ports/logging.js"
 import type { ReviewThreads } from "#application/ports/review-threads.js"
 import { GitHubError, PrwrightError } from "#domain/errors.js"
 import type { RepoRef } from "#domain/repo-ref.js"
+import { createScrubber } from "#domain/secret-scrubber.js"
+import type { Call, Subject } from "./octokit-call.js"
 import { createOctokitCiRuns } from "./octokit-ci-runs.js"
 import { createOctokitCommitChecks } from "./octokit-commit-checks.js"
 import { createOctokitReviewThreads } from "./octokit-review-threads.js"
@@ -68,28 +70,11 @@ const repoOfRequest = (request: Record<string, unknown>): RepoRef => {
   )
 }
 
-export type Call = <T>(subject: Subject, fn: () => Promise<T>) => Promise<T>
-
 interface HttpFailure {
   status?: number
   message?: string
   response?: { headers?: Record<string, string | number | undefined>; data?: unknown }
 }
-
-/** What the failing call was about, to name the fix. */
-export type Subject =
-  | { kind: "repo"; repo: RepoRef }
-  | { kind: "issue"; repo: RepoRef; number: number }
-  | { kind: "comment-create"; repo: RepoRef; number: number }
-  | { kind: "comment-update"; repo: RepoRef; commentId: number }
-  | { kind: "pull-find"; repo: RepoRef; branch: string }
-  | { kind: "pull-create"; repo: RepoRef; head: string; base: string }
-  | { kind: "pull-update"; repo: RepoRef; number: number }
-  | { kind: "pull-get"; repo: RepoRef; number: number }
-  | { kind: "permission"; repo: RepoRef; username: string }
-  | { kind: "reaction"; repo: RepoRef; commentId: number }
-  /** anything else: `what` names it ("check run 12", "the status of abc123") */
-  | { kind: "other"; repo: RepoRef; what: string; permission: string }
 
 const describe = (subject: Subject): string => {
   switch (subject.kind) {
@@ -223,11 +208,8 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHu
   // after the auth hook, so it wraps it: every retry asks for a (possibly refreshed) token again
   installRateLimits(octokit, { ...(logger ? { logger } : {}), ...options.limits })
 
-  const scrub = (text: string): string => {
-    let out = text
-    for (const secret of usedTokens) if (secret.length >= 4) out = out.split(secret).join("[redacted]")
-    return out
-  }
+  // made per use: usedTokens grows as installation tokens are minted
+  const scrub = (text: string): string => createScrubber(usedTokens)(text)
 
   const toError = (error: unknown, subject: Subject): PrwrightError => {
     // already explained (e.g. the GitHub App could not get a token for the repository)

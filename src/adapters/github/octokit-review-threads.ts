@@ -2,7 +2,7 @@
 import type { Octokit } from "@octokit/rest"
 import type { ReviewComment, ReviewThreads } from "#application/ports/review-threads.js"
 import { GitHubError } from "#domain/errors.js"
-import type { Call } from "./octokit-github.js"
+import type { Call } from "./octokit-call.js"
 
 const THREADS = `query($owner: String!, $name: String!, $number: Int!, $after: String) {
   repository(owner: $owner, name: $name) {

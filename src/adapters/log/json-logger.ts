@@ -1,27 +1,8 @@
 import { pino } from "pino"
 import type { Logger } from "#application/ports/logging.js"
+import { createScrubber } from "#domain/secret-scrubber.js"
 
 export type LogLevel = "debug" | "info" | "warn" | "error"
-
-/**
- * Removes every known secret value (and anything shaped like a credential header) from a text.
- * Used for log lines and for error messages that came from outside (git stderr, HTTP bodies).
- */
-export const createRedactor = (secrets: readonly string[]): ((text: string) => string) => {
-  const values = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length)
-  const encoded = values.flatMap((s) => [Buffer.from(s).toString("base64"), encodeURIComponent(s)])
-  const all = [...values, ...encoded.filter((e) => !values.includes(e))]
-  return (text) => {
-    let out = text
-    for (const secret of all) if (out.includes(secret)) out = out.split(secret).join("[redacted]")
-    return (
-      out
-        .replace(/(authorization["']?\s*[:=]\s*["']?)(basic|bearer|token)\s+[^\s"',}]+/gi, "$1$2 [redacted]")
-        // credentials in any URL (https://user:token@…, redis://:password@…, postgres://user:pw@…)
-        .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]*:[^/\s@]+@/gi, "$1[redacted]@")
-    )
-  }
-}
 
 /** Field names whose values are never logged, wherever a caller puts them (pino's redact paths). */
 const SECRET_FIELDS = ["authorization", "password", "token", "apiKey", "secret", "privateKey", "cookie"]
@@ -43,7 +24,7 @@ const plain = (value: unknown): unknown =>
 /**
  * JSON lines on stderr (or `write`) through pino: one object per line with `time`, `level` (a name),
  * `msg` and the fields. Secrets are removed twice: pino's `redact` drops fields named like credentials,
- * and the line as written goes through createRedactor (every configured secret value and its encodings,
+ * and the line as written goes through createScrubber (domain/secret-scrubber.ts) (every configured secret value and its encodings,
  * credential headers, passwords in URLs), the one scrubber logs and outside error texts share.
  */
 export const createJsonLogger = (options: {
@@ -52,7 +33,7 @@ export const createJsonLogger = (options: {
   write?: (line: string) => void
   fields?: Record<string, unknown>
 }): Logger => {
-  const redact = createRedactor(options.secrets ?? [])
+  const redact = createScrubber(options.secrets ?? [])
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`))
   const root = pino(
     {

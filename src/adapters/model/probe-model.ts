@@ -1,9 +1,11 @@
+import type { ModelProvider } from "./ai-sdk-model.js"
+
 /**
  * A reachability check of the configured LLM API that costs no tokens: the provider's model list.
  * It says whether the key is accepted and whether LLM_MODEL is offered (when the list says so).
  */
 export const probeModel = async (options: {
-  provider: "openai" | "anthropic" | "openai-compatible"
+  provider: ModelProvider
   baseURL?: string
   apiKey?: string
   model: string

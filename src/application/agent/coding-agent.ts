@@ -14,13 +14,13 @@ import type { Checkout } from "#application/ports/workspace.js"
 import { CancelledError, NonRetryableError } from "#domain/errors.js"
 import type { RunEventData } from "#domain/run-event.js"
 import type { Usage } from "#domain/workflow-run.js"
+import { changedPaths } from "../changed-paths.js"
 import { type Budget, createBudgetTracker } from "./budget.js"
 import { codingSystemPrompt, codingUserMessage, feedbackMessage } from "./coding-prompt.js"
 import { createCodingTools, createScrubber, type Submission } from "./coding-tools.js"
 import type { ContextOptions } from "./context.js"
 import { toModelError } from "./model-errors.js"
 import { abortableSleep, type RetryOptions } from "./model-retry.js"
-import { changedPaths } from "./review.js"
 import { createEventSink, sideCallEvent, stepEvents, stepUsage, usageOf } from "./step-events.js"
 import { runAgentLoop } from "./step-loop.js"
 import { contextSections, resolveTaskContext, sandboxFactsSection, type TaskContext } from "./task-context.js"
@@ -264,7 +264,7 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
 
   const changes = await checkout.status().catch(() => [])
   const totals: CodingTotals = {
-    editedPaths: changedPaths(editedPaths(), changes),
+    editedPaths: changedPaths(changes, editedPaths()),
     usage: tracker.usage,
     steps: tracker.steps,
     costKnown: model.pricing !== undefined,

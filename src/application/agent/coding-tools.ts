@@ -11,6 +11,7 @@ import { z } from "zod"
 import type { Sandbox } from "#application/ports/sandbox.js"
 import type { Checkout } from "#application/ports/workspace.js"
 import { errorMessage } from "#domain/errors.js"
+import { createScrubber as scrubSecrets } from "#domain/secret-scrubber.js"
 import { bashToolInput, runBash } from "./bash-tool.js"
 import type { BudgetTracker } from "./budget.js"
 import { createEditor, type EditInput, editToolInput } from "./edit-tool.js"
@@ -44,15 +45,10 @@ const submitInput = z.strictObject({
 
 const shellQuote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`
 
-/** Masks each secret value (and hides nothing when there are none). */
-export const createScrubber = (secrets: readonly string[] = []): ((text: string) => string) => {
+/** Masks each secret value in what the model sees; file text is otherwise shown as it is. */
+export const createScrubber = (secrets: readonly string[] = []): ((text: string) => string) =>
   // very short values would mask ordinary words; real tokens and keys are long
-  const values = [...new Set(secrets.filter((secret) => secret.length >= 8))].sort(
-    (a, b) => b.length - a.length,
-  )
-  if (values.length === 0) return (text) => text
-  return (text) => values.reduce((out, secret) => out.replaceAll(secret, "[redacted]"), text)
-}
+  scrubSecrets(secrets, { minLength: 8, credentialShapes: false })
 
 /** changed paths beyond this are fingerprinted by their names only (a diff of them all would be slow) */
 const FINGERPRINT_MAX_PATHS = 200

@@ -4,7 +4,8 @@
  * agent's pull request, and asks for a second `submit`. Reading its own diff catches stray scratch
  * files, debug prints and edited tests far more often than a model's memory of what it did.
  */
-import type { Checkout, FileChange } from "#application/ports/workspace.js"
+import type { Checkout } from "#application/ports/workspace.js"
+import { changedPaths } from "../changed-paths.js"
 import { fenceFor } from "./planning-prompt.js"
 import { truncateMiddle } from "./truncate.js"
 
@@ -19,16 +20,12 @@ export const REVIEW_CHECKLIST = [
   "Did you run the tests after your last edit, and do they pass (or fail only as they did before your change)?",
 ]
 
-/** Paths the run changed: the editor's own list plus what git sees (bash edits, new files). */
-export const changedPaths = (editedPaths: readonly string[], changes: readonly FileChange[]): string[] =>
-  [...new Set([...editedPaths, ...changes.map((change) => change.path)])].sort()
-
 export const reviewMessage = async (options: {
   checkout: Checkout
   editedPaths: readonly string[]
 }): Promise<string> => {
   const changes = await options.checkout.status()
-  const paths = changedPaths(options.editedPaths, changes)
+  const paths = changedPaths(changes, options.editedPaths)
   const intro =
     "Before this is submitted, review your change as a reviewer would. prwright will commit exactly what is shown here."
   const checklist = REVIEW_CHECKLIST.map((item, i) => `${i + 1}. ${item}`).join("\n")

@@ -1,14 +1,42 @@
-/** The job queue: moves validated job DTOs (never a secret) to workers of one type. */
+/**
+ * The job queue: moves opaque JSON payloads to workers of one type, like BullMQ's `Processor<T>` or
+ * graphile-worker's `Task`. What a payload means, and whether it is valid, is the application's
+ * business (`job-data.ts` parses it before enqueueing and again in the worker); the queue stores and
+ * returns it as it was given. A payload never holds a secret.
+ */
 import type { JobType, Priority } from "#domain/workflow-run.js"
-import type { JobData, JobResult } from "../job-data.js"
 import type { RunStore } from "./run-store.js"
+
+/** Any JSON value (objects, arrays, strings, numbers, booleans, null); opaque to the queue. */
+export type JobPayload = unknown
+
+/**
+ * JSON with object keys sorted at every level: two payloads are the same when these are equal,
+ * whatever order their keys were built in. That is what "same job enqueued again" (and the
+ * application's "same request sent again") means.
+ */
+export const stableJson = (value: JobPayload): string => JSON.stringify(sortKeys(value))
+
+const sortKeys = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(sortKeys)
+  if (value !== null && typeof value === "object" && !(value instanceof Date)) {
+    const sorted: Record<string, unknown> = {}
+    for (const key of Object.keys(value).sort()) {
+      const child = (value as Record<string, unknown>)[key]
+      // JSON.stringify drops undefined members; drop them here too so {a: undefined} equals {}
+      if (child !== undefined) sorted[key] = sortKeys(child)
+    }
+    return sorted
+  }
+  return value
+}
 
 export interface EnqueueRequest {
   type: JobType
   /** = the run id; idempotency key */
   jobId: string
-  /** validated job DTO; never holds a secret */
-  data: JobData
+  /** the job's payload, validated by the application before it gets here; never holds a secret */
+  data: JobPayload
   priority: Priority
   /** total tries including the first (seed default 3) */
   attempts: number
@@ -36,7 +64,8 @@ export interface QueueJobInfo {
   attempt: number
   maxAttempts: number
   progress: number
-  result?: JobResult
+  /** what the handler returned, as JSON */
+  result?: JobPayload
   error?: string
   createdAt: Date
   updatedAt: Date
@@ -45,8 +74,8 @@ export interface QueueJobInfo {
 export interface JobContext {
   jobId: string
   type: JobType
-  /** the stored job data; handlers re-validate it (a job may predate an upgrade) */
-  data: unknown
+  /** the stored payload; handlers validate it (a job may predate an upgrade) */
+  data: JobPayload
   /** 1-based */
   attempt: number
   maxAttempts: number
@@ -56,11 +85,17 @@ export interface JobContext {
 }
 
 /** Throw a non-retryable PrwrightError to fail at once; any other error is retried while attempts remain. */
-export type JobHandler = (job: JobContext) => Promise<JobResult>
+export type JobHandler = (job: JobContext) => Promise<JobPayload>
 
 export interface JobWorker {
   /** stop taking jobs, wait for running ones up to graceMs, then abort them */
   close(options?: { graceMs?: number }): Promise<void>
+}
+
+/** How long a queue keeps finished jobs; undefined members keep everything. */
+export interface KeepJobs {
+  count?: number
+  ageMs?: number
 }
 
 export interface JobTimeouts {

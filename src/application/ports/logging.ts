@@ -7,3 +7,12 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void
   child(fields: Record<string, unknown>): Logger
 }
+
+/** The Logger used when an adapter is built without one (tests, one-off CLI commands). */
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+}

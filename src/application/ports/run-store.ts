@@ -58,7 +58,10 @@ export interface RunStore {
   updateRun(id: string, patch: RunPatch): Promise<WorkflowRun>
   /** newest first */
   listRuns(filter: RunFilter): Promise<RunPage>
-  /** Appends in order, assigning seq = last + 1 … ; returns the stored events. */
+  /**
+   * Appends in order, assigning seq = last + 1 … ; returns the stored events. All or nothing. The
+   * events come validated (run-journal.ts parses them with run-event-schema.ts); a store keeps them as given.
+   */
   appendEvents(runId: string, events: RunEventData[]): Promise<RunEvent[]>
   listEvents(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<RunEvent[]>
   close(): Promise<void>

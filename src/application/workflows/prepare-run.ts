@@ -2,10 +2,11 @@
  * Prepare: the issue, the model, the sandbox, the run's HOME and /tmp, the checkout on the run's
  * branch, and the repository's configuration (read from the default branch as checked out).
  */
+
+import { branchNameFor } from "#domain/branch-name.js"
 import { NonRetryableError } from "#domain/errors.js"
 import type { ModelHandle } from "../ports/model.js"
 import { loadRepoConfig } from "../repo-config.js"
-import { branchNameFor } from "./branch-name.js"
 import { checkOutDefaultBranch, readIssue } from "./issue-preamble.js"
 import { effectiveCaps } from "./run-budget.js"
 import { runSandbox } from "./run-environment.js"

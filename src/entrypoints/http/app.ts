@@ -1,18 +1,22 @@
 import { type Context, Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
+import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import type { ApiAuth } from "#application/api-auth.js"
 import type { EventBus } from "#application/ports/event-bus.js"
 import type { Logger } from "#application/ports/logging.js"
 import type { RunStore } from "#application/ports/run-store.js"
+import type { RepoSettings } from "#application/repo-settings.js"
 import type { WorkflowRequester } from "#application/request-workflow.js"
 import { type ErrorCode, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
 import { batchedReads } from "./batched-reads.js"
 import { toJobStatus } from "./job-status.js"
+import { jsonBody } from "./json-body.js"
 import { createMetrics, type Metrics, metricsRefusal } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
+import { registerRepoSettingsRoutes } from "./repo-settings-routes.js"
 import { registerEventRoutes } from "./run-events.js"
 import { authenticate, createSessions, registerSessionRoutes, type Sessions } from "./session.js"
 import { registerStaticUi } from "./static-ui.js"
@@ -34,6 +38,8 @@ export interface HttpAppDeps {
   /** GitHub webhook intake; without it (or without a secret) POST /api/webhooks/github answers 503 */
   webhooks?: Omit<WebhookDeps, "logger">
   metrics?: Metrics
+  /** GET/PUT /api/repos/:owner/:name/settings; without it those routes answer 404 */
+  repoSettings?: RepoSettings
   /** the web UI's routes: plans, approval, setup, links (see ui-routes.ts) */
   ui?: Omit<UiRouteDeps, "store" | "requester">
   /** the built UI (default dist/ui) */
@@ -67,6 +73,8 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   const app = new Hono()
 
   app.onError((error, c) => {
+    // a response a middleware already made
+    if (error instanceof HTTPException) return error.getResponse()
     if (error instanceof PrwrightError) {
       const status = STATUS_OF[error.code]
       const details = error instanceof ValidationError ? { issues: error.issues } : undefined
@@ -179,17 +187,12 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
         501,
       )
     }
-    let body: unknown
-    try {
-      body = await c.req.json()
-    } catch {
-      throw new ValidationError("the request body must be a JSON object (Content-Type: application/json)", [
-        { field: "(body)", message: "not valid JSON" },
-      ])
-    }
     const actor = c.get("actor" as never) as string | undefined
     const source = c.get("via" as never) === "session" ? "ui" : "api"
-    const result = await deps.requester.enqueue(type, body, { source, ...(actor ? { actor } : {}) })
+    const result = await deps.requester.enqueue(type, await jsonBody(c), {
+      source,
+      ...(actor ? { actor } : {}),
+    })
     metrics.countJob(type, result.created)
     const statusUrl = `/api/jobs/${result.jobId}`
     return c.json(
@@ -247,6 +250,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   })
 
   registerEventRoutes(api, { store: deps.store, bus: deps.bus })
+  if (deps.repoSettings) registerRepoSettingsRoutes(api, deps.repoSettings)
   registerUiRoutes(api, { store: deps.store, requester: deps.requester, ...deps.ui })
 
   app.route("/api", api)

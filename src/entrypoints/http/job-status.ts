@@ -1,5 +1,5 @@
 import type { JobResult } from "#application/job-data.js"
-import { jobResultOf } from "#application/run-job.js"
+import { jobResultOf } from "#application/job-data.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 
 /** The seed's JobStatus plus the fields INTERFACES.md adds; what GET /api/jobs/:jobId answers. */

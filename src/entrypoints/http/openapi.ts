@@ -1,5 +1,6 @@
 import { z } from "zod"
 import { requestSchemaFor } from "#application/job-data.js"
+import { RepoSettingsSchema } from "#application/repo-settings.js"
 import { JOB_TYPES, PRIORITIES, RUN_STATUSES } from "#domain/workflow-run.js"
 
 /**
@@ -35,6 +36,21 @@ export const openApiDocument = (version: string) => ({
   },
   security: [{ bearer: [] }],
   paths: {
+    "/api/repos/{owner}/{name}/settings": {
+      parameters: [
+        { name: "owner", in: "path", required: true, schema: { type: "string" } },
+        { name: "name", in: "path", required: true, schema: { type: "string" } },
+      ],
+      get: {
+        summary: "A repository's settings ({} until some are saved)",
+        responses: { "200": json("the settings", ref("RepoSettings")), ...errors },
+      },
+      put: {
+        summary: "Replace a repository's settings (limits may lower the operator's, never raise them)",
+        requestBody: body(RepoSettingsSchema),
+        responses: { "200": json("the saved settings", ref("RepoSettings")), ...errors },
+      },
+    },
     "/api/workflow/commentOnIssue": {
       post: {
         summary:
@@ -162,6 +178,15 @@ export const openApiDocument = (version: string) => ({
             required: ["code", "message"],
             properties: { code: { type: "string" }, message: { type: "string" }, details: {} },
           },
+        },
+      },
+      RepoSettings: {
+        type: "object",
+        required: ["repoFullName", "settings"],
+        properties: {
+          repoFullName: { type: "string", description: "lower-cased owner/name" },
+          settings: z.toJSONSchema(RepoSettingsSchema, { io: "output", unrepresentable: "any" }),
+          updatedAt: { type: "string", format: "date-time" },
         },
       },
       Accepted: {

@@ -1,4 +1,4 @@
-import type { Hono } from "hono"
+import type { Env, Hono } from "hono"
 import { streamSSE } from "hono/streaming"
 import type { EventBus } from "#application/ports/event-bus.js"
 import type { RunStore } from "#application/ports/run-store.js"
@@ -14,8 +14,8 @@ const serialize = (event: RunEvent) => ({ ...event, at: event.at.toISOString() }
  * resuming with Last-Event-ID gets every later event exactly once, in order; the live bus only
  * wakes the stream early (it works across processes by re-reading the store).
  */
-export const registerEventRoutes = (
-  api: Hono,
+export const registerEventRoutes = <E extends Env>(
+  api: Hono<E>,
   deps: { store: RunStore; bus: EventBus; pollMs?: number; heartbeatMs?: number },
 ): void => {
   const pollMs = deps.pollMs ?? 500

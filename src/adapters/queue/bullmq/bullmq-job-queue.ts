@@ -5,14 +5,14 @@ import type {
   EnqueueResult,
   JobQueue,
   JobWorker,
+  KeepJobs,
   QueueJobInfo,
   QueueJobState,
 } from "#application/ports/job-queue.js"
 import type { Logger } from "#application/ports/logging.js"
-import { silentLogger } from "#application/silent-logger.js"
+import { silentLogger } from "#application/ports/logging.js"
 import { errorMessage, PrwrightError, ValidationError } from "#domain/errors.js"
 import { JOB_TYPES, type JobType, type Priority } from "#domain/workflow-run.js"
-import type { KeepJobs } from "../embedded/job-table.js"
 import { checkEnqueueRequest, jobIdConflict } from "../enqueue-checks.js"
 import { withTimeouts } from "../job-timeouts.js"
 import { dataHash } from "../stable-hash.js"

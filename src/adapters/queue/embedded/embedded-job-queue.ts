@@ -2,14 +2,14 @@ import { mkdirSync } from "node:fs"
 import path from "node:path"
 import Database from "better-sqlite3"
 import type { Clock } from "#application/ports/clock.js"
-import type { JobQueue } from "#application/ports/job-queue.js"
+import { type JobQueue, type KeepJobs, stableJson } from "#application/ports/job-queue.js"
 import type { Logger } from "#application/ports/logging.js"
-import { silentLogger } from "#application/silent-logger.js"
+import { silentLogger } from "#application/ports/logging.js"
 import { PrwrightError } from "#domain/errors.js"
 import type { JobType } from "#domain/workflow-run.js"
 import { checkEnqueueRequest, jobIdConflict } from "../enqueue-checks.js"
 import { withTimeouts } from "../job-timeouts.js"
-import { dataHash, stableJson } from "../stable-hash.js"
+import { dataHash } from "../stable-hash.js"
 import {
   type HeartbeatStorage,
   startHeartbeat,
@@ -17,7 +17,7 @@ import {
   WORKERS_TABLE_SQL,
 } from "../worker-heartbeats.js"
 import { type EmbeddedWorker, startEmbeddedWorker } from "./embedded-worker.js"
-import { createJobTable, type KeepJobs, toJobInfo } from "./job-table.js"
+import { createJobTable, toJobInfo } from "./job-table.js"
 
 export interface EmbeddedJobQueueOptions {
   /** SQLite file shared with the run store; the queue's tables are prefixed `queue_` */

@@ -94,7 +94,7 @@ export const startEmbeddedWorker = (options: EmbeddedWorkerOptions): EmbeddedWor
     if (job.stop === "lease-lost" || job.stop === "abandoned") return
     const at = now()
     if (outcome.ok) {
-      if (!table.complete(job.jobId, job.owner, outcome.result as never, at))
+      if (!table.complete(job.jobId, job.owner, outcome.result, at))
         logger.warn("job finished after losing its lease; result dropped", { jobId: job.jobId })
       return
     }

@@ -1,6 +1,5 @@
 import type Database from "better-sqlite3"
-import type { JobResult } from "#application/job-data.js"
-import type { QueueJobInfo, QueueJobState } from "#application/ports/job-queue.js"
+import type { JobPayload, KeepJobs, QueueJobInfo, QueueJobState } from "#application/ports/job-queue.js"
 import type { JobType, Priority } from "#domain/workflow-run.js"
 
 /**
@@ -49,12 +48,6 @@ CREATE INDEX IF NOT EXISTS queue_jobs_finished ON queue_jobs (state, finished_at
 /** A claimable row's key (if any) must have no active job: at most one active run per key. */
 const KEY_FREE = `(q.concurrency_key IS NULL OR NOT EXISTS (
    SELECT 1 FROM queue_jobs a WHERE a.concurrency_key = q.concurrency_key AND a.state = 'active'))`
-
-/** How long finished jobs stay; undefined members keep everything. */
-export interface KeepJobs {
-  count?: number
-  ageMs?: number
-}
 
 /** Claim order: lower rank first, then oldest due first (FIFO within a priority). */
 export const PRIORITY_RANK: Record<Priority, number> = { urgent: 0, high: 1, normal: 2, low: 3 }
@@ -207,7 +200,7 @@ export const createJobTable = (db: Database.Database) => {
       return row && { cancelRequested: row.cancel_requested === 1 }
     },
     sweepExpired: (now: number) => sweep.all({ now }),
-    complete: (id: string, owner: string, result: JobResult, now: number): boolean =>
+    complete: (id: string, owner: string, result: JobPayload, now: number): boolean =>
       finish.run({
         id,
         owner,
@@ -294,7 +287,7 @@ export const toJobInfo = (row: JobRow, now: number): QueueJobInfo => ({
   attempt: row.attempt,
   maxAttempts: row.max_attempts,
   progress: row.progress,
-  ...(row.result !== null ? { result: JSON.parse(row.result) as JobResult } : {}),
+  ...(row.result !== null ? { result: JSON.parse(row.result) as JobPayload } : {}),
   ...(row.error !== null ? { error: row.error } : {}),
   createdAt: new Date(row.created_at),
   updatedAt: new Date(row.updated_at),

@@ -1,24 +1,23 @@
 /**
  * RunStore, ApiTokenStore and the record stores (sql-record-stores.ts) on SQL through Kysely: SQLite
  * (embedded default) or PostgreSQL, one implementation for both. Schema in migrations.ts, driver
- * quirks in row-mapping.ts. Events are validated at this boundary (run-event-schema.ts).
+ * quirks in row-mapping.ts. Events arrive validated (the application's run journal checks them).
  */
 import { type Kysely, sql } from "kysely"
 import type { ApiTokenStore } from "#application/ports/api-token-store.js"
 import type { Clock } from "#application/ports/clock.js"
 import type { Logger } from "#application/ports/logging.js"
+import { silentLogger } from "#application/ports/logging.js"
 import type { NewRun, RunFilter, RunPage, RunStore } from "#application/ports/run-store.js"
-import { parseRunEvents } from "#application/run-event-schema.js"
-import { silentLogger } from "#application/silent-logger.js"
 import { ConfigError, ConflictError, NotFoundError, PrwrightError } from "#domain/errors.js"
 import type { RunEvent, RunEventData } from "#domain/run-event.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
+import { checkLimit, decodeCursor, encodeCursor } from "../list-cursor.js"
 import { createSecretCipher } from "../secret-cipher.js"
 import { guardStoreMethods } from "../store-errors.js"
 import { createEventAppender } from "./append-events.js"
 import { connectDatabase } from "./connect-database.js"
 import type { Database, SqlDialectName } from "./database.js"
-import { checkLimit, decodeCursor, encodeCursor } from "./list-cursor.js"
 import { createStoreMigrator } from "./migrations.js"
 import { parseJson, patchToColumns, rowToEvent, rowToRun, toJson, toMillis, toNumber } from "./row-mapping.js"
 import { createSqlRecordStores, type RecordStores } from "./sql-record-stores.js"
@@ -207,12 +206,11 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
     },
 
     async appendEvents(runId: string, events: RunEventData[]): Promise<RunEvent[]> {
-      const valid = parseRunEvents(events)
-      if (valid.length === 0) {
+      if (events.length === 0) {
         if (!(await getRun(runId))) throw runNotFound(runId)
         return []
       }
-      const appended = await appendEvents(runId, valid, toMillis(clock.now()))
+      const appended = await appendEvents(runId, events, toMillis(clock.now()))
       if (!appended) throw runNotFound(runId)
       return appended
     },

@@ -1,8 +1,23 @@
 /**
- * Branch names as `git check-ref-format --branch` accepts them, checked here without a process, and
- * stricter where a name could be read as an option or a revision expression.
+ * Branch names: the one prwright gives an issue's work, and the check every name passes before git
+ * sees it (as `git check-ref-format --branch` accepts them, checked without a process, and stricter
+ * where a name could be read as an option or a revision expression).
  */
-import { ValidationError } from "#domain/errors.js"
+import { ValidationError } from "./errors.js"
+
+/** `prwright/issue-12-add-clamp-helper`: stable for an issue, so retries and re-runs find their branch and PR. */
+export const branchNameFor = (prefix: string, issueNumber: number, title: string): string => {
+  const slug = title
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40)
+    .replace(/-+$/, "")
+  const base = prefix.endsWith("/") || prefix === "" ? prefix : `${prefix}/`
+  return `${base}issue-${issueNumber}${slug ? `-${slug}` : ""}`
+}
 
 // control characters, space, ~ ^ : ? * [ \ and DEL are never allowed in a ref name
 // biome-ignore lint/suspicious/noControlCharactersInRegex: those are exactly what is refused
