@@ -1,3 +1,4 @@
+// Over ~300 lines: every trigger (labels, commands, reviews, CI failures) goes through the one permission, deduplication and reply path kept here; the next trigger added should split it per trigger.
 import { createHash } from "node:crypto"
 import { ConflictError, errorMessage, NotFoundError } from "#domain/errors.js"
 import { parseRepoRef, type RepoRef } from "#domain/repo-ref.js"

@@ -1,3 +1,4 @@
+// Over ~300 lines: one Zod shape per webhook event prwright reads, and the event identity used for deduplication, side by side.
 import { z } from "zod"
 import { parseWith } from "./job-data.js"
 

@@ -1,3 +1,4 @@
+// Over ~300 lines: one read-only check per dependency, each with its fix; a candidate to split by dependency when next touched.
 import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"

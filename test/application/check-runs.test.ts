@@ -20,14 +20,7 @@ import {
 } from "../doubles/scripted-model-server.js"
 import { createCapturingLogger } from "../support/logger.js"
 import { finished, waitForRun } from "../support/runs.js"
-import {
-  FIXED_LINE_NEW,
-  FIXED_LINE_OLD,
-  fixSteps,
-  planSteps,
-  SAMPLE_FILES,
-  SAMPLE_ISSUE,
-} from "../support/sample-repo.js"
+import { FIXED_LINE_OLD, fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
 
 const KEY = "sk-checks-test-key-0123456789"
 const TOKEN = "ghp_checksTestToken_0123456789"
@@ -191,13 +184,14 @@ describe.each([{ auth: "app" as const }, { auth: "token" as const }])(
     }, 120_000)
 
     it("a run stopped by its budget is never a success: neutral (App) or failure (status), and says why", async () => {
+      // a half-done change that still fails the tests (a passing one would be offered as a draft PR)
       await start(
         [
           editor({
             command: "str_replace",
             path: "src/math.js",
             old_str: FIXED_LINE_OLD,
-            new_str: FIXED_LINE_NEW,
+            new_str: "  return Math.max(low, value) // TODO: high",
           }),
           bash("npm test"),
           bash("echo still looking"),

@@ -1,3 +1,4 @@
+// Over ~300 lines: the GitHub double's server, state and inspection helpers; its routes are split per area under ./github/.
 /**
  * A GitHub stand-in for tests: REST API + git smart HTTP on 127.0.0.1, laid out like GitHub Enterprise:
  *   - REST root:   `double.apiUrl`  = http://127.0.0.1:PORT/api/v3   (Octokit's `baseUrl`)

@@ -1,3 +1,4 @@
+// Over ~300 lines: the OpenAI-compatible protocol (Chat Completions and Responses, streaming and not) with scripted faults, in one test double.
 /**
  * A scripted OpenAI-compatible model server: real HTTP on 127.0.0.1, the Chat Completions wire format
  * (non-streaming and SSE streaming) and the Responses API (non-streaming, with an encrypted reasoning

@@ -1,3 +1,4 @@
+// Over ~300 lines: every Checkout operation on one worktree, each going through the confined host file access; candidates to split are reads vs. commit/push.
 /**
  * A run's working copy: a `git worktree` of the repository's mirror, on a local branch or detached. Reads
  * and writes are confined to it (see checkout-paths.ts); listing and search skip .git and ignored files.

@@ -1,3 +1,4 @@
+// Over ~300 lines: the GitHub port on Octokit, one method per port operation with its error mapping; rate limits, checks, reviews and CI runs are split beside it.
 /**
  * The GitHub port on @octokit/rest. Every failure becomes a GitHubError whose message says what to fix
  * and whose `retryable` follows GitHub's answer (rate limits, 5xx and network faults are worth retrying;

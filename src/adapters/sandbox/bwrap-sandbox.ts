@@ -1,3 +1,4 @@
+// Over ~300 lines: the whole mount and namespace table of the sandbox in one place, so the boundary can be reviewed at once.
 /**
  * The sandbox for repository commands: bubblewrap. The command sees the system read-only (/usr and
  * the few /etc files toolchains need, never all of /etc), its checkout read-write (mounted at the

@@ -1,3 +1,4 @@
+// Over ~300 lines: cgroup v1 and v2 (and systemd delegation) layouts, detection and clean-up of one mechanism.
 /**
  * Per-command cgroup limits: the one limit on processes and memory that binds a command running as
  * root (RLIMIT_NPROC does not bind uid 0, RLIMIT_DATA is per process). Each command gets its own

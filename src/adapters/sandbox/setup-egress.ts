@@ -1,3 +1,4 @@
+// Over ~300 lines: the proxy, its address policy (what counts as public) and the in-sandbox relay are one security boundary, reviewed together.
 /**
  * The only way out of the sandbox for a setup command (network "setup"): an HTTP proxy the worker
  * runs on the host, listening on a unix socket that is bound into the sandbox (whose own network

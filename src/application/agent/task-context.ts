@@ -1,3 +1,4 @@
+// Over ~300 lines on purpose: every piece of up-front context (map, instruction files, comments, test hints, sandbox facts) shares one size budget and one fencing rule here.
 /**
  * What the agents are told up front besides the issue, so they spend fewer steps finding their
  * way: a compact map of the repository (tree and top-level symbols, built from the checkout's own

@@ -1,3 +1,4 @@
+// Over ~300 lines: BullMQ's queue side with cancel, stalled-job handling, heartbeats and waiting statistics; the worker side is bullmq-worker.ts.
 import { type KeepJobs as BullKeepJobs, type Job, Queue } from "bullmq"
 import { Redis, type RedisOptions } from "ioredis"
 import type {
