@@ -29,16 +29,7 @@ const root = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, ".."
  * here is a debt with a name on it, not a way to silence the check.
  */
 const allowed = [
-  {
-    from: "adapters/model/ai-sdk-model.ts",
-    to: "application/agent/model-table.ts",
-    why: "the model table (prices, context windows) is the agent's; the handle's lookup belongs in src/main or the model port (issue 9 follow-up)",
-  },
-  ...["github-double.ts", "sample-repo.ts", "scripted-model-server.ts"].map((file) => ({
-    from: "entrypoints/demo.ts",
-    to: `adapters/demo/${file}`,
-    why: "`prwright demo` builds its doubles itself; to go through src/main like doctor (issue 9 follow-up)",
-  })),
+  // none
 ]
 
 /** Circles known and being taken apart elsewhere; the check fails on any other circle. */

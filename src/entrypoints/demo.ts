@@ -8,10 +8,15 @@
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
-import { startGitHubDouble } from "#adapters/demo/github-double.js"
-import { fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "#adapters/demo/sample-repo.js"
-import { startScriptedModelServer } from "#adapters/demo/scripted-model-server.js"
 import { loadConfig } from "#main/config.js"
+import {
+  fixSteps,
+  planSteps,
+  SAMPLE_FILES,
+  SAMPLE_ISSUE,
+  startGitHubDouble,
+  startScriptedModelServer,
+} from "#main/demo-doubles.js"
 import { createApiClient } from "./cli/api-client.js"
 import { followRun } from "./cli/run-commands.js"
 import { startServer } from "./serve.js"

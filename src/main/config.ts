@@ -4,9 +4,9 @@ import path from "node:path"
 import { z } from "zod"
 import { MODEL_PROVIDERS } from "#adapters/model/ai-sdk-model.js"
 import { parseSetupAllow, parseSetupNetworks } from "#adapters/sandbox/setup-egress.js"
-import { type ModelTableOverrides, parseModelTableOverrides } from "#application/agent/model-table.js"
 import type { KeepJobs } from "#application/ports/job-queue.js"
 import { ConfigError } from "#domain/errors.js"
+import { type ModelTableOverrides, parseModelTableOverrides } from "#domain/model-table.js"
 
 /**
  * The environment, validated once at start-up. A bad value stops start-up with one line per

@@ -10,15 +10,10 @@ import path from "node:path"
 import { generateText } from "ai"
 import { afterEach, describe, expect, it } from "vitest"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
-import {
-  costOf,
-  DEFAULT_CONTEXT_WINDOW,
-  modelInfo,
-  parseModelTableOverrides,
-} from "#application/agent/model-table.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import type { GitHubIssue } from "#application/ports/github.js"
 import { ConfigError } from "#domain/errors.js"
+import { costOf, DEFAULT_CONTEXT_WINDOW, modelInfo, parseModelTableOverrides } from "#domain/model-table.js"
 import { createTempCheckout } from "../doubles/temp-checkout.js"
 
 const recorder = (answer: (url: string, body: Record<string, unknown>) => unknown) => {

@@ -110,10 +110,16 @@ describe.each(modes)("deployment metrics ($name)", (mode) => {
     await publish({ type: "status", status: "completed", attempt: 1 })
 
     let text = ""
-    const deadline = Date.now() + 5_000
+    // the events cross processes and the worker's first heartbeat is written on start: wait for both
+    const deadline = Date.now() + 10_000
     while (Date.now() < deadline) {
       text = await metrics.render()
-      if (text.includes("prwright_runs_finished_total{")) break
+      if (
+        text.includes("prwright_runs_finished_total{") &&
+        text.includes('prwright_workers_live{type="resolve-issue"} 1') &&
+        text.includes("prwright_model_cost_usd_total{")
+      )
+        break
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     expect(text).toContain('prwright_queue_waiting_jobs{type="comment-on-issue"} 2')

@@ -6,13 +6,9 @@
 import { createAnthropic } from "@ai-sdk/anthropic"
 import { createOpenAI } from "@ai-sdk/openai"
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible"
-import {
-  DEFAULT_CONTEXT_WINDOW,
-  type ModelTableOverrides,
-  modelInfo,
-} from "#application/agent/model-table.js"
 import type { ModelHandle } from "#application/ports/model.js"
 import { ConfigError } from "#domain/errors.js"
+import { DEFAULT_CONTEXT_WINDOW, type ModelTableOverrides, modelInfo } from "#domain/model-table.js"
 
 export const MODEL_PROVIDERS = ["openai", "anthropic", "openai-compatible"] as const
 export type ModelProvider = (typeof MODEL_PROVIDERS)[number]

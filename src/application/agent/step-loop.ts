@@ -23,6 +23,7 @@ import {
   type ToolSet,
 } from "ai"
 import type { ModelHandle } from "#application/ports/model.js"
+import { DEFAULT_CONTEXT_WINDOW } from "#domain/model-table.js"
 import {
   CONDENSER_SYSTEM,
   type ContextOptions,
@@ -32,7 +33,6 @@ import {
 } from "./context.js"
 import { isContextOverflow } from "./model-errors.js"
 import { type RetryOptions, withModelRetries } from "./model-retry.js"
-import { DEFAULT_CONTEXT_WINDOW } from "./model-table.js"
 import { cachedSystem, withCacheBreakpoints } from "./prompt-cache.js"
 
 export interface AgentStep<TOOLS extends ToolSet> {

@@ -18,7 +18,13 @@ import { createMetrics, type Metrics, metricsRefusal } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
 import { registerRepoSettingsRoutes } from "./repo-settings-routes.js"
 import { registerEventRoutes } from "./run-events.js"
-import { authenticate, createSessions, registerSessionRoutes, type Sessions } from "./session.js"
+import {
+  type AuthEnv,
+  authenticate,
+  createSessions,
+  registerSessionRoutes,
+  type Sessions,
+} from "./session.js"
 import { registerStaticUi } from "./static-ui.js"
 import { uiPaths, uiSecuritySchemes } from "./ui-openapi.js"
 import { registerUiRoutes, type UiRouteDeps } from "./ui-routes.js"
@@ -154,7 +160,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   const sessions = deps.sessions ?? createSessions()
   registerSessionRoutes(app, { auth: deps.auth, sessions })
 
-  const api = new Hono()
+  const api = new Hono<AuthEnv>()
   api.use("*", authenticate({ auth: deps.auth, sessions }))
   api.use(
     "/workflow/*",
@@ -187,8 +193,8 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
         501,
       )
     }
-    const actor = c.get("actor" as never) as string | undefined
-    const source = c.get("via" as never) === "session" ? "ui" : "api"
+    const actor = c.get("actor")
+    const source = c.get("via") === "session" ? "ui" : "api"
     const result = await deps.requester.enqueue(type, await jsonBody(c), {
       source,
       ...(actor ? { actor } : {}),

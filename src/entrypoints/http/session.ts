@@ -89,8 +89,11 @@ const isHttps = (c: Context) =>
  * Bearer token first (scripts, the CLI), else the session cookie (the UI, with the CSRF header on
  * mutating requests). Sets `actor` (the token's label or the session's) and `via`.
  */
+/** What `authenticate` tells the routes behind it (Hono's typed context variables). */
+export type AuthEnv = { Variables: { actor: string; via: "token" | "session" } }
+
 export const authenticate =
-  (deps: { auth: ApiAuth; sessions: Sessions }): MiddlewareHandler =>
+  (deps: { auth: ApiAuth; sessions: Sessions }): MiddlewareHandler<AuthEnv> =>
   async (c, next) => {
     const header = c.req.header("authorization")
     if (header !== undefined) {
@@ -103,8 +106,8 @@ export const authenticate =
             ? "the bearer token is not valid: use PRWRIGHT_API_TOKEN (or the token printed at first start)"
             : "the Authorization header must be `Bearer <token>`: send PRWRIGHT_API_TOKEN",
         )
-      c.set("actor" as never, label as never)
-      c.set("via" as never, "token" as never)
+      c.set("actor", label)
+      c.set("via", "token")
       return next()
     }
     const actor = deps.sessions.verify(getCookie(c, SESSION_COOKIE))
@@ -114,8 +117,8 @@ export const authenticate =
         "missing Authorization: Bearer <token> header (or a signed-in session): send PRWRIGHT_API_TOKEN (or the token printed at first start), or sign in at /",
       )
     if (!SAFE_METHODS.has(c.req.method) && !c.req.header(CSRF_HEADER)) return csrfRefused(c)
-    c.set("actor" as never, actor as never)
-    c.set("via" as never, "session" as never)
+    c.set("actor", actor)
+    c.set("via", "session")
     return next()
   }
 

@@ -13,6 +13,7 @@ import { ConflictError, NotFoundError, PrwrightError, ValidationError } from "#d
 import type { RunEvent } from "#domain/run-event.js"
 import { isTerminal, PRIORITIES, type Trigger, type WorkflowRun } from "#domain/workflow-run.js"
 import { summarizeOverview } from "./overview.js"
+import type { AuthEnv } from "./session.js"
 import {
   ApproveRequestSchema,
   EventPageQuerySchema,
@@ -38,9 +39,9 @@ export interface UiRouteDeps {
   limits?: { maxCostUsd?: number; maxSteps?: number }
 }
 
-const triggerOf = (c: Context): Trigger => {
-  const actor = c.get("actor" as never) as string | undefined
-  const via = c.get("via" as never) as string | undefined
+const triggerOf = (c: Context<AuthEnv>): Trigger => {
+  const actor = c.get("actor")
+  const via = c.get("via")
   return { source: via === "session" ? "ui" : "api", ...(actor ? { actor } : {}) }
 }
 
@@ -61,7 +62,7 @@ const planOf = (plan: StoredPlan): Plan => ({
 
 export const serializeEvent = (event: RunEvent) => ({ ...event, at: event.at.toISOString() })
 
-export const registerUiRoutes = (api: Hono, deps: UiRouteDeps): void => {
+export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void => {
   // Steps of a finished run never change: counted once. Bounded, oldest out first.
   const finishedSteps = new Map<string, number>()
   const countSteps = async (run: WorkflowRun): Promise<number> => {
