@@ -244,6 +244,30 @@ program
     process.stdout.write(`database is up to date (${await migrateDatabase(config())})\n`)
   })
 
+const ENV_TOKEN_NOTE =
+  "a server started with PRWRIGHT_API_TOKEN accepts only that token and ignores the stored ones, so rotating the stored token does not change it: to change it, set a new value in the server's environment and restart the server."
+
+program
+  .command("token")
+  .description("manage the API token kept (hashed) in the store")
+  .command("rotate")
+  .description("replace the stored API token with a new one, printed once; the old one stops working at once")
+  .addHelpText(
+    "after",
+    `\nWorks with the server stopped or running: it writes the store (DATABASE_URL, or Neo4j when NEO4J_URI\nis set) directly, and a running server accepts the new token from the next request. Only the token's\nhash is stored; the token itself is printed to stdout this once. Use it when the generated token is lost.\n\nIf PRWRIGHT_API_TOKEN is set, ${ENV_TOKEN_NOTE}\n`,
+  )
+  .action(async () => {
+    const c = config()
+    const { rotateStoredApiToken } = await import("#main/maintenance.js")
+    const token = await rotateStoredApiToken(c)
+    process.stdout.write(`${token}\n`)
+    process.stderr.write(
+      c.apiToken
+        ? `prwright: the stored API token was rotated, but PRWRIGHT_API_TOKEN is set in this environment, and ${ENV_TOKEN_NOTE}\n`
+        : 'prwright: the new API token is above and shown only this once; every earlier stored token no longer works. Use it as "Authorization: Bearer <token>" (export PRWRIGHT_API_TOKEN=<token> for the CLI).\n',
+    )
+  })
+
 const main = async () => {
   loadDotEnv()
   try {

@@ -26,7 +26,7 @@ export const startServer = async (
   const auth = await container.createAuth((token) => {
     // Printed to the terminal once, on purpose not through the logger: it is a secret.
     process.stdout.write(
-      `\nNo PRWRIGHT_API_TOKEN is set, so an API token was generated. It is shown only this once:\n\n    ${token}\n\nUse it as "Authorization: Bearer <token>" (export PRWRIGHT_API_TOKEN=<token> for the CLI).\n\n`,
+      `\nNo PRWRIGHT_API_TOKEN is set, so an API token was generated. It is shown only this once:\n\n    ${token}\n\nUse it as "Authorization: Bearer <token>" (export PRWRIGHT_API_TOKEN=<token> for the CLI).\nLost it? "prwright token rotate" prints a new one and retires this one.\n\n`,
     )
   })
   const metrics = createMetrics()

@@ -1,12 +1,15 @@
 /**
- * The composition for the CLI's one-off commands, `prwright doctor` and `prwright migrate`, so that
+ * The composition for the CLI's one-off commands, `prwright doctor`, `migrate` and `token rotate`, so that
  * those entrypoints import no adapter (the layer rule, scripts/check-layers.js).
  *
  * Doctor is a diagnostic: it builds a throwaway instance of each dependency and probes it on its own
  * (one failing must not hide the others, and it must work where the full container would not start),
  * so it gets the adapter factories (re-exported here) rather than the container's adapters.
  */
+import { randomUUID } from "node:crypto"
+import { createNeo4jRunStore } from "#adapters/store/neo4j/neo4j-run-store.js"
 import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
+import { rotateApiToken } from "#application/api-auth.js"
 import type { Config } from "./config.js"
 
 /** The adapter factories `prwright doctor` probes with. */
@@ -29,4 +32,22 @@ export const migrateDatabase = async (config: Pick<Config, "databaseUrl">): Prom
     await store.close()
   }
   return config.databaseUrl.split(":")[0] ?? "database"
+}
+
+/**
+ * `prwright token rotate`: writes the store the server reads (Neo4j when NEO4J_URI is set, else
+ * DATABASE_URL, migrated first like every start), so it works with the server stopped or running.
+ * Returns the new token; only its hash is stored.
+ */
+export const rotateStoredApiToken = async (
+  config: Pick<Config, "databaseUrl" | "neo4j">,
+): Promise<string> => {
+  const store = config.neo4j
+    ? await createNeo4jRunStore(config.neo4j)
+    : await createSqlRunStore({ url: config.databaseUrl })
+  try {
+    return await rotateApiToken({ store, newId: randomUUID })
+  } finally {
+    await store.close()
+  }
 }

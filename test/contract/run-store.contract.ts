@@ -411,6 +411,21 @@ export const runRunStoreContract = (
         expect(await store.countApiTokens()).toBe(2)
       }))
 
+    it("replaces every stored API token with one (token rotate)", () =>
+      withStore(async (store) => {
+        await store.addApiToken({ id: "tok-1", label: "generated", hash: "h1" })
+        await store.addApiToken({ id: "tok-2", label: "ci", hash: "h2" })
+        await store.replaceApiTokens({ id: "tok-3", label: "rotated", hash: "h3" })
+        expect(await store.countApiTokens()).toBe(1)
+        expect(await store.findApiTokenByHash("h1")).toBeUndefined()
+        expect(await store.findApiTokenByHash("h2")).toBeUndefined()
+        expect(await store.findApiTokenByHash("h3")).toEqual({ id: "tok-3", label: "rotated" })
+        // rotating onto a hash already stored is fine: the old row is gone first
+        await store.replaceApiTokens({ id: "tok-4", label: "rotated", hash: "h3" })
+        expect(await store.findApiTokenByHash("h3")).toEqual({ id: "tok-4", label: "rotated" })
+        expect(await store.countApiTokens()).toBe(1)
+      }))
+
     it("stores diffs, test results and budget events as given", () =>
       withStore(async (store) => {
         await store.createRun(newRun("kinds"))

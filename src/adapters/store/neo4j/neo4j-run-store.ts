@@ -300,6 +300,16 @@ export const createNeo4jRunStore = async (options: Neo4jRunStoreOptions): Promis
       }
     },
 
+    async replaceApiTokens(token) {
+      await write(async (tx) => {
+        await tx.run("MATCH (t:ApiToken) DELETE t", {})
+        await tx.run("CREATE (t:ApiToken {id: $id, label: $label, hash: $hash, createdAt: $at})", {
+          ...token,
+          at: now(),
+        })
+      })
+    },
+
     async findApiTokenByHash(hash) {
       const found = await read((tx) =>
         single(tx, "MATCH (t:ApiToken {hash: $hash}) RETURN t {.id, .label}", { hash }),

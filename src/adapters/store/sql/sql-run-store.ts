@@ -250,6 +250,16 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
       }
     },
 
+    async replaceApiTokens(token) {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom("api_tokens").execute()
+        await trx
+          .insertInto("api_tokens")
+          .values({ id: token.id, label: token.label, hash: token.hash, created_at: toMillis(clock.now()) })
+          .execute()
+      })
+    },
+
     async findApiTokenByHash(hash) {
       const row = await db
         .selectFrom("api_tokens")
