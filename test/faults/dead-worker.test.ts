@@ -155,7 +155,10 @@ describe.skipIf(!redis.available)("a worker that dies mid-run", () => {
       "the run to start again",
     )
     const tookMs = Date.now() - killedAt
-    expect(tookMs).toBeLessThan(15_000)
+    // The default bound is 15 s (a 10 s lock, checked every 5 s). On a loaded 2-core machine the
+    // replacement process itself can lag a few seconds, so the test allows slack while still telling
+    // a lock-based takeover from BullMQ's 30 s default (or never).
+    expect(tookMs).toBeLessThan(25_000)
     const status = (await api("GET", `/api/jobs/${jobId}`)).body
     expect(status.status).toBe("running")
     expect(status.attempts).toBe(2)
