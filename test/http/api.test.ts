@@ -1,18 +1,11 @@
-/** The HTTP app in process (app.request), on a real SQLite store and the embedded queue. */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createApiAuth } from "#application/api-auth.js"
-import { createHttpApp } from "#entrypoints/http/app.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
-import { createCapturingLogger } from "../support/logger.js"
+import type { createHttpApp } from "#entrypoints/http/app.js"
+import type { Container } from "#main/container.js"
+import { startTestHttpApp, type TestHttpApp } from "../support/http-app.js"
 
 const TOKEN = "prw_http_test_token_0123456789"
 
 describe("HTTP API", () => {
-  let dir: string
   let container: Container
   let app: ReturnType<typeof createHttpApp>
   const call = (route: string, init: RequestInit = {}, token: string | null = TOKEN) =>
@@ -24,33 +17,19 @@ describe("HTTP API", () => {
       },
     })
 
+  let harness: TestHttpApp
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "prwright-http-"))
-    container = await createContainer(loadConfig({ PRWRIGHT_DATA_DIR: dir, PRWRIGHT_API_TOKEN: TOKEN }), {
-      logger: createCapturingLogger(),
-      model: null,
+    harness = await startTestHttpApp({
+      token: TOKEN,
+      prefix: "prwright-http-",
+      extra: (container) => ({
+        repoSettings: container.repoSettings,
+      }),
     })
-    const auth = await createApiAuth({
-      store: container.store,
-      configuredToken: TOKEN,
-      announce: () => {},
-      newId: () => "id",
-    })
-    app = createHttpApp({
-      requester: container.requester,
-      cancelRun: container.cancelRun,
-      store: container.store,
-      bus: container.bus,
-      auth,
-      logger: container.logger,
-      workflows: container.jobTypes,
-      version: "test",
-      repoSettings: container.repoSettings,
-    })
+    ;({ container, app } = harness)
   })
   afterAll(async () => {
-    await container.close()
-    await rm(dir, { recursive: true, force: true })
+    await harness?.close()
   })
 
   it("answers a browser at / without a token: the web UI, or how to build it when it is not built", async () => {

@@ -1,21 +1,10 @@
-/**
- * The web UI's API routes in process (app.request) on a real SQLite store and the embedded queue
- * (no workers: runs stay pending): session sign-in/out, cookie auth with the CSRF header, 401/403/400
- * answers, paging of runs and events, retry, plan approval of an exact version, and the UI client's
- * routes checked against the OpenAPI document.
- */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createApiAuth } from "#application/api-auth.js"
 import { approvalJobId } from "#application/approve-plan.js"
-import { createHttpApp } from "#entrypoints/http/app.js"
+import type { createHttpApp } from "#entrypoints/http/app.js"
 import { CSRF_HEADER as SERVER_CSRF_HEADER } from "#entrypoints/http/ui-schemas.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
+import type { Container } from "#main/container.js"
 import { API_ROUTES, CSRF_HEADER } from "../../ui/src/api.js"
-import { createCapturingLogger } from "../support/logger.js"
+import { startTestHttpApp, type TestHttpApp } from "../support/http-app.js"
 
 const TOKEN = "prw_ui_api_test_token_0123456789"
 
@@ -24,7 +13,6 @@ interface ErrorBody {
 }
 
 describe("web UI API", () => {
-  let dir: string
   let container: Container
   let app: ReturnType<typeof createHttpApp>
   let cookie = ""
@@ -71,39 +59,25 @@ describe("web UI API", () => {
       )
     ).run
 
+  let harness: TestHttpApp
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "prwright-ui-api-"))
-    container = await createContainer(loadConfig({ PRWRIGHT_DATA_DIR: dir, PRWRIGHT_API_TOKEN: TOKEN }), {
-      logger: createCapturingLogger(),
-      model: null,
+    harness = await startTestHttpApp({
+      token: TOKEN,
+      prefix: "prwright-ui-api-",
+      extra: (container) => ({
+        ui: {
+          plans: container.store,
+          approvePlan: container.approvePlan,
+          githubWebUrl: "https://github.com",
+          limits: { maxCostUsd: 2, maxSteps: 40 },
+        },
+      }),
     })
-    const auth = await createApiAuth({
-      store: container.store,
-      configuredToken: TOKEN,
-      announce: () => {},
-      newId: () => "id",
-    })
-    app = createHttpApp({
-      requester: container.requester,
-      cancelRun: container.cancelRun,
-      store: container.store,
-      bus: container.bus,
-      auth,
-      logger: container.logger,
-      workflows: container.jobTypes,
-      version: "test",
-      ui: {
-        plans: container.store,
-        approvePlan: container.approvePlan,
-        githubWebUrl: "https://github.com",
-        limits: { maxCostUsd: 2, maxSteps: 40 },
-      },
-    })
+    ;({ container, app } = harness)
     cookie = await signIn()
   })
   afterAll(async () => {
-    await container.close()
-    await rm(dir, { recursive: true, force: true })
+    await harness?.close()
   })
 
   it("signs in only with the right token, and says which field is missing", async () => {

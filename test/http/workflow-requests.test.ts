@@ -1,24 +1,11 @@
-/**
- * Workflow requests say what to fix (issue 13, finding 4 and part of 9): one spelling, postToGitHub,
- * with the old postToGithub still accepted and answered with a deprecation note; the same default as
- * the CLI (`prwright plan` posts); a misspelt field answered with the closest known name; GET on a
- * POST route is 405, not 404.
- */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import type { Hono } from "hono"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createApiAuth } from "#application/api-auth.js"
-import { createHttpApp } from "#entrypoints/http/app.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
-import { createCapturingLogger } from "../support/logger.js"
+import type { Container } from "#main/container.js"
+import { startTestHttpApp, type TestHttpApp } from "../support/http-app.js"
 
 const TOKEN = "prw_requests_token_0123456789"
 
 describe("workflow requests", () => {
-  let dir: string
   let container: Container
   let app: Hono
   const post = (route: string, body: unknown) =>
@@ -28,32 +15,16 @@ describe("workflow requests", () => {
       body: JSON.stringify(body),
     })
 
+  let harness: TestHttpApp
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "prwright-requests-"))
-    container = await createContainer(loadConfig({ PRWRIGHT_DATA_DIR: dir, PRWRIGHT_API_TOKEN: TOKEN }), {
-      logger: createCapturingLogger(),
-      model: null,
+    harness = await startTestHttpApp({
+      token: TOKEN,
+      prefix: "prwright-requests-",
     })
-    const auth = await createApiAuth({
-      store: container.store,
-      configuredToken: TOKEN,
-      announce: () => {},
-      newId: () => "id",
-    })
-    app = createHttpApp({
-      requester: container.requester,
-      cancelRun: container.cancelRun,
-      store: container.store,
-      bus: container.bus,
-      auth,
-      logger: container.logger,
-      workflows: container.jobTypes,
-      version: "test",
-    })
+    ;({ container, app } = harness)
   })
   afterAll(async () => {
-    await container?.close()
-    if (dir) await rm(dir, { recursive: true, force: true })
+    await harness?.close()
   })
 
   it("postToGitHub is the spelling; without it a plan is posted, as `prwright plan` does", async () => {

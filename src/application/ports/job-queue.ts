@@ -5,7 +5,6 @@
  * returns it as it was given. A payload never holds a secret.
  */
 import type { JobType, Priority } from "#domain/workflow-run.js"
-import type { RunStore } from "./run-store.js"
 
 /** Any JSON value (objects, arrays, strings, numbers, booleans, null); opaque to the queue. */
 export type JobPayload = unknown
