@@ -124,9 +124,7 @@ describe.each(modes)("deployment metrics ($name)", (mode) => {
     }
     expect(text).toContain('prwright_queue_waiting_jobs{type="comment-on-issue"} 2')
     expect(text).toContain('prwright_queue_waiting_jobs{type="resolve-issue"} 0')
-    expect(text).toMatch(
-      /prwright_queue_oldest_waiting_seconds\{type="comment-on-issue"\} \d[\d.e-]*\n/,
-    )
+    expect(text).toMatch(/prwright_queue_oldest_waiting_seconds\{type="comment-on-issue"\} \d[\d.e-]*\n/)
     expect(text).toContain('prwright_workers_live{type="resolve-issue"} 1')
     expect(text).toContain('prwright_workers_live{type="comment-on-issue"} 0')
     expect(text).toContain('prwright_runs_finished_total{type="auto-resolve-issue",outcome="completed"} 1')
@@ -143,6 +141,22 @@ describe.each(modes)("deployment metrics ($name)", (mode) => {
     expect(text).toContain('prwright_model_tokens_total{model="gpt-test",kind="output"} 30')
     expect(text).toContain('prwright_model_cost_usd_total{model="gpt-test"} 0.5')
     expect(text).toContain('prwright_sandbox_command_duration_seconds_count{phase="verify"} 1')
+    // a first scrape of a fresh registry has the oldest age of the same sample as the depth
+    const fresh = createMetrics()
+    const stopFresh = await watchDeployment(fresh, {
+      bus: container.bus,
+      store: container.store,
+      ...(container.queue ? { queue: container.queue } : {}),
+      logger: container.logger,
+    })
+    try {
+      const first = await fresh.render()
+      expect(first).toContain('prwright_queue_waiting_jobs{type="comment-on-issue"} 2')
+      const age = /prwright_queue_oldest_waiting_seconds\{type="comment-on-issue"\} (\S+)\n/.exec(first)?.[1]
+      expect(Number(age)).toBeGreaterThan(0)
+    } finally {
+      await stopFresh()
+    }
     // prom-client's default process metrics
     expect(text).toMatch(/^process_cpu_user_seconds_total \d/m)
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m)

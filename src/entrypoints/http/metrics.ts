@@ -112,11 +112,34 @@ export const watchDeployment = async (
   const registers = [metrics.registry]
   const queue = deps.queue
   if (queue?.waitingStats) {
-    const oldest = new Gauge({
+    // prom-client reads every metric of a scrape concurrently: both gauges share one sample of the
+    // queue per scrape, so the oldest age is never a scrape behind the depth (or missing on the first)
+    let sampling: Promise<Awaited<ReturnType<NonNullable<JobQueue["waitingStats"]>>> | undefined> | undefined
+    const sample = () => {
+      sampling ??= (async () => {
+        try {
+          return await queue.waitingStats?.()
+        } catch (error) {
+          deps.logger.debug("queue metrics unavailable", { error: errorMessage(error) })
+          return undefined
+        } finally {
+          setImmediate(() => {
+            sampling = undefined
+          })
+        }
+      })()
+      return sampling
+    }
+    new Gauge({
       name: "prwright_queue_oldest_waiting_seconds",
       help: "Age of the oldest job waiting to start, per job type (0 when none waits).",
       labelNames: ["type"] as const,
       registers,
+      async collect() {
+        const stats = await sample()
+        if (!stats) return
+        for (const type of JOB_TYPES) this.set({ type }, (stats[type]?.oldestWaitingMs ?? 0) / 1000)
+      },
     })
     new Gauge({
       name: "prwright_queue_waiting_jobs",
@@ -124,15 +147,9 @@ export const watchDeployment = async (
       labelNames: ["type"] as const,
       registers,
       async collect() {
-        try {
-          const stats = (await queue.waitingStats?.()) ?? {}
-          for (const type of JOB_TYPES) {
-            this.set({ type }, stats[type]?.waiting ?? 0)
-            oldest.set({ type }, (stats[type]?.oldestWaitingMs ?? 0) / 1000)
-          }
-        } catch (error) {
-          deps.logger.debug("queue metrics unavailable", { error: errorMessage(error) })
-        }
+        const stats = await sample()
+        if (!stats) return
+        for (const type of JOB_TYPES) this.set({ type }, stats[type]?.waiting ?? 0)
       },
     })
   }
