@@ -16,7 +16,12 @@ import type { RunStore } from "./ports/run-store.js"
 import { closedIssueOf, type GitHubRequest, readGitHubEvent } from "./read-github-event.js"
 import type { WorkflowRequester } from "./request-workflow.js"
 import { buildReviewInstructions } from "./review-follow-up.js"
-import { overLimitMessage, type SpendingCheck } from "./spending-limits.js"
+import {
+  overLimitMessage,
+  type SpendingCheck,
+  SpendingLimitError,
+  waitingMessage,
+} from "./spending-limits.js"
 
 /**
  * Webhook intake: labels and `/prwright` comments become workflow runs, for people with write
@@ -200,13 +205,30 @@ export const createHandleGitHubEvent = (deps: {
       if (!earlier || (earlier.status !== "failed" && earlier.status !== "cancelled")) break
       jobId = deliveryJobId(`${request.identity}#redelivery-${retry}`)
     }
-    const result = await deps.requester.enqueue(
-      type,
-      { ...fields, repoFullName: repo.fullName, issueNumber, jobId },
-      trigger,
-    )
+    let result: Awaited<ReturnType<WorkflowRequester["enqueue"]>>
+    try {
+      result = await deps.requester.enqueue(
+        type,
+        { ...fields, repoFullName: repo.fullName, issueNumber, jobId },
+        trigger,
+      )
+    } catch (error) {
+      // the requester checks the spending limits (repository and installation) before storing anything
+      if (!(error instanceof SpendingLimitError)) throw error
+      await react(repo, request, "confused")
+      await reply(repo, issueNumber, `@${request.sender} ${error.message}`)
+      log.info("webhook trigger refused: spending limit reached", {
+        repo: repo.fullName,
+        scope: error.check.scope,
+        period: error.check.period,
+      })
+      return { outcome: "refused", reason: error.message }
+    }
     await deps.deliveries.linkDeliveryRun(eventKey(request), result.jobId)
-    await react(repo, request, "rocket")
+    if (result.overLimit && result.created) {
+      await react(repo, request, "eyes")
+      await reply(repo, issueNumber, `@${request.sender} ${waitingMessage(repo.fullName, result.overLimit)}`)
+    } else await react(repo, request, "rocket")
     log.info("webhook started a run", {
       jobId: result.jobId,
       type,

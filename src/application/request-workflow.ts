@@ -12,6 +12,13 @@ import { type JobQueue, stableJson } from "./ports/job-queue.js"
 import type { Logger } from "./ports/logging.js"
 import type { RunStore } from "./ports/run-store.js"
 import type { RunJournal } from "./run-journal.js"
+import {
+  type OverLimit,
+  type SpendingGuard,
+  SpendingLimitError,
+  type SpendLimitAction,
+  waitingMessage,
+} from "./spending-limits.js"
 
 export interface WorkflowRequestResult {
   jobId: string
@@ -21,6 +28,10 @@ export interface WorkflowRequestResult {
   run: WorkflowRun
   /** what the request should change, e.g. a deprecated field name it used */
   deprecations?: string[]
+  /** a spending limit is reached and the operator chose to wait: the run starts after this time */
+  waitingUntil?: Date
+  /** the limit it waits for */
+  overLimit?: OverLimit
 }
 
 /** What the API, the CLI and (later) webhooks call to start a workflow. Entry points choose queued or inline. */
@@ -76,6 +87,11 @@ export const createWorkflowRequester = (deps: {
   logger: Logger
   /** refuse a request (503) when no worker has a recent heartbeat for its type (serve sets this) */
   requireLiveWorker?: boolean
+  /**
+   * daily/monthly spending limits (spending-limits.ts): a request past one is refused (429) before
+   * anything is stored, or with action "wait" stored as a run that is queued after the reset
+   */
+  spending?: { guard: SpendingGuard; action: SpendLimitAction }
 }): WorkflowRequester => {
   /** the one parse of a request on its way to a job (the worker parses the stored job once more) */
   const validate = (type: JobType, body: unknown, deprecations: string[] = []): JobData => {
@@ -95,7 +111,18 @@ export const createWorkflowRequester = (deps: {
     return run
   }
 
-  const record = async (type: JobType, data: JobData, trigger: Trigger): Promise<WorkflowRun> => {
+  /** the limit a new run of this repository would pass, if any */
+  const overLimit = async (data: JobData): Promise<OverLimit | undefined> => {
+    const check = await deps.spending?.guard(data.repoFullName)
+    return check && !check.ok ? check : undefined
+  }
+
+  const record = async (
+    type: JobType,
+    data: JobData,
+    trigger: Trigger,
+    waitFor?: OverLimit,
+  ): Promise<WorkflowRun> => {
     try {
       const run = await deps.store.createRun({
         id: data.jobId,
@@ -104,13 +131,15 @@ export const createWorkflowRequester = (deps: {
         issueNumber: data.issueNumber,
         priority: priorityOf(data),
         input: data as unknown as Record<string, unknown>,
-        trigger,
+        trigger: waitFor ? { ...trigger, waitUntil: waitFor.resetsAt.toISOString() } : trigger,
         maxAttempts: maxAttemptsOf(data),
       })
-      await deps.journal.record(run.id, [
-        { type: "status", status: "pending", attempt: 0, message: "queued" },
-      ])
-      return run
+      const message = waitFor ? waitingMessage(data.repoFullName, waitFor) : "queued"
+      await deps.journal.record(run.id, [{ type: "status", status: "pending", attempt: 0, message }])
+      if (!waitFor) return run
+      return await deps.store.updateRun(run.id, {
+        progressMessage: `waiting for the ${waitFor.period} spending limit to reset at ${waitFor.resetsAt.toISOString()}`,
+      })
     } catch (error) {
       // Two identical requests racing: the loser answers with the winner's run.
       if (error instanceof ConflictError) {
@@ -141,8 +170,12 @@ export const createWorkflowRequester = (deps: {
   return {
     async prepare(type, body, trigger) {
       const data = validate(type, body)
-      const run = (await existing(type, data)) ?? (await record(type, data, trigger))
-      return { run, data }
+      const before = await existing(type, data)
+      if (before) return { run: before, data }
+      // an inline run cannot wait for a reset: past a limit it is refused
+      const over = await overLimit(data)
+      if (over) throw new SpendingLimitError(data.repoFullName, over)
+      return { run: await record(type, data, trigger), data }
     },
 
     async enqueue(type, body, trigger) {
@@ -153,8 +186,21 @@ export const createWorkflowRequester = (deps: {
       const before = await existing(type, data)
       if (before)
         return { jobId: before.id, status: before.status, created: false, run: before, ...deprecations }
+      const over = await overLimit(data)
+      if (over && deps.spending?.action !== "wait") throw new SpendingLimitError(data.repoFullName, over)
       await checkQueue(deps.queue, type)
-      const run = await record(type, data, trigger)
+      const run = await record(type, data, trigger, over)
+      // queued by the run sweeper once the limit has reset (sweep-runs.ts)
+      if (over)
+        return {
+          jobId: run.id,
+          status: run.status,
+          created: true,
+          run,
+          waitingUntil: over.resetsAt,
+          overLimit: over,
+          ...deprecations,
+        }
       try {
         await deps.queue.enqueue(enqueueRequestOf(run, data))
       } catch (error) {

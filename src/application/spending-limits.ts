@@ -1,20 +1,63 @@
 /**
- * Spending limits beside the per-run budget: what a repository's runs cost today and this month (UTC),
- * against the operator's daily and monthly limits (config) or the repository's own setting of the API
- * (`dailyLimitUsd`, `monthlyLimitUsd`), which may only lower the operator's. A trigger past a limit is
- * refused with the limit, the amount spent and when it resets.
+ * Spending limits beside the per-run budget: what runs cost today and this month (UTC), counted from the
+ * stored run costs, against daily and monthly limits of two scopes:
+ *
+ * - the repository: the operator's `PRWRIGHT_DAILY_LIMIT_USD` / `PRWRIGHT_MONTHLY_LIMIT_USD`, or the
+ *   repository's own setting of the API (`dailyLimitUsd`, `monthlyLimitUsd`), which may only lower them;
+ * - the installation: every repository of one GitHub account (a GitHub App is installed at most once per
+ *   account, so the account is the installation; with a token the same grouping applies):
+ *   `PRWRIGHT_INSTALLATION_DAILY_LIMIT_USD` / `..._MONTHLY_...`, or the installation's setting
+ *   (`/api/installations/:account/settings`), which may only lower them.
+ *
+ * A request past a limit is refused (HTTP 429, a comment on GitHub) with the limit, the amount spent and
+ * when it resets — or, when the operator chose `PRWRIGHT_SPEND_LIMIT_ACTION=wait`, stored as a run that
+ * waits for the reset (request-workflow.ts; sweep-runs.ts queues it once the time has come).
  */
+import { PrwrightError } from "#domain/errors.js"
+import type { WorkflowRun } from "#domain/workflow-run.js"
 import type { RepoSettingsStore } from "./ports/repo-settings-store.js"
 import type { RunStore } from "./ports/run-store.js"
 
 export interface SpendingLimits {
+  /** per repository */
   dailyUsd?: number
   monthlyUsd?: number
+  /** per installation (GitHub account) */
+  installationDailyUsd?: number
+  installationMonthlyUsd?: number
 }
 
+/** What happens to a request past a limit: refused at once, or stored and started after the reset. */
+export type SpendLimitAction = "refuse" | "wait"
+
+export type SpendingScope = "repository" | "installation"
+
 export type SpendingCheck =
-  | { ok: true }
-  | { ok: false; period: "daily" | "monthly"; limitUsd: number; spentUsd: number; resetsAt: Date }
+  | {
+      ok: true
+      /** what may still be spent before the nearest limit (absent: no limit applies) */
+      remainingUsd?: number
+    }
+  | {
+      ok: false
+      scope: SpendingScope
+      /** the repository's full name, or the installation's account */
+      subject: string
+      period: "daily" | "monthly"
+      limitUsd: number
+      spentUsd: number
+      resetsAt: Date
+    }
+export type OverLimit = Extract<SpendingCheck, { ok: false }>
+
+/** The check a request goes through (createSpendingGuard's result). */
+export type SpendingGuard = (repoFullName: string) => Promise<SpendingCheck>
+
+/** The key an installation's settings are kept under in the settings store (no repository name has a colon). */
+export const installationSettingsKey = (account: string): string => `installation:${account.toLowerCase()}`
+
+/** The installation (GitHub account) a repository belongs to. */
+export const installationOf = (repoFullName: string): string => repoFullName.split("/")[0] ?? repoFullName
 
 const startOfDay = (now: Date) =>
   new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()))
@@ -34,18 +77,29 @@ export const createSpendingGuard = (deps: {
   settings?: RepoSettingsStore
   limits: SpendingLimits
   now?: () => Date
-}) => {
+}): SpendingGuard => {
   const now = deps.now ?? (() => new Date())
 
-  /** cost of the repository's runs created since `since` (newest first, so paging stops early) */
-  const spentSince = async (repoFullName: string, since: Date): Promise<number> => {
-    let total = 0
+  /**
+   * Cost of the runs created since the start of the month and since the start of the day, among the
+   * runs `filter` selects and `match` keeps (newest first, so paging stops at the month's start).
+   */
+  const spent = async (
+    filter: { repoFullName?: string },
+    match: (run: WorkflowRun) => boolean,
+    at: Date,
+  ): Promise<{ day: number; month: number }> => {
+    const day = startOfDay(at)
+    const month = startOfMonth(at)
+    const total = { day: 0, month: 0 }
     let cursor: string | undefined
-    for (let page = 0; page < 100; page++) {
-      const result = await deps.runs.listRuns({ repoFullName, limit: 200, ...(cursor ? { cursor } : {}) })
+    for (let page = 0; page < 500; page++) {
+      const result = await deps.runs.listRuns({ ...filter, limit: 200, ...(cursor ? { cursor } : {}) })
       for (const run of result.runs) {
-        if (run.createdAt < since) return total
-        total += run.usage.costUsd
+        if (run.createdAt < month) return total
+        if (!match(run)) continue
+        total.month += run.usage.costUsd
+        if (run.createdAt >= day) total.day += run.usage.costUsd
       }
       if (!result.nextCursor) return total
       cursor = result.nextCursor
@@ -53,32 +107,114 @@ export const createSpendingGuard = (deps: {
     return total
   }
 
-  return async (repoFullName: string): Promise<SpendingCheck> => {
-    const settings = (await deps.settings?.getRepoSettings(repoFullName))?.settings ?? {}
-    const daily = lower(deps.limits.dailyUsd, settings.dailyLimitUsd)
-    const monthly = lower(deps.limits.monthlyUsd, settings.monthlyLimitUsd)
-    if (daily === undefined && monthly === undefined) return { ok: true }
+  const settingsOf = async (key: string): Promise<Record<string, unknown>> =>
+    (await deps.settings?.getRepoSettings(key))?.settings ?? {}
+
+  return async (repoFullName) => {
+    const account = installationOf(repoFullName)
+    const [own, installation] = await Promise.all([
+      settingsOf(repoFullName),
+      settingsOf(installationSettingsKey(account)),
+    ])
+    const scopes: Array<{
+      scope: SpendingScope
+      subject: string
+      daily?: number | undefined
+      monthly?: number | undefined
+      spent: (at: Date) => Promise<{ day: number; month: number }>
+    }> = [
+      {
+        scope: "repository",
+        subject: repoFullName,
+        daily: lower(deps.limits.dailyUsd, own.dailyLimitUsd),
+        monthly: lower(deps.limits.monthlyUsd, own.monthlyLimitUsd),
+        spent: (at) => spent({ repoFullName }, () => true, at),
+      },
+      {
+        scope: "installation",
+        subject: account,
+        daily: lower(deps.limits.installationDailyUsd, installation.dailyLimitUsd),
+        monthly: lower(deps.limits.installationMonthlyUsd, installation.monthlyLimitUsd),
+        spent: (at) =>
+          spent({}, (run) => installationOf(run.repoFullName).toLowerCase() === account.toLowerCase(), at),
+      },
+    ]
     const at = now()
-    if (monthly !== undefined) {
-      const spent = await spentSince(repoFullName, startOfMonth(at))
-      if (spent >= monthly)
-        return { ok: false, period: "monthly", limitUsd: monthly, spentUsd: spent, resetsAt: nextMonth(at) }
+    const over: OverLimit[] = []
+    let remaining: number | undefined
+    for (const limits of scopes) {
+      if (limits.daily === undefined && limits.monthly === undefined) continue
+      const cost = await limits.spent(at)
+      const base = { ok: false as const, scope: limits.scope, subject: limits.subject }
+      if (limits.monthly !== undefined) {
+        if (cost.month >= limits.monthly)
+          over.push({
+            ...base,
+            period: "monthly",
+            limitUsd: limits.monthly,
+            spentUsd: cost.month,
+            resetsAt: nextMonth(at),
+          })
+        remaining = Math.min(remaining ?? Number.POSITIVE_INFINITY, limits.monthly - cost.month)
+      }
+      if (limits.daily !== undefined) {
+        if (cost.day >= limits.daily)
+          over.push({
+            ...base,
+            period: "daily",
+            limitUsd: limits.daily,
+            spentUsd: cost.day,
+            resetsAt: nextDay(at),
+          })
+        remaining = Math.min(remaining ?? Number.POSITIVE_INFINITY, limits.daily - cost.day)
+      }
     }
-    if (daily !== undefined) {
-      const spent = await spentSince(repoFullName, startOfDay(at))
-      if (spent >= daily)
-        return { ok: false, period: "daily", limitUsd: daily, spentUsd: spent, resetsAt: nextDay(at) }
-    }
-    return { ok: true }
+    // the limit that holds longest is the one to name: a run waiting for it may start after its reset
+    const latest = over.sort((a, b) => b.resetsAt.getTime() - a.resetsAt.getTime())[0]
+    if (latest) return latest
+    return remaining === undefined ? { ok: true } : { ok: true, remainingUsd: Math.max(0, remaining) }
   }
 }
 
-export const overLimitMessage = (
-  repoFullName: string,
-  check: Extract<SpendingCheck, { ok: false }>,
-): string =>
-  `prwright's ${check.period} spending limit for ${repoFullName} ($${check.limitUsd.toFixed(2)}) is reached: ` +
-  `$${check.spentUsd.toFixed(2)} spent this ${check.period === "daily" ? "day" : "month"} (UTC). ` +
-  `It resets at ${check.resetsAt.toISOString()}; ask again after that, or an operator can raise ` +
-  `PRWRIGHT_${check.period === "daily" ? "DAILY" : "MONTHLY"}_LIMIT_USD or the repository's ` +
-  `${check.period === "daily" ? "dailyLimitUsd" : "monthlyLimitUsd"} setting.`
+const envName = (check: OverLimit) =>
+  `PRWRIGHT_${check.scope === "installation" ? "INSTALLATION_" : ""}${check.period === "daily" ? "DAILY" : "MONTHLY"}_LIMIT_USD`
+
+/** One line: which limit, how much was spent, when it resets and who can raise it. */
+export const overLimitMessage = (_repoFullName: string, check: OverLimit): string => {
+  const setting = check.period === "daily" ? "dailyLimitUsd" : "monthlyLimitUsd"
+  const whose =
+    check.scope === "installation"
+      ? `the ${check.subject} installation (all its repositories)`
+      : check.subject
+  const owner = check.scope === "installation" ? "installation's" : "repository's"
+  return (
+    `prwright's ${check.period} spending limit for ${whose} ($${check.limitUsd.toFixed(2)}) is reached: ` +
+    `$${check.spentUsd.toFixed(2)} spent this ${check.period === "daily" ? "day" : "month"} (UTC). ` +
+    `It resets at ${check.resetsAt.toISOString()}; ask again after that, or an operator can raise ` +
+    `${envName(check)} or the ${owner} ${setting} setting.`
+  )
+}
+
+/** A request past a spending limit, refused before anything was stored (HTTP 429). */
+export class SpendingLimitError extends PrwrightError {
+  readonly check: OverLimit
+  constructor(repoFullName: string, check: OverLimit) {
+    super("rate_limited", overLimitMessage(repoFullName, check), {
+      details: {
+        scope: check.scope,
+        subject: check.subject,
+        period: check.period,
+        limitUsd: check.limitUsd,
+        spentUsd: check.spentUsd,
+        resetsAt: check.resetsAt.toISOString(),
+      },
+    })
+    this.name = "SpendingLimitError"
+    this.check = check
+  }
+}
+
+/** What a run that waits for a limit's reset says (run events, the issue comment). */
+export const waitingMessage = (repoFullName: string, check: OverLimit): string =>
+  `${overLimitMessage(repoFullName, check).replace(/; ask again after that, or an operator can raise .*$/, ".")} ` +
+  `This run waits and starts after ${check.resetsAt.toISOString()}.`

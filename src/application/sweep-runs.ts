@@ -46,7 +46,8 @@ export const createRunSweeper = (deps: {
     try {
       // the stored request may predate an upgrade: parse it before it goes to the queue again
       const { created } = await deps.queue.enqueue(enqueueRequestOf(run, parseJobData(run.type, run.input)))
-      if (created) log.warn("queued a pending run that had no job", { runId: run.id })
+      if (created && !run.trigger.waitUntil)
+        log.warn("queued a pending run that had no job", { runId: run.id })
       return created
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error
@@ -60,7 +61,23 @@ export const createRunSweeper = (deps: {
     async sweep(): Promise<number> {
       let repaired = 0
       for await (const run of oldRuns("pending")) {
-        if ((await deps.queue.getJob(run.id)) === undefined && (await requeue(run))) repaired++
+        // waiting for a spending limit's reset (request-workflow.ts): queued once that time has come
+        const waitUntil = run.trigger.waitUntil ? Date.parse(run.trigger.waitUntil) : Number.NaN
+        if (waitUntil > deps.clock.now().getTime()) continue
+        if ((await deps.queue.getJob(run.id)) === undefined && (await requeue(run))) {
+          if (!Number.isNaN(waitUntil)) {
+            await deps.journal.record(run.id, [
+              {
+                type: "status",
+                status: "pending",
+                attempt: 0,
+                message: "the spending limit has reset: queued",
+              },
+            ])
+            await deps.store.updateRun(run.id, { progressMessage: "queued" })
+            log.info("queued a run that waited for a spending limit's reset", { runId: run.id })
+          } else repaired++
+        }
       }
       for await (const run of oldRuns("running")) {
         // a running run without a job may be an inline run (`--inline`): only a failed job says it is over

@@ -67,6 +67,11 @@ export interface Trigger {
   actor?: string
   /** X-GitHub-Delivery id for webhook-triggered runs */
   deliveryId?: string
+  /**
+   * ISO time: the run waits for a spending limit's reset and is queued only after it
+   * (PRWRIGHT_SPEND_LIMIT_ACTION=wait; see spending-limits.ts and sweep-runs.ts)
+   */
+  waitUntil?: string
 }
 
 export interface WorkflowRun {

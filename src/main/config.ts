@@ -167,6 +167,19 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v, ctx) => usdLimit(v, ctx)),
+  PRWRIGHT_INSTALLATION_DAILY_LIMIT_USD: z
+    .string()
+    .optional()
+    .transform((v, ctx) => usdLimit(v, ctx)),
+  PRWRIGHT_INSTALLATION_MONTHLY_LIMIT_USD: z
+    .string()
+    .optional()
+    .transform((v, ctx) => usdLimit(v, ctx)),
+  PRWRIGHT_SPEND_LIMIT_ACTION: z
+    .enum(["refuse", "wait"], {
+      error: 'must be "refuse" (answer 429 / a comment) or "wait" (store the run, start it after the reset)',
+    })
+    .default("refuse"),
   PRWRIGHT_MAX_INPUT_TOKENS: int(0, 0, 1_000_000_000, "total input tokens per run; 0 = no limit"),
   PRWRIGHT_MAX_OUTPUT_TOKENS: int(0, 0, 1_000_000_000, "total output tokens per run; 0 = no limit"),
   PRWRIGHT_AGENT_WALL_MS: int(
@@ -286,8 +299,15 @@ export interface Config {
   shutdownGraceMs: number
   maxPlanSteps: number
   /** limits of one implementing run; .prwright.yml may lower maxSteps and maxCostUsd */
-  /** spending limits per repository (US dollars, UTC day/month); unset: none */
-  spending: { dailyUsd?: number; monthlyUsd?: number }
+  /** spending limits per repository and per installation (US dollars, UTC day/month); unset: none */
+  spending: {
+    dailyUsd?: number
+    monthlyUsd?: number
+    installationDailyUsd?: number
+    installationMonthlyUsd?: number
+  }
+  /** a request past a spending limit: refused, or stored and started after the reset */
+  spendLimitAction: "refuse" | "wait"
   agent: {
     maxSteps: number
     maxCostUsd: number
@@ -480,7 +500,14 @@ export const loadConfig = (
     spending: {
       ...(e.PRWRIGHT_DAILY_LIMIT_USD === undefined ? {} : { dailyUsd: e.PRWRIGHT_DAILY_LIMIT_USD }),
       ...(e.PRWRIGHT_MONTHLY_LIMIT_USD === undefined ? {} : { monthlyUsd: e.PRWRIGHT_MONTHLY_LIMIT_USD }),
+      ...(e.PRWRIGHT_INSTALLATION_DAILY_LIMIT_USD === undefined
+        ? {}
+        : { installationDailyUsd: e.PRWRIGHT_INSTALLATION_DAILY_LIMIT_USD }),
+      ...(e.PRWRIGHT_INSTALLATION_MONTHLY_LIMIT_USD === undefined
+        ? {}
+        : { installationMonthlyUsd: e.PRWRIGHT_INSTALLATION_MONTHLY_LIMIT_USD }),
     },
+    spendLimitAction: e.PRWRIGHT_SPEND_LIMIT_ACTION,
     agent: {
       maxSteps: e.PRWRIGHT_MAX_STEPS,
       maxCostUsd: e.PRWRIGHT_MAX_COST_USD,

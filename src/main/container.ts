@@ -24,6 +24,7 @@ import { type CheckRunReporter, createCheckRunReporter, observedJournal } from "
 import { createHandleGitHubEvent, type HandleGitHubEvent } from "#application/handle-github-event.js"
 import type { ApiTokenStore } from "#application/ports/api-token-store.js"
 import type { CiRuns } from "#application/ports/ci-runs.js"
+import type { Clock } from "#application/ports/clock.js"
 import type { CommitChecks } from "#application/ports/commit-checks.js"
 import type { DeliveryStore } from "#application/ports/delivery-store.js"
 import type { EventBus } from "#application/ports/event-bus.js"
@@ -101,6 +102,8 @@ export interface ContainerOverrides {
   queue?: false
   /** refuse workflow requests (503) for a job type without a live worker; `prwright serve` turns it on */
   requireLiveWorkers?: boolean
+  /** the time spending limits and the run sweeper go by (tests move it past a limit's reset) */
+  clock?: Clock
 }
 
 /** Fails every GitHub call with the fix, so the service still starts without a token. */
@@ -236,7 +239,7 @@ export const createContainer = async (
             })
           : undefined))
 
-  const clock = { now: () => new Date() }
+  const clock = overrides.clock ?? { now: () => new Date() }
   const runLink = config.publicUrl ? (id: string) => `${config.publicUrl}/api/jobs/${id}` : undefined
   const checkRuns = commitChecks
     ? createCheckRunReporter({
@@ -315,6 +318,15 @@ export const createContainer = async (
     newId: randomUUID,
     logger,
     ...(overrides.requireLiveWorkers ? { requireLiveWorker: true } : {}),
+    spending: {
+      guard: createSpendingGuard({
+        runs: store,
+        settings: store,
+        limits: config.spending,
+        now: () => clock.now(),
+      }),
+      action: config.spendLimitAction,
+    },
   })
   const cancelRun = createCancelRun({ store, ...(queue ? { queue } : {}), journal, clock })
   const jobTypes = Object.keys(workflows) as JobType[]
@@ -329,7 +341,6 @@ export const createContainer = async (
     ...(reviewThreads ? { threads: reviewThreads } : {}),
     ...(ciRuns ? { ci: ciRuns } : {}),
     settings: store,
-    spending: createSpendingGuard({ runs: store, settings: store, limits: config.spending }),
   })
 
   const workers: JobWorker[] = []

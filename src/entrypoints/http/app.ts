@@ -209,6 +209,10 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
         eventsUrl: `${statusUrl}/events`,
         created: result.created,
         ...(result.deprecations ? { deprecations: result.deprecations } : {}),
+        // past a spending limit with PRWRIGHT_SPEND_LIMIT_ACTION=wait: stored, queued after the reset
+        ...(result.waitingUntil
+          ? { waitingUntil: result.waitingUntil.toISOString(), message: result.run.progressMessage }
+          : {}),
       },
       202,
     )

@@ -9,28 +9,37 @@ const view = (settings: Awaited<ReturnType<RepoSettings["get"]>>) => ({
   ...(settings.updatedAt ? { updatedAt: settings.updatedAt.toISOString() } : {}),
 })
 
-/** GET and PUT /api/repos/:owner/:name/settings: one repository's settings, replaced as a whole. */
+const limitBody = bodyLimit({
+  maxSize: 16 * 1024,
+  onError: (c) =>
+    c.json({ error: { code: "too_large", message: "settings are over 16 KiB: send only the fields" } }, 413),
+})
+
+const installationView = (settings: Awaited<ReturnType<RepoSettings["installation"]["get"]>>) => ({
+  account: settings.account,
+  settings: settings.settings,
+  ...(settings.updatedAt ? { updatedAt: settings.updatedAt.toISOString() } : {}),
+})
+
+/**
+ * GET and PUT /api/repos/:owner/:name/settings: one repository's settings, replaced as a whole; and
+ * GET and PUT /api/installations/:account/settings: the spending limits of an installation (a GitHub
+ * account and all its repositories).
+ */
 export const registerRepoSettingsRoutes = <E extends Env>(api: Hono<E>, repoSettings: RepoSettings): void => {
+  const installation = "/installations/:account/settings"
+  api.get(installation, async (c) =>
+    c.json(installationView(await repoSettings.installation.get(c.req.param("account")))),
+  )
+  api.put(installation, limitBody, async (c) =>
+    c.json(installationView(await repoSettings.installation.put(c.req.param("account"), await jsonBody(c)))),
+  )
   const path = "/repos/:owner/:name/settings"
   api.get(path, async (c) =>
     c.json(view(await repoSettings.get(`${c.req.param("owner")}/${c.req.param("name")}`))),
   )
-  api.put(
-    path,
-    bodyLimit({
-      maxSize: 16 * 1024,
-      onError: (c) =>
-        c.json(
-          { error: { code: "too_large", message: "settings are over 16 KiB: send only the fields" } },
-          413,
-        ),
-    }),
-    async (c) => {
-      const saved = await repoSettings.put(
-        `${c.req.param("owner")}/${c.req.param("name")}`,
-        await jsonBody(c),
-      )
-      return c.json(view(saved))
-    },
-  )
+  api.put(path, limitBody, async (c) => {
+    const saved = await repoSettings.put(`${c.req.param("owner")}/${c.req.param("name")}`, await jsonBody(c))
+    return c.json(view(saved))
+  })
 }

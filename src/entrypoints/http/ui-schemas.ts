@@ -51,6 +51,7 @@ export const RunSummarySchema = z.object({
     source: z.enum(["api", "cli", "webhook", "ui"]),
     actor: z.string().optional(),
     deliveryId: z.string().optional(),
+    waitUntil: z.string().optional(),
   }),
   usage: UsageSchema,
   artifacts: ArtifactsSchema,
