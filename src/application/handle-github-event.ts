@@ -22,6 +22,7 @@ import {
   SpendingLimitError,
   waitingMessage,
 } from "./spending-limits.js"
+import { continueRequest, findStoppedRun, parseContinueBudget } from "./workflows/continue-run.js"
 
 /**
  * Webhook intake: labels and `/prwright` comments become workflow runs, for people with write
@@ -261,7 +262,7 @@ export const createHandleGitHubEvent = (deps: {
       if (explain) await reply(repo, request.number, explain)
       return { outcome: "ignored", reason }
     }
-    if (request.isPullRequest && !["fix", "cancel", "ask"].includes(request.command))
+    if (request.isPullRequest && !["fix", "cancel", "ask", "continue"].includes(request.command))
       return ignore(`/prwright ${request.command} works on issues, not pull requests`)
     switch (request.command) {
       case "plan":
@@ -336,6 +337,16 @@ export const createHandleGitHubEvent = (deps: {
           { question: request.question },
           false,
         )
+      }
+      case "continue": {
+        // goes on from the issue's run that stopped on its budget (workflows/continue-run.ts)
+        const target = request.isPullRequest ? await issueOfPullRequest(repo, request.number) : request.number
+        if (typeof target === "string") return ignore(target)
+        const budget = parseContinueBudget(request.argument)
+        if (typeof budget === "object") return ignore(budget.error, `@${request.sender} ${budget.error}`)
+        const stopped = await findStoppedRun(deps.runs, repo.fullName, target)
+        if (typeof stopped === "string") return ignore(stopped, `@${request.sender} ${stopped}`)
+        return start(event, request, repo, "resolve-issue", target, continueRequest(stopped, budget))
       }
       case "cancel": {
         const target = request.isPullRequest ? await issueOfPullRequest(repo, request.number) : request.number

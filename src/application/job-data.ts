@@ -55,6 +55,20 @@ export const ResolveIssueJobDataSchema = z.strictObject({
     .min(1, { error: "instructions must not be empty (omit the field instead)" })
     .max(10_000, { error: "instructions are limited to 10000 characters" })
     .optional(),
+  /**
+   * `/prwright continue [+$N]`: go on from a run that stopped on its own budget, on its branch, with a
+   * summary of its conversation; `budgetUsd` is this run's cost cap instead of the default
+   */
+  continueFrom: z
+    .strictObject({
+      runId: z.uuid({ error: "continueFrom.runId must be the id of the run that stopped" }),
+      budgetUsd: z
+        .number()
+        .positive({ error: "continueFrom.budgetUsd must be a positive number of US dollars" })
+        .max(1_000, { error: "continueFrom.budgetUsd is limited to $1000" })
+        .optional(),
+    })
+    .optional(),
   options: z
     .strictObject({
       createPR: z.boolean().default(true),

@@ -8,7 +8,7 @@ import { parseWith } from "./job-data.js"
  * decided later, by the repository permission of the sender.
  */
 
-export const COMMANDS = ["plan", "resolve", "approve", "cancel", "fix", "ask"] as const
+export const COMMANDS = ["plan", "resolve", "approve", "cancel", "fix", "ask", "continue"] as const
 export type Command = (typeof COMMANDS)[number]
 
 export const LABEL_COMMANDS: Record<string, Command> = {
@@ -29,6 +29,8 @@ export interface GitHubRequest {
   instructions?: string
   /** the text after `/prwright ask` */
   question?: string
+  /** the text after `/prwright continue` (`+$N`: the continued run's budget; see continue-run.ts) */
+  argument?: string
   /** a review (or one of its comments) asked for the follow-up: its threads are the instructions */
   reviewId?: number
   /** "changes_requested", "commented" … for reviews */
@@ -197,6 +199,7 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
         commentId: event.comment.id,
         ...(parsed.word === "fix" && parsed.rest ? { instructions: parsed.rest } : {}),
         ...(parsed.word === "ask" && parsed.rest ? { question: parsed.rest } : {}),
+        ...(parsed.word === "continue" && parsed.rest ? { argument: parsed.rest } : {}),
         event: "issue_comment.created",
         identity: `issue_comment:${event.repository.full_name}:${event.comment.id}`,
       },

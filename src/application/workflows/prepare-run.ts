@@ -50,7 +50,9 @@ export const checkOut = async (deps: ResolveIssueDeps, state: RunState): Promise
   const run = { runId: context.run.id, signal: context.signal }
   state.checkout = await checkOutDefaultBranch(deps.workspace, state, { ...run, branch: state.branch })
   state.config = await loadRepoConfig(state.checkout)
-  const branch = branchNameFor(state.config.branchPrefix, state.issue.number, state.issue.title)
+  const branch = state.fixedBranch
+    ? state.branch
+    : branchNameFor(state.config.branchPrefix, state.issue.number, state.issue.title)
   if (branch !== state.branch) {
     await state.checkout.dispose()
     state.checkout = undefined

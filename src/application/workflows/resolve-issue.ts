@@ -10,6 +10,7 @@
 import { errorMessage, NonRetryableError } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
+import { loadContinuation } from "./continue-run.js"
 import { findPlan } from "./find-plan.js"
 import { implementRounds } from "./implement-rounds.js"
 import { planPhase } from "./plan-phase.js"
@@ -21,12 +22,24 @@ import { reportStop } from "./stop-report.js"
 
 export type { Coder, CodingResult, ResolveIssueDeps, RunLimits } from "./run-state.js"
 
-export const createResolveIssue = (deps: ResolveIssueDeps) => {
-  const stopDeps = { github: deps.github, logger: deps.logger, author: deps.author, runUrl: deps.runUrl }
+export const createResolveIssue = (base: ResolveIssueDeps) => {
+  const stopDeps = { github: base.github, logger: base.logger, author: base.author, runUrl: base.runUrl }
 
   const implement = async (context: ResolveContext, options: ImplementOptions): Promise<WorkflowOutcome> => {
+    // `/prwright continue +$N`: $N is this run's cost cap instead of the operator's default
+    const budgetUsd = options.continueFrom?.budgetUsd
+    const deps =
+      budgetUsd === undefined ? base : { ...base, limits: { ...base.limits, maxCostUsd: budgetUsd } }
     const state = await startRun(deps, context)
     if (options.plan) state.plan = options.plan
+    if (options.continueFrom) {
+      const continuation = await loadContinuation(deps, state, options.continueFrom)
+      if (continuation.branch) {
+        state.branch = continuation.branch
+        state.fixedBranch = true
+      }
+      state.plan = [state.plan ?? continuation.plan, continuation.note].filter(Boolean).join("\n\n")
+    }
     let keepCheckout = false
     try {
       await checkOut(deps, state)
@@ -35,7 +48,9 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
       const outcome = await implementRounds(deps, state, options)
       if (outcome.kind === "stopped") {
         const { reason, detail } = outcome.stopped
-        await reportStop(stopDeps, state, `the agent stopped: ${detail}`)
+        await reportStop(stopDeps, state, `the agent stopped: ${detail}`, {
+          continuable: reason === "budget",
+        })
         throw new NonRetryableError(`the agent stopped (${reason}): ${detail}`)
       }
       return await publishChange(deps, state, outcome, options.createPR)
@@ -58,7 +73,7 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
   return {
     resolve: async (context: RunContext<"resolve-issue">) => {
       const repo = parseRepoRef(context.data.repoFullName)
-      const plan = await findPlan(deps.runs, repo, context.data.issueNumber, context.data.planId, deps.plans)
+      const plan = await findPlan(base.runs, repo, context.data.issueNumber, context.data.planId, base.plans)
       return implement(context, {
         ...(plan ? { plan } : {}),
         createPR: context.data.options.createPR,
@@ -66,6 +81,7 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
         planFirst: false,
         postPlan: false,
         ...(context.data.instructions ? { instructions: context.data.instructions } : {}),
+        ...(context.data.continueFrom ? { continueFrom: context.data.continueFrom } : {}),
       })
     },
     autoResolve: (context: RunContext<"auto-resolve-issue">) =>

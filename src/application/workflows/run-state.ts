@@ -67,6 +67,8 @@ export interface ImplementOptions {
   postPlan: boolean
   /** changes a maintainer asked for on the open pull request (`/prwright fix …`): the first round's turn */
   instructions?: string
+  /** `/prwright continue [+$N]`: go on from a run that stopped on its budget (continue-run.ts) */
+  continueFrom?: { runId: string; budgetUsd?: number | undefined }
 }
 
 export type ResolveContext = RunContext<"resolve-issue" | "auto-resolve-issue">
@@ -109,6 +111,8 @@ export interface RunState {
   issue: GitHubIssue
   issueNumber: number
   branch: string
+  /** the branch is given (a continued run's), not derived from the issue and the repository's prefix */
+  fixedBranch?: boolean
   startedAt: number
   checkout?: Checkout
   config?: RepoConfig

@@ -37,6 +37,8 @@ export const reportStop = async (
   },
   state: StopState,
   reason: string,
+  /** a budget stop: `/prwright continue [+$N]` goes on from here (continue-run.ts) */
+  options: { continuable?: boolean } = {},
 ): Promise<void> => {
   if (state.reported) return
   state.reported = true
@@ -81,7 +83,9 @@ export const reportStop = async (
     `**Cost:** ${formatUsage(context.usage())}`,
     wip,
     "",
-    `**To continue:** fix what is described above (a budget stop: the operator's limits \`PRWRIGHT_MAX_STEPS\` / \`PRWRIGHT_MAX_COST_USD\`; \`.prwright.yml\` can only lower them), then comment \`/prwright resolve\` or run \`prwright resolve ${repo.fullName}#${state.issueNumber}\`; a new run starts from the branch's work in progress.`,
+    options.continuable
+      ? `**To continue:** comment \`/prwright continue\` to go on from here with the default budget, or \`/prwright continue +$N\` (e.g. \`/prwright continue +$2\`) with a budget of $N; a new run continues on branch \`${state.branch}\` with a summary of this run's conversation, within the daily and monthly spending limits. Only people with write access can ask.`
+      : `**To continue:** fix what is described above (a budget stop: the operator's limits \`PRWRIGHT_MAX_STEPS\` / \`PRWRIGHT_MAX_COST_USD\`; \`.prwright.yml\` can only lower them), then comment \`/prwright resolve\` or run \`prwright resolve ${repo.fullName}#${state.issueNumber}\`; a new run starts from the branch's work in progress.`,
     "",
     `<sub>prwright · ${run}</sub>`,
   ]
