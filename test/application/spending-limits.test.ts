@@ -7,12 +7,15 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { createApiAuth } from "#application/api-auth.js"
 import { createSpendingGuard } from "#application/spending-limits.js"
+import { createHttpApp } from "#entrypoints/http/app.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { labeledPayload } from "../doubles/github/webhook-payloads.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import { createCapturingLogger } from "../support/logger.js"
+import { finished, waitForRun } from "../support/runs.js"
 
 const TOKEN = "ghp_spendingTestToken_0123456789"
 const REPO = "acme/spendy"
@@ -104,8 +107,256 @@ describe("spending limits", () => {
   it("yesterday's spending does not count today; this month's does count for the monthly limit", async () => {
     const tomorrow = new Date(Date.now() + 86_400_000)
     const guard = createSpendingGuard({ runs: container.store, limits: { dailyUsd: 1 }, now: () => tomorrow })
-    expect(await guard(REPO)).toEqual({ ok: true })
+    expect(await guard(REPO)).toEqual({ ok: true, remainingUsd: 1 })
     const monthly = createSpendingGuard({ runs: container.store, limits: { monthlyUsd: 1 } })
     expect(await monthly(REPO)).toMatchObject({ ok: false, period: "monthly", limitUsd: 1 })
   })
+})
+
+/** A container with its own data dir, GitHub double and env (spending limits of the test's choice). */
+const startSpendingContainer = async (
+  env: Record<string, string>,
+  repos: string[],
+  clock?: { now: () => Date },
+) => {
+  const github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } } })
+  for (const name of repos) {
+    await github.createRepo(name, { files: { "README.md": "# r\n" } })
+    github.grant(name, "alice", "write")
+  }
+  const dir = await mkdtemp(path.join(tmpdir(), "prwright-spending-"))
+  const container = await createContainer(
+    loadConfig({
+      PRWRIGHT_DATA_DIR: dir,
+      GITHUB_API_URL: github.apiUrl,
+      GITHUB_TOKEN: TOKEN,
+      GITHUB_WEBHOOK_SECRET: "whsec-spending",
+      PRWRIGHT_API_TOKEN: API_TOKEN,
+      ...env,
+    }),
+    { logger: createCapturingLogger(), model: null, ...(clock ? { clock } : {}) },
+  )
+  const auth = await createApiAuth({
+    store: container.store,
+    configuredToken: API_TOKEN,
+    announce: () => {},
+    newId: () => "id",
+  })
+  const app = createHttpApp({
+    requester: container.requester,
+    cancelRun: container.cancelRun,
+    store: container.store,
+    bus: container.bus,
+    auth,
+    logger: container.logger,
+    workflows: container.jobTypes,
+    version: "test",
+    repoSettings: container.repoSettings,
+  })
+  let delivery = 0
+  const label = (repo: string, issue: number) =>
+    container.webhooks.handle({
+      name: "issues",
+      deliveryId: `spend-${++delivery}`,
+      payload: labeledPayload({ repo, issue, label: "prwright:plan", sender: { login: "alice" } }),
+    })
+  /** a finished run of `repo` that cost `costUsd` */
+  const spend = async (repo: string, costUsd: number) => {
+    const issue = github.createIssue(repo, { title: "spent", body: "b" })
+    const outcome = await label(repo, issue)
+    const jobId = (outcome as { jobId: string }).jobId
+    expect(jobId).toBeTruthy()
+    await container.store.updateRun(jobId, {
+      status: "completed",
+      usage: { inputTokens: 1000, outputTokens: 100, costUsd },
+      finishedAt: new Date(),
+    })
+  }
+  const api = (method: string, url: string, body?: unknown) =>
+    app.request(url, {
+      method,
+      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+  return {
+    github,
+    container,
+    label,
+    spend,
+    api,
+    async close() {
+      await container.close()
+      await github.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+type SpendingSetup = Awaited<ReturnType<typeof startSpendingContainer>>
+
+const API_TOKEN = "prw_spending_api_token_0123456"
+const nextMidnight = (now = new Date()) =>
+  new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1))
+
+describe("spending limits per installation, on API requests", () => {
+  let setup: SpendingSetup
+  beforeAll(async () => {
+    setup = await startSpendingContainer({ PRWRIGHT_INSTALLATION_DAILY_LIMIT_USD: "2" }, [
+      "globex/one",
+      "globex/two",
+      "initech/other",
+    ])
+  })
+  afterAll(async () => setup?.close())
+
+  it("a trigger past the installation's daily limit is refused with the limit, the spend and the reset time", async () => {
+    const { github, label, spend, container } = setup
+    await spend("globex/one", 1.5)
+    await spend("globex/two", 0.6) // $2.10 across globex's repositories; each alone is under $2
+    const issue = github.createIssue("globex/two", { title: "x", body: "y" })
+    const outcome = await label("globex/two", issue)
+    expect(outcome).toMatchObject({ outcome: "refused" })
+    const comment = github.comments("globex/two", issue).at(-1)?.body ?? ""
+    expect(comment).toContain(
+      "daily spending limit for the globex installation (all its repositories) ($2.00) is reached",
+    )
+    expect(comment).toContain("$2.10 spent this day")
+    expect(comment).toContain(`resets at ${nextMidnight().toISOString()}`)
+    expect(comment).toContain("PRWRIGHT_INSTALLATION_DAILY_LIMIT_USD")
+    expect((await container.store.listRuns({ repoFullName: "globex/two", issueNumber: issue })).runs).toEqual(
+      [],
+    )
+    // another installation has its own budget
+    const other = github.createIssue("initech/other", { title: "x", body: "y" })
+    expect((await label("initech/other", other)).outcome).toBe("started")
+  })
+
+  it("an API request past a limit answers 429 naming the limit, the spend and the reset, and stores nothing", async () => {
+    const { github, api, container } = setup
+    const issue = github.createIssue("globex/one", { title: "x", body: "y" })
+    const before = (await container.store.listRuns({ limit: 200 })).runs.length
+    const response = await api("POST", "/api/workflow/commentOnIssue", {
+      repoFullName: "globex/one",
+      issueNumber: issue,
+    })
+    expect(response.status).toBe(429)
+    const body = (await response.json()) as { error: { code: string; message: string } }
+    expect(body.error.code).toBe("rate_limited")
+    expect(body.error.message).toContain("daily spending limit for the globex installation")
+    expect(body.error.message).toContain("$2.10 spent this day")
+    expect(body.error.message).toContain(`resets at ${nextMidnight().toISOString()}`)
+    expect(body.error.message).not.toContain("\n") // the CLI prints it as one line
+    expect((await container.store.listRuns({ limit: 200 })).runs.length).toBe(before)
+    // nor is an inline (CLI --inline) run prepared
+    await expect(
+      container.requester.prepare(
+        "comment-on-issue",
+        { repoFullName: "globex/one", issueNumber: issue },
+        {
+          source: "cli",
+        },
+      ),
+    ).rejects.toThrow(/globex installation/)
+    expect((await container.store.listRuns({ limit: 200 })).runs.length).toBe(before)
+  })
+
+  it("an installation's setting (API) lowers the operator's limit, never raises it", async () => {
+    const { github, api } = setup
+    expect(await (await api("GET", "/api/installations/initech/settings")).json()).toEqual({
+      account: "initech",
+      settings: {},
+    })
+    const put = await api("PUT", "/api/installations/initech/settings", { dailyLimitUsd: 0 })
+    expect(put.status).toBe(200)
+    expect(await put.json()).toMatchObject({ account: "initech", settings: { dailyLimitUsd: 0 } })
+    const issue = github.createIssue("initech/other", { title: "x", body: "y" })
+    const refused = await api("POST", "/api/workflow/commentOnIssue", {
+      repoFullName: "initech/other",
+      issueNumber: issue,
+    })
+    expect(refused.status).toBe(429)
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+      /initech installation .*\(\$0\.00\)/,
+    )
+    // raising globex's above the operator's $2 does not lift the operator's limit
+    await api("PUT", "/api/installations/globex/settings", { dailyLimitUsd: 500 })
+    const still = await api("POST", "/api/workflow/commentOnIssue", {
+      repoFullName: "globex/one",
+      issueNumber: issue,
+    })
+    expect(still.status).toBe(429)
+    // bad input names the field
+    const bad = await api("PUT", "/api/installations/initech/settings", { dailyLimit: 1 })
+    expect(bad.status).toBe(400)
+    expect(JSON.stringify(await bad.json())).toContain("dailyLimitUsd")
+    expect((await api("PUT", "/api/installations/bad..name/settings", {})).status).toBe(400)
+  })
+})
+
+describe("spending limits with PRWRIGHT_SPEND_LIMIT_ACTION=wait", () => {
+  let setup: SpendingSetup
+  let now = new Date()
+  beforeAll(async () => {
+    setup = await startSpendingContainer(
+      {
+        PRWRIGHT_DAILY_LIMIT_USD: "1",
+        PRWRIGHT_SPEND_LIMIT_ACTION: "wait",
+        PRWRIGHT_PENDING_SWEEP_MS: "1000",
+      },
+      ["hooli/app"],
+      { now: () => now },
+    )
+  })
+  afterAll(async () => setup?.close())
+
+  it("a request past a limit is stored as waiting, and its run starts after the reset", async () => {
+    const { github, api, label, spend, container } = setup
+    await spend("hooli/app", 1.2)
+    const reset = nextMidnight(now)
+
+    const issue = github.createIssue("hooli/app", { title: "x", body: "y" })
+    const response = await api("POST", "/api/workflow/commentOnIssue", {
+      repoFullName: "hooli/app",
+      issueNumber: issue,
+    })
+    expect(response.status).toBe(202)
+    const accepted = (await response.json()) as {
+      jobId: string
+      status: string
+      waitingUntil: string
+      message: string
+    }
+    expect(accepted).toMatchObject({ status: "pending", waitingUntil: reset.toISOString() })
+    expect(accepted.message).toContain("daily spending limit to reset")
+
+    // a webhook trigger waits too, and the issue comment says when it starts
+    const other = github.createIssue("hooli/app", { title: "z", body: "w" })
+    const outcome = await label("hooli/app", other)
+    expect(outcome).toMatchObject({ outcome: "started" })
+    const comment = github.comments("hooli/app", other).at(-1)?.body ?? ""
+    expect(comment).toContain("daily spending limit for hooli/app ($1.00) is reached")
+    expect(comment).toContain(`This run waits and starts after ${reset.toISOString()}`)
+
+    // workers and the sweeper run, but before the reset nothing is queued
+    container.startWorkers(["comment"])
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
+    const waiting = await container.store.getRun(accepted.jobId)
+    expect(waiting).toMatchObject({
+      status: "pending",
+      attempts: 0,
+      trigger: { waitUntil: reset.toISOString() },
+    })
+    expect(await container.queue?.getJob(accepted.jobId)).toBeUndefined()
+
+    // the clock passes the reset: the sweeper queues it and a worker starts it (no model here, so the
+    // run fails on that, after it started)
+    now = new Date(reset.getTime() + 1_000)
+    const started = await waitForRun(container.store, accepted.jobId, finished, 20_000)
+    expect(started.attempts).toBeGreaterThanOrEqual(1)
+    expect(started.error).toContain("no LLM is configured")
+    const events = await container.store.listEvents(accepted.jobId)
+    const messages = events.flatMap((e) => (e.type === "status" ? [`${e.status}: ${e.message ?? ""}`] : []))
+    expect(messages[0]).toContain("This run waits and starts after")
+    expect(messages[1]).toBe("pending: the spending limit has reset: queued")
+    expect(messages[2], messages.join(" / ")).toMatch(/^running/)
+  }, 40_000)
 })
