@@ -16,12 +16,7 @@ import type { RunStore } from "./ports/run-store.js"
 import { closedIssueOf, type GitHubRequest, readGitHubEvent } from "./read-github-event.js"
 import type { WorkflowRequester } from "./request-workflow.js"
 import { buildReviewInstructions } from "./review-follow-up.js"
-import {
-  overLimitMessage,
-  type SpendingCheck,
-  SpendingLimitError,
-  waitingMessage,
-} from "./spending-limits.js"
+import { SpendingLimitError, waitingMessage } from "./spending-limits.js"
 import { continueRequest, findStoppedRun, parseContinueBudget } from "./workflows/continue-run.js"
 
 /**
@@ -85,8 +80,6 @@ export const createHandleGitHubEvent = (deps: {
   ci?: CiRuns
   /** per-repository settings of the API (`fixCi`, `fixCiAttempts`) */
   settings?: RepoSettingsStore
-  /** the repository's daily/monthly spending limits (see spending-limits.ts); absent: none */
-  spending?: (repoFullName: string) => Promise<SpendingCheck>
   /** head branches of prwright's pull requests start with this (default "prwright/") */
   branchPrefix?: string
   /** how long a user's permission is remembered (default 30 s; 0 asks GitHub every time) */
@@ -184,17 +177,6 @@ export const createHandleGitHubEvent = (deps: {
         jobId: active.id,
         reason: `${repo.fullName}#${issueNumber} already has a ${active.status} run (${active.type}); it was not started twice`,
       }
-    }
-    const spending = await deps.spending?.(repo.fullName)
-    if (spending && !spending.ok) {
-      const reason = overLimitMessage(repo.fullName, spending)
-      await react(repo, request, "confused")
-      await reply(repo, issueNumber, `@${request.sender} ${reason}`)
-      log.info("webhook trigger refused: spending limit reached", {
-        repo: repo.fullName,
-        period: spending.period,
-      })
-      return { outcome: "refused", reason }
     }
     const trigger: Trigger = { source: "webhook", actor: request.sender, deliveryId: event.deliveryId }
     // The event's run id, unless a run under it already ended: then handling this event failed after the

@@ -1,6 +1,6 @@
 import { z } from "zod"
 import { requestSchemaFor } from "#application/job-data.js"
-import { RepoSettingsSchema } from "#application/repo-settings.js"
+import { InstallationSettingsSchema, RepoSettingsSchema } from "#application/repo-settings.js"
 import { JOB_TYPES, PRIORITIES, RUN_STATUSES } from "#domain/workflow-run.js"
 
 /**
@@ -49,6 +49,19 @@ export const openApiDocument = (version: string) => ({
         summary: "Replace a repository's settings (limits may lower the operator's, never raise them)",
         requestBody: body(RepoSettingsSchema),
         responses: { "200": json("the saved settings", ref("RepoSettings")), ...errors },
+      },
+    },
+    "/api/installations/{account}/settings": {
+      parameters: [{ name: "account", in: "path", required: true, schema: { type: "string" } }],
+      get: {
+        summary:
+          "An installation's (a GitHub account's) settings: its spending limits ({} until some are saved)",
+        responses: { "200": json("the settings", ref("InstallationSettings")), ...errors },
+      },
+      put: {
+        summary: "Replace an installation's settings (limits may lower the operator's, never raise them)",
+        requestBody: body(InstallationSettingsSchema),
+        responses: { "200": json("the saved settings", ref("InstallationSettings")), ...errors },
       },
     },
     "/api/workflow/commentOnIssue": {
@@ -178,6 +191,15 @@ export const openApiDocument = (version: string) => ({
             required: ["code", "message"],
             properties: { code: { type: "string" }, message: { type: "string" }, details: {} },
           },
+        },
+      },
+      InstallationSettings: {
+        type: "object",
+        required: ["account", "settings"],
+        properties: {
+          account: { type: "string", description: "the GitHub user or organization" },
+          settings: z.toJSONSchema(InstallationSettingsSchema, { io: "output", unrepresentable: "any" }),
+          updatedAt: { type: "string", format: "date-time" },
         },
       },
       RepoSettings: {
