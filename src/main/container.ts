@@ -271,6 +271,12 @@ export const createContainer = async (
     return sandboxReady
   }
   const runUrl = config.publicUrl ? (id: string) => `${config.publicUrl}/runs/${id}` : undefined
+  const spendingGuard = createSpendingGuard({
+    runs: store,
+    settings: store,
+    limits: config.spending,
+    now: () => clock.now(),
+  })
   const resolveIssue = createResolveIssue({
     github,
     workspace,
@@ -283,6 +289,7 @@ export const createContainer = async (
     logger,
     author: config.gitAuthor,
     limits: { ...config.agent, planSteps: config.maxPlanSteps },
+    spending: spendingGuard,
     // each run's HOME and /tmp for its sandboxed commands, outside every checkout
     runDirs: createRunDirs({ baseDir: path.join(config.dataDir, "run-homes") }),
     ...(runUrl ? { runUrl } : {}),
@@ -318,15 +325,7 @@ export const createContainer = async (
     newId: randomUUID,
     logger,
     ...(overrides.requireLiveWorkers ? { requireLiveWorker: true } : {}),
-    spending: {
-      guard: createSpendingGuard({
-        runs: store,
-        settings: store,
-        limits: config.spending,
-        now: () => clock.now(),
-      }),
-      action: config.spendLimitAction,
-    },
+    spending: { guard: spendingGuard, action: config.spendLimitAction },
   })
   const cancelRun = createCancelRun({ store, ...(queue ? { queue } : {}), journal, clock })
   const jobTypes = Object.keys(workflows) as JobType[]

@@ -136,6 +136,9 @@ describe("/prwright continue", () => {
     expect(bad.outcome).toBe("ignored")
     expect(github.comments(REPO, issue).at(-1)?.body).toContain("`/prwright continue +$N`")
 
+    // the repository's daily limit leaves $1.50 after the stopped run's $1.20: the +$2 is lowered to that
+    expect(stopped.usage.costUsd).toBeCloseTo(1.2, 5)
+    await container.store.putRepoSettings(REPO, { dailyLimitUsd: 2.7 })
     const started = await comment(issue, "/prwright continue +$2", "alice")
     expect(started).toMatchObject({ outcome: "started", type: "resolve-issue", issueNumber: issue })
     const jobId = (started as { jobId: string }).jobId
@@ -157,9 +160,16 @@ describe("/prwright continue", () => {
     expect(pulls[0]?.head).toBe(branch)
     expect((await github.branchFiles(REPO, branch))["src/math.js"]).toContain(FIXED_LINE_NEW)
 
-    // the continued run cost more than the default $1 cap allows (the +$2 budget), the summary included
+    // the continued run cost more than the default $1 cap allows (the +$2 budget, lowered to the $1.50 the
+    // daily limit leaves), the summary included
     expect(run.usage.costUsd).toBeGreaterThan(1)
-    expect(run.usage.costUsd).toBeLessThanOrEqual(2)
+    expect(run.usage.costUsd).toBeLessThanOrEqual(1.5)
+    const logs = (await container.store.listEvents(jobId)).flatMap((e) =>
+      e.type === "log" ? [e.message] : [],
+    )
+    expect(logs.find((m) => m.startsWith("continuing run"))).toContain(
+      `continuing run ${stopped.id} on ${branch} with a budget of $1.50;`,
+    )
 
     // the condenser saw the stopped run's conversation; the coding agent was told the summary
     const requests = model.requests.map((r) => JSON.stringify(r.body))

@@ -15,6 +15,7 @@ import type { WorkflowRun } from "#domain/workflow-run.js"
 import { fenceFor } from "../agent/planning-prompt.js"
 import { summariseRun } from "../agent/run-summary.js"
 import type { RunStore } from "../ports/run-store.js"
+import { overLimitMessage } from "../spending-limits.js"
 import type { ResolveIssueDeps, RunState } from "./run-state.js"
 
 /** How run-job records a budget stop (resolve-issue.ts throws `the agent stopped (budget): …`). */
@@ -76,6 +77,23 @@ export const continueRequest = (
     ...(input.instructions ? { instructions: input.instructions } : {}),
     options: { createPR: input.options?.createPR ?? true },
   }
+}
+
+/**
+ * A continued run's cost cap: $N or the operator's default, lowered to what the daily and monthly
+ * spending limits still leave. A limit reached since the command was accepted ends the run at once.
+ */
+export const continuedBudget = async (
+  deps: Pick<ResolveIssueDeps, "spending" | "limits">,
+  repoFullName: string,
+  budgetUsd: number | undefined,
+): Promise<number | undefined> => {
+  const check = await deps.spending?.(repoFullName)
+  if (check && !check.ok) throw new NonRetryableError(overLimitMessage(repoFullName, check))
+  const own = budgetUsd ?? deps.limits.maxCostUsd
+  const remaining = check?.remainingUsd
+  if (remaining === undefined) return budgetUsd
+  return own === undefined ? remaining : Math.min(own, remaining)
 }
 
 const allEvents = async (runs: RunStore, runId: string): Promise<RunEvent[]> => {
@@ -144,7 +162,7 @@ export const loadContinuation = async (
     type: "log",
     level: "info",
     message: `continuing run ${from.id} on ${branch ?? "a new branch"}${
-      continueFrom.budgetUsd === undefined ? "" : ` with a budget of $${continueFrom.budgetUsd}`
+      continueFrom.budgetUsd === undefined ? "" : ` with a budget of $${continueFrom.budgetUsd.toFixed(2)}`
     }; its conversation condensed to ${summary.length} characters`,
   })
   return { from, ...(branch ? { branch } : {}), ...(plan ? { plan } : {}), summary, note }

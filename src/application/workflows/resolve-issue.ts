@@ -10,7 +10,7 @@
 import { errorMessage, NonRetryableError } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
 import type { RunContext, WorkflowOutcome } from "../run-job.js"
-import { loadContinuation } from "./continue-run.js"
+import { continuedBudget, loadContinuation } from "./continue-run.js"
 import { findPlan } from "./find-plan.js"
 import { implementRounds } from "./implement-rounds.js"
 import { planPhase } from "./plan-phase.js"
@@ -26,14 +26,17 @@ export const createResolveIssue = (base: ResolveIssueDeps) => {
   const stopDeps = { github: base.github, logger: base.logger, author: base.author, runUrl: base.runUrl }
 
   const implement = async (context: ResolveContext, options: ImplementOptions): Promise<WorkflowOutcome> => {
-    // `/prwright continue +$N`: $N is this run's cost cap instead of the operator's default
-    const budgetUsd = options.continueFrom?.budgetUsd
+    // `/prwright continue +$N`: $N is this run's cost cap instead of the operator's default, within
+    // what the daily/monthly spending limits leave
+    const budgetUsd = options.continueFrom
+      ? await continuedBudget(base, context.data.repoFullName, options.continueFrom.budgetUsd)
+      : undefined
     const deps =
       budgetUsd === undefined ? base : { ...base, limits: { ...base.limits, maxCostUsd: budgetUsd } }
     const state = await startRun(deps, context)
     if (options.plan) state.plan = options.plan
     if (options.continueFrom) {
-      const continuation = await loadContinuation(deps, state, options.continueFrom)
+      const continuation = await loadContinuation(deps, state, { ...options.continueFrom, budgetUsd })
       if (continuation.branch) {
         state.branch = continuation.branch
         state.fixedBranch = true

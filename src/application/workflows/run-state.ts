@@ -14,6 +14,7 @@ import type { Sandbox } from "../ports/sandbox.js"
 import type { Checkout, Workspace } from "../ports/workspace.js"
 import type { RepoConfig } from "../repo-config.js"
 import type { RunContext } from "../run-job.js"
+import type { SpendingGuard } from "../spending-limits.js"
 import type { TestComparison, TestRun } from "../test-results.js"
 import type { TreeSnapshot } from "./change-set.js"
 import type { Planner } from "./issue-preamble.js"
@@ -54,6 +55,8 @@ export interface ResolveIssueDeps {
   /** per-run persistent HOME and /tmp for every sandboxed command; unset: a fresh one per command */
   runDirs?: MakeRunDirs
   runUrl?: (runId: string) => string
+  /** the daily/monthly spending limits: a continued run's budget stays within what they leave */
+  spending?: SpendingGuard
   now?: () => number
 }
 
