@@ -12,7 +12,7 @@ import { createSpendingGuard } from "#application/spending-limits.js"
 import { createHttpApp } from "#entrypoints/http/app.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
-import { labeledPayload } from "../doubles/github/webhook-payloads.js"
+import { commentPayload, labeledPayload } from "../doubles/github/webhook-payloads.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import { createCapturingLogger } from "../support/logger.js"
 import { finished, waitForRun } from "../support/runs.js"
@@ -347,6 +347,20 @@ describe("spending limits with PRWRIGHT_SPEND_LIMIT_ACTION=wait", () => {
     })
     expect(await container.queue?.getJob(accepted.jobId)).toBeUndefined()
 
+    // `/prwright cancel` works while a run waits: it never starts
+    const waitingJob = (outcome as { jobId: string }).jobId
+    const cancel = await container.webhooks.handle({
+      name: "issue_comment",
+      deliveryId: "spend-cancel",
+      payload: commentPayload({
+        repo: "hooli/app",
+        issue: other,
+        body: "/prwright cancel",
+        sender: { login: "alice" },
+      }),
+    })
+    expect(cancel).toMatchObject({ outcome: "cancelled", jobId: waitingJob })
+
     // the clock passes the reset: the sweeper queues it and a worker starts it (no model here, so the
     // run fails on that, after it started)
     now = new Date(reset.getTime() + 1_000)
@@ -358,5 +372,6 @@ describe("spending limits with PRWRIGHT_SPEND_LIMIT_ACTION=wait", () => {
     expect(messages[0]).toContain("This run waits and starts after")
     expect(messages[1]).toBe("pending: the spending limit has reset: queued")
     expect(messages[2], messages.join(" / ")).toMatch(/^running/)
+    expect(await container.store.getRun(waitingJob)).toMatchObject({ status: "cancelled", attempts: 0 })
   }, 40_000)
 })
