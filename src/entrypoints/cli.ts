@@ -106,12 +106,17 @@ const run =
       return
     }
     const client = api()
-    const accepted = await client.request<{ jobId: string; status: string }>(
-      "POST",
-      `/api/workflow/${route}`,
-      request,
-    )
-    process.stdout.write(`${formatIssueRef(issue)}: job ${accepted.jobId} ${accepted.status}\n`)
+    const accepted = await client.request<{
+      jobId: string
+      status: string
+      waitingUntil?: string
+      message?: string
+    }>("POST", `/api/workflow/${route}`, request)
+    // past a spending limit with PRWRIGHT_SPEND_LIMIT_ACTION=wait: say what it waits for
+    const waiting = accepted.waitingUntil
+      ? ` (${accepted.message ?? `waiting until ${accepted.waitingUntil}`})`
+      : ""
+    process.stdout.write(`${formatIssueRef(issue)}: job ${accepted.jobId} ${accepted.status}${waiting}\n`)
     if (options.wait) process.exitCode = await followRun(client, accepted.jobId)
   }
 
