@@ -64,20 +64,18 @@ export const createRunSweeper = (deps: {
         // waiting for a spending limit's reset (request-workflow.ts): queued once that time has come
         const waitUntil = run.trigger.waitUntil ? Date.parse(run.trigger.waitUntil) : Number.NaN
         if (waitUntil > deps.clock.now().getTime()) continue
-        if ((await deps.queue.getJob(run.id)) === undefined && (await requeue(run))) {
-          if (!Number.isNaN(waitUntil)) {
-            await deps.journal.record(run.id, [
-              {
-                type: "status",
-                status: "pending",
-                attempt: 0,
-                message: "the spending limit has reset: queued",
-              },
-            ])
-            await deps.store.updateRun(run.id, { progressMessage: "queued" })
-            log.info("queued a run that waited for a spending limit's reset", { runId: run.id })
-          } else repaired++
+        if ((await deps.queue.getJob(run.id)) !== undefined) continue
+        if (Number.isNaN(waitUntil)) {
+          if (await requeue(run)) repaired++
+          continue
         }
+        // said before the job exists, so a worker that starts it at once is not written over
+        await deps.store.updateRun(run.id, { progressMessage: "queued" })
+        await deps.journal.record(run.id, [
+          { type: "status", status: "pending", attempt: 0, message: "the spending limit has reset: queued" },
+        ])
+        if (await requeue(run))
+          log.info("queued a run that waited for a spending limit's reset", { runId: run.id })
       }
       for await (const run of oldRuns("running")) {
         // a running run without a job may be an inline run (`--inline`): only a failed job says it is over
