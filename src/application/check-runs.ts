@@ -27,7 +27,7 @@ type TestEvent = Extract<RunEventData, { type: "test-result" }>
 interface RunCheck {
   repo: RepoRef
   sha?: string
-  checkRunId?: number
+  checkRunId?: number | undefined
   phase: string
   tests: { baseline?: TestEvent; verify?: TestEvent }
   budgetStop?: string

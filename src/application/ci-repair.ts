@@ -62,7 +62,8 @@ export const createCiRepair = (deps: {
     const settings = (await deps.settings?.getRepoSettings(repo.fullName))?.settings ?? {}
     const repository = await deps.github.getRepository(repo)
     const text = await deps.ci.getFileText(repo, ".prwright.yml", repository.defaultBranch)
-    let file: { fixCi?: boolean; fixCiAttempts?: number } = {}
+    let file: { fixCi?: boolean | undefined; fixCiAttempts?: number | undefined } = {}
+
     try {
       file = text === undefined ? {} : parseRepoFileConfig(text)
     } catch {

@@ -73,7 +73,7 @@ export interface ScriptedModelServer {
 
 interface OpenAiTool {
   type?: string
-  function?: { name?: string; parameters?: JsonSchema }
+  function?: { name?: string | undefined; parameters?: JsonSchema | undefined }
 }
 
 const openAiError = (message: string, type: string, code: string | null) => ({

@@ -76,7 +76,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
   const git = (
     args: string[],
     cwd: string,
-    extra: { signal?: AbortSignal; auth?: { origin: string; header: string } } = {},
+    extra: { signal?: AbortSignal | undefined; auth?: { origin: string; header: string } | undefined } = {},
   ) => runGit({ args, cwd, gitBinary, ...extra }).then((out) => out.stdout.trim())
 
   const ensureMirror = async (mirrorDir: string, cloneUrl: string) => {
@@ -129,9 +129,10 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
     mirrorDir: string,
     ref: string,
     context: {
-      signal?: AbortSignal
-      auth?: { origin: string; header: string }
+      signal?: AbortSignal | undefined
+      auth?: { origin: string; header: string } | undefined
       repo: RepoRef
+
       cloneUrl: string
     },
   ): Promise<string | undefined> => {

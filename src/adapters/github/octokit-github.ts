@@ -29,8 +29,9 @@ import { installRateLimits, type RateLimitOptions } from "./rate-limits.js"
 
 export interface OctokitGitHubOptions {
   /** a fixed token (GITHUB_TOKEN); `auth` wins when both are given */
-  token?: string
-  /** a fixed token, or the token for the repository a call touches (GitHub App installation tokens) */
+  token?: string | undefined
+  /** a fixed token, or the token
+ for the repository a call touches (GitHub App installation tokens) */
   auth?: string | ((repo: RepoRef) => Promise<string>)
   /** REST root; `https://api.github.com` by default, `https://HOST/api/v3` on GitHub Enterprise Server */
   baseUrl?: string

@@ -88,7 +88,12 @@ const describe = (modelId: string, options: ModelHandleOptions) => {
 
 export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
   const baseURL = checkBaseUrl(options.baseURL)
-  const common = { fetch: options.fetch, headers: options.headers }
+  // the AI SDK's settings types take no present undefined: unset options are left out
+  const common = {
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.headers ? { headers: options.headers } : {}),
+    ...(baseURL === undefined ? {} : { baseURL }),
+  }
   if (options.thinkingBudgetTokens !== undefined && options.provider !== "anthropic") {
     throw new ConfigError(
       "LLM_THINKING_BUDGET is for LLM_PROVIDER=anthropic: unset it, or use LLM_REASONING_EFFORT for OpenAI",
@@ -100,7 +105,6 @@ export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
       const modelId = options.model || DEFAULT_MODELS.openai
       const provider = createOpenAI({
         ...common,
-        baseURL,
         apiKey: requireKey("openai", options.apiKey, "OPENAI_API_KEY"),
       })
       const facts = describe(modelId, options)
@@ -126,7 +130,6 @@ export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
       const modelId = options.model || DEFAULT_MODELS.anthropic
       const provider = createAnthropic({
         ...common,
-        baseURL,
         apiKey: requireKey("anthropic", options.apiKey, "ANTHROPIC_API_KEY"),
       })
       const budget = options.thinkingBudgetTokens
@@ -162,7 +165,8 @@ export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
         name: "openai-compatible",
         baseURL,
         // local servers (Ollama, LM Studio) often need no key at all
-        apiKey: options.apiKey || undefined,
+        ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+
         // ask for usage in streamed answers too, so cost accounting works when streaming
         includeUsage: true,
       })

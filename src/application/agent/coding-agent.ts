@@ -48,11 +48,11 @@ export interface CodingAgentOptions {
   onEvent: (event: RunEventData) => Promise<void> | void
   now?: () => number
   /** retries of one model call on 429/5xx/529 inside the agent (backoff, retry-after); default 9 */
-  maxRetries?: number
+  maxRetries?: number | undefined
   /** finer control of those retries (delays; tests) */
   retry?: Omit<RetryOptions, "maxRetries">
   /** values masked as [redacted] in anything a tool hands the model (defence in depth: the sandbox has none) */
-  secrets?: readonly string[]
+  secrets?: readonly string[] | undefined
   /** what the model is told up front besides the issue (comments, map, instruction files, tests, sandbox) */
   taskContext?: TaskContext
   /** observation masking and condensation; default: the last 5 observations verbatim, condense at 70% of the window */

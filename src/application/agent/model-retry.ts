@@ -12,7 +12,7 @@ import { isContextOverflow } from "./model-errors.js"
 
 export interface RetryOptions {
   /** retries after the first try; default 9 (ten tries) */
-  maxRetries?: number
+  maxRetries?: number | undefined
   /** first backoff; doubles each retry; default 1 s */
   baseDelayMs?: number
   /** one wait at most; default 30 s (a longer retry-after is cut to this) */

@@ -35,14 +35,14 @@ export interface RunPatch {
 }
 
 export interface RunFilter {
-  status?: RunStatus
-  repoFullName?: string
-  type?: JobType
-  issueNumber?: number
+  status?: RunStatus | undefined
+  repoFullName?: string | undefined
+  type?: JobType | undefined
+  issueNumber?: number | undefined
   /** 1..200, default 50 */
-  limit?: number
+  limit?: number | undefined
   /** opaque, from a previous page's nextCursor */
-  cursor?: string
+  cursor?: string | undefined
 }
 
 export interface RunPage {

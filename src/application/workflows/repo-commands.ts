@@ -45,7 +45,8 @@ export const runTestCommand = async (options: {
           passed: report.passed,
           failed: report.failed,
           failures: report.failures,
-          ...(report.passes ? { passes: report.passes } : {}),
+          passes: report.passes,
+
           source: "report" as const,
         }
       : { ...parseTestOutput(result.output), source: "output" as const }),

@@ -110,7 +110,7 @@ export interface RunState {
   issueNumber: number
   branch: string
   startedAt: number
-  checkout?: Checkout
+  checkout?: Checkout | undefined
   config?: RepoConfig
   dirs?: RunDirs
   plan?: string

@@ -97,7 +97,7 @@ const openPostgres = async (connectionString: string, schema: string | undefined
 
 export const connectDatabase = async (options: {
   url: string
-  schema?: string
+  schema?: string | undefined
   logger: Logger
 }): Promise<ConnectedDatabase> => {
   const target = parseDatabaseUrl(options.url)
