@@ -15,7 +15,7 @@ export const CANCEL_CONFIRM_MS = 1_500
  * queue's cancel marker keeps the job from running again, and a redelivered job finds the run ended.
  */
 export const createCancelRun =
-  (deps: { store: RunStore; queue?: JobQueue; journal: RunJournal; clock: Clock }) =>
+  (deps: { store: RunStore; queue?: JobQueue | undefined; journal: RunJournal; clock: Clock }) =>
   async (jobId: string): Promise<WorkflowRun> => {
     const run = await deps.store.getRun(jobId)
     if (!run) throw new NotFoundError(`no job with id ${jobId}: check the id (GET /api/jobs lists them)`)

@@ -99,7 +99,7 @@ export const createCheckRunReporter = (deps: {
   logger: Logger
   /** "check-run" with a GitHub App; "status" with a token */
   mode: "check-run" | "status"
-  runUrl?: (runId: string) => string
+  runUrl?: ((runId: string) => string) | undefined
   name?: string
   now?: () => number
 }): CheckRunReporter => {

@@ -74,9 +74,9 @@ export const createHandleGitHubEvent = (deps: {
   plans?: PlanStore
   logger: Logger
   /** review comments and threads, for review follow-ups (absent: reviews are ignored) */
-  threads?: ReviewThreads
+  threads?: ReviewThreads | undefined
   /** GitHub Actions runs and logs, for CI repair (absent: failing CI is ignored) */
-  ci?: CiRuns
+  ci?: CiRuns | undefined
   /** per-repository settings of the API (`fixCi`, `fixCiAttempts`) */
   settings?: RepoSettingsStore
   /** the repository's daily/monthly spending limits (see spending-limits.ts); absent: none */

@@ -70,12 +70,12 @@ export const QUEUE_CHECK_TIMEOUT_MS = 3_000
 
 export const createWorkflowRequester = (deps: {
   store: RunStore
-  queue?: JobQueue
+  queue?: JobQueue | undefined
   journal: RunJournal
   newId: NewId
   logger: Logger
   /** refuse a request (503) when no worker has a recent heartbeat for its type (serve sets this) */
-  requireLiveWorker?: boolean
+  requireLiveWorker?: boolean | undefined
 }): WorkflowRequester => {
   /** the one parse of a request on its way to a job (the worker parses the stored job once more) */
   const validate = (type: JobType, body: unknown, deprecations: string[] = []): JobData => {

@@ -8,8 +8,8 @@ import type { RepoSettingsStore } from "./ports/repo-settings-store.js"
 import type { RunStore } from "./ports/run-store.js"
 
 export interface SpendingLimits {
-  dailyUsd?: number
-  monthlyUsd?: number
+  dailyUsd?: number | undefined
+  monthlyUsd?: number | undefined
 }
 
 export type SpendingCheck =

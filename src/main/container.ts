@@ -66,7 +66,7 @@ export interface Container {
   /** approve one plan version and start its implementation (API, UI, `/prwright approve`) */
   approvePlan: ApprovePlan
   /** GitHub webhook intake (POST /api/webhooks/github); `secret` unset means webhooks are refused */
-  webhooks: { secret?: string; handle: HandleGitHubEvent }
+  webhooks: { secret?: string | undefined; handle: HandleGitHubEvent }
   /** per-repository settings edited through the API */
   repoSettings: RepoSettings
   runner: JobHandler
@@ -146,7 +146,7 @@ export const createContainer = async (
     loadSecretKey({
       dataDir: config.dataDir,
       logger,
-      ...(config.secretKey ? { configuredKey: config.secretKey } : {}),
+      configuredKey: config.secretKey,
     })
   // NEO4J_URI moves runs, events and every record beside them to Neo4j; otherwise DATABASE_URL holds them.
   const store = config.neo4j
@@ -188,7 +188,7 @@ export const createContainer = async (
         appId: config.github.app.id,
         privateKey: config.github.app.privateKey,
         baseUrl: config.github.apiUrl,
-        ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+        fetch: overrides.fetch,
       })
     : undefined
   const githubAuth = appTokens ? appTokens.tokenFor : token
@@ -196,7 +196,7 @@ export const createContainer = async (
     ? createOctokitGitHub({
         auth: githubAuth,
         baseUrl: config.github.apiUrl,
-        ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+        fetch: overrides.fetch,
         logger,
       })
     : undefined
@@ -222,17 +222,15 @@ export const createContainer = async (
         (config.llm.apiKey || config.llm.provider === "openai-compatible"
           ? createModelHandle({
               provider: config.llm.provider,
-              ...(config.llm.model ? { model: config.llm.model } : {}),
-              ...(config.llm.baseUrl ? { baseURL: config.llm.baseUrl } : {}),
-              ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}),
-              ...(config.llm.reasoningEffort ? { reasoningEffort: config.llm.reasoningEffort } : {}),
-              ...(config.llm.thinkingBudgetTokens
-                ? { thinkingBudgetTokens: config.llm.thinkingBudgetTokens }
-                : {}),
-              ...(config.llm.openaiApi ? { openaiApi: config.llm.openaiApi } : {}),
-              ...(config.llm.modelTable ? { modelTable: config.llm.modelTable } : {}),
+              model: config.llm.model,
+              baseURL: config.llm.baseUrl,
+              apiKey: config.llm.apiKey,
+              reasoningEffort: config.llm.reasoningEffort,
+              thinkingBudgetTokens: config.llm.thinkingBudgetTokens,
+              openaiApi: config.llm.openaiApi,
+              modelTable: config.llm.modelTable,
               allowUnpriced: config.llm.allowUnpriced,
-              ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+              fetch: overrides.fetch,
             })
           : undefined))
 
@@ -244,7 +242,7 @@ export const createContainer = async (
         store,
         logger,
         mode: config.github.app ? "check-run" : "status",
-        ...(runLink ? { runUrl: runLink } : {}),
+        runUrl: runLink,
       })
     : undefined
   const ciRuns = overrides.ciRuns === null ? undefined : (overrides.ciRuns ?? octokit)
@@ -260,7 +258,7 @@ export const createContainer = async (
     sandboxReady ??= overrides.sandbox
       ? Promise.resolve(overrides.sandbox)
       : detectSandbox({
-          ...(config.sandbox ? { preference: config.sandbox } : {}),
+          preference: config.sandbox,
           // setup commands reach only these registries, through the worker's egress proxy
           setupEgress: config.setupEgress,
           logger,
@@ -282,7 +280,7 @@ export const createContainer = async (
     limits: { ...config.agent, planSteps: config.maxPlanSteps },
     // each run's HOME and /tmp for its sandboxed commands, outside every checkout
     runDirs: createRunDirs({ baseDir: path.join(config.dataDir, "run-homes") }),
-    ...(runUrl ? { runUrl } : {}),
+    runUrl,
   })
   const workflows: Workflows = {
     "resolve-issue": resolveIssue.resolve,
@@ -295,7 +293,7 @@ export const createContainer = async (
       logger,
       plans: store,
       maxSteps: config.maxPlanSteps,
-      ...(config.publicUrl ? { runUrl: (id: string) => `${config.publicUrl}/runs/${id}` } : {}),
+      runUrl: config.publicUrl ? (id: string) => `${config.publicUrl}/runs/${id}` : undefined,
     }),
   }
   workflows["answer-question"] = createAnswerQuestion({
@@ -305,18 +303,18 @@ export const createContainer = async (
     answerer: overrides.answerer ?? runAnsweringAgent,
     logger,
     maxSteps: config.maxPlanSteps,
-    ...(runLink ? { runUrl: runLink } : {}),
+    runUrl: runLink,
   })
   const runner = createJobRunner({ store, journal, workflows, logger, clock })
   const requester = createWorkflowRequester({
     store,
-    ...(queue ? { queue } : {}),
+    queue,
     journal,
     newId: randomUUID,
     logger,
-    ...(overrides.requireLiveWorkers ? { requireLiveWorker: true } : {}),
+    requireLiveWorker: overrides.requireLiveWorkers,
   })
-  const cancelRun = createCancelRun({ store, ...(queue ? { queue } : {}), journal, clock })
+  const cancelRun = createCancelRun({ store, queue, journal, clock })
   const jobTypes = Object.keys(workflows) as JobType[]
   const handleGitHubEvent = createHandleGitHubEvent({
     github,
@@ -326,8 +324,8 @@ export const createContainer = async (
     cancelRun,
     plans: store,
     logger,
-    ...(reviewThreads ? { threads: reviewThreads } : {}),
-    ...(ciRuns ? { ci: ciRuns } : {}),
+    threads: reviewThreads,
+    ci: ciRuns,
     settings: store,
     spending: createSpendingGuard({ runs: store, settings: store, limits: config.spending }),
   })
@@ -345,7 +343,7 @@ export const createContainer = async (
     cancelRun,
     approvePlan: createApprovePlan({ plans: store, requester }),
     webhooks: {
-      ...(config.github.webhookSecret ? { secret: config.github.webhookSecret } : {}),
+      secret: config.github.webhookSecret,
       handle: handleGitHubEvent,
     },
     repoSettings: createRepoSettings({ store }),
@@ -377,7 +375,7 @@ export const createContainer = async (
     createAuth: (announce) =>
       createApiAuth({
         store,
-        ...(config.apiToken ? { configuredToken: config.apiToken } : {}),
+        configuredToken: config.apiToken,
         announce,
         newId: randomUUID,
       }),

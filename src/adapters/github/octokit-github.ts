@@ -36,7 +36,7 @@ export interface OctokitGitHubOptions {
   /** REST root; `https://api.github.com` by default, `https://HOST/api/v3` on GitHub Enterprise Server */
   baseUrl?: string
   userAgent?: string
-  fetch?: typeof fetch
+  fetch?: typeof fetch | undefined
   logger?: Logger
   /** how rate limits and transient faults are waited out (see rate-limits.ts); defaults are GitHub's advice */
   limits?: RateLimitOptions

@@ -24,25 +24,25 @@ export type ReasoningEffort = (typeof REASONING_EFFORTS)[number]
 
 export interface ModelHandleOptions {
   provider: ModelProvider
-  model?: string
-  baseURL?: string
-  apiKey?: string
-  fetch?: typeof fetch
+  model?: string | undefined
+  baseURL?: string | undefined
+  apiKey?: string | undefined
+  fetch?: typeof fetch | undefined
   headers?: Record<string, string>
   /** PRWRIGHT_MODEL_PRICES: prices, context windows and reasoning support beside the built-in table */
-  modelTable?: ModelTableOverrides
+  modelTable?: ModelTableOverrides | undefined
   /** PRWRIGHT_ALLOW_UNPRICED=1: a cost cap may run over a model without a price */
-  allowUnpriced?: boolean
+  allowUnpriced?: boolean | undefined
   /** LLM_REASONING_EFFORT: OpenAI reasoning models only */
-  reasoningEffort?: ReasoningEffort
+  reasoningEffort?: ReasoningEffort | undefined
   /** LLM_THINKING_BUDGET: Anthropic extended thinking with this many thinking tokens (≥ 1024) */
-  thinkingBudgetTokens?: number
+  thinkingBudgetTokens?: number | undefined
   /**
    * LLM_OPENAI_API: which OpenAI API to call. Default: the Responses API for reasoning models on
    * OpenAI itself (it keeps the reasoning between tool calls), Chat Completions otherwise (proxies
    * and LLM_BASE_URL targets almost all speak it).
    */
-  openaiApi?: "responses" | "chat"
+  openaiApi?: "responses" | "chat" | undefined
 }
 
 const checkBaseUrl = (baseURL: string | undefined): string | undefined => {

@@ -22,7 +22,7 @@ export interface AnswerQuestionDeps {
   model: ModelHandle | undefined
   answerer: Answerer
   logger: Logger
-  runUrl?: (runId: string) => string
+  runUrl?: ((runId: string) => string) | undefined
   maxSteps?: number
 }
 

@@ -21,7 +21,7 @@ export interface CommentOnIssueDeps {
   planner: Planner
   logger: Logger
   /** link to the run in the UI/API, for the comment footer */
-  runUrl?: (runId: string) => string
+  runUrl?: ((runId: string) => string) | undefined
   maxSteps?: number
   /** stores each plan as a version (draft until approved); the comment names the version */
   plans?: PlanStore

@@ -28,11 +28,11 @@ export type Coder = (options: CodingAgentOptions) => Promise<CodingResult>
 /** The operator's limits (PRWRIGHT_*); a repository's `.prwright.yml` may only lower them. */
 export interface RunLimits {
   maxSteps: number
-  maxCostUsd?: number
-  maxInputTokens?: number
-  maxOutputTokens?: number
-  wallClockMs?: number
-  idleMs?: number
+  maxCostUsd?: number | undefined
+  maxInputTokens?: number | undefined
+  maxOutputTokens?: number | undefined
+  wallClockMs?: number | undefined
+  idleMs?: number | undefined
   setupTimeoutMs: number
   testTimeoutMs: number
   planSteps: number
@@ -53,7 +53,7 @@ export interface ResolveIssueDeps {
   limits: RunLimits
   /** per-run persistent HOME and /tmp for every sandboxed command; unset: a fresh one per command */
   runDirs?: MakeRunDirs
-  runUrl?: (runId: string) => string
+  runUrl?: ((runId: string) => string) | undefined
   now?: () => number
 }
 
