@@ -32,11 +32,11 @@ export interface CodingAgentOptions {
   repoFullName: string
   issue: GitHubIssue
   /** an implementation plan to follow (Markdown) */
-  plan?: string
+  plan?: string | undefined
   /** summary of the test results before any edit */
-  baseline?: string
+  baseline?: string | undefined
   /** a failed verification of an earlier attempt: shown as a new user turn the agent continues from */
-  feedback?: string
+  feedback?: string | undefined
   budget: Budget
   /**
    * steps of a repair round (a run with `feedback`) at most, below budget.maxSteps; default
@@ -58,11 +58,11 @@ export interface CodingAgentOptions {
   /** observation masking and condensation; default: the last 5 observations verbatim, condense at 70% of the window */
   contextControl?: ContextOptions
   /** syntax-check each edited file in the sandbox; default true */
-  syntaxCheck?: boolean
+  syntaxCheck?: boolean | undefined
   /** per-run persistent HOME and /tmp for every command; extra environment (e.g. PATH with a venv) */
-  home?: string
-  tmp?: string
-  env?: Record<string, string>
+  home?: string | undefined
+  tmp?: string | undefined
+  env?: Record<string, string> | undefined
 }
 
 export type CodingStopReason = "budget" | "repeat" | "no-submit"
@@ -131,10 +131,10 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
     sizes,
     scrub: createScrubber(options.secrets),
     onStop: (toolStop) => stop(toolStop.reason, toolStop.detail),
-    ...(options.syntaxCheck !== undefined ? { syntaxCheck: options.syntaxCheck } : {}),
-    ...(options.home ? { home: options.home } : {}),
-    ...(options.tmp ? { tmp: options.tmp } : {}),
-    ...(options.env ? { env: options.env } : {}),
+    syntaxCheck: options.syntaxCheck,
+    home: options.home,
+    tmp: options.tmp,
+    env: options.env,
   })
 
   // A failing event store must not silently lose the run's history: keep the first error, stop the run.
@@ -202,7 +202,7 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
       tools,
       signal: runSignal,
       maxSteps: budget.maxSteps,
-      ...(options.contextControl ? { context: options.contextControl } : {}),
+      context: options.contextControl,
       retry: {
         ...options.retry,
         maxRetries: options.maxRetries,

@@ -130,7 +130,7 @@ export const runPlanningAgent = async (options: PlanningAgentOptions): Promise<P
       tools,
       signal: AbortSignal.any([signal, stop.signal]),
       maxSteps,
-      ...(options.contextControl ? { context: options.contextControl } : {}),
+      context: options.contextControl,
       retry: { ...options.retry, maxRetries: options.maxRetries },
       now,
       // The last step may only hand in the plan (Anthropic refuses a forced tool while thinking).

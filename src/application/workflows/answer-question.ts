@@ -23,7 +23,7 @@ export interface AnswerQuestionDeps {
   answerer: Answerer
   logger: Logger
   runUrl?: ((runId: string) => string) | undefined
-  maxSteps?: number
+  maxSteps?: number | undefined
 }
 
 /** The question as a Markdown quote, so the answer reads in context. */
@@ -88,7 +88,7 @@ export const createAnswerQuestion =
         question: data.question,
         asker,
         signal,
-        ...(deps.maxSteps === undefined ? {} : { maxSteps: deps.maxSteps }),
+        maxSteps: deps.maxSteps,
         onEvent: (event) => context.emit(event),
       })
       await context.progress(90, "posting the answer")

@@ -22,7 +22,7 @@ export interface CommentOnIssueDeps {
   logger: Logger
   /** link to the run in the UI/API, for the comment footer */
   runUrl?: ((runId: string) => string) | undefined
-  maxSteps?: number
+  maxSteps?: number | undefined
   /** stores each plan as a version (draft until approved); the comment names the version */
   plans?: PlanStore
 }
@@ -84,7 +84,7 @@ export const createCommentOnIssue =
         repoFullName: repo.fullName,
         issue,
         signal,
-        ...(deps.maxSteps === undefined ? {} : { maxSteps: deps.maxSteps }),
+        maxSteps: deps.maxSteps,
         onEvent: (event) => context.emit(event),
       })
       if (signal.aborted) throw new CancelledError()

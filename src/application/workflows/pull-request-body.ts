@@ -53,8 +53,8 @@ export interface PullRequestBodyInput {
   issueNumber: number
   summary: string
   files: FileChange[]
-  before?: TestRun
-  after?: TestRun
+  before?: TestRun | undefined
+  after?: TestRun | undefined
   comparison: TestComparison
   usage: Usage
   model: string
@@ -62,8 +62,8 @@ export interface PullRequestBodyInput {
   repairRounds: number
   draft: boolean
   /** the agent stopped without submitting; its change passed the tests */
-  stoppedReason?: string
-  proof?: Proof
+  stoppedReason?: string | undefined
+  proof?: Proof | undefined
   /** existing tests or test configuration the change edits or deletes */
   editedTests?: string[]
   /** files of the change that setup or the baseline run had also changed */
@@ -72,9 +72,9 @@ export interface PullRequestBodyInput {
   leftOut?: string[]
   /** files left out because they are links leading outside the repository */
   refused?: string[]
-  setupFailure?: string
+  setupFailure?: string | undefined
   refusedHosts?: string[]
-  runUrl?: string
+  runUrl?: string | undefined
 }
 
 const code = (text: string) => `\`${text.replaceAll("`", "'")}\``

@@ -20,7 +20,7 @@ export const runTestCommand = async (options: {
   timeoutMs: number
   signal: AbortSignal
   /** the run's directories: where a machine report can be read back */
-  dirs?: RunDirs
+  dirs?: RunDirs | undefined
   ecosystems?: readonly Ecosystem[]
 }): Promise<TestRun> => {
   const { dirs } = options

@@ -60,12 +60,12 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
       const repo = parseRepoRef(context.data.repoFullName)
       const plan = await findPlan(deps.runs, repo, context.data.issueNumber, context.data.planId, deps.plans)
       return implement(context, {
-        ...(plan ? { plan } : {}),
+        plan,
         createPR: context.data.options.createPR,
         rounds: context.data.options.maxAttempts,
         planFirst: false,
         postPlan: false,
-        ...(context.data.instructions ? { instructions: context.data.instructions } : {}),
+        instructions: context.data.instructions,
       })
     },
     autoResolve: (context: RunContext<"auto-resolve-issue">) =>

@@ -58,7 +58,7 @@ export interface ResolveIssueDeps {
 }
 
 export interface ImplementOptions {
-  plan?: string
+  plan?: string | undefined
   createPR: boolean
   /** agent rounds: the first implementation plus repairs after a failing verification */
   rounds: number
@@ -66,7 +66,7 @@ export interface ImplementOptions {
   planFirst: boolean
   postPlan: boolean
   /** changes a maintainer asked for on the open pull request (`/prwright fix …`): the first round's turn */
-  instructions?: string
+  instructions?: string | undefined
 }
 
 export type ResolveContext = RunContext<"resolve-issue" | "auto-resolve-issue">
