@@ -160,14 +160,14 @@ export const createCheckRunReporter = (deps: {
         state,
         context: name,
         description: update.headline,
-        ...(detailsUrl ? { targetUrl: detailsUrl } : {}),
+        targetUrl: detailsUrl,
       })
       return
     }
     const body = {
       status: update.status,
-      ...(update.conclusion ? { conclusion: update.conclusion } : {}),
-      ...(detailsUrl ? { detailsUrl } : {}),
+      conclusion: update.conclusion,
+      detailsUrl,
       output,
     }
     check.checkRunId ??= await deps.checks.findCheckRun(check.repo, sha, name, run.id)

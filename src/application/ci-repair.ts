@@ -55,7 +55,7 @@ export const createCiRepair = (deps: {
   ci: CiRuns
   github: GitHub
   runs: RunStore
-  settings?: RepoSettingsStore
+  settings?: RepoSettingsStore | undefined
   branchPrefix: string
 }) => {
   const optedIn = async (repo: RepoRef): Promise<{ on: boolean; attempts: number }> => {

@@ -94,7 +94,7 @@ export const createHandleGitHubEvent = (deps: {
         ci: deps.ci,
         github: deps.github,
         runs: deps.runs,
-        ...(deps.settings ? { settings: deps.settings } : {}),
+        settings: deps.settings,
         branchPrefix,
       })
     : undefined
@@ -294,8 +294,8 @@ export const createHandleGitHubEvent = (deps: {
           pullNumber: request.number,
           reviewId: request.reviewId,
           reviewer: request.sender,
-          ...(request.reviewBody ? { reviewBody: request.reviewBody } : {}),
-          ...(request.instructions ? { extra: request.instructions } : {}),
+          reviewBody: request.reviewBody,
+          extra: request.instructions,
         })
         return start(event, request, repo, "resolve-issue", issue, { instructions })
       }

@@ -165,8 +165,8 @@ export const jobResultOf = (run: WorkflowRun, success = run.status === "complete
   issueNumber: run.issueNumber,
   repoFullName: run.repoFullName,
   artifacts: run.artifacts,
-  ...(run.summary === undefined ? {} : { summary: run.summary }),
-  ...(run.error === undefined ? {} : { error: run.error }),
+  summary: run.summary,
+  error: run.error,
   executionTime:
     run.startedAt && run.finishedAt ? Math.max(0, run.finishedAt.getTime() - run.startedAt.getTime()) : 0,
 })

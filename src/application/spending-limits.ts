@@ -42,7 +42,7 @@ export const createSpendingGuard = (deps: {
     let total = 0
     let cursor: string | undefined
     for (let page = 0; page < 100; page++) {
-      const result = await deps.runs.listRuns({ repoFullName, limit: 200, ...(cursor ? { cursor } : {}) })
+      const result = await deps.runs.listRuns({ repoFullName, limit: 200, cursor })
       for (const run of result.runs) {
         if (run.createdAt < since) return total
         total += run.usage.costUsd

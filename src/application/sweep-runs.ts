@@ -30,7 +30,7 @@ export const createRunSweeper = (deps: {
     let cursor: string | undefined
     // bounded: 10 pages of 200 per sweep; the next sweep goes on
     for (let page = 0; page < 10; page++) {
-      const result = await deps.store.listRuns({ status, limit: 200, ...(cursor ? { cursor } : {}) })
+      const result = await deps.store.listRuns({ status, limit: 200, cursor })
       for (const run of result.runs) if (run.updatedAt.getTime() < cutoff) yield run
       if (!result.nextCursor) return
       cursor = result.nextCursor

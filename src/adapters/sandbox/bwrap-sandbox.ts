@@ -34,7 +34,7 @@ import {
 } from "./setup-egress.js"
 
 export interface BwrapSandboxOptions {
-  bwrapPath?: string
+  bwrapPath?: string | undefined
   logger?: Logger
   /** more host paths the commands may read (a toolchain under /opt, say), mounted at the same place */
   extraReadOnlyPaths?: string[]

@@ -49,10 +49,10 @@ export interface HttpAppDeps {
   /** the web UI's routes: plans, approval, setup, links (see ui-routes.ts) */
   ui?: Omit<UiRouteDeps, "store" | "requester">
   /** the built UI (default dist/ui) */
-  uiDir?: string
+  uiDir?: string | undefined
   sessions?: Sessions
   /** bearer token for GET /metrics (PRWRIGHT_METRICS_TOKEN); unset: only unforwarded loopback peers */
-  metricsToken?: string
+  metricsToken?: string | undefined
 }
 
 const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
@@ -110,7 +110,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   })
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }))
-  registerStaticUi(app, { version: deps.version, ...(deps.uiDir ? { uiDir: deps.uiDir } : {}) })
+  registerStaticUi(app, { version: deps.version, uiDir: deps.uiDir })
   app.get("/metrics", async (c) => {
     const refused = metricsRefusal(c, deps.metricsToken)
     if (refused) return c.json({ error: refused }, refused.code === "unauthorized" ? 401 : 403)
@@ -208,7 +208,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
         statusUrl,
         eventsUrl: `${statusUrl}/events`,
         created: result.created,
-        ...(result.deprecations ? { deprecations: result.deprecations } : {}),
+        deprecations: result.deprecations,
       },
       202,
     )
@@ -231,14 +231,15 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
       )
     const page = await deps.store.listRuns({
       limit,
-      ...(q.status ? { status: q.status as WorkflowRun["status"] } : {}),
-      ...(q.type ? { type: q.type as JobType } : {}),
-      ...(q.repo ? { repoFullName: q.repo } : {}),
-      ...(q.cursor ? { cursor: q.cursor } : {}),
+      // an empty query parameter means unset
+      status: (q.status || undefined) as WorkflowRun["status"] | undefined,
+      type: (q.type || undefined) as JobType | undefined,
+      repoFullName: q.repo || undefined,
+      cursor: q.cursor || undefined,
     })
     return c.json({
       jobs: page.runs.map(toJobStatus),
-      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      nextCursor: page.nextCursor,
     })
   })
 

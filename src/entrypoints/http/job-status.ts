@@ -8,7 +8,7 @@ export interface JobStatusBody {
   type: WorkflowRun["type"]
   status: WorkflowRun["status"]
   progress: number
-  progressMessage?: string
+  progressMessage?: string | undefined
   attempts: number
   maxAttempts: number
   repoFullName: string
@@ -16,12 +16,12 @@ export interface JobStatusBody {
   priority: WorkflowRun["priority"]
   trigger: WorkflowRun["trigger"]
   usage: WorkflowRun["usage"]
-  result?: JobResult
-  error?: string
+  result?: JobResult | undefined
+  error?: string | undefined
   createdAt: string
   updatedAt: string
-  startedAt?: string
-  finishedAt?: string
+  startedAt?: string | undefined
+  finishedAt?: string | undefined
 }
 
 export const toJobStatus = (run: WorkflowRun): JobStatusBody => {
@@ -32,7 +32,7 @@ export const toJobStatus = (run: WorkflowRun): JobStatusBody => {
     type: run.type,
     status: run.status,
     progress: run.progress,
-    ...(run.progressMessage === undefined ? {} : { progressMessage: run.progressMessage }),
+    progressMessage: run.progressMessage,
     attempts: run.attempts,
     maxAttempts: run.maxAttempts,
     repoFullName: run.repoFullName,
@@ -40,11 +40,11 @@ export const toJobStatus = (run: WorkflowRun): JobStatusBody => {
     priority: run.priority,
     trigger: run.trigger,
     usage: run.usage,
-    ...(result ? { result } : {}),
-    ...(run.error === undefined ? {} : { error: run.error }),
+    result,
+    error: run.error,
     createdAt: run.createdAt.toISOString(),
     updatedAt: run.updatedAt.toISOString(),
-    ...(run.startedAt ? { startedAt: run.startedAt.toISOString() } : {}),
-    ...(run.finishedAt ? { finishedAt: run.finishedAt.toISOString() } : {}),
+    startedAt: run.startedAt?.toISOString(),
+    finishedAt: run.finishedAt?.toISOString(),
   }
 }

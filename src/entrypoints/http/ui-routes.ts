@@ -34,7 +34,7 @@ export interface UiRouteDeps {
   /** GitHub's web address for links (https://github.com for api.github.com) */
   githubWebUrl?: string
   /** PRWRIGHT_PUBLIC_URL, for the webhook URL shown on the setup page */
-  publicUrl?: string
+  publicUrl?: string | undefined
   webhookSecretSet?: boolean
   limits?: { maxCostUsd?: number; maxSteps?: number }
 }
@@ -129,20 +129,20 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
         ...(a.planCommentUrl ? { planCommentUrl: a.planCommentUrl } : {}),
         ...(a.pullRequestUrl ? { pullRequestUrl: a.pullRequestUrl } : {}),
         ...(a.pullRequestNumber ? { pullRequestNumber: a.pullRequestNumber } : {}),
-        ...(a.pullRequestDraft !== undefined ? { pullRequestDraft: a.pullRequestDraft } : {}),
+        pullRequestDraft: a.pullRequestDraft,
         ...(a.branchName ? { branchName: a.branchName } : {}),
         ...(a.commitHash ? { commitHash: a.commitHash } : {}),
-        ...(a.filesChanged !== undefined ? { filesChanged: a.filesChanged } : {}),
+        filesChanged: a.filesChanged,
         ...(a.failureCommentUrl ? { failureCommentUrl: a.failureCommentUrl } : {}),
       },
       steps: await countSteps(run),
       ...(position ? { queuePosition: position } : {}),
-      ...(planId ? { planId } : {}),
+      planId,
       ...(run.error ? { error: run.error } : {}),
       createdAt: run.createdAt.toISOString(),
       updatedAt: run.updatedAt.toISOString(),
-      ...(run.startedAt ? { startedAt: run.startedAt.toISOString() } : {}),
-      ...(run.finishedAt ? { finishedAt: run.finishedAt.toISOString() } : {}),
+      startedAt: run.startedAt?.toISOString(),
+      finishedAt: run.finishedAt?.toISOString(),
       ...(run.startedAt && run.finishedAt
         ? { durationMs: run.finishedAt.getTime() - run.startedAt.getTime() }
         : {}),
@@ -159,14 +159,15 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
     const q = parseWith(RunListQuerySchema, queryOf(c), "query")
     const page = await deps.store.listRuns({
       limit: q.limit,
-      ...(q.status ? { status: q.status } : {}),
-      ...(q.type ? { type: q.type } : {}),
-      ...(q.repo ? { repoFullName: q.repo } : {}),
-      ...(q.cursor ? { cursor: q.cursor } : {}),
+      // an empty query parameter means unset
+      status: q.status,
+      type: q.type,
+      repoFullName: q.repo || undefined,
+      cursor: q.cursor || undefined,
     })
     const positions = await queuePositions(page.runs)
     const runs = await Promise.all(page.runs.map((run) => summarize(run, positions)))
-    return c.json({ runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) })
+    return c.json({ runs, nextCursor: page.nextCursor })
   })
 
   api.get("/runs/:jobId", async (c) => {

@@ -174,7 +174,7 @@ export const createMigrationProvider = (dialect: SqlDialectName): MigrationProvi
 export const createStoreMigrator = (
   // biome-ignore lint/suspicious/noExplicitAny: the migrator works on any schema
   db: Kysely<any>,
-  options: { dialect: SqlDialectName; migrationTableSchema?: string },
+  options: { dialect: SqlDialectName; migrationTableSchema?: string | undefined },
 ): Migrator =>
   new Migrator({
     db,
