@@ -14,7 +14,7 @@ const config = (): Config => loadConfig()
 const api = () =>
   createApiClient({
     baseUrl: process.env.PRWRIGHT_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`,
-    ...(process.env.PRWRIGHT_API_TOKEN ? { token: process.env.PRWRIGHT_API_TOKEN } : {}),
+    token: process.env.PRWRIGHT_API_TOKEN || undefined,
   })
 const positiveInt = (value: string): number => {
   const n = Number(value)
@@ -67,7 +67,7 @@ program
   .action(async (options: { type: string; concurrency?: number }) => {
     const types =
       options.type === "all" ? (Object.keys(WORKER_TYPES) as WorkerType[]) : [options.type as WorkerType]
-    await runWorker(config(), { types, ...(options.concurrency ? { concurrency: options.concurrency } : {}) })
+    await runWorker(config(), { types, concurrency: options.concurrency })
   })
 
 type WorkflowOptions = {

@@ -328,7 +328,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
         logger: log,
         serialize: (work) => serialize(mirrorDir, work),
         park: () => spares.park(mirrorDir, { dir: root, gitDir }),
-        ...(keepFailedMs > 0 ? { keepFor: (dir: string) => markKept(dir) } : {}),
+        keepFor: keepFailedMs > 0 ? (dir: string) => markKept(dir) : undefined,
       })
     },
   }

@@ -208,7 +208,7 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHu
   }
 
   // after the auth hook, so it wraps it: every retry asks for a (possibly refreshed) token again
-  installRateLimits(octokit, { ...(logger ? { logger } : {}), ...options.limits })
+  installRateLimits(octokit, { logger, ...options.limits })
 
   // made per use: usedTokens grows as installation tokens are minted
   const scrub = (text: string): string => createScrubber(usedTokens)(text)

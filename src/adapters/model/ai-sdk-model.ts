@@ -123,7 +123,7 @@ export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
         model: api === "responses" ? provider.responses(modelId) : provider.chat(modelId),
         provider: "openai",
         ...facts,
-        ...(providerOptions ? { providerOptions } : {}),
+        providerOptions,
       }
     }
     case "anthropic": {

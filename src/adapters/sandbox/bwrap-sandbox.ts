@@ -406,7 +406,7 @@ export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): BwrapSand
           return {
             ...result,
             ...(note ? { output: result.output + note } : {}),
-            ...(proxy ? { refusedHosts: proxy.refusedHosts() } : {}),
+            refusedHosts: proxy?.refusedHosts(),
           }
         } finally {
           try {

@@ -64,8 +64,8 @@ export interface QueueJobInfo {
   maxAttempts: number
   progress: number
   /** what the handler returned, as JSON */
-  result?: JobPayload
-  error?: string
+  result?: JobPayload | undefined
+  error?: string | undefined
   createdAt: Date
   updatedAt: Date
 }

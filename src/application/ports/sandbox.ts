@@ -44,7 +44,7 @@ export interface SandboxResult {
   aborted: boolean
   durationMs: number
   /** hosts the setup egress refused during this command (network "setup" only) */
-  refusedHosts?: string[]
+  refusedHosts?: string[] | undefined
 }
 
 export type SandboxNetwork = "none" | "setup"

@@ -66,9 +66,9 @@ export type TranscriptItem =
       diff: string
       files: string[]
       truncated: boolean
-      bytes?: number
+      bytes?: number | undefined
     }
-  | { kind: "tests"; seq: number; at: string; run: TestRun; baseline?: TestRun }
+  | { kind: "tests"; seq: number; at: string; run: TestRun; baseline?: TestRun | undefined }
   | { kind: "plan"; seq: number; at: string; plan: string }
   | { kind: "error"; seq: number; at: string; message: string; retryable: boolean }
   | { kind: "log"; seq: number; at: string; level: string; message: string }
@@ -224,7 +224,7 @@ export const createTranscript = (): Transcript => {
             diff: str(event.diff),
             files: Array.isArray(event.files) ? event.files.map(String) : [],
             truncated: event.truncated === true,
-            ...(bytes === undefined ? {} : { bytes }),
+            bytes,
           })
           break
         }
@@ -244,7 +244,7 @@ export const createTranscript = (): Transcript => {
           if (failed !== undefined) run.failed = failed
           const baseline = run.phase === "verify" ? baselines.get(run.command) : undefined
           if (run.phase === "baseline") baselines.set(run.command, run)
-          push({ kind: "tests", seq, at, run, ...(baseline ? { baseline } : {}) })
+          push({ kind: "tests", seq, at, run, baseline })
           break
         }
         case "plan":

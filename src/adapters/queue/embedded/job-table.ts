@@ -287,8 +287,8 @@ export const toJobInfo = (row: JobRow, now: number): QueueJobInfo => ({
   attempt: row.attempt,
   maxAttempts: row.max_attempts,
   progress: row.progress,
-  ...(row.result !== null ? { result: JSON.parse(row.result) as JobPayload } : {}),
-  ...(row.error !== null ? { error: row.error } : {}),
+  result: row.result === null ? undefined : (JSON.parse(row.result) as JobPayload),
+  error: row.error ?? undefined,
   createdAt: new Date(row.created_at),
   updatedAt: new Date(row.updated_at),
 })
