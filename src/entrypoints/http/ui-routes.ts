@@ -120,7 +120,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
       maxAttempts: run.maxAttempts,
       repoFullName: run.repoFullName,
       issueNumber: run.issueNumber,
-      ...(web ? { issueUrl: `${web}/${run.repoFullName}/issues/${run.issueNumber}` } : {}),
+      issueUrl: web ? `${web}/${run.repoFullName}/issues/${run.issueNumber}` : undefined,
       ...(web && a.branchName ? { branchUrl: `${web}/${run.repoFullName}/tree/${a.branchName}` } : {}),
       priority: run.priority,
       trigger: run.trigger,
@@ -136,7 +136,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
         ...(a.failureCommentUrl ? { failureCommentUrl: a.failureCommentUrl } : {}),
       },
       steps: await countSteps(run),
-      ...(position ? { queuePosition: position } : {}),
+      queuePosition: position,
       planId,
       ...(run.error ? { error: run.error } : {}),
       createdAt: run.createdAt.toISOString(),
@@ -260,7 +260,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
     let cursor: string | undefined
     let truncated = false
     for (;;) {
-      const page = await deps.store.listRuns({ limit: 200, ...(cursor ? { cursor } : {}) })
+      const page = await deps.store.listRuns({ limit: 200, cursor })
       const inRange = page.runs.filter((run) => run.createdAt >= from)
       runs.push(...inRange)
       if (inRange.length < page.runs.length || !page.nextCursor) break
