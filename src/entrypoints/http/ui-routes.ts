@@ -126,6 +126,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
       trigger: run.trigger,
       usage: run.usage,
       artifacts: {
+        // truthiness, not undefined: an empty value stays out of the answer too
         ...(a.planCommentUrl ? { planCommentUrl: a.planCommentUrl } : {}),
         ...(a.pullRequestUrl ? { pullRequestUrl: a.pullRequestUrl } : {}),
         ...(a.pullRequestNumber ? { pullRequestNumber: a.pullRequestNumber } : {}),

@@ -131,6 +131,7 @@ export const createSqlRecordStores = (deps: {
         .updateTable("plans")
         .set({
           updated_at: toMillis(clock.now()),
+          // a patch: only the keys present are written
           ...(patch.body === undefined ? {} : { body: patch.body }),
           ...(patch.commentId === undefined ? {} : { comment_id: patch.commentId }),
           ...(patch.commentUrl === undefined ? {} : { comment_url: patch.commentUrl }),
