@@ -232,8 +232,7 @@ export const createJobRunner = (deps: {
         status,
         usage,
         error: message,
-        // a patch writes the keys it has: a run going back to pending keeps its finishedAt as it was
-        ...(status === "pending" ? {} : { finishedAt: deps.clock.now() }),
+        finishedAt: status === "pending" ? undefined : deps.clock.now(),
       })
       await deps.journal.record(runId, [
         { type: "error", message, retryable: !final },

@@ -31,7 +31,7 @@ export interface RunPatch {
   summary?: string | null
   error?: string | null
   startedAt?: Date
-  finishedAt?: Date | null
+  finishedAt?: Date | null | undefined
 }
 
 export interface RunFilter {
