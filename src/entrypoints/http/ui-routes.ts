@@ -194,7 +194,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
     const lastSeq = page.at(-1)?.seq ?? q.after
     return c.json({
       events: page.map(serializeEvent),
-      ...(events.length > q.limit ? { nextAfter: lastSeq } : {}),
+      nextAfter: events.length > q.limit ? lastSeq : undefined,
       lastSeq,
     })
   })

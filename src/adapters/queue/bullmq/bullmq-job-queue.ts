@@ -207,7 +207,7 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       maxAttempts: job.opts.attempts ?? 1,
       progress: state === "completed" ? 100 : typeof job.progress === "number" ? job.progress : 0,
       ...(state === "completed" && job.returnvalue != null ? { result: job.returnvalue } : {}),
-      ...(error ? { error } : {}),
+      error,
       createdAt: new Date(job.timestamp),
       updatedAt: new Date(touched),
     }
