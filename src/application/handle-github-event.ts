@@ -160,7 +160,21 @@ export const createHandleGitHubEvent = (deps: {
     return true
   }
 
-  const start = async (
+  // The active-run check and the enqueue are one step per issue in this process: two triggers for one
+  // issue arriving together would otherwise both see no active run and both start one.
+  const issueLocks = new Map<string, Promise<unknown>>()
+  const oneAtATime = <T>(key: string, step: () => Promise<T>): Promise<T> => {
+    const previous = issueLocks.get(key) ?? Promise.resolve()
+    const result = previous.then(step, step)
+    const settled = result.catch(() => undefined)
+    issueLocks.set(key, settled)
+    void settled.then(() => {
+      if (issueLocks.get(key) === settled) issueLocks.delete(key)
+    })
+    return result
+  }
+
+  const start = (
     event: GitHubEvent,
     request: GitHubRequest,
     repo: RepoRef,
@@ -169,6 +183,19 @@ export const createHandleGitHubEvent = (deps: {
     fields: Record<string, unknown>,
     /** false for read-only runs (questions): they queue behind an active run instead of being refused */
     exclusive = true,
+  ): Promise<GitHubEventOutcome> =>
+    oneAtATime(`${repo.fullName.toLowerCase()}#${issueNumber}`, () =>
+      startNow(event, request, repo, type, issueNumber, fields, exclusive),
+    )
+
+  const startNow = async (
+    event: GitHubEvent,
+    request: GitHubRequest,
+    repo: RepoRef,
+    type: JobType,
+    issueNumber: number,
+    fields: Record<string, unknown>,
+    exclusive: boolean,
   ): Promise<GitHubEventOutcome> => {
     const active = exclusive ? await activeRun(repo, issueNumber) : undefined
     if (active) {
