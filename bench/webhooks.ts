@@ -237,7 +237,8 @@ const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
       duplicates,
       non2xx,
       // this process: the intake and the GitHub double; the load generator is a child process
-      serverCpuMsPerDelivery: Math.round(((cpu.user + cpu.system) / 1000 / (deliveries.length + 20)) * 100) / 100,
+      serverCpuMsPerDelivery:
+        Math.round(((cpu.user + cpu.system) / 1000 / (deliveries.length + 20)) * 100) / 100,
     }
   } finally {
     await new Promise((resolve) => server.close(resolve))

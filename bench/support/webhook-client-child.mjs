@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs"
 import { performance } from "node:perf_hooks"
 
 const { url, inFlight, warmup, deliveries } = JSON.parse(readFileSync(process.argv[2], "utf8"))
-for (const d of warmup) await fetch(url, { method: "POST", headers: d.headers, body: d.body }).then((r) => r.arrayBuffer())
+for (const d of warmup)
+  await fetch(url, { method: "POST", headers: d.headers, body: d.body }).then((r) => r.arrayBuffer())
 
 const latencies = new Array(deliveries.length)
 let non2xx = 0

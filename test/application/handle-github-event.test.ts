@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
 import { createApiAuth } from "#application/api-auth.js"
 import {
@@ -331,7 +331,8 @@ describe("handleGitHubEvent", () => {
       }),
     )
     expect(outcome).toMatchObject({ outcome: "started", type: "comment-on-issue" })
-    expect(github.reactions(commentId).map((r) => r.content)).toEqual(["rocket"])
+    // the reaction is sent after the answer, in the background
+    await vi.waitFor(() => expect(github.reactions(commentId).map((r) => r.content)).toEqual(["rocket"]))
 
     const m = issue()
     const resolved = await handle(

@@ -35,8 +35,10 @@ export const createSqliteSync = (
     }
     return statement.all(parameters as unknown[]) as R[]
   }
+  // one wrapper, made once: better-sqlite3 builds four closures per transaction() call
+  const inTransaction = database.transaction((fn: () => unknown) => fn())
   return {
-    transaction: <T>(fn: () => T): T => database.transaction(fn).immediate(),
+    transaction: <T>(fn: () => T): T => inTransaction.immediate(fn) as T,
     all: rowsOf,
     first: (query) => rowsOf(query)[0],
     run(query) {
