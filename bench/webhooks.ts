@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import type { AddressInfo } from "node:net"
 import { loadavg, tmpdir } from "node:os"
 import path from "node:path"
+import { monitorEventLoopDelay } from "node:perf_hooks"
 import { serve } from "@hono/node-server"
 import { Redis } from "ioredis"
 import { createApiAuth } from "#application/api-auth.js"
@@ -39,6 +40,7 @@ const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 32)
 const SECRET = "whsec-bench-0123456789"
 const TOKEN = "ghp_benchToken_0123456789abcdef"
 const REPO = "bench/widgets"
+const WARM_REPO = "bench/warm-up"
 const REDIS_URL = process.env.REDIS_URL ?? process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 
 const log = (line: string) => {
@@ -53,7 +55,7 @@ interface Delivery {
 }
 
 /** The mix: ~45 % triggers on fresh issues, ~15 % second triggers, ~15 % no trigger, ~25 % duplicates. */
-const buildDeliveries = (count: number): { deliveries: Delivery[]; expected: Set<number> } => {
+const buildDeliveries = (count: number, repo = REPO): { deliveries: Delivery[]; expected: Set<number> } => {
   const deliveries: Delivery[] = []
   const expected = new Set<number>()
   const sent: Delivery[] = []
@@ -66,7 +68,7 @@ const buildDeliveries = (count: number): { deliveries: Delivery[]; expected: Set
       const n = issue++
       const d = signedDelivery(
         "issues",
-        labeledPayload({ repo: REPO, issue: n, label: "prwright:plan", sender: alice }),
+        labeledPayload({ repo, issue: n, label: "prwright:plan", sender: alice }),
         { secret: SECRET },
       )
       delivery = { ...d, starts: n }
@@ -74,7 +76,7 @@ const buildDeliveries = (count: number): { deliveries: Delivery[]; expected: Set
       const n = issue++
       const d = signedDelivery(
         "issue_comment",
-        commentPayload({ repo: REPO, issue: n, body: "/prwright plan", sender: alice }),
+        commentPayload({ repo, issue: n, body: "/prwright plan", sender: alice }),
         { secret: SECRET },
       )
       delivery = { ...d, starts: n }
@@ -83,7 +85,7 @@ const buildDeliveries = (count: number): { deliveries: Delivery[]; expected: Set
       const n = Math.max(1, issue - 3)
       delivery = signedDelivery(
         "issue_comment",
-        commentPayload({ repo: REPO, issue: n, body: "/prwright resolve", sender: alice }),
+        commentPayload({ repo, issue: n, body: "/prwright resolve", sender: alice }),
         { secret: SECRET },
       )
     } else if (kind < 15) {
@@ -92,18 +94,16 @@ const buildDeliveries = (count: number): { deliveries: Delivery[]; expected: Set
         kind === 12
           ? signedDelivery(
               "issue_comment",
-              commentPayload({ repo: REPO, issue: n, body: "lgtm, thanks", sender: alice }),
+              commentPayload({ repo, issue: n, body: "lgtm, thanks", sender: alice }),
               { secret: SECRET },
             )
           : kind === 13
-            ? signedDelivery(
-                "issues",
-                labeledPayload({ repo: REPO, issue: n, label: "bug", sender: alice }),
-                { secret: SECRET },
-              )
+            ? signedDelivery("issues", labeledPayload({ repo, issue: n, label: "bug", sender: alice }), {
+                secret: SECRET,
+              })
             : signedDelivery(
                 "push",
-                { ref: "refs/heads/main", repository: { full_name: REPO } },
+                { ref: "refs/heads/main", repository: { full_name: repo } },
                 { secret: SECRET },
               )
     } else {
@@ -138,6 +138,7 @@ interface ModeResult {
   duplicates: number
   non2xx: number
   serverCpuMsPerDelivery: number
+  eventLoopMaxMs: number
 }
 
 const CLIENT = path.join(import.meta.dirname, "support", "webhook-client-child.mjs")
@@ -159,8 +160,10 @@ const runClient = async (
 
 const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
   const github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } } })
-  await github.createRepo(REPO, { files: { "README.md": "# bench\n" } })
-  github.grant(REPO, "alice", "write")
+  for (const repo of [REPO, WARM_REPO]) {
+    await github.createRepo(repo, { files: { "README.md": "# bench\n" } })
+    github.grant(repo, "alice", "write")
+  }
   const dataDir = mkdtempSync(path.join(tmpdir(), "prwright-bench-webhooks-"))
   const prefix = `bench_wh_${randomUUID().slice(0, 8)}`
   const container = await createContainer(
@@ -198,14 +201,17 @@ const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
 
   try {
     const { deliveries, expected } = buildDeliveries(DELIVERIES)
-    // warm-up: connections, prepared statements, JIT (pushes, which start nothing; not counted)
-    const warmup = Array.from({ length: 20 }, () =>
-      signedDelivery("push", { ref: "refs/heads/warm" }, { secret: SECRET }),
-    )
+    // warm-up, not counted: the same mix on a repository of its own (so its runs are not counted),
+    // with the same number in flight: connections, the permission cache, prepared statements and the
+    // JIT of every path. Without it the first 32 answers took seconds on a loaded machine.
+    const warmup = buildDeliveries(Math.max(100, Math.round(DELIVERIES / 10)), WARM_REPO).deliveries
     const plan = path.join(dataDir, "client.json")
     writeFileSync(plan, JSON.stringify({ url, inFlight: IN_FLIGHT, warmup, deliveries }))
     const cpuBefore = process.cpuUsage()
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+    loopDelay.enable()
     const client = await runClient(plan)
+    loopDelay.disable()
     const cpu = process.cpuUsage(cpuBefore)
     const { elapsedMs, latencies, non2xx, failures } = client
     for (const failure of failures) log(`  not acknowledged: ${failure}`)
@@ -237,8 +243,10 @@ const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
       duplicates,
       non2xx,
       // this process: the intake and the GitHub double; the load generator is a child process
+      // the longest the intake's event loop was blocked (a synchronous stall holds every answer)
+      eventLoopMaxMs: Math.round(loopDelay.max / 1e6),
       serverCpuMsPerDelivery:
-        Math.round(((cpu.user + cpu.system) / 1000 / (deliveries.length + 20)) * 100) / 100,
+        Math.round(((cpu.user + cpu.system) / 1000 / (deliveries.length + warmup.length)) * 100) / 100,
     }
   } finally {
     await new Promise((resolve) => server.close(resolve))
@@ -263,7 +271,7 @@ for (const mode of modes) {
   const result = await measure(mode)
   results.push(result)
   log(
-    `  ${result.acksPerSec} acks/s · p50 ${result.p50Ms} ms · p99 ${result.p99Ms} ms · runs ${result.runsStarted}/${result.runsExpected} · lost ${result.lost} · duplicates ${result.duplicates} · server CPU ${result.serverCpuMsPerDelivery} ms/delivery`,
+    `  ${result.acksPerSec} acks/s · p50 ${result.p50Ms} ms · p99 ${result.p99Ms} ms · runs ${result.runsStarted}/${result.runsExpected} · lost ${result.lost} · duplicates ${result.duplicates} · server CPU ${result.serverCpuMsPerDelivery} ms/delivery · event loop blocked ≤ ${result.eventLoopMaxMs} ms`,
   )
 }
 const summary = {
