@@ -146,12 +146,19 @@ const CLIENT = path.join(import.meta.dirname, "support", "webhook-client-child.m
 /** the load generator in its own process: it must not share the event loop it measures */
 const runClient = async (
   plan: string,
+  /** called when the warm-up is over, right before the burst */
+  onWarm: () => void,
 ): Promise<{ elapsedMs: number; latencies: number[]; non2xx: number; failures: string[] }> => {
-  const child = spawn(process.execPath, [CLIENT, plan], { stdio: ["ignore", "pipe", "inherit"] })
+  const child = spawn(process.execPath, [CLIENT, plan], { stdio: ["pipe", "pipe", "inherit"] })
   let out = ""
   child.stdout.setEncoding("utf8")
   child.stdout.on("data", (chunk: string) => {
     out += chunk
+    if (out.startsWith("warm\n")) {
+      out = out.slice("warm\n".length)
+      onWarm()
+      child.stdin.end("go\n")
+    }
   })
   const code = await new Promise<number | null>((resolve) => child.once("close", resolve))
   if (code !== 0) throw new Error(`the load generator exited with ${code}`)
@@ -207,10 +214,12 @@ const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
     const warmup = buildDeliveries(Math.max(100, Math.round(DELIVERIES / 10)), WARM_REPO).deliveries
     const plan = path.join(dataDir, "client.json")
     writeFileSync(plan, JSON.stringify({ url, inFlight: IN_FLIGHT, warmup, deliveries }))
-    const cpuBefore = process.cpuUsage()
+    let cpuBefore = process.cpuUsage()
     const loopDelay = monitorEventLoopDelay({ resolution: 10 })
-    loopDelay.enable()
-    const client = await runClient(plan)
+    const client = await runClient(plan, () => {
+      cpuBefore = process.cpuUsage()
+      loopDelay.enable()
+    })
     loopDelay.disable()
     const cpu = process.cpuUsage(cpuBefore)
     const { elapsedMs, latencies, non2xx, failures } = client
@@ -245,8 +254,7 @@ const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
       // this process: the intake and the GitHub double; the load generator is a child process
       // the longest the intake's event loop was blocked (a synchronous stall holds every answer)
       eventLoopMaxMs: Math.round(loopDelay.max / 1e6),
-      serverCpuMsPerDelivery:
-        Math.round(((cpu.user + cpu.system) / 1000 / (deliveries.length + warmup.length)) * 100) / 100,
+      serverCpuMsPerDelivery: Math.round(((cpu.user + cpu.system) / 1000 / deliveries.length) * 100) / 100,
     }
   } finally {
     await new Promise((resolve) => server.close(resolve))

@@ -17,6 +17,11 @@ await Promise.all(
   }),
 )
 
+// tell the parent the warm-up is over and wait for its go, so it measures the burst alone
+process.stdout.write("warm\n")
+await new Promise((resolve) => process.stdin.once("data", resolve))
+process.stdin.destroy()
+
 const latencies = new Array(deliveries.length)
 const startedAt = new Array(deliveries.length)
 let non2xx = 0
