@@ -21,6 +21,7 @@ import type { Database, RunsTable, SqlDialectName } from "./database.js"
 import { createStoreMigrator } from "./migrations.js"
 import { parseJson, patchToColumns, rowToEvent, rowToRun, toJson, toMillis, toNumber } from "./row-mapping.js"
 import { createSqlRecordStores, type RecordStores } from "./sql-record-stores.js"
+import type { SqliteSync } from "./sqlite-sync.js"
 
 export interface SqlRunStoreOptions {
   /** `sqlite:PATH`, `sqlite::memory:`, a bare `*.db` path, or `postgres://…` */
@@ -40,6 +41,8 @@ export type SqlRunStore = RunStore &
     migrate(): Promise<void>
     db: Kysely<Database>
     dialect: SqlDialectName
+    /** SQLite only: the store's connection, for the embedded queue to share (see container.ts) */
+    sqliteConnection?: SqliteSync["database"]
   }
 
 const DEFAULT_LIMIT = 50
@@ -102,6 +105,7 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
     ...createSqlRecordStores({ db, clock, cipher, ...(sqlite ? { sqlite } : {}) }),
     db,
     dialect,
+    ...(sqlite ? { sqliteConnection: sqlite.database } : {}),
     migrate,
     getRun,
 

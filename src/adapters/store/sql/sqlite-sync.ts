@@ -13,6 +13,8 @@ import type { Compilable } from "kysely"
  * never see it and writers in other processes wait at most one short transaction (`busy_timeout`).
  */
 export interface SqliteSync {
+  /** the connection itself: the embedded queue shares it (one page cache, no lock between the two) */
+  readonly database: SqliteDatabase.Database
   /** runs `fn` inside BEGIN IMMEDIATE … COMMIT (ROLLBACK if it throws); `fn` must not be async */
   transaction<T>(fn: () => T): T
   /** the rows of a query (SELECT, or a write with RETURNING) */
@@ -38,6 +40,7 @@ export const createSqliteSync = (
   // one wrapper, made once: better-sqlite3 builds four closures per transaction() call
   const inTransaction = database.transaction((fn: () => unknown) => fn())
   return {
+    database,
     transaction: <T>(fn: () => T): T => inTransaction.immediate(fn) as T,
     all: rowsOf,
     first: (query) => rowsOf(query)[0],
