@@ -127,10 +127,12 @@ export const createHandleGitHubEvent = (deps: {
     return runs.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0]
   }
 
-  // Feedback on the command's comment is a courtesy: GitHub being slow must not fail the delivery.
-  const react = async (repo: RepoRef, request: GitHubRequest, content: ReactionContent) => {
+  // Feedback on the command's comment is a courtesy: GitHub being slow must neither fail the delivery
+  // nor hold its answer (GitHub wants the answer within 10 s; a reaction is a round trip to it), so it
+  // is sent in the background and a failure is only logged.
+  const react = (repo: RepoRef, request: GitHubRequest, content: ReactionContent): void => {
     if (request.commentId === undefined) return
-    await deps.github.addReaction(repo, request.commentId, content).catch((error: unknown) =>
+    void deps.github.addReaction(repo, request.commentId, content).catch((error: unknown) =>
       log.warn("could not react to the command comment", {
         repo: repo.fullName,
         error: errorMessage(error),
@@ -160,7 +162,21 @@ export const createHandleGitHubEvent = (deps: {
     return true
   }
 
-  const start = async (
+  // The active-run check and the enqueue are one step per issue in this process: two triggers for one
+  // issue arriving together would otherwise both see no active run and both start one.
+  const issueLocks = new Map<string, Promise<unknown>>()
+  const oneAtATime = <T>(key: string, step: () => Promise<T>): Promise<T> => {
+    const previous = issueLocks.get(key) ?? Promise.resolve()
+    const result = previous.then(step, step)
+    const settled = result.catch(() => undefined)
+    issueLocks.set(key, settled)
+    void settled.then(() => {
+      if (issueLocks.get(key) === settled) issueLocks.delete(key)
+    })
+    return result
+  }
+
+  const start = (
     event: GitHubEvent,
     request: GitHubRequest,
     repo: RepoRef,
@@ -169,10 +185,23 @@ export const createHandleGitHubEvent = (deps: {
     fields: Record<string, unknown>,
     /** false for read-only runs (questions): they queue behind an active run instead of being refused */
     exclusive = true,
+  ): Promise<GitHubEventOutcome> =>
+    oneAtATime(`${repo.fullName.toLowerCase()}#${issueNumber}`, () =>
+      startNow(event, request, repo, type, issueNumber, fields, exclusive),
+    )
+
+  const startNow = async (
+    event: GitHubEvent,
+    request: GitHubRequest,
+    repo: RepoRef,
+    type: JobType,
+    issueNumber: number,
+    fields: Record<string, unknown>,
+    exclusive: boolean,
   ): Promise<GitHubEventOutcome> => {
     const active = exclusive ? await activeRun(repo, issueNumber) : undefined
     if (active) {
-      await react(repo, request, "eyes")
+      react(repo, request, "eyes")
       return {
         outcome: "already-active",
         jobId: active.id,
@@ -182,7 +211,7 @@ export const createHandleGitHubEvent = (deps: {
     const spending = await deps.spending?.(repo.fullName)
     if (spending && !spending.ok) {
       const reason = overLimitMessage(repo.fullName, spending)
-      await react(repo, request, "confused")
+      react(repo, request, "confused")
       await reply(repo, issueNumber, `@${request.sender} ${reason}`)
       log.info("webhook trigger refused: spending limit reached", {
         repo: repo.fullName,
@@ -206,7 +235,7 @@ export const createHandleGitHubEvent = (deps: {
       trigger,
     )
     await deps.deliveries.linkDeliveryRun(eventKey(request), result.jobId)
-    await react(repo, request, "rocket")
+    react(repo, request, "rocket")
     log.info("webhook started a run", {
       jobId: result.jobId,
       type,
@@ -235,7 +264,7 @@ export const createHandleGitHubEvent = (deps: {
     repo: RepoRef,
   ): Promise<GitHubEventOutcome> => {
     const ignore = async (reason: string, explain?: string): Promise<GitHubEventOutcome> => {
-      await react(repo, request, "confused")
+      react(repo, request, "confused")
       if (explain) await reply(repo, request.number, explain)
       return { outcome: "ignored", reason }
     }
@@ -327,7 +356,7 @@ export const createHandleGitHubEvent = (deps: {
           if (error instanceof ConflictError) return ignore(errorMessage(error))
           throw error
         }
-        await react(repo, request, "+1")
+        react(repo, request, "+1")
         log.info("webhook cancelled a run", { jobId: run.id, actor: request.sender })
         return { outcome: "cancelled", jobId: run.id, reason: `cancel requested by ${request.sender}` }
       }

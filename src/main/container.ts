@@ -8,7 +8,10 @@ import { createOctokitGitHub, gitAuthHeader } from "#adapters/github/octokit-git
 import { createJsonLogger } from "#adapters/log/json-logger.js"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 import { createBullMqJobQueue } from "#adapters/queue/bullmq/bullmq-job-queue.js"
-import { createEmbeddedJobQueue } from "#adapters/queue/embedded/embedded-job-queue.js"
+import {
+  createEmbeddedJobQueue,
+  type EmbeddedJobQueueOptions,
+} from "#adapters/queue/embedded/embedded-job-queue.js"
 import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
 import { createRunDirs } from "#adapters/scratch/run-dirs.js"
 import { createNeo4jRunStore } from "#adapters/store/neo4j/neo4j-run-store.js"
@@ -157,6 +160,7 @@ export const createContainer = async (
     ? createRedisEventBus({ url: config.redisUrl, prefix: config.queuePrefix, logger })
     : createMemoryEventBus({ logger })
 
+  const { sqliteConnection } = store as { sqliteConnection?: EmbeddedJobQueueOptions["connection"] }
   let queue: JobQueue | undefined
   if (overrides.queue !== false) {
     queue = config.redisUrl
@@ -170,8 +174,10 @@ export const createContainer = async (
           logger,
         })
       : createEmbeddedJobQueue({
-          // Same file as the run store when that is SQLite, so one file holds all state.
+          // Same file as the run store when that is SQLite, so one file holds all state, through the
+          // store's own connection (decisions/0009).
           databasePath: sqlitePathOf(config.databaseUrl) ?? path.join(config.dataDir, "queue.db"),
+          ...(sqliteConnection && sqlitePathOf(config.databaseUrl) ? { connection: sqliteConnection } : {}),
           backoffBaseMs: config.queueBackoffMs,
           keepCompleted: config.queueRetention.completed,
           keepFailed: config.queueRetention.failed,

@@ -22,6 +22,13 @@ import { createJobTable, toJobInfo } from "./job-table.js"
 export interface EmbeddedJobQueueOptions {
   /** SQLite file shared with the run store; the queue's tables are prefixed `queue_` */
   databasePath: string
+  /**
+   * The run store's open connection to that file, to share instead of opening a second one: one page
+   * cache (a write on one connection made the other drop its cache) and no lock between the two.
+   * Safe because the store's write transactions never span an await (decisions/0009). The queue
+   * neither sets its pragmas nor closes it.
+   */
+  connection?: Database.Database
   /** first retry delay; doubles each attempt (default 2000) */
   backoffBaseMs?: number
   /** how often idle workers look for jobs enqueued by other processes (default 1000) */
@@ -52,11 +59,15 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
   const logger = (options.logger ?? silentLogger).child({ component: "embedded-job-queue" })
   const closeGraceMs = options.closeGraceMs ?? 2_000
 
-  if (options.databasePath !== ":memory:") mkdirSync(path.dirname(options.databasePath), { recursive: true })
-  const db = new Database(options.databasePath)
-  db.pragma("journal_mode = WAL")
-  db.pragma("busy_timeout = 5000")
-  db.pragma("synchronous = NORMAL")
+  const shared = options.connection
+  if (!shared && options.databasePath !== ":memory:")
+    mkdirSync(path.dirname(options.databasePath), { recursive: true })
+  const db = shared ?? new Database(options.databasePath)
+  if (!shared) {
+    db.pragma("journal_mode = WAL")
+    db.pragma("busy_timeout = 5000")
+    db.pragma("synchronous = NORMAL")
+  }
   const table = createJobTable(db)
   // workers of every process on this file beat here (see worker-heartbeats.ts)
   db.exec(WORKERS_TABLE_SQL)
@@ -213,7 +224,7 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
       closed ??= (async () => {
         clearInterval(pruneTimer)
         await Promise.all([...workers].map((worker) => worker.close({ graceMs: closeGraceMs })))
-        db.close()
+        if (!shared) db.close()
       })()
       return closed
     },

@@ -7,6 +7,10 @@ import type { JobType, Priority } from "#domain/workflow-run.js"
  * its own tables there; everything here is prefixed `queue_`). Every statement is synchronous, so a
  * claim, a cancel or a finish is one atomic step even with other processes on the same file.
  *
+ * The transactions below read before they write, so they begin IMMEDIATE: the write lock is taken at
+ * BEGIN, and another process writing between the read and the write cannot make the upgrade fail
+ * with SQLITE_BUSY (busy_timeout does not cover an upgrade from a stale snapshot).
+ *
  * Leases: an active row carries `lease_owner` (a fresh token per attempt, doubling as a fencing token:
  * every write of a worker is conditioned on it) and `lease_expires_at`, which the owner keeps pushing
  * forward. A row whose lease ran out belongs to a dead or hung process and is swept back to waiting.
@@ -242,7 +246,7 @@ export const createJobTable = (db: Database.Database) => {
         })
         return state
       },
-    ),
+    ).immediate,
     /** graceful shutdown: hand the job back without counting the interrupted attempt */
     release: (id: string, owner: string, now: number): boolean =>
       finish.run({
@@ -270,12 +274,12 @@ export const createJobTable = (db: Database.Database) => {
         if (rule.count !== undefined) removed += pruneBeyond.run(state, state, rule.count).changes
       }
       return removed
-    }),
+    }).immediate,
     cancel: db.transaction((id: string, now: number): "cancelled" | "requested" | "none" => {
       if (cancelWaiting.run(now, now, id).changes === 1) return "cancelled"
       if (requestCancel.run(now, id).changes === 1) return "requested"
       return "none"
-    }),
+    }).immediate,
   }
 }
 
