@@ -175,7 +175,7 @@ export const createContainer = async (
         })
       : createEmbeddedJobQueue({
           // Same file as the run store when that is SQLite, so one file holds all state, through the
-          // store's own connection (decisions/0009).
+          // store's own connection (decisions/0010).
           databasePath: sqlitePathOf(config.databaseUrl) ?? path.join(config.dataDir, "queue.db"),
           ...(sqliteConnection && sqlitePathOf(config.databaseUrl) ? { connection: sqliteConnection } : {}),
           backoffBaseMs: config.queueBackoffMs,

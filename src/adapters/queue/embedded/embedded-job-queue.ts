@@ -25,7 +25,7 @@ export interface EmbeddedJobQueueOptions {
   /**
    * The run store's open connection to that file, to share instead of opening a second one: one page
    * cache (a write on one connection made the other drop its cache) and no lock between the two.
-   * Safe because the store's write transactions never span an await (decisions/0009). The queue
+   * Safe because the store's write transactions never span an await (decisions/0010). The queue
    * neither sets its pragmas nor closes it.
    */
   connection?: Database.Database
