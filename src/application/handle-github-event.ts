@@ -13,6 +13,7 @@ import type { PlanStore } from "./ports/plan-store.js"
 import type { RepoSettingsStore } from "./ports/repo-settings-store.js"
 import type { ReviewThreads } from "./ports/review-threads.js"
 import type { RunStore } from "./ports/run-store.js"
+import type { QueuedComments } from "./queued-comments.js"
 import { closedIssueOf, type GitHubRequest, readGitHubEvent } from "./read-github-event.js"
 import type { WorkflowRequester } from "./request-workflow.js"
 import { buildReviewInstructions } from "./review-follow-up.js"
@@ -81,6 +82,8 @@ export const createHandleGitHubEvent = (deps: {
   settings?: RepoSettingsStore
   /** the repository's daily/monthly spending limits (see spending-limits.ts); absent: none */
   spending?: (repoFullName: string) => Promise<SpendingCheck>
+  /** posts a run's place in line and estimated start on its issue when it has to wait (fair queue) */
+  queued?: Pick<QueuedComments, "announce">
   /** head branches of prwright's pull requests start with this (default "prwright/") */
   branchPrefix?: string
   /** how long a user's permission is remembered (default 30 s; 0 asks GitHub every time) */
@@ -167,7 +170,10 @@ export const createHandleGitHubEvent = (deps: {
     type: JobType,
     issueNumber: number,
     fields: Record<string, unknown>,
-    /** false for read-only runs (questions): they queue behind an active run instead of being refused */
+    /**
+     * false for follow-ups (questions, review fixes, CI repairs): they wait in line behind the issue's
+     * active run (the queue keeps one active run per issue) instead of being refused
+     */
     exclusive = true,
   ): Promise<GitHubEventOutcome> => {
     const active = exclusive ? await activeRun(repo, issueNumber) : undefined
@@ -207,6 +213,13 @@ export const createHandleGitHubEvent = (deps: {
     )
     await deps.deliveries.linkDeliveryRun(eventKey(request), result.jobId)
     await react(repo, request, "rocket")
+    if (result.created && deps.queued)
+      await deps.queued.announce(result.run, request.sender).catch((error: unknown) =>
+        log.warn("could not post the run's place in line", {
+          jobId: result.jobId,
+          error: errorMessage(error),
+        }),
+      )
     log.info("webhook started a run", {
       jobId: result.jobId,
       type,
@@ -285,7 +298,15 @@ export const createHandleGitHubEvent = (deps: {
         const issue = await issueOfPullRequest(repo, request.number)
         if (typeof issue === "string") return ignore(issue)
         if (request.reviewId === undefined)
-          return start(event, request, repo, "resolve-issue", issue, { instructions: request.instructions })
+          return start(
+            event,
+            request,
+            repo,
+            "resolve-issue",
+            issue,
+            { instructions: request.instructions },
+            false,
+          )
         if (!deps.threads) return ignore("review follow-ups need access to review threads (a GitHub token)")
         const instructions = await buildReviewInstructions({
           github: deps.github,
@@ -297,7 +318,7 @@ export const createHandleGitHubEvent = (deps: {
           ...(request.reviewBody ? { reviewBody: request.reviewBody } : {}),
           ...(request.instructions ? { extra: request.instructions } : {}),
         })
-        return start(event, request, repo, "resolve-issue", issue, { instructions })
+        return start(event, request, repo, "resolve-issue", issue, { instructions }, false)
       }
       case "ask": {
         if (!request.question)
@@ -363,9 +384,15 @@ export const createHandleGitHubEvent = (deps: {
         }
         if (!(await deps.deliveries.recordDelivery({ id: eventKey(attempt), event: "ci-repair" })))
           return { outcome: "duplicate", reason: `failure ${decision.fingerprint} is already being repaired` }
-        const outcome = await start(event, attempt, repo, "resolve-issue", decision.issueNumber, {
-          instructions: decision.instructions,
-        }).catch(async (error: unknown) => {
+        const outcome = await start(
+          event,
+          attempt,
+          repo,
+          "resolve-issue",
+          decision.issueNumber,
+          { instructions: decision.instructions },
+          false,
+        ).catch(async (error: unknown) => {
           await deps.deliveries.forgetDelivery(eventKey(attempt)).catch(() => undefined)
           throw error
         })

@@ -61,10 +61,10 @@ local function slotsFree(limits, id)
 end
 `
 
-// ARGV: prefix, now, id, order, type, issue key ("" for none), limits ("max key" lines), ttl seconds
+// ARGV: prefix, now, id, priority rank, type, issue key ("" for none), limits ("max key" lines), ttl seconds
 const REGISTER = `${PRELUDE}
 local id = ARGV[3]
-local order = ARGV[4]
+local order = tonumber(ARGV[4]) * 1e13 + rcall("INCR", P .. ":_lim:seq")
 rcall("HSET", jobKey(id), "order", order, "type", ARGV[5], "issue", ARGV[6], "limits", ARGV[7], "seen", 0, "runUntil", 0)
 rcall("EXPIRE", jobKey(id), tonumber(ARGV[8]))
 rcall("ZADD", P .. ":_lim:line:t:" .. ARGV[5], order, id)
@@ -194,13 +194,11 @@ export const createLimitSlots = (options: {
       concurrencyKey?: string | undefined
       limits?: ConcurrencyLimit[] | undefined
     }): Promise<void> {
-      const seq = await client.incr(`${prefix}:_lim:seq`)
-      const order = RANK[job.priority] * 1e13 + seq
       const limits = (job.limits ?? []).map((limit) => `${limit.max} ${limit.key}`).join("\n")
       await run(
         REGISTER,
         job.jobId,
-        order,
+        RANK[job.priority],
         job.type,
         job.concurrencyKey ?? "",
         limits,
