@@ -73,7 +73,13 @@ export const createRunPlaces = (deps: {
       const basis = `the average of ${sample.length} recent run${sample.length === 1 ? "" : "s"}${own.length > 0 ? ` of ${repoFullName}` : ""}`
       return { ms, basis }
     })()
-    value.catch(() => averages.delete(repoFullName))
+    // no history yet is not remembered: the first finished run should show at once
+    value.then(
+      (found) => {
+        if (!found) averages.delete(repoFullName)
+      },
+      () => averages.delete(repoFullName),
+    )
     if (averages.size > 1_000) averages.clear()
     averages.set(repoFullName, { at: now(), value })
     return value
