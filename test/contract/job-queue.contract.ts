@@ -438,6 +438,8 @@ export const runJobQueueContract = (
       expect(await fieldsOf({ ...request, attempts: 0 })).toEqual(["attempts"])
       expect(await fieldsOf({ ...request, priority: "soon" as never })).toEqual(["priority"])
       expect(await fieldsOf({ ...request, data: undefined })).toEqual(["data"])
+      expect(await fieldsOf({ ...request, limits: [{ key: "repo:a/b", max: 0 }] })).toEqual(["limits.0.max"])
+      expect(await fieldsOf({ ...request, limits: [{ key: "", max: 1 }] })).toEqual(["limits.0.key"])
       expect(await queue.getJob(request.jobId)).toBeUndefined()
       // nothing half-stored: the id is still free for a valid request
       expect(await queue.enqueue(request)).toEqual({ jobId: request.jobId, created: true })

@@ -90,19 +90,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
   /** 1-based place of each waiting run in its job type's queue: priority first, then age */
   const queuePositions = async (runs: WorkflowRun[]): Promise<Map<string, number>> => {
     const positions = new Map<string, number>()
-    const places = deps.runPlaces
-    if (places) {
-      // the queue's own figure: the place among the runs waiting for the same limit, issue or worker
-      await Promise.all(
-        runs
-          .filter((run) => run.status === "pending")
-          .map(async (run) => {
-            const place = await places(run).catch(() => undefined)
-            if (place) positions.set(run.id, place.place)
-          }),
-      )
-      return positions
-    }
+
     const types = new Set(runs.filter((run) => run.status === "pending").map((run) => run.type))
     for (const type of types) {
       const page = await deps.store.listRuns({ status: "pending", type, limit: 200 })
@@ -114,6 +102,18 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
         positions.set(run.id, index + 1)
       })
     }
+    // the queue's own figure where it has one (the GET /api/jobs/:id place: among the runs waiting
+    // for the same limit, issue or worker); runs it does not hold keep their place in the store's order
+    const places = deps.runPlaces
+    if (places)
+      await Promise.all(
+        runs
+          .filter((run) => run.status === "pending")
+          .map(async (run) => {
+            const place = await places(run).catch(() => undefined)
+            if (place) positions.set(run.id, place.place)
+          }),
+      )
     return positions
   }
 
