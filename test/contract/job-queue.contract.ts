@@ -540,38 +540,43 @@ export const runJobQueueContract = (
       }
       queue.process("comment-on-issue", handler, { concurrency: 3 })
       queue.process("resolve-issue", handler, { concurrency: 3 })
-      await waitFor(
-        () => started.includes("a") && started.includes("other"),
-        "a and other to start",
-        timeoutMs,
-      )
-      await sleep(150)
-      expect(started.filter((label) => label !== "other")).toEqual(["a"])
-      if (queue.placeInLine) {
-        expect(await queue.placeInLine(b.jobId)).toEqual({
-          place: 1,
-          waitingFor: { kind: "limit", key: repo.key, max: 1 },
-        })
-        expect(await queue.placeInLine(c.jobId)).toEqual({
-          place: 2,
-          waitingFor: { kind: "limit", key: repo.key, max: 1 },
-        })
-        expect(await queue.placeInLine(a.jobId)).toBeUndefined()
+      try {
+        await waitFor(
+          () => started.includes("a") && started.includes("other"),
+          "a and other to start",
+          timeoutMs,
+        )
+        await sleep(150)
+        expect(started.filter((label) => label !== "other")).toEqual(["a"])
+        if (queue.placeInLine) {
+          expect(await queue.placeInLine(b.jobId)).toEqual({
+            place: 1,
+            waitingFor: { kind: "limit", key: repo.key, max: 1 },
+          })
+          expect(await queue.placeInLine(c.jobId)).toEqual({
+            place: 2,
+            waitingFor: { kind: "limit", key: repo.key, max: 1 },
+          })
+          expect(await queue.placeInLine(a.jobId)).toBeUndefined()
+        }
+        gates.get(a.jobId)!.open()
+        await waitFor(() => started.includes("b"), "b to start after a", timeoutMs)
+        await sleep(150)
+        expect(started.filter((label) => label !== "other")).toEqual(["a", "b"])
+        if (queue.placeInLine)
+          expect(await queue.placeInLine(c.jobId)).toMatchObject({ place: 1, waitingFor: { kind: "limit" } })
+        gates.get(b.jobId)!.open()
+        gates.get(c.jobId)!.open()
+        gates.get(other.jobId)!.open()
+        for (const request of [a, b, c, other]) {
+          // waiting for a slot is not an attempt
+          expect((await stateOf(queue, request.jobId, "completed")).attempt).toBe(1)
+        }
+        expect(started.filter((label) => label !== "other")).toEqual(["a", "b", "c"])
+      } finally {
+        // a failed check must not leave handlers hanging on their gates
+        for (const g of gates.values()) g.open()
       }
-      gates.get(a.jobId)!.open()
-      await waitFor(() => started.includes("b"), "b to start after a", timeoutMs)
-      await sleep(150)
-      expect(started.filter((label) => label !== "other")).toEqual(["a", "b"])
-      if (queue.placeInLine)
-        expect(await queue.placeInLine(c.jobId)).toMatchObject({ place: 1, waitingFor: { kind: "limit" } })
-      gates.get(b.jobId)!.open()
-      gates.get(c.jobId)!.open()
-      gates.get(other.jobId)!.open()
-      for (const request of [a, b, c, other]) {
-        // waiting for a slot is not an attempt
-        expect((await stateOf(queue, request.jobId, "completed")).attempt).toBe(1)
-      }
-      expect(started.filter((label) => label !== "other")).toEqual(["a", "b", "c"])
     })
 
     it("shows what a waiting job waits for: its issue's active job, then a free worker", async () => {

@@ -11,9 +11,10 @@ import type { JobType, Priority } from "#domain/workflow-run.js"
  * - every limit has a free slot (a sorted set of holders scored by lease expiry, so a killed
  *   worker's slot frees itself after one lock duration), and
  * - no job ahead of it in the line of one of its limits could start now: not running, its own key
- *   and slots free, and fetched by a worker lately (`seen`). BullMQ re-queues a deferred job behind
- *   later ones, so this check, not BullMQ's order, decides who takes a freed slot; a job no worker is
- *   fetching (its type's workers busy or absent) stops blocking after `liveMs`.
+ *   and slots free, and enqueued or fetched by a worker lately (`seen`). BullMQ re-queues a deferred
+ *   job behind later ones and fetches a batch at once, so this check, not BullMQ's order, decides who
+ *   takes a freed slot; a job no worker is fetching (its type's workers busy or absent) stops
+ *   blocking after `liveMs`.
  * A deferred job goes back to delayed uncounted (handBack), so waiting never burns an attempt.
  */
 
@@ -65,7 +66,7 @@ end
 const REGISTER = `${PRELUDE}
 local id = ARGV[3]
 local order = tonumber(ARGV[4]) * 1e13 + rcall("INCR", P .. ":_lim:seq")
-rcall("HSET", jobKey(id), "order", order, "type", ARGV[5], "issue", ARGV[6], "limits", ARGV[7], "seen", 0, "runUntil", 0)
+rcall("HSET", jobKey(id), "order", order, "type", ARGV[5], "issue", ARGV[6], "limits", ARGV[7], "seen", now, "runUntil", 0)
 rcall("EXPIRE", jobKey(id), tonumber(ARGV[8]))
 rcall("ZADD", P .. ":_lim:line:t:" .. ARGV[5], order, id)
 if ARGV[6] ~= "" then rcall("ZADD", P .. ":_lim:line:k:" .. ARGV[6], order, id) end
