@@ -213,13 +213,8 @@ export const createHandleGitHubEvent = (deps: {
     )
     await deps.deliveries.linkDeliveryRun(eventKey(request), result.jobId)
     await react(repo, request, "rocket")
-    if (result.created && deps.queued)
-      await deps.queued.announce(result.run, request.sender).catch((error: unknown) =>
-        log.warn("could not post the run's place in line", {
-          jobId: result.jobId,
-          error: errorMessage(error),
-        }),
-      )
+    // the place in line goes to the issue in the background: the delivery's answer never waits for it
+    if (result.created) deps.queued?.announce(result.run, request.sender)
     log.info("webhook started a run", {
       jobId: result.jobId,
       type,

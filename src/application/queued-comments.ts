@@ -16,8 +16,11 @@ import { leftQueueBody, queuedCommentBody, queuedMarker } from "./workflows/run-
  * marker; only webhook-started runs look.
  */
 export interface QueuedComments {
-  /** after a webhook enqueued `run`: posts the comment when the run waits for a limit or its issue */
-  announce(run: WorkflowRun, sender: string): Promise<void>
+  /**
+   * after a webhook enqueued `run`: posts the comment when the run waits for a limit or its issue.
+   * Returns at once (the delivery's answer never waits for GitHub); never throws.
+   */
+  announce(run: WorkflowRun, sender: string): void
   /** journal observer: a start or cancel edits the comment; never throws, never waits for GitHub */
   observe(runId: string, events: RunEventData[]): void
   flush(): Promise<void>
@@ -55,26 +58,32 @@ export const createQueuedComments = (deps: {
     )
   }
 
-  return {
-    async announce(run, sender) {
-      const place = await deps.places(run)
-      if (!place || place.waitingFor === "workers-busy") return
-      await deps.github.createIssueComment(
-        parseRepoRef(run.repoFullName),
-        run.issueNumber,
-        queuedCommentBody({
-          runId: run.id,
-          type: run.type,
-          sender,
-          place: describePlace(place),
-          ...link(run.id),
-        }),
-      )
-      log.info("run queued behind a limit", {
+  const track = (runId: string, work: Promise<void>, what: string) => {
+    const tracked = work.catch((error: unknown) => log.warn(what, { runId, error: errorMessage(error) }))
+    pending.add(tracked)
+    void tracked.finally(() => pending.delete(tracked))
+  }
+
+  const post = async (run: WorkflowRun, sender: string) => {
+    const place = await deps.places(run)
+    if (!place || place.waitingFor === "workers-busy") return
+    await deps.github.createIssueComment(
+      parseRepoRef(run.repoFullName),
+      run.issueNumber,
+      queuedCommentBody({
         runId: run.id,
-        place: place.place,
-        waitingFor: place.waitingFor,
-      })
+        type: run.type,
+        sender,
+        place: describePlace(place),
+        ...link(run.id),
+      }),
+    )
+    log.info("run queued behind a limit", { runId: run.id, place: place.place, waitingFor: place.waitingFor })
+  }
+
+  return {
+    announce(run, sender) {
+      track(run.id, post(run, sender), "could not post the run's place in line")
     },
     observe(runId, events) {
       const status = events.findLast((event) => event.type === "status")
@@ -87,11 +96,7 @@ export const createQueuedComments = (deps: {
             ? "cancelled"
             : undefined
       if (!outcome) return
-      const work = leave(runId, outcome).catch((error: unknown) =>
-        log.warn("could not update the queued comment", { runId, error: errorMessage(error) }),
-      )
-      pending.add(work)
-      void work.finally(() => pending.delete(work))
+      track(runId, leave(runId, outcome), "could not update the queued comment")
     },
     async flush() {
       while (pending.size > 0) await Promise.all([...pending])

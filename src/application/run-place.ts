@@ -25,6 +25,8 @@ export type RunPlaces = (run: WorkflowRun) => Promise<RunPlace | undefined>
 
 const SAMPLE = 20
 const CACHE_MS = 30_000
+/** "no history yet" is kept briefly only: the first finished run should show soon */
+const NO_HISTORY_CACHE_MS = 1_000
 
 const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000))
 
@@ -47,7 +49,7 @@ export const createRunPlaces = (deps: {
   const now = deps.now ?? Date.now
   const averages = new Map<
     string,
-    { at: number; value: Promise<{ ms: number; basis: string } | undefined> }
+    { at: number; empty?: boolean; value: Promise<{ ms: number; basis: string } | undefined> }
   >()
 
   const durations = (runs: WorkflowRun[]) =>
@@ -59,7 +61,7 @@ export const createRunPlaces = (deps: {
   /** mean duration of recent completed runs of the repository, else of any repository */
   const average = (repoFullName: string) => {
     const cached = averages.get(repoFullName)
-    if (cached && now() - cached.at < CACHE_MS) return cached.value
+    if (cached && now() - cached.at < (cached.empty ? NO_HISTORY_CACHE_MS : CACHE_MS)) return cached.value
     const value = (async () => {
       const own = durations(
         (await deps.store.listRuns({ repoFullName, status: "completed", limit: SAMPLE })).runs,
@@ -73,15 +75,15 @@ export const createRunPlaces = (deps: {
       const basis = `the average of ${sample.length} recent run${sample.length === 1 ? "" : "s"}${own.length > 0 ? ` of ${repoFullName}` : ""}`
       return { ms, basis }
     })()
-    // no history yet is not remembered: the first finished run should show at once
+    if (averages.size > 1_000) averages.clear()
+    const entry: { at: number; empty?: boolean; value: typeof value } = { at: now(), value }
+    averages.set(repoFullName, entry)
     value.then(
       (found) => {
-        if (!found) averages.delete(repoFullName)
+        if (!found) entry.empty = true
       },
       () => averages.delete(repoFullName),
     )
-    if (averages.size > 1_000) averages.clear()
-    averages.set(repoFullName, { at: now(), value })
     return value
   }
 

@@ -195,6 +195,8 @@ describe.each(modes)("fair queue with a visible place ($name)", (mode) => {
       })
       // the running run has no place; and its issue got no "queued" comment (it started at once)
       expect((await status(first)).queue).toBeUndefined()
+      // the comments are posted beside the delivery's answer, not before it
+      await container.queuedComments.flush()
       expect(queuedComment(one)).toBeUndefined()
       expect(queuedComment(two)?.body).toMatch(
         /place 1 in line, waiting for a free slot of the repository's run limit \(1 active run at most\); estimated start: unknown/,
@@ -204,8 +206,15 @@ describe.each(modes)("fair queue with a visible place ($name)", (mode) => {
       gateOf(one).open()
       await statusOf(first, "completed")
       await statusOf(second, "running")
-      // one run finished: the estimate now has a basis
-      const nowThree = await status(third)
+      // one run finished: the estimate now has a basis (a missing history is remembered for 1 s at most)
+      const nowThree = await waitFor(
+        async () => {
+          const s = await status(third)
+          return s.queue?.estimatedStart !== "unknown" ? s : undefined
+        },
+        "an estimate from the finished run",
+        5_000,
+      )
       expect(nowThree.queue).toMatchObject({ place: 1, waitingFor: "repository-limit" })
       expect(nowThree.queue?.estimatedStart).toMatch(/^\d{4}-\d\d-\d\dT/)
       expect(nowThree.queue?.estimate).toMatch(/from the average of 1 recent run of acme\/queue/)
@@ -256,6 +265,7 @@ describe.each(modes)("fair queue with a visible place ($name)", (mode) => {
       expect(accepted.status).toBe("started")
       expect(accepted.jobId).not.toBe(planRun)
       expect((await status(accepted.jobId)).queue).toMatchObject({ place: 1, waitingFor: "issue-active" })
+      await container.queuedComments.flush()
       expect(queuedComment(n)?.body).toMatch(/waiting for this issue's active run to finish/)
       // a redelivery starts nothing more
       expect(await (await post()).json()).toMatchObject({ status: "duplicate" })
