@@ -89,8 +89,14 @@ export const startBullMqWorker = (options: BullMqWorkerOptions): JobWorker => {
       if (answer === "unregistered") {
         keyLock = key ? await options.keyLocks.acquire(key, jobId, token) : undefined
         if (key && !keyLock) await deferKeyed(job, token)
-      } else if (answer === "wait") await deferKeyed(job, token)
-      else admission = answer
+      } else if (answer === "wait") {
+        // cancelled while it was in a worker's hands for this check: out of line for good
+        if (await cancels.readMarker(jobId).catch(() => undefined)) {
+          await options.slots.forget(jobId).catch(() => {})
+          throw new UnrecoverableError(CANCELLED_MESSAGE)
+        }
+        await deferKeyed(job, token)
+      } else admission = answer
     }
     // true once the job will not run again: its line entry goes with its slots
     let ended = false
