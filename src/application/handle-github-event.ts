@@ -13,6 +13,7 @@ import type { PlanStore } from "./ports/plan-store.js"
 import type { RepoSettingsStore } from "./ports/repo-settings-store.js"
 import type { ReviewThreads } from "./ports/review-threads.js"
 import type { RunStore } from "./ports/run-store.js"
+import type { QueuedComments } from "./queued-comments.js"
 import { closedIssueOf, type GitHubRequest, readGitHubEvent } from "./read-github-event.js"
 import type { WorkflowRequester } from "./request-workflow.js"
 import { buildReviewInstructions } from "./review-follow-up.js"
@@ -81,6 +82,8 @@ export const createHandleGitHubEvent = (deps: {
   settings?: RepoSettingsStore
   /** the repository's daily/monthly spending limits (see spending-limits.ts); absent: none */
   spending?: (repoFullName: string) => Promise<SpendingCheck>
+  /** posts a run's place in line and estimated start on its issue when it has to wait (fair queue) */
+  queued?: Pick<QueuedComments, "announce">
   /** head branches of prwright's pull requests start with this (default "prwright/") */
   branchPrefix?: string
   /** how long a user's permission is remembered (default 30 s; 0 asks GitHub every time) */
@@ -183,7 +186,10 @@ export const createHandleGitHubEvent = (deps: {
     type: JobType,
     issueNumber: number,
     fields: Record<string, unknown>,
-    /** false for read-only runs (questions): they queue behind an active run instead of being refused */
+    /**
+     * false for follow-ups (questions, review fixes, CI repairs): they wait in line behind the issue's
+     * active run (the queue keeps one active run per issue) instead of being refused
+     */
     exclusive = true,
   ): Promise<GitHubEventOutcome> =>
     oneAtATime(`${repo.fullName.toLowerCase()}#${issueNumber}`, () =>
@@ -236,6 +242,8 @@ export const createHandleGitHubEvent = (deps: {
     )
     await deps.deliveries.linkDeliveryRun(eventKey(request), result.jobId)
     react(repo, request, "rocket")
+    // the place in line goes to the issue in the background: the delivery's answer never waits for it
+    if (result.created) deps.queued?.announce(result.run, request.sender)
     log.info("webhook started a run", {
       jobId: result.jobId,
       type,
@@ -314,7 +322,15 @@ export const createHandleGitHubEvent = (deps: {
         const issue = await issueOfPullRequest(repo, request.number)
         if (typeof issue === "string") return ignore(issue)
         if (request.reviewId === undefined)
-          return start(event, request, repo, "resolve-issue", issue, { instructions: request.instructions })
+          return start(
+            event,
+            request,
+            repo,
+            "resolve-issue",
+            issue,
+            { instructions: request.instructions },
+            false,
+          )
         if (!deps.threads) return ignore("review follow-ups need access to review threads (a GitHub token)")
         const instructions = await buildReviewInstructions({
           github: deps.github,
@@ -326,7 +342,7 @@ export const createHandleGitHubEvent = (deps: {
           reviewBody: request.reviewBody,
           extra: request.instructions,
         })
-        return start(event, request, repo, "resolve-issue", issue, { instructions })
+        return start(event, request, repo, "resolve-issue", issue, { instructions }, false)
       }
       case "ask": {
         if (!request.question)
@@ -392,9 +408,15 @@ export const createHandleGitHubEvent = (deps: {
         }
         if (!(await deps.deliveries.recordDelivery({ id: eventKey(attempt), event: "ci-repair" })))
           return { outcome: "duplicate", reason: `failure ${decision.fingerprint} is already being repaired` }
-        const outcome = await start(event, attempt, repo, "resolve-issue", decision.issueNumber, {
-          instructions: decision.instructions,
-        }).catch(async (error: unknown) => {
+        const outcome = await start(
+          event,
+          attempt,
+          repo,
+          "resolve-issue",
+          decision.issueNumber,
+          { instructions: decision.instructions },
+          false,
+        ).catch(async (error: unknown) => {
           await deps.deliveries.forgetDelivery(eventKey(attempt)).catch(() => undefined)
           throw error
         })

@@ -6,7 +6,7 @@ import {
   WORKER_TYPES,
   type WorkflowRun,
 } from "#domain/workflow-run.js"
-import { enqueueRequestOf, type JobData, parseWith, requestSchemaFor } from "./job-data.js"
+import { enqueueRequestOf, type JobData, parseWith, type RunLimits, requestSchemaFor } from "./job-data.js"
 import type { NewId } from "./ports/clock.js"
 import { type JobQueue, stableJson } from "./ports/job-queue.js"
 import type { Logger } from "./ports/logging.js"
@@ -76,6 +76,8 @@ export const createWorkflowRequester = (deps: {
   logger: Logger
   /** refuse a request (503) when no worker has a recent heartbeat for its type (serve sets this) */
   requireLiveWorker?: boolean | undefined
+  /** concurrent runs per repository / installation; beyond them runs wait in line (absent: no limits) */
+  runLimits?: RunLimits | undefined
 }): WorkflowRequester => {
   /** the one parse of a request on its way to a job (the worker parses the stored job once more) */
   const validate = (type: JobType, body: unknown, deprecations: string[] = []): JobData => {
@@ -156,7 +158,7 @@ export const createWorkflowRequester = (deps: {
       await checkQueue(deps.queue, type)
       const run = await record(type, data, trigger)
       try {
-        await deps.queue.enqueue(enqueueRequestOf(run, data))
+        await deps.queue.enqueue(enqueueRequestOf(run, data, deps.runLimits))
       } catch (error) {
         const message = `could not queue the job: ${errorMessage(error)}`
         await deps.store.updateRun(run.id, { status: "failed", error: message, finishedAt: new Date() })

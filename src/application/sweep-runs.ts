@@ -1,6 +1,6 @@
 import { errorMessage, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
-import { enqueueRequestOf, parseJobData } from "./job-data.js"
+import { enqueueRequestOf, parseJobData, type RunLimits } from "./job-data.js"
 import type { Clock } from "./ports/clock.js"
 import type { JobQueue } from "./ports/job-queue.js"
 import type { Logger } from "./ports/logging.js"
@@ -22,6 +22,8 @@ export const createRunSweeper = (deps: {
   logger: Logger
   /** runs younger than this are left alone: their enqueue may still be in flight */
   olderThanMs: number
+  /** per repository / installation, as new runs get them */
+  runLimits?: RunLimits
 }) => {
   const log = deps.logger.child({ component: "run-sweeper" })
 
@@ -45,7 +47,9 @@ export const createRunSweeper = (deps: {
   const requeue = async (run: WorkflowRun): Promise<boolean> => {
     try {
       // the stored request may predate an upgrade: parse it before it goes to the queue again
-      const { created } = await deps.queue.enqueue(enqueueRequestOf(run, parseJobData(run.type, run.input)))
+      const { created } = await deps.queue.enqueue(
+        enqueueRequestOf(run, parseJobData(run.type, run.input), deps.runLimits),
+      )
       if (created) log.warn("queued a pending run that had no job", { runId: run.id })
       return created
     } catch (error) {

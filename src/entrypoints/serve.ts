@@ -40,6 +40,7 @@ export const startServer = async (
     metrics,
     requester: container.requester,
     cancelRun: container.cancelRun,
+    runPlaces: container.runPlaces,
     webhooks: container.webhooks,
     repoSettings: container.repoSettings,
     store: container.store,

@@ -4,6 +4,7 @@ import path from "node:path"
 import { z } from "zod"
 import { MODEL_PROVIDERS } from "#adapters/model/ai-sdk-model.js"
 import { parseSetupAllow, parseSetupNetworks } from "#adapters/sandbox/setup-egress.js"
+import { DEFAULT_RUN_LIMITS, type RunLimits } from "#application/job-data.js"
 import type { KeepJobs } from "#application/ports/job-queue.js"
 import { ConfigError } from "#domain/errors.js"
 import { type ModelTableOverrides, parseModelTableOverrides } from "#domain/model-table.js"
@@ -192,6 +193,18 @@ const EnvSchema = z.object({
   WORKER_CONCURRENCY_COMMENT: int(3, 1, 100, "parallel planning runs per worker"),
   WORKER_CONCURRENCY_AUTO_RESOLVE: int(1, 1, 100, "parallel auto-resolve runs per worker"),
   WORKER_CONCURRENCY_RESOLVE: int(1, 1, 100, "parallel resolve runs per worker"),
+  PRWRIGHT_MAX_RUNS_PER_REPO: int(
+    DEFAULT_RUN_LIMITS.perRepository,
+    0,
+    1_000,
+    "runs one repository may have active at once, more wait in line (0: no limit)",
+  ),
+  PRWRIGHT_MAX_RUNS_PER_INSTALLATION: int(
+    DEFAULT_RUN_LIMITS.perInstallation,
+    0,
+    10_000,
+    "runs one installation (the account owning the repositories) may have active at once, more wait in line (0: no limit)",
+  ),
   PRWRIGHT_QUEUE_KEEP_COMPLETED: keepJobs({ count: 1_000, ageMs: 24 * HOUR }),
   PRWRIGHT_QUEUE_KEEP_FAILED: keepJobs({ count: 5_000, ageMs: 7 * 24 * HOUR }),
   PRWRIGHT_QUEUE_LOCK_MS: int(
@@ -317,6 +330,8 @@ export interface Config {
   concurrency: { comment: number; "auto-resolve": number; resolve: number; ask: number }
   /** finished jobs kept by the queue (Redis or the embedded table); the run store keeps all history */
   queueRetention: { completed: KeepJobs; failed: KeepJobs }
+  /** active runs per repository / installation; more wait in line (0: no limit) */
+  runLimits: RunLimits
   /** job lock / lease duration: a killed worker's job is retried about this long after it died */
   queueLockMs: number
   /** a run still pending after this long without a queue job is queued again */
@@ -511,6 +526,10 @@ export const loadConfig = (
       ask: e.WORKER_CONCURRENCY_COMMENT,
     },
     queueRetention: { completed: e.PRWRIGHT_QUEUE_KEEP_COMPLETED, failed: e.PRWRIGHT_QUEUE_KEEP_FAILED },
+    runLimits: {
+      perRepository: e.PRWRIGHT_MAX_RUNS_PER_REPO,
+      perInstallation: e.PRWRIGHT_MAX_RUNS_PER_INSTALLATION,
+    },
     queueLockMs: e.PRWRIGHT_QUEUE_LOCK_MS,
     pendingSweepMs: e.PRWRIGHT_PENDING_SWEEP_MS,
     timeouts: {

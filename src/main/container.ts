@@ -41,11 +41,13 @@ import type { RunStore } from "#application/ports/run-store.js"
 import type { Sandbox } from "#application/ports/sandbox.js"
 import type { SecretStore } from "#application/ports/secret-store.js"
 import type { Workspace } from "#application/ports/workspace.js"
+import { createQueuedComments, type QueuedComments } from "#application/queued-comments.js"
 import { createRepoSettings, type RepoSettings } from "#application/repo-settings.js"
 import { createWorkflowRequester, type WorkflowRequester } from "#application/request-workflow.js"
 import { createReviewReplies } from "#application/review-follow-up.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
+import { createRunPlaces, type RunPlaces } from "#application/run-place.js"
 import { createSpendingGuard } from "#application/spending-limits.js"
 import { createRunSweeper } from "#application/sweep-runs.js"
 import { createAnswerQuestion } from "#application/workflows/answer-question.js"
@@ -77,6 +79,10 @@ export interface Container {
   checkRuns: CheckRunReporter | undefined
   /** answers review threads when a review follow-up ends */
   reviewReplies: { flush(): Promise<void> } | undefined
+  /** a waiting run's place in line and estimated start (GET /api/jobs/:id, the UI) */
+  runPlaces: RunPlaces
+  /** a webhook run's "waiting in line" issue comment, edited when it starts */
+  queuedComments: QueuedComments
   /** job types that have a workflow in this version */
   jobTypes: JobType[]
   startWorkers(types: WorkerType[], concurrency?: number): JobWorker[]
@@ -256,7 +262,15 @@ export const createContainer = async (
   const reviewReplies = reviewThreads
     ? createReviewReplies({ threads: reviewThreads, store, logger })
     : undefined
-  const observers = [checkRuns, reviewReplies].filter((o) => o !== undefined)
+  const runPlaces = createRunPlaces({ queue, store })
+  const queuedComments = createQueuedComments({
+    github,
+    store,
+    places: runPlaces,
+    logger,
+    ...(runLink ? { runUrl: runLink } : {}),
+  })
+  const observers = [checkRuns, reviewReplies, queuedComments].filter((o) => o !== undefined)
   const baseJournal = createRunJournal({ store, bus, logger })
   const journal = observers.length > 0 ? observedJournal(baseJournal, ...observers) : baseJournal
   let sandboxReady: Promise<Sandbox> | undefined
@@ -319,6 +333,7 @@ export const createContainer = async (
     newId: randomUUID,
     logger,
     requireLiveWorker: overrides.requireLiveWorkers,
+    runLimits: config.runLimits,
   })
   const cancelRun = createCancelRun({ store, queue, journal, clock })
   const jobTypes = Object.keys(workflows) as JobType[]
@@ -333,6 +348,7 @@ export const createContainer = async (
     threads: reviewThreads,
     ci: ciRuns,
     settings: store,
+    queued: queuedComments,
     spending: createSpendingGuard({ runs: store, settings: store, limits: config.spending }),
   })
 
@@ -355,6 +371,8 @@ export const createContainer = async (
     repoSettings: createRepoSettings({ store }),
     runner,
     checkRuns,
+    runPlaces,
+    queuedComments,
     reviewReplies,
     jobTypes,
     startWorkers(types, concurrency) {
@@ -375,6 +393,7 @@ export const createContainer = async (
         clock,
         logger,
         olderThanMs: config.pendingSweepMs,
+        runLimits: config.runLimits,
       }).start(Math.max(1_000, Math.floor(config.pendingSweepMs / 2)))
       return started
     },
@@ -390,6 +409,7 @@ export const createContainer = async (
       await Promise.allSettled(workers.map((worker) => worker.close({ graceMs: config.shutdownGraceMs })))
       await checkRuns?.flush()
       await reviewReplies?.flush()
+      await queuedComments.flush()
       await queue?.close()
       await bus.close()
       await store.close()

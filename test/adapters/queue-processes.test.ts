@@ -216,6 +216,44 @@ for (const adapter of adapters) {
         expect(done).toMatchObject({ attempt: 2, result: { summary: "recovered" } })
       })
 
+      it("frees the limit slot a SIGKILLed worker held once its lease expires: the next job in line runs", async () => {
+        const { child, queue } = begin()
+        const api = queue()
+        const limits = [{ key: "repo:octocat/hello-world", max: 1 }]
+        const doomedJob = jobRequest({ attempts: 1, concurrencyKey: "octocat/hello-world#1", limits })
+        const next = jobRequest({ concurrencyKey: "octocat/hello-world#2", limits })
+        await api.enqueue(doomedJob)
+        const doomed = child({})
+        await doomed.next("started")
+        await api.enqueue(next)
+        // the dead worker's job holds the repository's only slot
+        if (api.placeInLine)
+          expect(await api.placeInLine(next.jobId)).toMatchObject({
+            place: 1,
+            waitingFor: { kind: "limit", key: "repo:octocat/hello-world", max: 1 },
+          })
+        doomed.process.kill("SIGKILL")
+        await doomed.exited
+
+        const ran: string[] = []
+        api.process(
+          "comment-on-issue",
+          async (job) => {
+            ran.push(job.jobId)
+            return resultFor(job, "after the dead worker")
+          },
+          { concurrency: 2 },
+        )
+        await waitFor(
+          async () => ((await api.getJob(next.jobId))?.state === "completed" ? true : undefined),
+          "the next job in line to get the freed slot",
+          10_000,
+        )
+        expect(ran).toEqual([next.jobId])
+        expect((await api.getJob(next.jobId))?.attempt).toBe(1)
+        expect((await api.getJob(doomedJob.jobId))?.state).toBe("failed")
+      })
+
       it("fails a job with a clear reason when its worker dies on the last attempt", async () => {
         const { child, queue } = begin()
         const api = queue()

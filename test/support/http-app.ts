@@ -39,6 +39,7 @@ export const startTestHttpApp = async (options: {
   const app = createHttpApp({
     requester: container.requester,
     cancelRun: container.cancelRun,
+    runPlaces: container.runPlaces,
     store: container.store,
     bus: container.bus,
     auth,

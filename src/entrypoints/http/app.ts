@@ -8,6 +8,7 @@ import type { Logger } from "#application/ports/logging.js"
 import type { RunStore } from "#application/ports/run-store.js"
 import type { RepoSettings } from "#application/repo-settings.js"
 import type { WorkflowRequester } from "#application/request-workflow.js"
+import type { RunPlaces } from "#application/run-place.js"
 import { type ErrorCode, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
@@ -48,6 +49,8 @@ export interface HttpAppDeps {
   repoSettings?: RepoSettings
   /** the web UI's routes: plans, approval, setup, links (see ui-routes.ts) */
   ui?: Omit<UiRouteDeps, "store" | "requester">
+  /** a waiting run's place in line and estimated start (absent: not shown) */
+  runPlaces?: RunPlaces | undefined
   /** the built UI (default dist/ui) */
   uiDir?: string | undefined
   sessions?: Sessions
@@ -238,7 +241,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
       cursor: q.cursor || undefined,
     })
     return c.json({
-      jobs: page.runs.map(toJobStatus),
+      jobs: page.runs.map((run) => toJobStatus(run)),
       nextCursor: page.nextCursor,
     })
   })
@@ -248,7 +251,9 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   api.get("/jobs/:jobId", async (c) => {
     const run = await reads.getRun(c.req.param("jobId"))
     if (!run) throw new PrwrightError("not_found", `no job with id ${c.req.param("jobId")}`)
-    return c.json(toJobStatus(run))
+    // the place is a courtesy: a queue that does not answer must not fail the status read
+    const place = run.status === "pending" ? await deps.runPlaces?.(run).catch(() => undefined) : undefined
+    return c.json(toJobStatus(run, place))
   })
 
   api.delete("/jobs/:jobId", async (c) => {
@@ -258,7 +263,12 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
 
   registerEventRoutes(api, { store: deps.store, bus: deps.bus })
   if (deps.repoSettings) registerRepoSettingsRoutes(api, deps.repoSettings)
-  registerUiRoutes(api, { store: deps.store, requester: deps.requester, ...deps.ui })
+  registerUiRoutes(api, {
+    store: deps.store,
+    requester: deps.requester,
+    ...(deps.runPlaces ? { runPlaces: deps.runPlaces } : {}),
+    ...deps.ui,
+  })
 
   app.route("/api", api)
   return app

@@ -1,5 +1,6 @@
 import type { JobResult } from "#application/job-data.js"
 import { jobResultOf } from "#application/job-data.js"
+import type { RunPlace } from "#application/run-place.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 
 /** The seed's JobStatus plus the fields INTERFACES.md adds; what GET /api/jobs/:jobId answers. */
@@ -22,9 +23,11 @@ export interface JobStatusBody {
   updatedAt: string
   startedAt?: string | undefined
   finishedAt?: string | undefined
+  /** a waiting run's place in line, what it waits for and an estimated start (GET /api/jobs/:id) */
+  queue?: RunPlace | undefined
 }
 
-export const toJobStatus = (run: WorkflowRun): JobStatusBody => {
+export const toJobStatus = (run: WorkflowRun, place?: RunPlace): JobStatusBody => {
   const finished = run.status === "completed" || run.status === "failed" || run.status === "cancelled"
   const result = finished ? jobResultOf(run) : undefined
   return {
@@ -46,5 +49,6 @@ export const toJobStatus = (run: WorkflowRun): JobStatusBody => {
     updatedAt: run.updatedAt.toISOString(),
     startedAt: run.startedAt?.toISOString(),
     finishedAt: run.finishedAt?.toISOString(),
+    queue: run.status === "pending" ? place : undefined,
   }
 }

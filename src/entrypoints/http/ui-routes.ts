@@ -3,12 +3,14 @@
  * fields a table needs, a run's events paged as JSON, retry, plans and their approval, the overview
  * figures and the setup checks. Shapes live in ui-schemas.ts.
  */
+
 import type { Context, Hono } from "hono"
 import type { ApprovePlan } from "#application/approve-plan.js"
 import { parseWith } from "#application/job-data.js"
 import type { PlanStore, StoredPlan } from "#application/ports/plan-store.js"
 import type { RunStore } from "#application/ports/run-store.js"
 import type { WorkflowRequester } from "#application/request-workflow.js"
+import type { RunPlaces } from "#application/run-place.js"
 import { ConflictError, NotFoundError, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { RunEvent } from "#domain/run-event.js"
 import { isTerminal, PRIORITIES, type Trigger, type WorkflowRun } from "#domain/workflow-run.js"
@@ -37,6 +39,8 @@ export interface UiRouteDeps {
   publicUrl?: string | undefined
   webhookSecretSet?: boolean
   limits?: { maxCostUsd?: number; maxSteps?: number }
+  /** the queue's place in line (the figure GET /api/jobs/:id shows); absent: ordered from the store */
+  runPlaces?: RunPlaces
 }
 
 const triggerOf = (c: Context<AuthEnv>): Trigger => {
@@ -86,6 +90,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
   /** 1-based place of each waiting run in its job type's queue: priority first, then age */
   const queuePositions = async (runs: WorkflowRun[]): Promise<Map<string, number>> => {
     const positions = new Map<string, number>()
+
     const types = new Set(runs.filter((run) => run.status === "pending").map((run) => run.type))
     for (const type of types) {
       const page = await deps.store.listRuns({ status: "pending", type, limit: 200 })
@@ -97,6 +102,18 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
         positions.set(run.id, index + 1)
       })
     }
+    // the queue's own figure where it has one (the GET /api/jobs/:id place: among the runs waiting
+    // for the same limit, issue or worker); runs it does not hold keep their place in the store's order
+    const places = deps.runPlaces
+    if (places)
+      await Promise.all(
+        runs
+          .filter((run) => run.status === "pending")
+          .map(async (run) => {
+            const place = await places(run).catch(() => undefined)
+            if (place) positions.set(run.id, place.place)
+          }),
+      )
     return positions
   }
 

@@ -132,6 +132,7 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
         priority: request.priority,
         maxAttempts: request.attempts,
         concurrencyKey: request.concurrencyKey,
+        limits: request.limits,
         now: now(),
       })
       if (!created && (row.type !== request.type || row.data_hash !== hash))
@@ -183,6 +184,9 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
         random: options.random ?? Math.random,
         logger: workerLogger,
         onClosed: (closedWorker) => workers.delete(closedWorker),
+        onJobEnded: () => {
+          for (const other of workers) if (other.type !== type) other.wake()
+        },
       })
       const heartbeat = startHeartbeat({ storage: heartbeats, type, now, logger: workerLogger })
       const close = worker.close.bind(worker)
@@ -197,6 +201,11 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
     async ping() {
       assertOpen()
       db.prepare("SELECT 1").get()
+    },
+
+    async placeInLine(jobId) {
+      assertOpen()
+      return table.placeInLine(jobId, now())
     },
 
     async waitingStats() {

@@ -38,6 +38,8 @@ export interface EmbeddedWorkerOptions {
   random: () => number
   logger: Logger
   onClosed: (worker: EmbeddedWorker) => void
+  /** a job ended here: its key and limit slots are free, so workers of other types may start one */
+  onJobEnded?: () => void
 }
 
 /** How long close() waits for handlers that ignore their aborted signal before abandoning them. */
@@ -153,6 +155,7 @@ export const startEmbeddedWorker = (options: EmbeddedWorkerOptions): EmbeddedWor
         })
       }
       if (!closing) wake()
+      options.onJobEnded?.()
     })()
   }
 
