@@ -126,7 +126,9 @@ export const createNeo4jRunStore = async (options: Neo4jRunStoreOptions): Promis
   /** the one write; `activeOnly` matches only a run that has not ended (undefined when it had) */
   const update = async (id: string, patch: RunPatch, activeOnly: boolean) => {
     const set = { ...patchProps(patch), updatedAt: now() }
-    const guard = activeOnly ? " WHERE NOT r.status IN $ended" : ""
+    // Neo4j reads before it locks: take the run's write lock first (Neo4j's documented lost-update
+    // pattern), then check its status, so two racing endings cannot both match
+    const guard = activeOnly ? " SET r._lock = true REMOVE r._lock WITH r WHERE NOT r.status IN $ended" : ""
     const updated = await write(async (tx) => {
       // The first SET takes the run's write lock, so concurrent artifact merges cannot lose each other;
       // the status check is in the same statement, so two endings cannot both match.
