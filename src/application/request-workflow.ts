@@ -76,10 +76,16 @@ export const createWorkflowRequester = (deps: {
   logger: Logger
   /** refuse a request (503) when no worker has a recent heartbeat for its type (serve sets this) */
   requireLiveWorker?: boolean
+  /**
+   * throws when a run of this type cannot start with this configuration (e.g. a model without a price
+   * under the cost cap): the request is refused before anything is stored
+   */
+  preflight?: (type: JobType) => void
 }): WorkflowRequester => {
   /** the one parse of a request on its way to a job (the worker parses the stored job once more) */
   const validate = (type: JobType, body: unknown, deprecations: string[] = []): JobData => {
     const request = parseWith(requestSchemaFor(type), respell(type, body, deprecations), "request")
+    deps.preflight?.(type)
     return { ...request, jobId: request.jobId ?? deps.newId() } as JobData
   }
 

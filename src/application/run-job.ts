@@ -216,7 +216,14 @@ export const createJobRunner = (deps: {
           await job.progress(lastProgress.value, lastProgress.message)
         }
         if (calls.length > 0) {
-          for (const call of calls) usage = addUsage(usage, call)
+          for (const call of calls)
+            usage = addUsage(usage, {
+              inputTokens: call.inputTokens,
+              outputTokens: call.outputTokens,
+              costUsd: call.costUsd,
+              // a call without a price makes the run's cost unknown, never $0
+              ...(call.costKnown === false ? { unpricedModel: call.model } : {}),
+            })
           await update({ usage })
         }
       },

@@ -14,6 +14,7 @@ import {
   planSteps,
   SAMPLE_FILES,
   SAMPLE_ISSUE,
+  SCRIPTED_MODEL_PRICES,
   startGitHubDouble,
   startScriptedModelServer,
 } from "#main/demo-doubles.js"
@@ -52,6 +53,8 @@ export const runDemo = async (options: {
     GITHUB_TOKEN: DEMO_TOKEN,
     LLM_PROVIDER: "openai-compatible",
     LLM_MODEL: "scripted",
+    // the stand-in model costs nothing: a price of 0, so the cost cap binds and shows $0
+    PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
     LLM_BASE_URL: model.baseUrl,
     LLM_API_KEY: DEMO_KEY,
     PRWRIGHT_API_TOKEN: DEMO_API_TOKEN,

@@ -49,9 +49,13 @@ import { createAnswerQuestion } from "#application/workflows/answer-question.js"
 import { createCommentOnIssue, type Planner } from "#application/workflows/comment-on-issue.js"
 import { type Coder, createResolveIssue } from "#application/workflows/resolve-issue.js"
 import { ConfigError } from "#domain/errors.js"
+import { unpricedRefusal } from "#domain/model-table.js"
 import type { JobType, WorkerType } from "#domain/workflow-run.js"
 import { WORKER_TYPES } from "#domain/workflow-run.js"
 import type { Config } from "./config.js"
+
+/** job types whose runs work under the cost cap (the coding agent) */
+const COST_CAPPED: readonly JobType[] = ["resolve-issue", "auto-resolve-issue"]
 
 export interface Container {
   config: Config
@@ -315,6 +319,11 @@ export const createContainer = async (
     newId: randomUUID,
     logger,
     ...(overrides.requireLiveWorkers ? { requireLiveWorker: true } : {}),
+    preflight: (type) => {
+      // the cost cap (default or set) cannot bind on a model without a price: refuse before storing
+      if (model && !model.pricing && !model.allowUnpriced && COST_CAPPED.includes(type))
+        throw new ConfigError(unpricedRefusal(model.modelId, config.agent.maxCostUsd))
+    },
   })
   const cancelRun = createCancelRun({ store, ...(queue ? { queue } : {}), journal, clock })
   const jobTypes = Object.keys(workflows) as JobType[]

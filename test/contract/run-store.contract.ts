@@ -229,6 +229,17 @@ export const runRunStoreContract = (
         )
       }))
 
+    it("keeps a total whose cost is unknown (a model without a price) as unknown", () =>
+      withStore(async (store) => {
+        await store.createRun(newRun("unpriced"))
+        const usage = { inputTokens: 100, outputTokens: 5, costUsd: 0.01, unpricedModel: "local-llama" }
+        expect((await store.updateRun("unpriced", { usage })).usage).toEqual(usage)
+        expect((await store.getRun("unpriced"))?.usage).toEqual(usage)
+        // a known total has no unpricedModel key at all
+        const known = { inputTokens: 1, outputTokens: 1, costUsd: 0.5 }
+        expect((await store.updateRun("unpriced", { usage: known })).usage).toEqual(known)
+      }))
+
     it("lets exactly one of two racing endings win", () =>
       withStore(async (store) => {
         await store.createRun(newRun("race-end"))

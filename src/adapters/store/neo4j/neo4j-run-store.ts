@@ -57,7 +57,12 @@ const toRun = (p: Props): WorkflowRun => {
     maxAttempts: num(p.maxAttempts),
     progress: num(p.progress),
     artifacts: parse(p.artifacts) ?? {},
-    usage: { inputTokens: num(p.inputTokens), outputTokens: num(p.outputTokens), costUsd: num(p.costUsd) },
+    usage: {
+      inputTokens: num(p.inputTokens),
+      outputTokens: num(p.outputTokens),
+      costUsd: num(p.costUsd),
+      ...(typeof p.unpricedModel === "string" ? { unpricedModel: p.unpricedModel } : {}),
+    },
     createdAt: new Date(num(p.createdAt)),
     updatedAt: new Date(num(p.updatedAt)),
   }
@@ -89,6 +94,7 @@ const patchProps = (patch: RunPatch): Props => {
     set.inputTokens = int(patch.usage.inputTokens)
     set.outputTokens = int(patch.usage.outputTokens)
     set.costUsd = patch.usage.costUsd
+    set.unpricedModel = patch.usage.unpricedModel ?? null
   }
   if (patch.summary !== undefined) set.summary = patch.summary
   if (patch.error !== undefined) set.error = patch.error
