@@ -237,6 +237,21 @@ program
   })
 
 program
+  .command("healthcheck")
+  .description(
+    "exit 0 when this container's prwright process is healthy (the image's HEALTHCHECK): serve → /healthz answers; worker → its heartbeat in the queue is fresh",
+  )
+  .option(
+    "--pid <pid>",
+    "the prwright process to check (default 1: the container's main process)",
+    positiveInt,
+  )
+  .action(async (options: { pid?: number }) => {
+    const { runHealthcheck } = await import("./healthcheck.js")
+    process.exitCode = await runHealthcheck(config(), { pid: options.pid ?? 1 })
+  })
+
+program
   .command("migrate")
   .description("create or upgrade the database schema (also done at every start)")
   .action(async () => {

@@ -133,6 +133,28 @@ const unconfiguredGitHub = (): GitHub => {
 const sqlitePathOf = (databaseUrl: string): string | undefined =>
   databaseUrl.startsWith("sqlite:") ? databaseUrl.slice("sqlite:".length) : undefined
 
+/** The job queue the configuration names: BullMQ when REDIS_URL is set, else the embedded SQLite one. */
+export const createJobQueue = (config: Config, logger: Logger): JobQueue =>
+  config.redisUrl
+    ? createBullMqJobQueue({
+        connection: config.redisUrl,
+        prefix: config.queuePrefix,
+        backoffBaseMs: config.queueBackoffMs,
+        keepCompleted: config.queueRetention.completed,
+        keepFailed: config.queueRetention.failed,
+        lockDurationMs: config.queueLockMs,
+        logger,
+      })
+    : createEmbeddedJobQueue({
+        // Same file as the run store when that is SQLite, so one file holds all state.
+        databasePath: sqlitePathOf(config.databaseUrl) ?? path.join(config.dataDir, "queue.db"),
+        backoffBaseMs: config.queueBackoffMs,
+        keepCompleted: config.queueRetention.completed,
+        keepFailed: config.queueRetention.failed,
+        leaseMs: config.queueLockMs,
+        logger,
+      })
+
 /**
  * The one composition root: picks adapters from the config and wires the use cases. Over 300 lines
  * because it is the one place that knows every adapter; what a single command needs on its own
@@ -162,27 +184,7 @@ export const createContainer = async (
     : createMemoryEventBus({ logger })
 
   let queue: JobQueue | undefined
-  if (overrides.queue !== false) {
-    queue = config.redisUrl
-      ? createBullMqJobQueue({
-          connection: config.redisUrl,
-          prefix: config.queuePrefix,
-          backoffBaseMs: config.queueBackoffMs,
-          keepCompleted: config.queueRetention.completed,
-          keepFailed: config.queueRetention.failed,
-          lockDurationMs: config.queueLockMs,
-          logger,
-        })
-      : createEmbeddedJobQueue({
-          // Same file as the run store when that is SQLite, so one file holds all state.
-          databasePath: sqlitePathOf(config.databaseUrl) ?? path.join(config.dataDir, "queue.db"),
-          backoffBaseMs: config.queueBackoffMs,
-          keepCompleted: config.queueRetention.completed,
-          keepFailed: config.queueRetention.failed,
-          leaseMs: config.queueLockMs,
-          logger,
-        })
-  }
+  if (overrides.queue !== false) queue = createJobQueue(config, logger)
 
   const token = config.github.token
   // A GitHub App mints a token per repository (installation tokens live an hour): asked for on every call

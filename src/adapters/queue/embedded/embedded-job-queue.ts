@@ -223,6 +223,14 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
       return heartbeats.count(now() - WORKER_LIVE_WINDOW_MS)
     },
 
+    async liveWorkerIds() {
+      assertOpen()
+      const rows = db
+        .prepare("SELECT id, type, beat_at AS beatAt FROM queue_workers WHERE beat_at >= ?")
+        .all(now() - WORKER_LIVE_WINDOW_MS) as Array<{ id: string; type: JobType; beatAt: number }>
+      return rows
+    },
+
     close() {
       closed ??= (async () => {
         clearInterval(pruneTimer)
