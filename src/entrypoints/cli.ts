@@ -229,11 +229,14 @@ program
 program
   .command("demo")
   .description("try prwright with no keys and no network: a stand-in GitHub, a scripted model, a real run")
-  .option("--keep", "keep serving after the runs, until Ctrl-C (default when the output is a terminal)")
-  .option("--no-keep", "exit when the runs end")
-  .action(async (options: { keep?: boolean }) => {
+  .option("--keep", "keep serving after the runs, until Ctrl-C (the default)")
+  .option("--no-keep", "exit when the runs end (same as --exit)")
+  .option("--exit", "exit when the runs end (for scripts and CI)")
+  .option("--no-open", "do not open the browser on the finished run (the URL is printed either way)")
+  .action(async (options: { keep?: boolean; exit?: boolean; open: boolean }) => {
     const { runDemo } = await import("./demo.js")
-    process.exitCode = await runDemo(options.keep === undefined ? {} : { keep: options.keep })
+    const keep = options.exit ? false : options.keep
+    process.exitCode = await runDemo({ ...(keep === undefined ? {} : { keep }), open: options.open })
   })
 
 program
