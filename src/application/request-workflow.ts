@@ -165,8 +165,13 @@ export const createWorkflowRequester = (deps: {
         await deps.queue.enqueue(enqueueRequestOf(run, data))
       } catch (error) {
         const message = `could not queue the job: ${errorMessage(error)}`
-        await deps.store.updateRun(run.id, { status: "failed", error: message, finishedAt: new Date() })
-        await deps.journal.record(run.id, [{ type: "status", status: "failed", attempt: 0, message }])
+        const failed = await deps.store.updateActiveRun(run.id, {
+          status: "failed",
+          error: message,
+          finishedAt: new Date(),
+        })
+        if (failed)
+          await deps.journal.record(run.id, [{ type: "status", status: "failed", attempt: 0, message }])
         throw new PrwrightError("unavailable", `${message}. Check that the queue (REDIS_URL) is reachable.`, {
           cause: error,
           retryable: true,

@@ -105,13 +105,16 @@ export const createJobRunner = (deps: {
       // A job written by another version, or tampered with: retrying cannot fix it.
       const message = `${errorMessage(error)} (the job data no longer parses; enqueue it again)`
       const stale = await deps.store.getRun(job.jobId)
-      if (stale && !isTerminal(stale.status)) {
-        await deps.store.updateRun(stale.id, {
-          status: "failed",
-          error: message,
-          finishedAt: deps.clock.now(),
-        })
-        await deps.journal.record(stale.id, [
+      const failed =
+        stale && !isTerminal(stale.status)
+          ? await deps.store.updateActiveRun(stale.id, {
+              status: "failed",
+              error: message,
+              finishedAt: deps.clock.now(),
+            })
+          : undefined
+      if (failed) {
+        await deps.journal.record(failed.id, [
           { type: "status", status: "failed", attempt: job.attempt, message },
         ])
       }
@@ -165,11 +168,16 @@ export const createJobRunner = (deps: {
         event: "job-tampering",
         fields: tampering,
       })
-      await deps.store.updateRun(run.id, { status: "failed", error: message, finishedAt: deps.clock.now() })
-      await deps.journal.record(run.id, [
-        { type: "error", message, retryable: false },
-        { type: "status", status: "failed", attempt: job.attempt, message },
-      ])
+      const failed = await deps.store.updateActiveRun(run.id, {
+        status: "failed",
+        error: message,
+        finishedAt: deps.clock.now(),
+      })
+      if (failed)
+        await deps.journal.record(run.id, [
+          { type: "error", message, retryable: false },
+          { type: "status", status: "failed", attempt: job.attempt, message },
+        ])
       throw new NonRetryableError(message, { code: "forbidden" })
     }
 
@@ -264,6 +272,19 @@ export const createJobRunner = (deps: {
       return jobResultOf(current)
     }
 
+    /**
+     * Writes this attempt's ending while the run is active. A write whose answer was lost (the store
+     * retries a call on a fresh connection) finds the run already ended by itself: the same status
+     * and finishedAt to the millisecond are this attempt's own write, not someone else's ending.
+     */
+    const endActive = async (patch: RunPatch): Promise<WorkflowRun | undefined> => {
+      const updated = await deps.store.updateActiveRun(runId, patch)
+      if (updated || !patch.finishedAt) return updated
+      const current = await deps.store.getRun(runId)
+      if (!current || current.status !== patch.status) return undefined
+      return current.finishedAt?.getTime() === patch.finishedAt.getTime() ? current : undefined
+    }
+
     let outcome: WorkflowOutcome
     try {
       if (job.signal.aborted) throw new CancelledError()
@@ -276,7 +297,7 @@ export const createJobRunner = (deps: {
       const message = errorMessage(error)
       const final = context.isFinal(error)
       const status = cancelled ? "cancelled" : final ? "failed" : "pending"
-      const ended = await deps.store.updateActiveRun(runId, {
+      const ended = await endActive({
         status,
         usage,
         error: message,
@@ -301,7 +322,7 @@ export const createJobRunner = (deps: {
       if (final) throw new NonRetryableError(message, { cause: error })
       throw error
     }
-    const finished = await deps.store.updateActiveRun(runId, {
+    const finished = await endActive({
       status: "completed",
       progress: 100,
       progressMessage: "done",

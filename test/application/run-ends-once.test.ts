@@ -159,6 +159,49 @@ describe("a run ends exactly once", () => {
     expect(await terminalEvents(setup.jobId)).toHaveLength(1)
   })
 
+  it("its own ending whose answer was lost (the store retried on a fresh connection) still counts", async () => {
+    const jobId = randomUUID()
+    const input = { repoFullName: "acme/widgets", issueNumber: 1, jobId }
+    await store.createRun({
+      id: jobId,
+      type: "comment-on-issue",
+      repoFullName: "acme/widgets",
+      issueNumber: 1,
+      priority: "normal",
+      input,
+      trigger: { source: "api" },
+      maxAttempts: 3,
+    })
+    // the first try commits, its answer is lost, the retry finds the run ended
+    const retrying: SqlRunStore = {
+      ...store,
+      updateActiveRun: async (id, patch) => {
+        const first = await store.updateActiveRun(id, patch)
+        return patch.status === "completed" && first ? store.updateActiveRun(id, patch) : first
+      },
+    }
+    const runner = createJobRunner({
+      store: retrying,
+      journal,
+      logger: createCapturingLogger(lines),
+      clock,
+      workflows: { "comment-on-issue": async () => ({ artifacts: {}, summary: "done" }) },
+    })
+    const result = await runner({
+      jobId,
+      type: "comment-on-issue",
+      data: input,
+      attempt: 1,
+      maxAttempts: 3,
+      signal: new AbortController().signal,
+      progress: async () => {},
+    })
+    expect((result as { success: boolean }).success).toBe(true)
+    expect((await store.getRun(jobId))?.status).toBe("completed")
+    const ends = await terminalEvents(jobId)
+    expect(ends.map((e) => (e.type === "status" ? e.status : ""))).toEqual(["completed"])
+  })
+
   it("a cancel never overwrites a run that finished first", async () => {
     const setup = await setUp(async () => ({ artifacts: {}, summary: "done" }))
     await setup.run()
