@@ -203,11 +203,15 @@ export const parseModelTableOverrides = (
   return out
 }
 
+/** "unknown (model X has no price; set PRWRIGHT_MODEL_PRICES)": a cost that cannot be known, and the fix */
+export const unknownCost = (modelId: string): string =>
+  `unknown (model ${modelId} has no price; set PRWRIGHT_MODEL_PRICES)`
+
 /** The one way a cost is written for people: "$0.1234", or unknown naming the model and the fix. */
 export const costText = (usage: { costUsd: number; unpricedModel?: string | undefined }): string =>
   usage.unpricedModel === undefined
     ? `$${usage.costUsd.toFixed(4)}`
-    : `cost: unknown (model ${usage.unpricedModel} has no price; set PRWRIGHT_MODEL_PRICES)`
+    : `cost: ${unknownCost(usage.unpricedModel)}`
 
 /**
  * Why a run under a cost cap cannot start on a model without a price: the cap could not bind. Names

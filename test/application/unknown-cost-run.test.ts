@@ -10,6 +10,8 @@ import { describe, expect, it } from "vitest"
 import { createMemoryEventBus } from "#adapters/events/memory-event-bus.js"
 import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
 import { sideCallEvent } from "#application/agent/step-events.js"
+import { createCheckRunReporter } from "#application/check-runs.js"
+import type { CheckRunUpdate, CommitChecks } from "#application/ports/commit-checks.js"
 import type { ModelHandle } from "#application/ports/model.js"
 import { createJobRunner } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
@@ -85,6 +87,59 @@ describe("a run on a model without a price", () => {
       const usageEvent = events.find((e) => e.type === "usage")
       expect(usageEvent?.type === "usage" && usageEvent.usage.unpricedModel).toBe("local-llama")
       expect(text).toContain("cost: unknown (model local-llama has no price; set PRWRIGHT_MODEL_PRICES)")
+    } finally {
+      await store.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("the check run on the commit says the cost is unknown, with the fix", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "prwright-unpriced-check-"))
+    const store = await createSqlRunStore({ url: `sqlite:${path.join(dir, "prwright.db")}` })
+    try {
+      const updates: CheckRunUpdate[] = []
+      // the port's recorder: what would go to GitHub's checks API
+      const checks: CommitChecks = {
+        getBranchSha: async () => "abc123",
+        createCheckRun: async (_repo, check) => {
+          updates.push(check)
+          return { id: 1 }
+        },
+        findCheckRun: async () => undefined,
+        updateCheckRun: async (_repo, _id, update) => {
+          updates.push(update)
+        },
+        setCommitStatus: async () => {},
+      }
+      const reporter = createCheckRunReporter({
+        checks,
+        store,
+        logger: createCapturingLogger(),
+        mode: "check-run",
+      })
+      const id = randomUUID()
+      await store.createRun({
+        id,
+        type: "auto-resolve-issue",
+        repoFullName: "acme/widgets",
+        issueNumber: 2,
+        priority: "normal",
+        input: { repoFullName: "acme/widgets", issueNumber: 2, jobId: id },
+        trigger: { source: "api" },
+        maxAttempts: 1,
+      })
+      await store.updateRun(id, {
+        status: "completed",
+        artifacts: { commitHash: "abc123", branchName: "prwright/issue-2-x" },
+        usage: { inputTokens: 900, outputTokens: 40, costUsd: 0, unpricedModel: "local-llama" },
+      })
+      reporter.observe(id, [{ type: "status", status: "completed", attempt: 1 }])
+      await reporter.flush()
+      const summary = updates.at(-1)?.output.summary ?? ""
+      expect(summary).toContain(
+        "Cost so far: unknown (model local-llama has no price; set PRWRIGHT_MODEL_PRICES)",
+      )
+      expect(summary).not.toContain("$0.0000")
     } finally {
       await store.close()
       await rm(dir, { recursive: true, force: true })
