@@ -1,6 +1,6 @@
 // Over ~300 lines: every trigger (labels, commands, reviews, CI failures) goes through the one permission, deduplication and reply path kept here; the next trigger added should split it per trigger.
 import { createHash } from "node:crypto"
-import { ConflictError, errorMessage, NotFoundError } from "#domain/errors.js"
+import { ConfigError, ConflictError, errorMessage, NotFoundError } from "#domain/errors.js"
 import { parseRepoRef, type RepoRef } from "#domain/repo-ref.js"
 import type { JobType, Trigger, WorkflowRun } from "#domain/workflow-run.js"
 import { approvePlanVersion } from "./approve-plan.js"
@@ -39,7 +39,8 @@ export type GitHubEventOutcome =
   /** a run for the issue is already pending or running: that one is the answer */
   | { outcome: "already-active"; jobId: string; reason: string }
   | { outcome: "ignored" | "duplicate" | "not-authorized"; reason: string }
-  /** a spending limit is reached: nothing started, and the issue says which limit and when it resets */
+  /** a spending limit is reached, or the configuration cannot run it (a model without a price): nothing
+   * started, and the issue says why */
   | { outcome: "refused"; reason: string }
 
 export type HandleGitHubEvent = (event: GitHubEvent) => Promise<GitHubEventOutcome>
@@ -235,11 +236,22 @@ export const createHandleGitHubEvent = (deps: {
       if (!earlier || (earlier.status !== "failed" && earlier.status !== "cancelled")) break
       jobId = deliveryJobId(`${request.identity}#redelivery-${retry}`)
     }
-    const result = await deps.requester.enqueue(
-      type,
-      { ...fields, repoFullName: repo.fullName, issueNumber, jobId },
-      trigger,
-    )
+    let result: Awaited<ReturnType<WorkflowRequester["enqueue"]>>
+    try {
+      result = await deps.requester.enqueue(
+        type,
+        { ...fields, repoFullName: repo.fullName, issueNumber, jobId },
+        trigger,
+      )
+    } catch (error) {
+      // the configuration cannot run it (e.g. a model without a price under the cost cap): a
+      // redelivery cannot help either, so say so on the issue once, like a spending limit
+      if (!(error instanceof ConfigError)) throw error
+      await react(repo, request, "confused")
+      await reply(repo, issueNumber, `@${request.sender} prwright cannot start this run: ${error.message}`)
+      log.warn("webhook trigger refused by the configuration", { repo: repo.fullName, error: error.message })
+      return { outcome: "refused", reason: error.message }
+    }
     await deps.deliveries.linkDeliveryRun(eventKey(request), result.jobId)
     react(repo, request, "rocket")
     // the place in line goes to the issue in the background: the delivery's answer never waits for it

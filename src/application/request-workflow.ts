@@ -78,10 +78,16 @@ export const createWorkflowRequester = (deps: {
   requireLiveWorker?: boolean | undefined
   /** concurrent runs per repository / installation; beyond them runs wait in line (absent: no limits) */
   runLimits?: RunLimits | undefined
+  /**
+   * throws when a run of this type cannot start with this configuration (e.g. a model without a price
+   * under the cost cap): the request is refused before anything is stored
+   */
+  preflight?: ((type: JobType) => void) | undefined
 }): WorkflowRequester => {
   /** the one parse of a request on its way to a job (the worker parses the stored job once more) */
   const validate = (type: JobType, body: unknown, deprecations: string[] = []): JobData => {
     const request = parseWith(requestSchemaFor(type), respell(type, body, deprecations), "request")
+    deps.preflight?.(type)
     return { ...request, jobId: request.jobId ?? deps.newId() } as JobData
   }
 
@@ -161,8 +167,13 @@ export const createWorkflowRequester = (deps: {
         await deps.queue.enqueue(enqueueRequestOf(run, data, deps.runLimits))
       } catch (error) {
         const message = `could not queue the job: ${errorMessage(error)}`
-        await deps.store.updateRun(run.id, { status: "failed", error: message, finishedAt: new Date() })
-        await deps.journal.record(run.id, [{ type: "status", status: "failed", attempt: 0, message }])
+        const failed = await deps.store.updateActiveRun(run.id, {
+          status: "failed",
+          error: message,
+          finishedAt: new Date(),
+        })
+        if (failed)
+          await deps.journal.record(run.id, [{ type: "status", status: "failed", attempt: 0, message }])
         throw new PrwrightError("unavailable", `${message}. Check that the queue (REDIS_URL) is reachable.`, {
           cause: error,
           retryable: true,

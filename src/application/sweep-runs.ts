@@ -40,7 +40,12 @@ export const createRunSweeper = (deps: {
   }
 
   const fail = async (run: WorkflowRun, message: string) => {
-    await deps.store.updateRun(run.id, { status: "failed", error: message, finishedAt: deps.clock.now() })
+    const failed = await deps.store.updateActiveRun(run.id, {
+      status: "failed",
+      error: message,
+      finishedAt: deps.clock.now(),
+    })
+    if (!failed) return // it ended meanwhile (completed, or cancelled): it keeps that ending
     await deps.journal.record(run.id, [{ type: "status", status: "failed", attempt: run.attempts, message }])
   }
 

@@ -293,8 +293,8 @@ export interface Config {
     /** PRWRIGHT_MODEL_PRICES: prices, context windows, reasoning support beside the built-in model table */
     modelTable?: ModelTableOverrides | undefined
     /**
-     * a cost cap may run over a model without a price: PRWRIGHT_ALLOW_UNPRICED=1, or the cap is the
-     * default one (PRWRIGHT_MAX_COST_USD unset), which then cannot bind; token caps still apply
+     * a cost cap (the default one too) may run over a model without a price, where it cannot bind:
+     * only with PRWRIGHT_ALLOW_UNPRICED=1; token caps still apply
      */
     allowUnpriced: boolean
   }
@@ -481,10 +481,7 @@ export const loadConfig = (
       thinkingBudgetTokens: e.LLM_THINKING_BUDGET > 0 ? e.LLM_THINKING_BUDGET : undefined,
       openaiApi: e.LLM_OPENAI_API,
       modelTable: e.PRWRIGHT_MODEL_PRICES ? modelTableOf(e.PRWRIGHT_MODEL_PRICES, cwd) : undefined,
-      allowUnpriced:
-        e.PRWRIGHT_ALLOW_UNPRICED === "1" ||
-        e.PRWRIGHT_ALLOW_UNPRICED === "true" ||
-        (env.PRWRIGHT_MAX_COST_USD ?? "").trim() === "",
+      allowUnpriced: e.PRWRIGHT_ALLOW_UNPRICED === "1" || e.PRWRIGHT_ALLOW_UNPRICED === "true",
     },
     apiToken: e.PRWRIGHT_API_TOKEN,
     metricsToken: e.PRWRIGHT_METRICS_TOKEN,

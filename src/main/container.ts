@@ -54,9 +54,13 @@ import { createAnswerQuestion } from "#application/workflows/answer-question.js"
 import { createCommentOnIssue, type Planner } from "#application/workflows/comment-on-issue.js"
 import { type Coder, createResolveIssue } from "#application/workflows/resolve-issue.js"
 import { ConfigError } from "#domain/errors.js"
+import { unpricedRefusal } from "#domain/model-table.js"
 import type { JobType, WorkerType } from "#domain/workflow-run.js"
 import { WORKER_TYPES } from "#domain/workflow-run.js"
 import type { Config } from "./config.js"
+
+/** job types whose runs work under the cost cap (the coding agent) */
+const COST_CAPPED: readonly JobType[] = ["resolve-issue", "auto-resolve-issue"]
 
 export interface Container {
   config: Config
@@ -138,6 +142,35 @@ const unconfiguredGitHub = (): GitHub => {
 const sqlitePathOf = (databaseUrl: string): string | undefined =>
   databaseUrl.startsWith("sqlite:") ? databaseUrl.slice("sqlite:".length) : undefined
 
+/** The job queue the configuration names: BullMQ when REDIS_URL is set, else the embedded SQLite one. */
+/** `connection`: the run store's own SQLite connection when the queue shares its file (decisions/0010) */
+export const createJobQueue = (
+  config: Config,
+  logger: Logger,
+  connection?: EmbeddedJobQueueOptions["connection"],
+): JobQueue =>
+  config.redisUrl
+    ? createBullMqJobQueue({
+        connection: config.redisUrl,
+        prefix: config.queuePrefix,
+        backoffBaseMs: config.queueBackoffMs,
+        keepCompleted: config.queueRetention.completed,
+        keepFailed: config.queueRetention.failed,
+        lockDurationMs: config.queueLockMs,
+        logger,
+      })
+    : createEmbeddedJobQueue({
+        // Same file as the run store when that is SQLite, so one file holds all state, through the
+        // store's own connection when one is given (decisions/0010).
+        databasePath: sqlitePathOf(config.databaseUrl) ?? path.join(config.dataDir, "queue.db"),
+        ...(connection ? { connection } : {}),
+        backoffBaseMs: config.queueBackoffMs,
+        keepCompleted: config.queueRetention.completed,
+        keepFailed: config.queueRetention.failed,
+        leaseMs: config.queueLockMs,
+        logger,
+      })
+
 /**
  * The one composition root: picks adapters from the config and wires the use cases. Over 300 lines
  * because it is the one place that knows every adapter; what a single command needs on its own
@@ -168,29 +201,8 @@ export const createContainer = async (
 
   const { sqliteConnection } = store as { sqliteConnection?: EmbeddedJobQueueOptions["connection"] }
   let queue: JobQueue | undefined
-  if (overrides.queue !== false) {
-    queue = config.redisUrl
-      ? createBullMqJobQueue({
-          connection: config.redisUrl,
-          prefix: config.queuePrefix,
-          backoffBaseMs: config.queueBackoffMs,
-          keepCompleted: config.queueRetention.completed,
-          keepFailed: config.queueRetention.failed,
-          lockDurationMs: config.queueLockMs,
-          logger,
-        })
-      : createEmbeddedJobQueue({
-          // Same file as the run store when that is SQLite, so one file holds all state, through the
-          // store's own connection (decisions/0010).
-          databasePath: sqlitePathOf(config.databaseUrl) ?? path.join(config.dataDir, "queue.db"),
-          ...(sqliteConnection && sqlitePathOf(config.databaseUrl) ? { connection: sqliteConnection } : {}),
-          backoffBaseMs: config.queueBackoffMs,
-          keepCompleted: config.queueRetention.completed,
-          keepFailed: config.queueRetention.failed,
-          leaseMs: config.queueLockMs,
-          logger,
-        })
-  }
+  if (overrides.queue !== false)
+    queue = createJobQueue(config, logger, sqlitePathOf(config.databaseUrl) ? sqliteConnection : undefined)
 
   const token = config.github.token
   // A GitHub App mints a token per repository (installation tokens live an hour): asked for on every call
@@ -334,6 +346,11 @@ export const createContainer = async (
     logger,
     requireLiveWorker: overrides.requireLiveWorkers,
     runLimits: config.runLimits,
+    preflight: (type) => {
+      // the cost cap (default or set) cannot bind on a model without a price: refuse before storing
+      if (model && !model.pricing && !model.allowUnpriced && COST_CAPPED.includes(type))
+        throw new ConfigError(unpricedRefusal(model.modelId, config.agent.maxCostUsd))
+    },
   })
   const cancelRun = createCancelRun({ store, queue, journal, clock })
   const jobTypes = Object.keys(workflows) as JobType[]

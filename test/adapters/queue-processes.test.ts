@@ -305,6 +305,42 @@ for (const adapter of adapters) {
         expect((await api.getJob(request.jobId))?.state).toBe("cancelled")
       })
 
+      it("confirms a cancel when a live worker process holds the job", async () => {
+        const { child, queue } = begin()
+        const api = queue()
+        const request = jobRequest({ attempts: 3 })
+        await api.enqueue(request)
+        // a long lease: only the worker's own answer can confirm the cancel here
+        const worker = child({ lockMs: 30_000 })
+        await worker.next("started")
+        await new Promise((resolve) => setTimeout(resolve, 150))
+        expect(await api.cancel(request.jobId)).toBe(true)
+        expect(api.confirmCancel, "the queue acknowledges cancels").toBeDefined()
+        expect(await api.confirmCancel!(request.jobId, 1_500)).toBe(true)
+        expect(await worker.next("aborted", 5_000)).toMatchObject({ reason: "CancelledError" })
+      })
+
+      it("does not confirm a cancel of a job whose worker process was SIGKILLed, and never runs it again", async () => {
+        const { child, queue } = begin()
+        const api = queue()
+        const request = jobRequest({ attempts: 3 })
+        await api.enqueue(request)
+        const doomed = child({ lockMs: 30_000 })
+        await doomed.next("started")
+        doomed.process.kill("SIGKILL")
+        await doomed.exited
+        expect(await api.cancel(request.jobId)).toBe(true)
+        expect(api.confirmCancel, "the queue acknowledges cancels").toBeDefined()
+        const asked = Date.now()
+        expect(await api.confirmCancel!(request.jobId, 1_500)).toBe(false)
+        // answered within the wait, not after the 30 s lease
+        expect(Date.now() - asked).toBeLessThan(3_000)
+        const next = child({ lockMs: 500 })
+        await next.next("ready")
+        await new Promise((resolve) => setTimeout(resolve, 1_500))
+        expect(next.events.filter((event) => event.event === "started")).toHaveLength(0)
+      })
+
       it("on SIGTERM, finishes a job that ends within the grace period and exits", async () => {
         const { child, queue } = begin()
         const api = queue()

@@ -18,7 +18,8 @@ import type { JobQueue } from "#application/ports/job-queue.js"
 import { closedIssueOf, parseCommand } from "#application/read-github-event.js"
 import { createWorkflowRequester } from "#application/request-workflow.js"
 import { createRunJournal } from "#application/run-journal.js"
-import { RetryableError } from "#domain/errors.js"
+import { ConfigError, RetryableError } from "#domain/errors.js"
+import { unpricedRefusal } from "#domain/model-table.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
 import { createHttpApp } from "#entrypoints/http/app.js"
 import { signPayload, verifySignature } from "#entrypoints/http/webhooks.js"
@@ -227,6 +228,40 @@ describe("handleGitHubEvent", () => {
     )
     expect(repeat).toMatchObject({ outcome: "already-active", jobId: run.id })
     expect(await runsOf(n)).toHaveLength(1)
+  })
+
+  it("a trigger the configuration cannot run (a model without a price) is answered once on the issue, nothing stored", async () => {
+    const logger = createCapturingLogger()
+    const handleUnpriced = createHandleGitHubEvent({
+      github: createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl }),
+      runs: container.store,
+      deliveries: container.store,
+      requester: createWorkflowRequester({
+        store: container.store,
+        ...(container.queue ? { queue: container.queue } : {}),
+        journal: createRunJournal({ store: container.store, bus: container.bus, logger }),
+        newId: () => crypto.randomUUID(),
+        logger,
+        // what the container sets for a model without a price under the cost cap
+        preflight: (type) => {
+          if (type !== "comment-on-issue") throw new ConfigError(unpricedRefusal("local-llama", 5))
+        },
+      }),
+      cancelRun: container.cancelRun,
+      logger,
+    })
+    const n = issue("Unpriced model")
+    const outcome = await handleUnpriced({
+      name: "issues",
+      deliveryId: nextDelivery(),
+      payload: labeledPayload({ repo: REPO, issue: n, label: "prwright:resolve", sender: alice }),
+    })
+    expect(outcome.outcome).toBe("refused")
+    expect(await runsOf(n)).toHaveLength(0)
+    const replies = github.comments(REPO, n)
+    expect(replies).toHaveLength(1)
+    expect(replies[0]?.body).toMatch(/@alice prwright cannot start this run: model local-llama has no price/)
+    expect(replies[0]?.body).toMatch(/PRWRIGHT_MODEL_PRICES.*PRWRIGHT_ALLOW_UNPRICED=1/)
   })
 
   it("label prwright:resolve queues an auto-resolve run that opens a PR and posts to GitHub", async () => {

@@ -12,6 +12,7 @@ import type { ModelHandle } from "#application/ports/model.js"
 import type { Sandbox } from "#application/ports/sandbox.js"
 import type { Checkout } from "#application/ports/workspace.js"
 import { CancelledError, NonRetryableError } from "#domain/errors.js"
+import { unpricedRefusal } from "#domain/model-table.js"
 import type { RunEventData } from "#domain/run-event.js"
 import type { Usage } from "#domain/workflow-run.js"
 import { changedPaths } from "../changed-paths.js"
@@ -96,10 +97,7 @@ const MIN_WATCH_MS = 25
 /** Refuses a cost cap the run cannot enforce: the model has no price and the operator did not allow that. */
 export const checkCostCap = (model: ModelHandle, budget: Budget): void => {
   if (budget.maxCostUsd === undefined || model.pricing || model.allowUnpriced) return
-  throw new NonRetryableError(
-    `model ${model.modelId} has no price in prwright's model table, so the cost limit ($${budget.maxCostUsd}) cannot be enforced: add its price to PRWRIGHT_MODEL_PRICES (e.g. {"${model.modelId}": {"input": 0.5, "output": 1.5}}), or set PRWRIGHT_ALLOW_UNPRICED=1 to run without a cost limit (token limits still apply)`,
-    { code: "config" },
-  )
+  throw new NonRetryableError(unpricedRefusal(model.modelId, budget.maxCostUsd), { code: "config" })
 }
 
 export const runCodingAgent = async (options: CodingAgentOptions): Promise<CodingResult> => {

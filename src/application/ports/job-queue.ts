@@ -161,5 +161,10 @@ export interface JobQueue {
   ping?(timeoutMs: number): Promise<void>
   /** Workers (in any process) whose heartbeat is recent, per job type; types without one are absent or 0. */
   liveWorkers?(): Promise<Partial<Record<JobType, number>>>
+  /**
+   * The workers with a recent heartbeat, by id (`host:pid:…`), so a process can tell that its own
+   * workers are beating (`prwright healthcheck`, the image's HEALTHCHECK).
+   */
+  liveWorkerIds?(): Promise<Array<{ id: string; type: JobType; beatAt: number }>>
   close(): Promise<void>
 }

@@ -56,6 +56,7 @@ export const createCommentOnIssue =
     let commentId = context.run.artifacts.planCommentId
     const postComment = async (body: string) => {
       const full = `${planMarker(context.run.id)}\n${body}${footer(deps, context, model)}`
+      await context.ensureActive()
       const comment = await upsertRunComment(
         deps.github,
         { repo, issueNumber: data.issueNumber, knownId: commentId, marker: planMarker(context.run.id) },

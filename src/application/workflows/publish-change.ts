@@ -30,6 +30,8 @@ const commitChange = async (deps: ResolveIssueDeps, state: RunState, change: Cha
   // read before committing: afterwards the working tree equals HEAD
   const diff = await checkout.diff(change.paths)
   const sha = await checkout.commit({ message, paths: change.paths, author: deps.author })
+  // a run cancelled meanwhile (its cancel unacknowledged) publishes nothing
+  if (sha) await state.context.ensureActive()
   if (sha) await checkout.push({ branch: state.branch, signal: state.context.signal })
   await state.context.emit(diffEvent(diff, change.paths))
   return sha
@@ -105,6 +107,7 @@ export const publishChange = async (
     refusedHosts: state.setup.refusedHosts,
     runUrl: deps.runUrl?.(context.run.id),
   })
+  await context.ensureActive()
   // One PR per branch: a retried or repeated run updates the PR it finds.
   const existing = await deps.github.findPullRequest(state.repo, state.branch)
   const pr = existing

@@ -1,3 +1,4 @@
+import { costText } from "#domain/model-table.js"
 import type { Usage } from "#domain/workflow-run.js"
 import type { FileChange } from "../ports/workspace.js"
 import { succeeded, type TestComparison, type TestRun } from "../test-results.js"
@@ -25,7 +26,7 @@ const names = (list: string[], max = 10): string =>
     .join(", ") + (list.length > max ? ` and ${list.length - max} more` : "")
 
 export const formatUsage = (usage: Usage): string =>
-  `${usage.inputTokens.toLocaleString("en-US")} input + ${usage.outputTokens.toLocaleString("en-US")} output tokens · $${usage.costUsd.toFixed(4)}`
+  `${usage.inputTokens.toLocaleString("en-US")} input + ${usage.outputTokens.toLocaleString("en-US")} output tokens · ${costText(usage)}`
 
 export const testTable = (
   before: TestRun | undefined,

@@ -236,6 +236,11 @@ export const openApiDocument = (version: string) => ({
               inputTokens: { type: "integer" },
               outputTokens: { type: "integer" },
               costUsd: { type: "number" },
+              unpricedModel: {
+                type: "string",
+                description:
+                  "a model without a price took part: the cost is unknown (set PRWRIGHT_MODEL_PRICES)",
+              },
             },
           },
           result: { type: "object", description: "the seed's JobResult, once finished" },

@@ -327,6 +327,24 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       )
     },
 
+    async liveWorkerIds() {
+      assertOpen()
+      const read = async () => {
+        const pipeline = client.pipeline()
+        for (const type of JOB_TYPES)
+          pipeline.zrangebyscore(workersKey(type), Date.now() - WORKER_LIVE_WINDOW_MS, "+inf", "WITHSCORES")
+        const results = (await pipeline.exec()) ?? []
+        return JOB_TYPES.flatMap((type, index) => {
+          const flat = (results[index]?.[1] ?? []) as string[]
+          const beats: Array<{ id: string; type: JobType; beatAt: number }> = []
+          for (let i = 0; i + 1 < flat.length; i += 2)
+            beats.push({ id: flat[i]!, type, beatAt: Number(flat[i + 1]) })
+          return beats
+        })
+      }
+      return withDeadline(read(), enqueueTimeoutMs, "Redis (REDIS_URL)", "start Redis or fix REDIS_URL")
+    },
+
     async getJob(jobId) {
       assertOpen()
       const found = await findJob(jobId)

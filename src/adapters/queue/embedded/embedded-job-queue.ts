@@ -16,6 +16,7 @@ import {
   WORKER_LIVE_WINDOW_MS,
   WORKERS_TABLE_SQL,
 } from "../worker-heartbeats.js"
+import { createCancelAcks } from "./cancel-acks.js"
 import { type EmbeddedWorker, startEmbeddedWorker } from "./embedded-worker.js"
 import { createJobTable, toJobInfo } from "./job-table.js"
 
@@ -51,7 +52,8 @@ export interface EmbeddedJobQueueOptions {
  * The zero-dependency JobQueue: jobs live in SQLite next to the runs, so `npm start` needs no Redis.
  * Several processes may share the file (e.g. `prwright serve --no-workers` plus `prwright worker`):
  * claims are atomic UPDATEs, ownership is a lease, and cancels of jobs running elsewhere travel
- * through a `cancel_requested` flag that the owner sees at its next heartbeat.
+ * through a `cancel_requested` flag that the owner sees at its next tick and acknowledges
+ * (cancel-acks.ts), so `confirmCancel` tells a live owner from a dead one without waiting for the lease.
  */
 export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQueue => {
   const clock = options.clock ?? { now: () => new Date() }
@@ -69,6 +71,7 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
     db.pragma("synchronous = NORMAL")
   }
   const table = createJobTable(db)
+  const acks = createCancelAcks(db)
   // workers of every process on this file beat here (see worker-heartbeats.ts)
   db.exec(WORKERS_TABLE_SQL)
   const beatStatement = db.prepare(
@@ -104,7 +107,7 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
   let pruneTimer: NodeJS.Timeout | undefined
   const prune = () => {
     try {
-      const removed = table.prune(now(), keep)
+      const removed = table.prune(now(), keep) + acks.prune(now() - 24 * 3_600_000)
       if (removed > 0) logger.debug("pruned finished jobs", { removed })
     } catch (error) {
       logger.warn("could not prune finished jobs; trying again later", { error: String(error) })
@@ -155,7 +158,7 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
       const outcome = table.cancel(jobId, now())
       if (outcome === "none") return false
       if (outcome === "requested") {
-        // running here: abort now; running elsewhere: its owner sees the flag at its next heartbeat
+        // running here: abort now; running elsewhere: its owner sees the flag at its next tick
         for (const worker of workers) if (worker.cancelLocal(jobId)) break
       }
       logger.info("job cancelled", { jobId, running: outcome === "requested" })
@@ -187,6 +190,7 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
         onJobEnded: () => {
           for (const other of workers) if (other.type !== type) other.wake()
         },
+        acks,
       })
       const heartbeat = startHeartbeat({ storage: heartbeats, type, now, logger: workerLogger })
       const close = worker.close.bind(worker)
@@ -196,6 +200,16 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
       }
       workers.add(worker)
       return worker
+    },
+
+    async confirmCancel(jobId, waitMs) {
+      assertOpen()
+      const deadline = now() + waitMs
+      for (;;) {
+        if (acks.acknowledged(jobId)) return true
+        if (now() >= deadline || closed) return false
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
     },
 
     async ping() {
@@ -227,6 +241,14 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
     async liveWorkers() {
       assertOpen()
       return heartbeats.count(now() - WORKER_LIVE_WINDOW_MS)
+    },
+
+    async liveWorkerIds() {
+      assertOpen()
+      const rows = db
+        .prepare("SELECT id, type, beat_at AS beatAt FROM queue_workers WHERE beat_at >= ?")
+        .all(now() - WORKER_LIVE_WINDOW_MS) as Array<{ id: string; type: JobType; beatAt: number }>
+      return rows
     },
 
     close() {

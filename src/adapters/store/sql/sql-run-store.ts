@@ -8,10 +8,10 @@ import type { ApiTokenStore } from "#application/ports/api-token-store.js"
 import type { Clock } from "#application/ports/clock.js"
 import type { Logger } from "#application/ports/logging.js"
 import { silentLogger } from "#application/ports/logging.js"
-import type { NewRun, RunFilter, RunPage, RunStore } from "#application/ports/run-store.js"
+import type { NewRun, RunFilter, RunPage, RunPatch, RunStore } from "#application/ports/run-store.js"
 import { ConfigError, ConflictError, NotFoundError, PrwrightError } from "#domain/errors.js"
 import type { RunEvent, RunEventData } from "#domain/run-event.js"
-import type { WorkflowRun } from "#domain/workflow-run.js"
+import { TERMINAL_STATUSES, type WorkflowRun } from "#domain/workflow-run.js"
 import { checkLimit, decodeCursor, encodeCursor } from "../list-cursor.js"
 import { createSecretCipher } from "../secret-cipher.js"
 import { guardStoreMethods } from "../store-errors.js"
@@ -101,6 +101,70 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
     return row ? rowToRun(row) : undefined
   }
 
+  /** the one UPDATE; `activeOnly` adds "and it has not ended" to the same statement (undefined when it had) */
+  const update = async (
+    id: string,
+    patch: RunPatch,
+    activeOnly: boolean,
+  ): Promise<WorkflowRun | undefined> => {
+    const set = patchToColumns(patch)
+    set.updated_at = toMillis(clock.now())
+    const missing = () => {
+      if (activeOnly) return undefined
+      throw runNotFound(id)
+    }
+    if (patch.artifacts === undefined) {
+      const row = await db
+        .updateTable("runs")
+        .set(set)
+        .where("id", "=", id)
+        .$if(activeOnly, (query) => query.where("status", "not in", [...TERMINAL_STATUSES]))
+        .returningAll()
+        .executeTakeFirst()
+      return row ? rowToRun(row) : missing()
+    }
+    const artifacts = patch.artifacts
+    const merge = (current: Selectable<RunsTable>) => ({
+      artifacts: toJson({ ...parseJson<Record<string, unknown>>(current.artifacts), ...artifacts }),
+    })
+    // SQLite: one synchronous transaction, the write lock never held across an await (sqlite-sync.ts)
+    if (sqlite)
+      return sqlite.transaction(() => {
+        const current = sqlite.first(
+          db
+            .updateTable("runs")
+            .set(set)
+            .where("id", "=", id)
+            .$if(activeOnly, (query) => query.where("status", "not in", [...TERMINAL_STATUSES]))
+            .returningAll(),
+        )
+        if (!current) return missing()
+        const row = sqlite.first(
+          db.updateTable("runs").set(merge(current)).where("id", "=", id).returningAll(),
+        )
+        return rowToRun(row ?? current)
+      })
+    return db.transaction().execute(async (trx) => {
+      // Writing first takes the row lock before the read, so two concurrent merges cannot lose
+      // each other's artifacts.
+      const current = await trx
+        .updateTable("runs")
+        .set(set)
+        .where("id", "=", id)
+        .$if(activeOnly, (query) => query.where("status", "not in", [...TERMINAL_STATUSES]))
+        .returningAll()
+        .executeTakeFirst()
+      if (!current) return missing()
+      const row = await trx
+        .updateTable("runs")
+        .set(merge(current))
+        .where("id", "=", id)
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      return rowToRun(row)
+    })
+  }
+
   const store: SqlRunStore = {
     ...createSqlRecordStores({ db, clock, cipher, ...(sqlite ? { sqlite } : {}) }),
     db,
@@ -149,51 +213,16 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
       return rowToRun(row)
     },
 
-    async updateRun(id, patch) {
-      const set = patchToColumns(patch)
-      set.updated_at = toMillis(clock.now())
-      if (patch.artifacts === undefined) {
-        const row = await db
-          .updateTable("runs")
-          .set(set)
-          .where("id", "=", id)
-          .returningAll()
-          .executeTakeFirst()
-        if (!row) throw runNotFound(id)
-        return rowToRun(row)
-      }
-      const artifacts = patch.artifacts
-      const merge = (current: Selectable<RunsTable>) => ({
-        artifacts: toJson({ ...parseJson<Record<string, unknown>>(current.artifacts), ...artifacts }),
-      })
-      // SQLite: one synchronous transaction, the write lock never held across an await (sqlite-sync.ts)
-      if (sqlite)
-        return sqlite.transaction(() => {
-          const current = sqlite.first(db.updateTable("runs").set(set).where("id", "=", id).returningAll())
-          if (!current) throw runNotFound(id)
-          const row = sqlite.first(
-            db.updateTable("runs").set(merge(current)).where("id", "=", id).returningAll(),
-          )
-          return rowToRun(row ?? current)
-        })
-      return db.transaction().execute(async (trx) => {
-        // Writing first takes the row lock before the read, so two concurrent merges cannot lose
-        // each other's artifacts.
-        const current = await trx
-          .updateTable("runs")
-          .set(set)
-          .where("id", "=", id)
-          .returningAll()
-          .executeTakeFirst()
-        if (!current) throw runNotFound(id)
-        const row = await trx
-          .updateTable("runs")
-          .set(merge(current))
-          .where("id", "=", id)
-          .returningAll()
-          .executeTakeFirstOrThrow()
-        return rowToRun(row)
-      })
+    updateRun: (id, patch) => update(id, patch, false) as Promise<WorkflowRun>,
+
+    async updateActiveRun(id, patch) {
+      const updated = await update(id, patch, true)
+      if (
+        updated === undefined &&
+        !(await db.selectFrom("runs").select("id").where("id", "=", id).executeTakeFirst())
+      )
+        throw runNotFound(id)
+      return updated
     },
 
     async listRuns(filter: RunFilter): Promise<RunPage> {
