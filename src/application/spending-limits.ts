@@ -20,11 +20,11 @@ import type { RunStore } from "./ports/run-store.js"
 
 export interface SpendingLimits {
   /** per repository */
-  dailyUsd?: number
-  monthlyUsd?: number
+  dailyUsd?: number | undefined
+  monthlyUsd?: number | undefined
   /** per installation (GitHub account) */
-  installationDailyUsd?: number
-  installationMonthlyUsd?: number
+  installationDailyUsd?: number | undefined
+  installationMonthlyUsd?: number | undefined
 }
 
 /** What happens to a request past a limit: refused at once, or stored and started after the reset. */
@@ -94,7 +94,7 @@ export const createSpendingGuard = (deps: {
     const total = { day: 0, month: 0 }
     let cursor: string | undefined
     for (let page = 0; page < 500; page++) {
-      const result = await deps.runs.listRuns({ ...filter, limit: 200, ...(cursor ? { cursor } : {}) })
+      const result = await deps.runs.listRuns({ ...filter, limit: 200, cursor })
       for (const run of result.runs) {
         if (run.createdAt < month) return total
         if (!match(run)) continue

@@ -29,11 +29,11 @@ export type Coder = (options: CodingAgentOptions) => Promise<CodingResult>
 /** The operator's limits (PRWRIGHT_*); a repository's `.prwright.yml` may only lower them. */
 export interface RunLimits {
   maxSteps: number
-  maxCostUsd?: number
-  maxInputTokens?: number
-  maxOutputTokens?: number
-  wallClockMs?: number
-  idleMs?: number
+  maxCostUsd?: number | undefined
+  maxInputTokens?: number | undefined
+  maxOutputTokens?: number | undefined
+  wallClockMs?: number | undefined
+  idleMs?: number | undefined
   setupTimeoutMs: number
   testTimeoutMs: number
   planSteps: number
@@ -54,14 +54,14 @@ export interface ResolveIssueDeps {
   limits: RunLimits
   /** per-run persistent HOME and /tmp for every sandboxed command; unset: a fresh one per command */
   runDirs?: MakeRunDirs
-  runUrl?: (runId: string) => string
+  runUrl?: ((runId: string) => string) | undefined
   /** the daily/monthly spending limits: a continued run's budget stays within what they leave */
-  spending?: SpendingGuard
+  spending?: SpendingGuard | undefined
   now?: () => number
 }
 
 export interface ImplementOptions {
-  plan?: string
+  plan?: string | undefined
   createPR: boolean
   /** agent rounds: the first implementation plus repairs after a failing verification */
   rounds: number
@@ -69,9 +69,9 @@ export interface ImplementOptions {
   planFirst: boolean
   postPlan: boolean
   /** changes a maintainer asked for on the open pull request (`/prwright fix …`): the first round's turn */
-  instructions?: string
+  instructions?: string | undefined
   /** `/prwright continue [+$N]`: go on from a run that stopped on its budget (continue-run.ts) */
-  continueFrom?: { runId: string; budgetUsd?: number | undefined }
+  continueFrom?: { runId: string; budgetUsd?: number | undefined } | undefined
 }
 
 export type ResolveContext = RunContext<"resolve-issue" | "auto-resolve-issue">
@@ -117,7 +117,7 @@ export interface RunState {
   /** the branch is given (a continued run's), not derived from the issue and the repository's prefix */
   fixedBranch?: boolean
   startedAt: number
-  checkout?: Checkout
+  checkout?: Checkout | undefined
   config?: RepoConfig
   dirs?: RunDirs
   plan?: string
