@@ -41,6 +41,11 @@ export interface RunContext<T extends JobType = JobType> {
   /** true when the run stops because someone cancelled it (not a shutdown, timeout or lost lease) */
   isCancelled(error: unknown): boolean
   usage(): Usage
+  /**
+   * Work that must not hold up the run's end (saving a cancelled run's work in progress): done after
+   * the terminal status is recorded, before the job is released; its failures are logged.
+   */
+  afterEnd?(task: () => Promise<void>): void
 }
 
 export interface WorkflowOutcome {
@@ -166,6 +171,13 @@ export const createJobRunner = (deps: {
 
     let lastProgress: { value: number; message?: string } = { value: run.progress }
     let lastBeat = 0
+    const afterEnd: Array<() => Promise<void>> = []
+    const runAfterEnd = async () => {
+      for (const task of afterEnd.splice(0))
+        await task().catch((error: unknown) =>
+          log.warn("work after the run's end failed", { error: errorMessage(error) }),
+        )
+    }
     const context: RunContext = {
       run,
       data,
@@ -202,6 +214,9 @@ export const createJobRunner = (deps: {
       },
       isCancelled: (error) => effectiveError(job.signal, error) instanceof CancelledError,
       usage: () => usage,
+      afterEnd: (task) => {
+        afterEnd.push(task)
+      },
     }
 
     try {
@@ -221,6 +236,7 @@ export const createJobRunner = (deps: {
         { type: "status", status: "completed", attempt: job.attempt },
       ])
       log.info("run completed", { usage })
+      await runAfterEnd()
       return jobResultOf(finished, true)
     } catch (caught) {
       const error = effectiveError(job.signal, caught)
@@ -245,6 +261,7 @@ export const createJobRunner = (deps: {
         },
       ])
       log[final ? "error" : "warn"](`run attempt failed: ${message}`, { status })
+      await runAfterEnd()
       if (final && error instanceof PrwrightError && !error.retryable) throw error
       if (final) throw new NonRetryableError(message, { cause: error })
       throw error
