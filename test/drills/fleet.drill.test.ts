@@ -41,8 +41,8 @@ const LLM_KEY = "sk-drill-key-0123456789abcdef"
 const API_TOKEN = "prw_drill_api_token_0123456789"
 const PLAN_REPO = "acme/drill"
 const RESOLVE_REPO = "acme/mathlib"
-const PLAN_RUNS = 78
-const RESOLVE_RUNS = 30
+const PLAN_RUNS = 80
+const RESOLVE_RUNS = 24
 const CANCELS = { plan: 6, resolve: 4 }
 type Kind = "plan" | "resolve"
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -253,12 +253,19 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
 
   it("every run of both kinds ends exactly once, cancels are prompt, the outage answers 503", async () => {
     const drillStarted = Date.now()
+    // seconds from the drill's start at which each phase ended: where the wall time goes
+    const phases: Record<string, number> = {}
+    const phaseDone = (name: string) => {
+      phases[name] = Math.round((Date.now() - drillStarted) / 1000)
+    }
+    figures.phaseEndSeconds = phases
     // A: 40 runs (every third a resolve run); SIGKILL a worker mid-run, start a new one
     for (let i = 0; i < 40; i++) expect((await request(mixed(i))).status).toBe(202)
     await sleep(2_500)
     const killed = processes[1] as PrwrightProcess
     await killed.stop("SIGKILL")
     await startWorker()
+    phaseDone("killedAndReplaced")
 
     // B: cancel 10 running runs (6 plan, 4 resolve), each within 2 s
     const cancelTimes: Record<Kind, number[]> = { plan: [], resolve: [] }
@@ -360,6 +367,7 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
     expect(cancelTimes.plan.length).toBe(CANCELS.plan)
     expect(cancelTimes.resolve.length).toBe(CANCELS.resolve)
     expect(Math.max(...allCancels)).toBeLessThanOrEqual(2_000)
+    phaseDone("cancelled")
 
     // C: PostgreSQL terminates every connection of the fleet; requests keep being accepted
     const terminated = await admin.query(
@@ -375,6 +383,7 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
     const afterRestart = Date.now()
     while ((await request("plan")).status !== 202 && Date.now() - afterRestart < 30_000) await sleep(250)
     figures.acceptingAgainAfterRedisRestartMs = Date.now() - afterRestart
+    phaseDone("postgresCutAndRedisRestarted")
 
     // E: Redis down 10 s while requests of both kinds arrive: each answered 503, quickly
     await stopRedis("SIGKILL")
@@ -388,6 +397,7 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
       await sleep(500)
     }
     await startRedis()
+    phaseDone("outage")
     figures.outageRequests = outage.map((o) => o.kind).join(",")
     figures.outageStatuses = [...new Set(outage.map((o) => o.status))]
     figures.outageMaxAnswerMs = Math.max(...outage.map((o) => o.ms))
@@ -399,6 +409,7 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
       if (answer.status !== 202) await sleep(250)
     }
     figures.accepted = { plan: count("plan"), resolve: count("resolve") }
+    phaseDone("allAccepted")
     expect(count("plan")).toBeGreaterThanOrEqual(PLAN_RUNS)
     expect(count("resolve")).toBeGreaterThanOrEqual(RESOLVE_RUNS)
 
@@ -413,6 +424,7 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
       }
       if (outcome.size < accepted.length) await sleep(1_000)
     }
+    phaseDone("allEnded")
     figures.drillSeconds = Math.round((Date.now() - drillStarted) / 1000)
     const counts: Record<string, number> = {}
     const retried: Record<Kind, number> = { plan: 0, resolve: 0 }
