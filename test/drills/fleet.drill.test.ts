@@ -453,6 +453,7 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
 
     const pulls = github.pullRequests(RESOLVE_REPO)
     let cancelledWithBranch = 0
+    let cancelledWithStopComment = 0
     for (const { jobId, issue, kind } of accepted) {
       const status = outcome.get(jobId) as Record<string, unknown>
       const wanted = cancelled.has(jobId) ? "cancelled" : "completed"
@@ -477,6 +478,12 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
         .filter((comment) => comment.body.includes("Implementation plan"))
       if (wanted === "cancelled") {
         expect(prs, `cancelled resolve issue ${issue}`).toEqual([])
+        // the worker explains the stop once, after the run ended (none when its worker was gone)
+        const stops = github
+          .comments(RESOLVE_REPO, issue)
+          .filter((comment) => comment.body.includes("stopped before opening a pull request"))
+        expect(stops.length, `stop comments on cancelled resolve issue ${issue}`).toBeLessThanOrEqual(1)
+        cancelledWithStopComment += stops.length
         if (await github.refSha(RESOLVE_REPO, `refs/heads/${branch}clamp-ignores-the-upper-bound`))
           cancelledWithBranch++
         continue
@@ -495,7 +502,10 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
     }
     const completedResolve = accepted.filter((r) => r.kind === "resolve" && !cancelled.has(r.jobId)).length
     figures.pullRequests = pulls.length
-    figures.cancelledResolveRunsWithAPushedBranch = cancelledWithBranch
+    figures.cancelledResolveRuns = {
+      withPushedBranch: cancelledWithBranch,
+      withStopComment: cancelledWithStopComment,
+    }
     expect(pulls).toHaveLength(completedResolve)
 
     // no secret in Redis, the database, any log line, the workspaces, what GitHub got, what the model saw
