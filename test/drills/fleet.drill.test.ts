@@ -234,7 +234,7 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
     const apiProcess = startPrwright(["serve", "--no-workers"], env)
     processes.push(apiProcess)
     baseUrl = await serverUrl(apiProcess)
-    for (let i = 0; i < 3; i++) await startWorker()
+    await Promise.all([startWorker(), startWorker(), startWorker()])
   }, 180_000)
 
   afterAll(async () => {
@@ -523,6 +523,10 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
     }
     await db.end()
     const logs = processes.flatMap((proc) => proc.lines)
+    // the sandbox the workers detected (bubblewrap where it works, as in production)
+    figures.sandbox = [
+      ...new Set(logs.flatMap((line) => /"sandbox: (\w+)"|"sandbox":"(\w+)"/.exec(line)?.slice(1) ?? [])),
+    ].filter(Boolean)
     expect(logs.filter((line) => findSecrets(line, secrets).length > 0)).toEqual([])
     for (const dir of [dataDir, ...workerDirs]) expect(scanFiles(dir, secrets), dir).toEqual([])
     const published = JSON.stringify([pulls, ...issues.resolve.map((n) => github.comments(RESOLVE_REPO, n))])
