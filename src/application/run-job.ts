@@ -244,24 +244,28 @@ export const createJobRunner = (deps: {
       const message = errorMessage(error)
       const final = context.isFinal(error)
       const status = cancelled ? "cancelled" : final ? "failed" : "pending"
-      await deps.store.updateRun(runId, {
-        status,
-        usage,
-        error: message,
-        ...(status === "pending" ? {} : { finishedAt: deps.clock.now() }),
-      })
-      await deps.journal.record(runId, [
-        { type: "error", message, retryable: !final },
-        { type: "usage", usage },
-        {
-          type: "status",
+      try {
+        await deps.store.updateRun(runId, {
           status,
-          attempt: job.attempt,
-          message: status === "pending" ? `attempt ${job.attempt} failed; retrying` : message,
-        },
-      ])
+          usage,
+          error: message,
+          ...(status === "pending" ? {} : { finishedAt: deps.clock.now() }),
+        })
+        await deps.journal.record(runId, [
+          { type: "error", message, retryable: !final },
+          { type: "usage", usage },
+          {
+            type: "status",
+            status,
+            attempt: job.attempt,
+            message: status === "pending" ? `attempt ${job.attempt} failed; retrying` : message,
+          },
+        ])
+      } finally {
+        // also when recording failed: the work in progress is saved and the checkout removed all the same
+        await runAfterEnd()
+      }
       log[final ? "error" : "warn"](`run attempt failed: ${message}`, { status })
-      await runAfterEnd()
       if (final && error instanceof PrwrightError && !error.retryable) throw error
       if (final) throw new NonRetryableError(message, { cause: error })
       throw error
