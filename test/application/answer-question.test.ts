@@ -13,7 +13,11 @@ import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { commentPayload } from "../doubles/github/webhook-payloads.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import {
+  SCRIPTED_MODEL_PRICES,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
 import { createCapturingLogger } from "../support/logger.js"
 import { finished, waitForRun } from "../support/runs.js"
 import { SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
@@ -55,6 +59,7 @@ describe("/prwright ask", () => {
         GITHUB_WEBHOOK_SECRET: "whsec-ask",
         LLM_PROVIDER: "openai-compatible",
         LLM_MODEL: "scripted",
+        PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
         LLM_BASE_URL: model.baseUrl,
         LLM_API_KEY: KEY,
         PRWRIGHT_API_TOKEN: "prw_ask_test_token_0123456",

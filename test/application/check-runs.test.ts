@@ -14,6 +14,7 @@ import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import {
+  SCRIPTED_MODEL_PRICES,
   type ScriptedModelServer,
   type ScriptStep,
   startScriptedModelServer,
@@ -72,6 +73,7 @@ describe.each([{ auth: "app" as const }, { auth: "token" as const }])(
           : { GITHUB_TOKEN: TOKEN }),
         LLM_PROVIDER: "openai-compatible",
         LLM_MODEL: "scripted",
+        PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
         LLM_BASE_URL: model.baseUrl,
         LLM_API_KEY: KEY,
         PRWRIGHT_API_TOKEN: "prw_checks_test_token_12345",

@@ -17,6 +17,7 @@ import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import {
+  SCRIPTED_MODEL_PRICES,
   type ScriptedModelServer,
   type ScriptStep,
   startScriptedModelServer,
@@ -52,6 +53,7 @@ describe("commentOnIssue workflow", () => {
       GITHUB_TOKEN: TOKEN,
       LLM_PROVIDER: "openai-compatible",
       LLM_MODEL: "scripted",
+      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
       LLM_BASE_URL: model.baseUrl,
       LLM_API_KEY: KEY,
       PRWRIGHT_API_TOKEN: "prw_app_test_token_123456",

@@ -14,7 +14,11 @@ import { parseRepoRef } from "#domain/repo-ref.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import {
+  SCRIPTED_MODEL_PRICES,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
 import { createCapturingLogger } from "../support/logger.js"
 import { finished, waitForRun } from "../support/runs.js"
 
@@ -59,6 +63,7 @@ describe("plan versions", () => {
         GITHUB_TOKEN: TOKEN,
         LLM_PROVIDER: "openai-compatible",
         LLM_MODEL: "scripted",
+        PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
         LLM_BASE_URL: model.baseUrl,
         LLM_API_KEY: KEY,
         PRWRIGHT_API_TOKEN: "prw_plan_versions_token_1234",

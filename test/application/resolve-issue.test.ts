@@ -12,13 +12,16 @@ import { createGitCliWorkspace } from "#adapters/git/git-cli-workspace.js"
 import { createOctokitGitHub, gitAuthHeader } from "#adapters/github/octokit-github.js"
 import { runCodingAgent } from "#application/agent/coding-agent.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
+import { createCancelRun } from "#application/cancel-run.js"
 import type { GitHub } from "#application/ports/github.js"
+import { createRunJournal } from "#application/run-journal.js"
 import { RetryableError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import {
+  SCRIPTED_MODEL_PRICES,
   type ScriptedModelServer,
   type ScriptStep,
   startScriptedModelServer,
@@ -64,6 +67,7 @@ describe("resolve workflows", () => {
       GITHUB_TOKEN: TOKEN,
       LLM_PROVIDER: "openai-compatible",
       LLM_MODEL: "scripted",
+      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
       LLM_BASE_URL: model.baseUrl,
       LLM_API_KEY: KEY,
       PRWRIGHT_API_TOKEN: "prw_resolve_test_token_12345",
@@ -146,6 +150,57 @@ describe("resolve workflows", () => {
     while ((await stat(path.join(dataDir, "runs", jobId)).catch(() => undefined)) && Date.now() < afterEnd)
       await new Promise((resolve) => setTimeout(resolve, 50))
     await expect(stat(path.join(dataDir, "runs", jobId))).rejects.toThrow()
+  })
+
+  it("a cancel its worker never heard of: the run stays cancelled, and the worker publishes nothing", async () => {
+    await start([...planSteps(), bash("sleep 3.14159"), ...fixSteps()])
+    const jobId = await request("auto-resolve-issue")
+    await waitFor(jobId, (run) => run.status === "running")
+    const deadline = Date.now() + 30_000
+    const sleeping = () => {
+      try {
+        return execFileSync("pgrep", ["-f", "sleep 3.14159"]).toString().trim().length > 0
+      } catch {
+        return false
+      }
+    }
+    while (!sleeping()) {
+      if (Date.now() > deadline) throw new Error("the long command never started")
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    // the API ends the run itself (no worker acknowledged the cancel); the worker is not told
+    const lostCancel = createCancelRun({
+      store: container!.store,
+      journal: createRunJournal({
+        store: container!.store,
+        bus: container!.bus,
+        logger: createCapturingLogger(),
+      }),
+      clock: { now: () => new Date() },
+      queue: { cancel: async () => true, confirmCancel: async () => false } as never,
+    })
+    expect((await lostCancel(jobId)).status).toBe("cancelled")
+    // the worker goes on with the fix, then reaches a checkpoint and stops there
+    const stoppedBy = Date.now() + 60_000
+    for (;;) {
+      const job = await container!.queue!.getJob(jobId)
+      if (job && ["completed", "failed", "cancelled"].includes(job.state)) break
+      if (Date.now() > stoppedBy) throw new Error("the worker never stopped")
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    const run = await container!.store.getRun(jobId)
+    expect(run?.status).toBe("cancelled")
+    expect(run?.artifacts.pullRequestUrl).toBeUndefined()
+    expect(github.pullRequests("acme/mathlib")).toHaveLength(0)
+    const events = await container!.store.listEvents(jobId, { limit: 1000 })
+    const endings = events.filter(
+      (e) => e.type === "status" && ["completed", "failed", "cancelled"].includes(e.status),
+    )
+    expect(endings).toHaveLength(1)
+    // the plan comment was written before the cancel; nothing after it (no stop report either)
+    expect(
+      github.comments("acme/mathlib", issue).filter((c) => !c.body.includes("prwright:plan")),
+    ).toHaveLength(0)
   })
 
   it("budget exhaustion: the work in progress is pushed and one failure comment explains the stop", async () => {

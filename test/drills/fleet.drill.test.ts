@@ -21,7 +21,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { issueOf, offeredTools, perConversation } from "#adapters/demo/conversation-script.js"
 import type { ScriptStep } from "#adapters/demo/scripted-model-server.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import {
+  SCRIPTED_MODEL_PRICES,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
 import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
 import {
   FIXED_LINE_NEW,
@@ -221,6 +225,7 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
       GITHUB_TOKEN,
       LLM_PROVIDER: "openai-compatible",
       LLM_MODEL: "scripted",
+      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
       LLM_BASE_URL: model.baseUrl,
       LLM_API_KEY: LLM_KEY,
       PRWRIGHT_API_TOKEN: API_TOKEN,

@@ -8,7 +8,11 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import {
+  SCRIPTED_MODEL_PRICES,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
 import { holdNeo4j, wipeNeo4j } from "../support/neo4j-server.js"
 import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
 import { findSecrets, scanFiles, scanNeo4j, scanRedis, scanSqlite } from "../support/secret-scan.js"
@@ -109,6 +113,7 @@ describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
       GITHUB_TOKEN,
       LLM_PROVIDER: "openai-compatible",
       LLM_MODEL: "scripted-model",
+      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
       LLM_BASE_URL: model.baseUrl,
       LLM_API_KEY: LLM_KEY,
       PRWRIGHT_API_TOKEN: API_TOKEN,

@@ -10,7 +10,11 @@ import path from "node:path"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import {
+  SCRIPTED_MODEL_PRICES,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
 import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
 import { service, uniqueName } from "../support/services.js"
 
@@ -30,7 +34,7 @@ interface SseEvent {
 /** Reads an SSE response until `stop` says so or the stream ends; the connection is then dropped. */
 const readSse = async (
   url: string,
-  options: { lastEventId?: string; stop: (event: SseEvent, all: SseEvent[]) => boolean },
+  options: { lastEventId?: string | undefined; stop: (event: SseEvent, all: SseEvent[]) => boolean },
 ): Promise<SseEvent[]> => {
   const controller = new AbortController()
   const response = await fetch(url, {
@@ -128,6 +132,7 @@ describe.skipIf(!redis.available)("run events resume across processes (Redis)", 
       GITHUB_TOKEN,
       LLM_PROVIDER: "openai-compatible",
       LLM_MODEL: "scripted-model",
+      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
       LLM_BASE_URL: model.baseUrl,
       LLM_API_KEY: LLM_KEY,
       PRWRIGHT_API_TOKEN: API_TOKEN,

@@ -10,7 +10,11 @@ import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { labeledPayload, signedDelivery } from "../doubles/github/webhook-payloads.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import {
+  SCRIPTED_MODEL_PRICES,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
 import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
 import { findSecrets } from "../support/secret-scan.js"
 
@@ -73,6 +77,7 @@ describe("GitHub webhooks end to end", () => {
       GITHUB_WEBHOOK_SECRET: SECRET,
       LLM_PROVIDER: "openai-compatible",
       LLM_MODEL: "scripted-model",
+      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
       LLM_BASE_URL: model.baseUrl,
       LLM_API_KEY: LLM_KEY,
       PRWRIGHT_API_TOKEN: API_TOKEN,

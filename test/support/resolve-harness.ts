@@ -15,6 +15,7 @@ import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import {
+  SCRIPTED_MODEL_PRICES,
   type ScriptedModelServer,
   type ScriptStep,
   startScriptedModelServer,
@@ -80,6 +81,7 @@ export const startHarness = async (input: {
     GITHUB_TOKEN: HARNESS_TOKEN,
     LLM_PROVIDER: "openai-compatible",
     LLM_MODEL: "scripted",
+    PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
     LLM_BASE_URL: model.baseUrl,
     LLM_API_KEY: HARNESS_KEY,
     PRWRIGHT_API_TOKEN: "prw_harness_api_token_123456",
