@@ -137,11 +137,18 @@ describe("resolve workflows", () => {
     expect(Date.now() - cancelledAt).toBeLessThan(2000)
     const run = await waitFor(jobId, finished, 20_000)
     expect(run.status).toBe("cancelled")
+    // recorded at once; the work in progress and the comment follow the recorded end
+    expect(Date.now() - cancelledAt).toBeLessThan(2000)
+    const afterEnd = Date.now() + 10_000
+    while (github.comments("acme/mathlib", issue).length === 0 && Date.now() < afterEnd)
+      await new Promise((resolve) => setTimeout(resolve, 50))
     expect(github.pullRequests("acme/mathlib")).toHaveLength(0)
     const comments = github.comments("acme/mathlib", issue)
     expect(comments).toHaveLength(1)
     expect(comments[0]?.body).toContain("cancelled")
     // nobody asked to inspect a cancelled run: its checkout is gone
+    while ((await stat(path.join(dataDir, "runs", jobId)).catch(() => undefined)) && Date.now() < afterEnd)
+      await new Promise((resolve) => setTimeout(resolve, 50))
     await expect(stat(path.join(dataDir, "runs", jobId))).rejects.toThrow()
   })
 
