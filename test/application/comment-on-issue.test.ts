@@ -9,19 +9,13 @@ import path from "node:path"
 import Database from "better-sqlite3"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import type { GitHub } from "#application/ports/github.js"
 import { RetryableError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
+import type { Container } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  type ScriptedModelServer,
-  type ScriptStep,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { createCapturingLogger } from "../support/logger.js"
+import type { ScriptStep } from "../doubles/scripted-model-server.js"
+import { type FlowContainer, startFlowContainer } from "../support/github-flow.js"
 import { finished, waitForRun } from "../support/runs.js"
 
 const TOKEN = "ghp_appTestToken_0123456789"
@@ -34,7 +28,7 @@ const submit = { toolCalls: [{ name: "submit_plan", arguments: { plan: PLAN } }]
 
 describe("commentOnIssue workflow", () => {
   let github: GitHubDouble
-  let model: ScriptedModelServer | undefined
+  let flow: FlowContainer | undefined
   let dataDir: string
   let container: Container | undefined
   let issue: number
@@ -45,27 +39,20 @@ describe("commentOnIssue workflow", () => {
     wrap?: (real: GitHub) => GitHub,
     env: Record<string, string> = {},
   ) => {
-    model = await startScriptedModelServer({ script, apiKey: KEY })
-    const config = loadConfig({
-      PRWRIGHT_DATA_DIR: dataDir,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN: TOKEN,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted",
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: KEY,
-      PRWRIGHT_API_TOKEN: "prw_app_test_token_123456",
-      PRWRIGHT_QUEUE_BACKOFF_MS: "20",
-      ...env,
+    // the flow's agents make no SDK-level retries, so a scripted 500 reaches the queue's retry
+    flow = await startFlowContainer({
+      github,
+      dataDir,
+      script,
+      workers: workers ? ["comment"] : [],
+      token: TOKEN,
+      apiKey: KEY,
+      env: { PRWRIGHT_QUEUE_BACKOFF_MS: "20", ...env },
+      overrides: () =>
+        wrap ? { github: wrap(createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl })) } : {},
     })
-    container = await createContainer(config, {
-      logger: createCapturingLogger(),
-      ...(wrap ? { github: wrap(createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl })) } : {}),
-      // No SDK-level retries, so a scripted 500 reaches the queue's retry.
-      planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
-    })
-    if (workers) container.startWorkers(["comment"])
-    return container
+    container = flow.container
+    return flow.container
   }
 
   const waitFor = (jobId: string, done: (run: WorkflowRun) => boolean, timeoutMs = 15_000) =>
@@ -88,9 +75,9 @@ describe("commentOnIssue workflow", () => {
   })
 
   afterEach(async () => {
-    await container?.close()
+    await flow?.close()
+    flow = undefined
     container = undefined
-    await model?.close()
     await github.close()
     await rm(dataDir, { recursive: true, force: true })
   })

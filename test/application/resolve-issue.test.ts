@@ -10,20 +10,13 @@ import path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { createGitCliWorkspace } from "#adapters/git/git-cli-workspace.js"
 import { createOctokitGitHub, gitAuthHeader } from "#adapters/github/octokit-github.js"
-import { runCodingAgent } from "#application/agent/coding-agent.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import type { GitHub } from "#application/ports/github.js"
 import { RetryableError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
+import type { Container } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  type ScriptedModelServer,
-  type ScriptStep,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { createCapturingLogger } from "../support/logger.js"
+import type { ScriptedModelServer, ScriptStep } from "../doubles/scripted-model-server.js"
+import { type FlowContainer, startFlowContainer } from "../support/github-flow.js"
 import { finished, waitForRun } from "../support/runs.js"
 import {
   FIXED_LINE_NEW,
@@ -46,6 +39,7 @@ const submit = (title = "Fix clamp") => ({
 
 describe("resolve workflows", () => {
   let github: GitHubDouble
+  let flow: FlowContainer | undefined
   let model: ScriptedModelServer | undefined
   let dataDir: string
   let container: Container | undefined
@@ -57,28 +51,21 @@ describe("resolve workflows", () => {
     env: Record<string, string> = {},
     githubOverride?: (g: GitHub) => GitHub,
   ) => {
-    model = await startScriptedModelServer({ script, apiKey: KEY })
-    const config = loadConfig({
-      PRWRIGHT_DATA_DIR: dataDir,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN: TOKEN,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted",
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: KEY,
-      PRWRIGHT_API_TOKEN: "prw_resolve_test_token_12345",
-      PRWRIGHT_QUEUE_BACKOFF_MS: "20",
-      ...env,
+    flow = await startFlowContainer({
+      github,
+      dataDir,
+      script,
+      workers: ["auto-resolve", "resolve"],
+      token: TOKEN,
+      apiKey: KEY,
+      env: { PRWRIGHT_QUEUE_BACKOFF_MS: "20", ...env },
+      overrides: () =>
+        githubOverride
+          ? { github: githubOverride(createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl })) }
+          : {},
     })
-    const real = createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl })
-    container = await createContainer(config, {
-      logger: createCapturingLogger(),
-      ...(githubOverride ? { github: githubOverride(real) } : {}),
-      planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
-      coder: (options) => runCodingAgent({ ...options, maxRetries: 0, secrets: config.secrets }),
-    })
-    container.startWorkers(["auto-resolve", "resolve"])
-    return container
+    ;({ model, container } = flow)
+    return flow.container
   }
 
   const waitFor = (jobId: string, done: (run: WorkflowRun) => boolean, timeoutMs = 60_000) =>
@@ -103,9 +90,9 @@ describe("resolve workflows", () => {
   })
 
   afterEach(async () => {
-    await container?.close()
+    await flow?.close()
+    flow = undefined
     container = undefined
-    await model?.close()
     await github.close()
     await rm(dataDir, { recursive: true, force: true })
   })

@@ -43,38 +43,42 @@ export interface GitHubFlow {
   close(): Promise<void>
 }
 
-export const startGitHubFlow = async (input: {
-  /** the data dir's name prefix under the system temp dir */
-  prefix: string
-  /** repositories on the double, by full name, with their files */
-  repos: Record<string, Record<string, string>>
+export interface FlowContainer {
+  model: ScriptedModelServer
+  container: Container
+  config: Config
+  /** closes the container and the model server (the double and the data dir are the caller's) */
+  close(): Promise<void>
+}
+
+export interface FlowContainerOptions {
   /** what the scripted model answers, in order */
   script: ScriptStep[]
   workers: WorkerType[]
-  /** [repo, login] pairs given write access */
-  writers?: Array<[string, string]>
-  /** the token's user on the double (prwright's own login) */
-  login?: string
   token?: string
   apiKey?: string
-  /** more configuration (PRWRIGHT_*, LLM_* …) */
-  env?: Record<string, string>
+  /** more configuration (PRWRIGHT_*, LLM_* …); `undefined` leaves a default out */
+  env?: Record<string, string | undefined>
   /** container overrides beside the default agents, given the config (e.g. a recording coder) */
   overrides?: (config: Config) => ContainerOverrides
-}): Promise<GitHubFlow> => {
-  const token = input.token ?? "ghp_flowTestToken_0123456789abc"
-  const apiKey = input.apiKey ?? "sk-flow-test-key-0123456789abc"
-  const github = await startGitHubDouble({
-    tokens: { [token]: { login: input.login ?? "prwright-bot", repos: "*" } },
-  })
-  for (const [repo, files] of Object.entries(input.repos)) await github.createRepo(repo, { files })
-  for (const [repo, login] of input.writers ?? []) github.grant(repo, login, "write")
+}
+
+const FLOW_TOKEN = "ghp_flowTestToken_0123456789abc"
+const FLOW_KEY = "sk-flow-test-key-0123456789abc"
+
+/**
+ * The scripted model server and the real container (agents without in-agent retries) on a GitHub
+ * double and a data dir the caller made, with `workers` started.
+ */
+export const startFlowContainer = async (
+  input: FlowContainerOptions & { github: GitHubDouble; dataDir: string },
+): Promise<FlowContainer> => {
+  const apiKey = input.apiKey ?? FLOW_KEY
   const model = await startScriptedModelServer({ script: input.script, apiKey })
-  const dataDir = await mkdtemp(path.join(tmpdir(), input.prefix))
-  const config = loadConfig({
-    PRWRIGHT_DATA_DIR: dataDir,
-    GITHUB_API_URL: github.apiUrl,
-    GITHUB_TOKEN: token,
+  const env: Record<string, string | undefined> = {
+    PRWRIGHT_DATA_DIR: input.dataDir,
+    GITHUB_API_URL: input.github.apiUrl,
+    GITHUB_TOKEN: input.token ?? FLOW_TOKEN,
     GITHUB_WEBHOOK_SECRET: "whsec-flow",
     LLM_PROVIDER: "openai-compatible",
     LLM_MODEL: "scripted",
@@ -82,7 +86,12 @@ export const startGitHubFlow = async (input: {
     LLM_API_KEY: apiKey,
     PRWRIGHT_API_TOKEN: "prw_flow_test_token_0123456789",
     ...input.env,
-  })
+  }
+  const config = loadConfig(
+    Object.fromEntries(
+      Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    ),
+  )
   const container = await createContainer(config, {
     logger: createCapturingLogger(),
     planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
@@ -91,6 +100,38 @@ export const startGitHubFlow = async (input: {
     ...input.overrides?.(config),
   })
   container.startWorkers(input.workers)
+  return {
+    model,
+    container,
+    config,
+    async close() {
+      await container.close()
+      await model.close()
+    },
+  }
+}
+
+/** A GitHub double holding `repos`, a fresh data dir, and the flow's container on them. */
+export const startGitHubFlow = async (
+  input: FlowContainerOptions & {
+    /** the data dir's name prefix under the system temp dir */
+    prefix: string
+    /** repositories on the double, by full name, with their files */
+    repos: Record<string, Record<string, string>>
+    /** [repo, login] pairs given write access */
+    writers?: Array<[string, string]>
+    /** the token's user on the double (prwright's own login) */
+    login?: string
+  },
+): Promise<GitHubFlow> => {
+  const token = input.token ?? FLOW_TOKEN
+  const github = await startGitHubDouble({
+    tokens: { [token]: { login: input.login ?? "prwright-bot", repos: "*" } },
+  })
+  for (const [repo, files] of Object.entries(input.repos)) await github.createRepo(repo, { files })
+  for (const [repo, login] of input.writers ?? []) github.grant(repo, login, "write")
+  const dataDir = await mkdtemp(path.join(tmpdir(), input.prefix))
+  const { model, container, config, close } = await startFlowContainer({ ...input, token, github, dataDir })
   let delivery = 0
   return {
     github,
@@ -110,8 +151,7 @@ export const startGitHubFlow = async (input: {
       return { issue, run: await waitForRun(container.store, jobId, finished, 60_000) }
     },
     async close() {
-      await container.close()
-      await model.close()
+      await close()
       await github.close()
       await rm(dataDir, { recursive: true, force: true })
     },
