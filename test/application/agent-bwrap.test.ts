@@ -3,7 +3,6 @@
  * there (python3 and node are found inside, a missing gofmt is skipped), and the run's own HOME and
  * /tmp reach every command, so a reproduction script in /tmp survives to the next command.
  */
-import { execFileSync } from "node:child_process"
 import { mkdir, mkdtemp, realpath, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -14,18 +13,7 @@ import { runCodingAgent } from "#application/agent/coding-agent.js"
 import type { GitHubIssue } from "#application/ports/github.js"
 import { startScriptedModelServer } from "../doubles/scripted-model-server.js"
 import { createTempCheckout } from "../doubles/temp-checkout.js"
-
-const bwrapWorks = (() => {
-  try {
-    execFileSync("bwrap", ["--unshare-all", "--ro-bind", "/", "/", "true"], {
-      stdio: "ignore",
-      timeout: 5_000,
-    })
-    return true
-  } catch {
-    return false
-  }
-})()
+import { bwrapWorks } from "../support/bwrap.js"
 
 const issue: GitHubIssue = {
   number: 1,
