@@ -37,6 +37,20 @@ const submit = (title = "Fix clamp") => ({
   toolCalls: [{ name: "submit", arguments: { title, summary: "Fixed." } }],
 })
 
+// the fix the issue asks for, and a slip that makes a passing test fail
+const fixClamp = editor({
+  command: "str_replace",
+  path: "src/math.js",
+  old_str: FIXED_LINE_OLD,
+  new_str: FIXED_LINE_NEW,
+})
+const breakAdd = editor({
+  command: "str_replace",
+  path: "src/math.js",
+  old_str: "  return a + b",
+  new_str: "  return a - b",
+})
+
 describe("resolve workflows", () => {
   let github: GitHubDouble
   let flow: FlowContainer | undefined
@@ -179,18 +193,8 @@ describe("resolve workflows", () => {
 
   it("a failing verification goes back to the model for a repair round", async () => {
     await start([
-      editor({
-        command: "str_replace",
-        path: "src/math.js",
-        old_str: FIXED_LINE_OLD,
-        new_str: FIXED_LINE_NEW,
-      }),
-      editor({
-        command: "str_replace",
-        path: "src/math.js",
-        old_str: "  return a + b",
-        new_str: "  return a - b",
-      }),
+      fixClamp,
+      breakAdd,
       submit(),
       submit(),
       // round 2: the model is told which test newly fails
@@ -220,22 +224,7 @@ describe("resolve workflows", () => {
   })
 
   it("tests still failing when the repair rounds are spent: a draft PR that says so", async () => {
-    await start([
-      editor({
-        command: "str_replace",
-        path: "src/math.js",
-        old_str: FIXED_LINE_OLD,
-        new_str: FIXED_LINE_NEW,
-      }),
-      editor({
-        command: "str_replace",
-        path: "src/math.js",
-        old_str: "  return a + b",
-        new_str: "  return a - b",
-      }),
-      submit(),
-      submit(),
-    ])
+    await start([fixClamp, breakAdd, submit(), submit()])
     const jobId = await request("resolve-issue", { maxAttempts: 1 })
     const run = await waitFor(jobId, finished)
     expect(run.status, run.error).toBe("completed")

@@ -10,7 +10,7 @@ import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
-import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
+import { type PrwrightProcess, prwrightEnv, serverUrl, startPrwright } from "../support/prwright-process.js"
 import { service, uniqueName } from "../support/services.js"
 
 const redis = await service("redis")
@@ -83,21 +83,22 @@ describe.skipIf(!redis.available)("a worker that dies mid-run", () => {
       apiKey: KEY,
     })
     dataDir = await mkdtemp(path.join(tmpdir(), "prwright-dead-worker-"))
-    env = {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      PRWRIGHT_DATA_DIR: dataDir,
-      REDIS_URL: redis.url,
-      PRWRIGHT_QUEUE_PREFIX: uniqueName("dead"),
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN: TOKEN,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted-model",
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: KEY,
-      PRWRIGHT_API_TOKEN: API_TOKEN,
-      PRWRIGHT_PENDING_SWEEP_MS: "600000",
-    }
+    env = prwrightEnv(
+      {
+        dataDir,
+        github,
+        githubToken: TOKEN,
+        model,
+        llmKey: KEY,
+        apiToken: API_TOKEN,
+        modelName: "scripted-model",
+      },
+      {
+        REDIS_URL: redis.url,
+        PRWRIGHT_QUEUE_PREFIX: uniqueName("dead"),
+        PRWRIGHT_PENDING_SWEEP_MS: "600000",
+      },
+    )
     baseUrl = await serverUrl(start(["serve", "--no-workers"]))
   }, 120_000)
   afterAll(async () => {

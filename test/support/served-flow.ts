@@ -13,7 +13,7 @@ import {
   type ScriptStep,
   startScriptedModelServer,
 } from "../doubles/scripted-model-server.js"
-import { type PrwrightProcess, serverUrl, startPrwright } from "./prwright-process.js"
+import { type PrwrightProcess, prwrightEnv, serverUrl, startPrwright } from "./prwright-process.js"
 
 export interface ServedFlow {
   github: GitHubDouble
@@ -60,19 +60,7 @@ export const startServedFlow = async (input: {
   for (const login of input.writers ?? []) github.grant(input.repo, login, "write")
   const model = await startScriptedModelServer({ script: input.script, apiKey: input.llmKey })
   const dataDir = input.dataDir ?? (await mkdtemp(path.join(tmpdir(), input.prefix)))
-  const env: Record<string, string> = {
-    PORT: "0",
-    HOST: "127.0.0.1",
-    PRWRIGHT_DATA_DIR: dataDir,
-    GITHUB_API_URL: github.apiUrl,
-    GITHUB_TOKEN: input.githubToken,
-    LLM_PROVIDER: "openai-compatible",
-    LLM_MODEL: "scripted",
-    LLM_BASE_URL: model.baseUrl,
-    LLM_API_KEY: input.llmKey,
-    PRWRIGHT_API_TOKEN: input.apiToken,
-    ...input.env,
-  }
+  const env = prwrightEnv({ ...input, dataDir, github, model }, input.env)
   const server = startPrwright(["serve"], env)
   const close = async () => {
     await server.stop()
