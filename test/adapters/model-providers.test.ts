@@ -10,11 +10,10 @@ import path from "node:path"
 import { generateText } from "ai"
 import { afterEach, describe, expect, it } from "vitest"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
-import type { GitHubIssue } from "#application/ports/github.js"
 import { ConfigError } from "#domain/errors.js"
 import { costOf, DEFAULT_CONTEXT_WINDOW, modelInfo, parseModelTableOverrides } from "#domain/model-table.js"
 import { createTempCheckout } from "../doubles/temp-checkout.js"
+import { planOnce } from "../support/agent-harness.js"
 
 const recorder = (answer: (url: string, body: Record<string, unknown>) => unknown) => {
   const seen: Array<{ url: string; body: Record<string, unknown> }> = []
@@ -244,25 +243,7 @@ describe("Anthropic cache breakpoint", () => {
       baseURL: "http://127.0.0.1:9/v1",
       fetch,
     })
-    const issue: GitHubIssue = {
-      number: 1,
-      title: "t",
-      body: "b",
-      state: "open",
-      htmlUrl: "https://github.com/o/r/issues/1",
-      author: "a",
-      labels: [],
-      isPullRequest: false,
-    }
-    const result = await runPlanningAgent({
-      model,
-      checkout,
-      repoFullName: "o/r",
-      issue,
-      signal: new AbortController().signal,
-      maxRetries: 0,
-      onEvent: () => {},
-    })
+    const result = await planOnce(model, checkout)
     expect(result.plan).toBe("1. Do it")
     // Anthropic's input_tokens leave out the cache: 3 × (2000 plain × $3 + 1500 read × $0.30 + 300 written × $3.75 + 20 out × $15)
     expect(result.usage.inputTokens).toBe(3 * 3800)
@@ -310,25 +291,7 @@ describe("Anthropic cache breakpoint", () => {
       fetch,
       thinkingBudgetTokens: 2048,
     })
-    const result = await runPlanningAgent({
-      model,
-      checkout,
-      repoFullName: "o/r",
-      issue: {
-        number: 1,
-        title: "t",
-        body: "b",
-        state: "open",
-        htmlUrl: "https://github.com/o/r/issues/1",
-        author: "a",
-        labels: [],
-        isPullRequest: false,
-      },
-      signal: new AbortController().signal,
-      maxSteps: 2,
-      maxRetries: 0,
-      onEvent: () => {},
-    })
+    const result = await planOnce(model, checkout, { maxSteps: 2 })
     expect(result.plan).toBe("1. Do it")
     expect(seen[1]?.body.tool_choice).not.toMatchObject({ type: "tool" })
     expect(seen[1]?.body.thinking).toMatchObject({ type: "enabled", budget_tokens: 2048 })

@@ -3,21 +3,11 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
-import type { GitHubIssue } from "#application/ports/github.js"
 import { startScriptedModelServer } from "../doubles/scripted-model-server.js"
 import { createTempCheckout } from "../doubles/temp-checkout.js"
+import { openIssue, planOnce } from "../support/agent-harness.js"
 
-const issue: GitHubIssue = {
-  number: 3,
-  title: "Explain the cache",
-  body: "Please plan.",
-  state: "open",
-  htmlUrl: "https://github.com/o/r/issues/3",
-  author: "someone",
-  labels: [],
-  isPullRequest: false,
-}
+const issue = openIssue({ number: 3, title: "Explain the cache", body: "Please plan." }, "o/r")
 
 let dir: string | undefined
 afterEach(async () => {
@@ -49,15 +39,7 @@ describe("prompt caching", () => {
       baseURL: "http://127.0.0.1:9/v1",
       fetch: anthropicFetch as typeof fetch,
     })
-    const result = await runPlanningAgent({
-      model,
-      checkout,
-      repoFullName: "o/r",
-      issue,
-      signal: new AbortController().signal,
-      maxRetries: 0,
-      onEvent: () => {},
-    })
+    const result = await planOnce(model, checkout, { issue })
     expect(result.plan).toBe("1. Do it")
     const body = bodies[0] as {
       system: Array<Record<string, unknown>>
@@ -75,15 +57,7 @@ describe("prompt caching", () => {
     })
     try {
       const model = createModelHandle({ provider: "openai-compatible", baseURL: server.baseUrl, model: "m" })
-      await runPlanningAgent({
-        model,
-        checkout,
-        repoFullName: "o/r",
-        issue,
-        signal: new AbortController().signal,
-        maxRetries: 0,
-        onEvent: () => {},
-      })
+      await planOnce(model, checkout, { issue })
       expect(JSON.stringify(server.requests[0]?.body)).not.toMatch(/cache_control|cacheControl/)
       expect(server.errors).toEqual([])
     } finally {

@@ -12,6 +12,7 @@ import { createModelHandle, type ModelHandleOptions } from "#adapters/model/ai-s
 import { type CodingAgentOptions, runCodingAgent } from "#application/agent/coding-agent.js"
 import { type PlanningAgentOptions, runPlanningAgent } from "#application/agent/planning-agent.js"
 import type { GitHubIssue } from "#application/ports/github.js"
+import type { ModelHandle } from "#application/ports/model.js"
 import type { Checkout } from "#application/ports/workspace.js"
 import type { RunEventData } from "#domain/run-event.js"
 import {
@@ -34,6 +35,22 @@ export const openIssue = (
   isPullRequest: false,
   ...fields,
 })
+
+/**
+ * One planning run on `model` over `checkout` for a stand-in issue (o/r#1 unless `extra` names
+ * another), no in-agent retries, events dropped: for tests of what reaches the provider.
+ */
+export const planOnce = (model: ModelHandle, checkout: Checkout, extra: Partial<PlanningAgentOptions> = {}) =>
+  runPlanningAgent({
+    model,
+    checkout,
+    repoFullName: "o/r",
+    issue: openIssue({ number: 1, title: "t", body: "b", author: "a" }, "o/r"),
+    signal: new AbortController().signal,
+    maxRetries: 0,
+    onEvent: () => {},
+    ...extra,
+  })
 
 /** Tool calls as the scripted model sends them. */
 export const edit = (args: Record<string, unknown>) => ({
