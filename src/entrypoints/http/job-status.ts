@@ -48,3 +48,15 @@ export const toJobStatus = (run: WorkflowRun): JobStatusBody => {
     ...(run.finishedAt ? { finishedAt: run.finishedAt.toISOString() } : {}),
   }
 }
+
+/** The 202 answer to a requested job: its id and status, where to follow it, and whether it is new. */
+export const acceptedBody = (result: { jobId: string; status: string; created: boolean }) => {
+  const statusUrl = `/api/jobs/${result.jobId}`
+  return {
+    jobId: result.jobId,
+    status: result.status,
+    statusUrl,
+    eventsUrl: `${statusUrl}/events`,
+    created: result.created,
+  }
+}
