@@ -102,16 +102,9 @@ describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
     model = await startScriptedModelServer({ script: [...planScript(), ...planScript()], apiKey: LLM_KEY })
     dataDir = await mkdtemp(path.join(tmpdir(), "prwright-e2e-"))
     const env = prwrightEnv(
+      { dataDir, github, githubToken: GITHUB_TOKEN, model, llmKey: LLM_KEY, apiToken: API_TOKEN },
       {
-        dataDir,
-        github,
-        githubToken: GITHUB_TOKEN,
-        model,
-        llmKey: LLM_KEY,
-        apiToken: API_TOKEN,
-        modelName: "scripted-model",
-      },
-      {
+        LLM_MODEL: "scripted-model",
         PRWRIGHT_QUEUE_BACKOFF_MS: "50",
         LOG_LEVEL: "debug",
         ...(mode.redis ? { REDIS_URL: redis.url, PRWRIGHT_QUEUE_PREFIX: prefix } : {}),

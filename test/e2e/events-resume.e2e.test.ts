@@ -121,16 +121,8 @@ describe.skipIf(!redis.available)("run events resume across processes (Redis)", 
     })
     dataDir = await mkdtemp(path.join(tmpdir(), "prwright-resume-"))
     const env = prwrightEnv(
-      {
-        dataDir,
-        github,
-        githubToken: GITHUB_TOKEN,
-        model,
-        llmKey: LLM_KEY,
-        apiToken: API_TOKEN,
-        modelName: "scripted-model",
-      },
-      { REDIS_URL: redis.url, PRWRIGHT_QUEUE_PREFIX: prefix },
+      { dataDir, github, githubToken: GITHUB_TOKEN, model, llmKey: LLM_KEY, apiToken: API_TOKEN },
+      { LLM_MODEL: "scripted-model", REDIS_URL: redis.url, PRWRIGHT_QUEUE_PREFIX: prefix },
     )
     const server = startPrwright(["serve", "--no-workers"], env)
     const worker = startPrwright(["worker", "--type", "comment"], env)

@@ -84,16 +84,9 @@ describe.skipIf(!redis.available)("a worker that dies mid-run", () => {
     })
     dataDir = await mkdtemp(path.join(tmpdir(), "prwright-dead-worker-"))
     env = prwrightEnv(
+      { dataDir, github, githubToken: TOKEN, model, llmKey: KEY, apiToken: API_TOKEN },
       {
-        dataDir,
-        github,
-        githubToken: TOKEN,
-        model,
-        llmKey: KEY,
-        apiToken: API_TOKEN,
-        modelName: "scripted-model",
-      },
-      {
+        LLM_MODEL: "scripted-model",
         REDIS_URL: redis.url,
         PRWRIGHT_QUEUE_PREFIX: uniqueName("dead"),
         PRWRIGHT_PENDING_SWEEP_MS: "600000",

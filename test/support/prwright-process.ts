@@ -31,8 +31,6 @@ export const prwrightEnv = (
     model: { baseUrl: string }
     llmKey: string
     apiToken: string
-    /** LLM_MODEL (default "scripted") */
-    modelName?: string
   },
   extra: Record<string, string> = {},
 ): Record<string, string> => ({
@@ -42,7 +40,7 @@ export const prwrightEnv = (
   GITHUB_API_URL: input.github.apiUrl,
   GITHUB_TOKEN: input.githubToken,
   LLM_PROVIDER: "openai-compatible",
-  LLM_MODEL: input.modelName ?? "scripted",
+  LLM_MODEL: "scripted",
   LLM_BASE_URL: input.model.baseUrl,
   LLM_API_KEY: input.llmKey,
   PRWRIGHT_API_TOKEN: input.apiToken,
