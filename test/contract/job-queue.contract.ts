@@ -88,6 +88,27 @@ export const resultFor = (job: JobContext, summary = "done"): JobResult => ({
   executionTime: 1,
 })
 
+/**
+ * A stale worker for fencing tests: it takes the next comment-on-issue job, waits for its signal to
+ * abort, and then reports success anyway, as a worker that ignores the abort would. `started` opens
+ * when it has the job; `reason()` is why its signal aborted (undefined until then).
+ */
+export const startStaleWorker = (queue: JobQueue) => {
+  const started = gate()
+  let reason: unknown
+  queue.process(
+    "comment-on-issue",
+    async (job) => {
+      started.open()
+      await new Promise((resolve) => job.signal.addEventListener("abort", resolve, { once: true }))
+      reason = job.signal.reason
+      return resultFor(job, "stale")
+    },
+    { concurrency: 1 },
+  )
+  return { started: started.opened, reason: () => reason }
+}
+
 export const runJobQueueContract = (
   name: string,
   create: () => Promise<{ queue: JobQueue; cleanup(): Promise<void> }>,
