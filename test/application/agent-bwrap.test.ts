@@ -10,21 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 import { createBwrapSandbox } from "#adapters/sandbox/bwrap-sandbox.js"
 import { runCodingAgent } from "#application/agent/coding-agent.js"
-import type { GitHubIssue } from "#application/ports/github.js"
 import { startScriptedModelServer } from "../doubles/scripted-model-server.js"
 import { createTempCheckout } from "../doubles/temp-checkout.js"
+import { openIssue } from "../support/agent-harness.js"
 import { bwrapWorks } from "../support/bwrap.js"
 
-const issue: GitHubIssue = {
-  number: 1,
-  title: "double() is wrong",
-  body: "double(2) returns 5",
-  state: "open",
-  htmlUrl: "https://github.com/o/r/issues/1",
-  author: "a",
-  labels: [],
-  isPullRequest: false,
-}
+const issue = openIssue(
+  { number: 1, title: "double() is wrong", body: "double(2) returns 5", author: "a" },
+  "o/r",
+)
 const edit = (args: Record<string, unknown>) => ({ name: "str_replace_based_edit_tool", arguments: args })
 const bash = (command: string) => ({ name: "bash", arguments: { command } })
 const submit = { name: "submit", arguments: { title: "Fix double()", summary: "double() doubles." } }
