@@ -6,7 +6,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes, randomUUID } from "node:crypto"
-import { createServer } from "node:net"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createRedisEventBus } from "#adapters/events/redis-event-bus.js"
@@ -17,22 +16,12 @@ import type { RunEvent } from "#domain/run-event.js"
 import { runDoctor } from "#entrypoints/doctor.js"
 import { loadConfig } from "#main/config.js"
 import { jobRequest, waitFor } from "../contract/job-queue.contract.js"
-import { uniqueName } from "../support/services.js"
+import { freePort, uniqueName } from "../support/services.js"
 
 const DEFAULT_PASSWORD = `def-${randomBytes(8).toString("hex")}`
 // characters that must be percent-encoded in a URL
 const USER_PASSWORD = `u@s:e/r%${randomBytes(8).toString("hex")}`
 const PASSWORDS = [DEFAULT_PASSWORD, USER_PASSWORD]
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 
 const hasRedisServer = await new Promise<boolean>((resolve) => {
   const probe = spawn("redis-server", ["--version"], { stdio: "ignore" })
