@@ -10,7 +10,7 @@ import { Redis } from "ioredis"
 import { afterAll, describe, expect, it } from "vitest"
 import { createBullMqJobQueue } from "#adapters/queue/bullmq/bullmq-job-queue.js"
 import { jobRequest, resultFor, sleep, waitFor } from "../contract/job-queue.contract.js"
-import { freePort, uniqueName } from "../support/services.js"
+import { freePort, redisAnswers, uniqueName } from "../support/services.js"
 
 const redisServer = (() => {
   try {
@@ -31,22 +31,7 @@ const startRedis = async (port: number): Promise<ChildProcess> => {
     ["--port", String(port), "--bind", "127.0.0.1", "--appendonly", "yes", "--dir", dir, "--save", ""],
     { stdio: "ignore" },
   )
-  await waitFor(
-    async () => {
-      const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-      probe.on("error", () => {})
-      try {
-        await probe.connect()
-        return (await probe.ping()) === "PONG"
-      } catch {
-        return false
-      } finally {
-        probe.disconnect()
-      }
-    },
-    "redis-server to accept connections",
-    10_000,
-  )
+  await waitFor(() => redisAnswers({ port }), "redis-server to accept connections", 10_000)
   return child
 }
 

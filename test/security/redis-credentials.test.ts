@@ -6,7 +6,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes, randomUUID } from "node:crypto"
-import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createRedisEventBus } from "#adapters/events/redis-event-bus.js"
 import { createJsonLogger } from "#adapters/log/json-logger.js"
@@ -16,7 +15,7 @@ import type { RunEvent } from "#domain/run-event.js"
 import { runDoctor } from "#entrypoints/doctor.js"
 import { loadConfig } from "#main/config.js"
 import { jobRequest, waitFor } from "../contract/job-queue.contract.js"
-import { freePort, uniqueName } from "../support/services.js"
+import { freePort, redisAnswers, uniqueName } from "../support/services.js"
 
 const DEFAULT_PASSWORD = `def-${randomBytes(8).toString("hex")}`
 // characters that must be percent-encoded in a URL
@@ -76,28 +75,7 @@ describe.skipIf(!hasRedisServer)("Redis credentials in REDIS_URL", () => {
       ],
       { stdio: "ignore" },
     )
-    await waitFor(
-      async () => {
-        const probe = new Redis({
-          port,
-          host: "127.0.0.1",
-          password: DEFAULT_PASSWORD,
-          lazyConnect: true,
-          retryStrategy: () => null,
-        })
-        probe.on("error", () => undefined)
-        try {
-          await probe.connect()
-          return (await probe.ping()) === "PONG"
-        } catch {
-          return false
-        } finally {
-          probe.disconnect()
-        }
-      },
-      "redis-server to start",
-      10_000,
-    )
+    await waitFor(() => redisAnswers({ port, password: DEFAULT_PASSWORD }), "redis-server to start", 10_000)
   })
 
   afterAll(async () => {

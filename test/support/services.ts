@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto"
 import net from "node:net"
+import { Redis, type RedisOptions } from "ioredis"
 import { sharedNeo4j } from "./neo4j-server.js"
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
@@ -20,6 +21,26 @@ export const freePort = async (): Promise<number> => {
   const { port } = server.address() as net.AddressInfo
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
+}
+
+/** Whether a Redis server on loopback answers PING now (one connection attempt, no retries). */
+export const redisAnswers = async (options: RedisOptions): Promise<boolean> => {
+  const probe = new Redis({
+    host: "127.0.0.1",
+    ...options,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
+  probe.on("error", () => {})
+  try {
+    await probe.connect()
+    return (await probe.ping()) === "PONG"
+  } catch {
+    return false
+  } finally {
+    probe.disconnect()
+  }
 }
 
 const reachable = (url: string, defaultPort: number): Promise<boolean> => {
