@@ -4,14 +4,11 @@
  * reporter follows the run's events; no workflow knows about it.
  */
 import { generateKeyPairSync } from "node:crypto"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { beforeEach, describe, expect, it } from "vitest"
 import type { Container } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import type { ScriptStep } from "../doubles/scripted-model-server.js"
-import { type FlowContainer, startFlowContainer } from "../support/github-flow.js"
+import { flowPerTest } from "../support/github-flow.js"
 import { finished, waitForRun } from "../support/runs.js"
 import { FIXED_LINE_OLD, fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
 
@@ -32,33 +29,28 @@ const bash = (command: string) => ({ toolCalls: [{ name: "bash", arguments: { co
 describe.each([{ auth: "app" as const }, { auth: "token" as const }])(
   "a run on GitHub's commit checks ($auth)",
   ({ auth }) => {
+    const flows = flowPerTest({
+      prefix: "prwright-checks-",
+      double: async () => {
+        const double = await startGitHubDouble({
+          tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } },
+          apps: { [APP_ID]: { publicKey, slug: "prwright", installations: { "9": { repos: [REPO] } } } },
+        })
+        await double.createRepo(REPO, { files: SAMPLE_FILES })
+        return double
+      },
+    })
     let github: GitHubDouble
-    let flow: FlowContainer | undefined
     let container: Container | undefined
-    let dataDir: string
     let issue: number
 
-    beforeEach(async () => {
-      github = await startGitHubDouble({
-        tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } },
-        apps: { [APP_ID]: { publicKey, slug: "prwright", installations: { "9": { repos: [REPO] } } } },
-      })
-      await github.createRepo(REPO, { files: SAMPLE_FILES })
+    beforeEach(() => {
+      github = flows.github
       issue = github.createIssue(REPO, SAMPLE_ISSUE)
-      dataDir = await mkdtemp(path.join(tmpdir(), "prwright-checks-"))
-    })
-    afterEach(async () => {
-      await flow?.close()
-      flow = undefined
-      container = undefined
-      await github.close()
-      await rm(dataDir, { recursive: true, force: true })
     })
 
     const start = async (script: ScriptStep[], env: Record<string, string> = {}) => {
-      flow = await startFlowContainer({
-        github,
-        dataDir,
+      const flow = await flows.start({
         script,
         workers: ["auto-resolve", "resolve"],
         token: TOKEN,

@@ -4,10 +4,9 @@
  * idempotent publishing across a retried attempt.
  */
 import { execFileSync } from "node:child_process"
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { readFile, stat, writeFile } from "node:fs/promises"
 import path from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { beforeEach, describe, expect, it } from "vitest"
 import { createGitCliWorkspace } from "#adapters/git/git-cli-workspace.js"
 import { createOctokitGitHub, gitAuthHeader } from "#adapters/github/octokit-github.js"
 import type { GitHub } from "#application/ports/github.js"
@@ -16,7 +15,7 @@ import type { WorkflowRun } from "#domain/workflow-run.js"
 import type { Container } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import type { ScriptedModelServer, ScriptStep } from "../doubles/scripted-model-server.js"
-import { type FlowContainer, startFlowContainer } from "../support/github-flow.js"
+import { flowPerTest } from "../support/github-flow.js"
 import { finished, waitForRun } from "../support/runs.js"
 import {
   FIXED_LINE_NEW,
@@ -52,10 +51,16 @@ const breakAdd = editor({
 })
 
 describe("resolve workflows", () => {
+  const flows = flowPerTest({
+    prefix: "prwright-resolve-",
+    double: async () => {
+      const double = await startGitHubDouble({ tokens: { [TOKEN]: { login: "bot", repos: "*" } } })
+      await double.createRepo("acme/mathlib", { files: SAMPLE_FILES })
+      return double
+    },
+  })
   let github: GitHubDouble
-  let flow: FlowContainer | undefined
   let model: ScriptedModelServer | undefined
-  let dataDir: string
   let container: Container | undefined
   let issue: number
   const branch = () => `prwright/issue-${issue}-clamp-ignores-the-upper-bound`
@@ -65,9 +70,7 @@ describe("resolve workflows", () => {
     env: Record<string, string> = {},
     githubOverride?: (g: GitHub) => GitHub,
   ) => {
-    flow = await startFlowContainer({
-      github,
-      dataDir,
+    const flow = await flows.start({
       script,
       workers: ["auto-resolve", "resolve"],
       token: TOKEN,
@@ -96,19 +99,9 @@ describe("resolve workflows", () => {
       )
     ).jobId
 
-  beforeEach(async () => {
-    github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "bot", repos: "*" } } })
-    await github.createRepo("acme/mathlib", { files: SAMPLE_FILES })
+  beforeEach(() => {
+    github = flows.github
     issue = github.createIssue("acme/mathlib", SAMPLE_ISSUE)
-    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-resolve-"))
-  })
-
-  afterEach(async () => {
-    await flow?.close()
-    flow = undefined
-    container = undefined
-    await github.close()
-    await rm(dataDir, { recursive: true, force: true })
   })
 
   it("cancelling during a long bash command: process gone within 2 s, status cancelled, no PR", async () => {
@@ -139,7 +132,7 @@ describe("resolve workflows", () => {
     expect(comments).toHaveLength(1)
     expect(comments[0]?.body).toContain("cancelled")
     // nobody asked to inspect a cancelled run: its checkout is gone
-    await expect(stat(path.join(dataDir, "runs", jobId))).rejects.toThrow()
+    await expect(stat(path.join(flows.dataDir, "runs", jobId))).rejects.toThrow()
   })
 
   it("budget exhaustion: the work in progress is pushed and one failure comment explains the stop", async () => {
@@ -176,10 +169,13 @@ describe("resolve workflows", () => {
     expect(run.artifacts.failureCommentId).toBe(comments[0]?.id)
 
     // The failed run's checkout stays for inspection, its branch released, until its time is up.
-    const kept = path.join(dataDir, "runs", jobId)
+    const kept = path.join(flows.dataDir, "runs", jobId)
     expect(await readFile(path.join(kept, "src/math.js"), "utf8")).toContain(halfDone)
     await writeFile(`${kept}.kept-until`, "2000-01-01T00:00:00.000Z\n")
-    const workspace = createGitCliWorkspace({ dataDir, authHeader: async () => gitAuthHeader(TOKEN) })
+    const workspace = createGitCliWorkspace({
+      dataDir: flows.dataDir,
+      authHeader: async () => gitAuthHeader(TOKEN),
+    })
     const repo = { owner: "acme", name: "mathlib", fullName: "acme/mathlib" }
     const next = await workspace.checkout({
       repo,

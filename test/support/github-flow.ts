@@ -8,6 +8,7 @@
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
+import { afterEach, beforeEach } from "vitest"
 import { runAnsweringAgent } from "#application/agent/answering-agent.js"
 import { runCodingAgent } from "#application/agent/coding-agent.js"
 import { runPlanningAgent } from "#application/agent/planning-agent.js"
@@ -107,6 +108,43 @@ export const startFlowContainer = async (
     async close() {
       await container.close()
       await model.close()
+    },
+  }
+}
+
+/**
+ * The GitHub flow per test: before each test `double()` makes the GitHub double (with what it holds)
+ * and a fresh data dir; `start` puts the flow's container on them; after each test all is closed.
+ */
+export const flowPerTest = (input: { prefix: string; double: () => Promise<GitHubDouble> }) => {
+  let github: GitHubDouble | undefined
+  let dataDir = ""
+  let flow: FlowContainer | undefined
+  beforeEach(async () => {
+    github = await input.double()
+    dataDir = await mkdtemp(path.join(tmpdir(), input.prefix))
+  })
+  afterEach(async () => {
+    await flow?.close()
+    flow = undefined
+    await github?.close()
+    github = undefined
+    await rm(dataDir, { recursive: true, force: true })
+  })
+  const current = (): GitHubDouble => {
+    if (!github) throw new Error("the flow's GitHub double is made in beforeEach")
+    return github
+  }
+  return {
+    get github() {
+      return current()
+    },
+    get dataDir() {
+      return dataDir
+    },
+    async start(options: FlowContainerOptions): Promise<FlowContainer> {
+      flow = await startFlowContainer({ ...options, github: current(), dataDir })
+      return flow
     },
   }
 }
