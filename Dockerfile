@@ -30,5 +30,9 @@ ENV PRWRIGHT_DATA_DIR=/data NODE_ENV=production
 USER prwright
 VOLUME /data
 EXPOSE 3000
+# One check for every role this image plays (`prwright healthcheck` reads PID 1's command line):
+# serve → GET /healthz answers; worker → its own heartbeat (every 5 s) is fresh in the queue.
+HEALTHCHECK --interval=15s --timeout=10s --start-period=30s --retries=3 \
+  CMD ["node", "bin/prwright.js", "healthcheck"]
 ENTRYPOINT ["node", "bin/prwright.js"]
 CMD ["serve"]

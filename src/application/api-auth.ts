@@ -32,7 +32,7 @@ export interface ApiAuth {
  */
 export const createApiAuth = async (deps: {
   store: ApiTokenStore
-  configuredToken?: string
+  configuredToken?: string | undefined
   announce: (token: string) => void
   newId: () => string
 }): Promise<ApiAuth> => {

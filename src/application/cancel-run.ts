@@ -15,7 +15,7 @@ export const CANCEL_CONFIRM_MS = 1_500
  * queue's cancel marker keeps the job from running again, and a redelivered job finds the run ended.
  */
 export const createCancelRun =
-  (deps: { store: RunStore; queue?: JobQueue; journal: RunJournal; clock: Clock }) =>
+  (deps: { store: RunStore; queue?: JobQueue | undefined; journal: RunJournal; clock: Clock }) =>
   async (jobId: string): Promise<WorkflowRun> => {
     const run = await deps.store.getRun(jobId)
     if (!run) throw new NotFoundError(`no job with id ${jobId}: check the id (GET /api/jobs lists them)`)
@@ -24,11 +24,13 @@ export const createCancelRun =
     }
     await deps.queue?.cancel(jobId)
     if (run.status === "pending") {
-      const cancelled = await deps.store.updateRun(jobId, {
+      // only while it has not ended: a run that finished in the meantime keeps its ending
+      const cancelled = await deps.store.updateActiveRun(jobId, {
         status: "cancelled",
         error: "cancelled before it started",
         finishedAt: deps.clock.now(),
       })
+      if (!cancelled) return (await deps.store.getRun(jobId)) ?? run
       await deps.journal.record(jobId, [
         {
           type: "status",
@@ -43,11 +45,12 @@ export const createCancelRun =
       const latest = await deps.store.getRun(jobId)
       if (!latest || isTerminal(latest.status)) return latest ?? run
       const message = "cancelled; no worker was running it any more (its worker stopped)"
-      const cancelled = await deps.store.updateRun(jobId, {
+      const cancelled = await deps.store.updateActiveRun(jobId, {
         status: "cancelled",
         error: message,
         finishedAt: deps.clock.now(),
       })
+      if (!cancelled) return (await deps.store.getRun(jobId)) ?? latest
       await deps.journal.record(jobId, [
         { type: "status", status: "cancelled", attempt: latest.attempts, message },
       ])

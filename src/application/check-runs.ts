@@ -9,7 +9,9 @@
  * CI repair) that exists from the start; a fresh run has no commit of its own until it pushes, so its
  * check appears then. Reporting is best effort: GitHub being down never fails or slows a run.
  */
+
 import { errorMessage } from "#domain/errors.js"
+import { unknownCost } from "#domain/model-table.js"
 import { parseRepoRef, type RepoRef } from "#domain/repo-ref.js"
 import type { RunEventData } from "#domain/run-event.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
@@ -27,7 +29,7 @@ type TestEvent = Extract<RunEventData, { type: "test-result" }>
 interface RunCheck {
   repo: RepoRef
   sha?: string
-  checkRunId?: number
+  checkRunId?: number | undefined
   phase: string
   tests: { baseline?: TestEvent; verify?: TestEvent }
   budgetStop?: string
@@ -99,7 +101,7 @@ export const createCheckRunReporter = (deps: {
   logger: Logger
   /** "check-run" with a GitHub App; "status" with a token */
   mode: "check-run" | "status"
-  runUrl?: (runId: string) => string
+  runUrl?: ((runId: string) => string) | undefined
   name?: string
   now?: () => number
 }): CheckRunReporter => {
@@ -129,7 +131,7 @@ export const createCheckRunReporter = (deps: {
     const lines = [
       `**${headline}** · run ${link} (${run.type}, attempt ${Math.max(1, run.attempts)})`,
       "",
-      `Cost so far: ${money(run.usage.costUsd)} (${run.usage.inputTokens} input, ${run.usage.outputTokens} output tokens)`,
+      `Cost so far: ${run.usage.unpricedModel === undefined ? money(run.usage.costUsd) : unknownCost(run.usage.unpricedModel)} (${run.usage.inputTokens} input, ${run.usage.outputTokens} output tokens)`,
     ]
     if (check.budgetStop) lines.push("", `Budget: ${check.budgetStop}`)
     if (run.error && run.status !== "completed") lines.push("", `Error: ${run.error}`)
@@ -160,14 +162,14 @@ export const createCheckRunReporter = (deps: {
         state,
         context: name,
         description: update.headline,
-        ...(detailsUrl ? { targetUrl: detailsUrl } : {}),
+        targetUrl: detailsUrl,
       })
       return
     }
     const body = {
       status: update.status,
-      ...(update.conclusion ? { conclusion: update.conclusion } : {}),
-      ...(detailsUrl ? { detailsUrl } : {}),
+      conclusion: update.conclusion,
+      detailsUrl,
       output,
     }
     check.checkRunId ??= await deps.checks.findCheckRun(check.repo, sha, name, run.id)

@@ -55,14 +55,15 @@ export const createCiRepair = (deps: {
   ci: CiRuns
   github: GitHub
   runs: RunStore
-  settings?: RepoSettingsStore
+  settings?: RepoSettingsStore | undefined
   branchPrefix: string
 }) => {
   const optedIn = async (repo: RepoRef): Promise<{ on: boolean; attempts: number }> => {
     const settings = (await deps.settings?.getRepoSettings(repo.fullName))?.settings ?? {}
     const repository = await deps.github.getRepository(repo)
     const text = await deps.ci.getFileText(repo, ".prwright.yml", repository.defaultBranch)
-    let file: { fixCi?: boolean; fixCiAttempts?: number } = {}
+    let file: { fixCi?: boolean | undefined; fixCiAttempts?: number | undefined } = {}
+
     try {
       file = text === undefined ? {} : parseRepoFileConfig(text)
     } catch {

@@ -1,6 +1,6 @@
 // Over ~300 lines: every trigger (labels, commands, reviews, CI failures) goes through the one permission, deduplication and reply path kept here; the next trigger added should split it per trigger.
 import { createHash } from "node:crypto"
-import { ConflictError, errorMessage, NotFoundError } from "#domain/errors.js"
+import { ConfigError, ConflictError, errorMessage, NotFoundError } from "#domain/errors.js"
 import { parseRepoRef, type RepoRef } from "#domain/repo-ref.js"
 import type { JobType, Trigger, WorkflowRun } from "#domain/workflow-run.js"
 import { approvePlanVersion } from "./approve-plan.js"
@@ -13,6 +13,7 @@ import type { PlanStore } from "./ports/plan-store.js"
 import type { RepoSettingsStore } from "./ports/repo-settings-store.js"
 import type { ReviewThreads } from "./ports/review-threads.js"
 import type { RunStore } from "./ports/run-store.js"
+import type { QueuedComments } from "./queued-comments.js"
 import { closedIssueOf, type GitHubRequest, readGitHubEvent } from "./read-github-event.js"
 import type { WorkflowRequester } from "./request-workflow.js"
 import { buildReviewInstructions } from "./review-follow-up.js"
@@ -38,7 +39,8 @@ export type GitHubEventOutcome =
   /** a run for the issue is already pending or running: that one is the answer */
   | { outcome: "already-active"; jobId: string; reason: string }
   | { outcome: "ignored" | "duplicate" | "not-authorized"; reason: string }
-  /** a spending limit is reached: nothing started, and the issue says which limit and when it resets */
+  /** a spending limit is reached, or the configuration cannot run it (a model without a price): nothing
+   * started, and the issue says why */
   | { outcome: "refused"; reason: string }
 
 export type HandleGitHubEvent = (event: GitHubEvent) => Promise<GitHubEventOutcome>
@@ -74,13 +76,15 @@ export const createHandleGitHubEvent = (deps: {
   plans?: PlanStore
   logger: Logger
   /** review comments and threads, for review follow-ups (absent: reviews are ignored) */
-  threads?: ReviewThreads
+  threads?: ReviewThreads | undefined
   /** GitHub Actions runs and logs, for CI repair (absent: failing CI is ignored) */
-  ci?: CiRuns
+  ci?: CiRuns | undefined
   /** per-repository settings of the API (`fixCi`, `fixCiAttempts`) */
   settings?: RepoSettingsStore
   /** the repository's daily/monthly spending limits (see spending-limits.ts); absent: none */
   spending?: (repoFullName: string) => Promise<SpendingCheck>
+  /** posts a run's place in line and estimated start on its issue when it has to wait (fair queue) */
+  queued?: Pick<QueuedComments, "announce">
   /** head branches of prwright's pull requests start with this (default "prwright/") */
   branchPrefix?: string
   /** how long a user's permission is remembered (default 30 s; 0 asks GitHub every time) */
@@ -94,7 +98,7 @@ export const createHandleGitHubEvent = (deps: {
         ci: deps.ci,
         github: deps.github,
         runs: deps.runs,
-        ...(deps.settings ? { settings: deps.settings } : {}),
+        settings: deps.settings,
         branchPrefix,
       })
     : undefined
@@ -127,10 +131,12 @@ export const createHandleGitHubEvent = (deps: {
     return runs.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0]
   }
 
-  // Feedback on the command's comment is a courtesy: GitHub being slow must not fail the delivery.
-  const react = async (repo: RepoRef, request: GitHubRequest, content: ReactionContent) => {
+  // Feedback on the command's comment is a courtesy: GitHub being slow must neither fail the delivery
+  // nor hold its answer (GitHub wants the answer within 10 s; a reaction is a round trip to it), so it
+  // is sent in the background and a failure is only logged.
+  const react = (repo: RepoRef, request: GitHubRequest, content: ReactionContent): void => {
     if (request.commentId === undefined) return
-    await deps.github.addReaction(repo, request.commentId, content).catch((error: unknown) =>
+    void deps.github.addReaction(repo, request.commentId, content).catch((error: unknown) =>
       log.warn("could not react to the command comment", {
         repo: repo.fullName,
         error: errorMessage(error),
@@ -160,19 +166,49 @@ export const createHandleGitHubEvent = (deps: {
     return true
   }
 
-  const start = async (
+  // The active-run check and the enqueue are one step per issue in this process: two triggers for one
+  // issue arriving together would otherwise both see no active run and both start one.
+  const issueLocks = new Map<string, Promise<unknown>>()
+  const oneAtATime = <T>(key: string, step: () => Promise<T>): Promise<T> => {
+    const previous = issueLocks.get(key) ?? Promise.resolve()
+    const result = previous.then(step, step)
+    const settled = result.catch(() => undefined)
+    issueLocks.set(key, settled)
+    void settled.then(() => {
+      if (issueLocks.get(key) === settled) issueLocks.delete(key)
+    })
+    return result
+  }
+
+  const start = (
     event: GitHubEvent,
     request: GitHubRequest,
     repo: RepoRef,
     type: JobType,
     issueNumber: number,
     fields: Record<string, unknown>,
-    /** false for read-only runs (questions): they queue behind an active run instead of being refused */
+    /**
+     * false for follow-ups (questions, review fixes, CI repairs): they wait in line behind the issue's
+     * active run (the queue keeps one active run per issue) instead of being refused
+     */
     exclusive = true,
+  ): Promise<GitHubEventOutcome> =>
+    oneAtATime(`${repo.fullName.toLowerCase()}#${issueNumber}`, () =>
+      startNow(event, request, repo, type, issueNumber, fields, exclusive),
+    )
+
+  const startNow = async (
+    event: GitHubEvent,
+    request: GitHubRequest,
+    repo: RepoRef,
+    type: JobType,
+    issueNumber: number,
+    fields: Record<string, unknown>,
+    exclusive: boolean,
   ): Promise<GitHubEventOutcome> => {
     const active = exclusive ? await activeRun(repo, issueNumber) : undefined
     if (active) {
-      await react(repo, request, "eyes")
+      react(repo, request, "eyes")
       return {
         outcome: "already-active",
         jobId: active.id,
@@ -182,7 +218,7 @@ export const createHandleGitHubEvent = (deps: {
     const spending = await deps.spending?.(repo.fullName)
     if (spending && !spending.ok) {
       const reason = overLimitMessage(repo.fullName, spending)
-      await react(repo, request, "confused")
+      react(repo, request, "confused")
       await reply(repo, issueNumber, `@${request.sender} ${reason}`)
       log.info("webhook trigger refused: spending limit reached", {
         repo: repo.fullName,
@@ -200,13 +236,26 @@ export const createHandleGitHubEvent = (deps: {
       if (!earlier || (earlier.status !== "failed" && earlier.status !== "cancelled")) break
       jobId = deliveryJobId(`${request.identity}#redelivery-${retry}`)
     }
-    const result = await deps.requester.enqueue(
-      type,
-      { ...fields, repoFullName: repo.fullName, issueNumber, jobId },
-      trigger,
-    )
+    let result: Awaited<ReturnType<WorkflowRequester["enqueue"]>>
+    try {
+      result = await deps.requester.enqueue(
+        type,
+        { ...fields, repoFullName: repo.fullName, issueNumber, jobId },
+        trigger,
+      )
+    } catch (error) {
+      // the configuration cannot run it (e.g. a model without a price under the cost cap): a
+      // redelivery cannot help either, so say so on the issue once, like a spending limit
+      if (!(error instanceof ConfigError)) throw error
+      await react(repo, request, "confused")
+      await reply(repo, issueNumber, `@${request.sender} prwright cannot start this run: ${error.message}`)
+      log.warn("webhook trigger refused by the configuration", { repo: repo.fullName, error: error.message })
+      return { outcome: "refused", reason: error.message }
+    }
     await deps.deliveries.linkDeliveryRun(eventKey(request), result.jobId)
-    await react(repo, request, "rocket")
+    react(repo, request, "rocket")
+    // the place in line goes to the issue in the background: the delivery's answer never waits for it
+    if (result.created) deps.queued?.announce(result.run, request.sender)
     log.info("webhook started a run", {
       jobId: result.jobId,
       type,
@@ -235,7 +284,7 @@ export const createHandleGitHubEvent = (deps: {
     repo: RepoRef,
   ): Promise<GitHubEventOutcome> => {
     const ignore = async (reason: string, explain?: string): Promise<GitHubEventOutcome> => {
-      await react(repo, request, "confused")
+      react(repo, request, "confused")
       if (explain) await reply(repo, request.number, explain)
       return { outcome: "ignored", reason }
     }
@@ -285,7 +334,15 @@ export const createHandleGitHubEvent = (deps: {
         const issue = await issueOfPullRequest(repo, request.number)
         if (typeof issue === "string") return ignore(issue)
         if (request.reviewId === undefined)
-          return start(event, request, repo, "resolve-issue", issue, { instructions: request.instructions })
+          return start(
+            event,
+            request,
+            repo,
+            "resolve-issue",
+            issue,
+            { instructions: request.instructions },
+            false,
+          )
         if (!deps.threads) return ignore("review follow-ups need access to review threads (a GitHub token)")
         const instructions = await buildReviewInstructions({
           github: deps.github,
@@ -294,10 +351,10 @@ export const createHandleGitHubEvent = (deps: {
           pullNumber: request.number,
           reviewId: request.reviewId,
           reviewer: request.sender,
-          ...(request.reviewBody ? { reviewBody: request.reviewBody } : {}),
-          ...(request.instructions ? { extra: request.instructions } : {}),
+          reviewBody: request.reviewBody,
+          extra: request.instructions,
         })
-        return start(event, request, repo, "resolve-issue", issue, { instructions })
+        return start(event, request, repo, "resolve-issue", issue, { instructions }, false)
       }
       case "ask": {
         if (!request.question)
@@ -327,7 +384,7 @@ export const createHandleGitHubEvent = (deps: {
           if (error instanceof ConflictError) return ignore(errorMessage(error))
           throw error
         }
-        await react(repo, request, "+1")
+        react(repo, request, "+1")
         log.info("webhook cancelled a run", { jobId: run.id, actor: request.sender })
         return { outcome: "cancelled", jobId: run.id, reason: `cancel requested by ${request.sender}` }
       }
@@ -363,9 +420,15 @@ export const createHandleGitHubEvent = (deps: {
         }
         if (!(await deps.deliveries.recordDelivery({ id: eventKey(attempt), event: "ci-repair" })))
           return { outcome: "duplicate", reason: `failure ${decision.fingerprint} is already being repaired` }
-        const outcome = await start(event, attempt, repo, "resolve-issue", decision.issueNumber, {
-          instructions: decision.instructions,
-        }).catch(async (error: unknown) => {
+        const outcome = await start(
+          event,
+          attempt,
+          repo,
+          "resolve-issue",
+          decision.issueNumber,
+          { instructions: decision.instructions },
+          false,
+        ).catch(async (error: unknown) => {
           await deps.deliveries.forgetDelivery(eventKey(attempt)).catch(() => undefined)
           throw error
         })

@@ -30,7 +30,7 @@ export interface GitHubRequest {
   /** the text after `/prwright ask` */
   question?: string
   /** a review (or one of its comments) asked for the follow-up: its threads are the instructions */
-  reviewId?: number
+  reviewId?: number | undefined
   /** "changes_requested", "commented" … for reviews */
   reviewState?: string
   /** the review's own text */
@@ -302,7 +302,8 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
         number: event.pull_request.number,
         isPullRequest: true,
         sender: event.sender.login,
-        ...(reviewId === undefined ? {} : { reviewId }),
+        reviewId,
+
         ...(parsed.rest ? { instructions: parsed.rest } : {}),
         event: "pull_request_review_comment.created",
         identity:

@@ -6,7 +6,7 @@ import {
   WORKER_TYPES,
   type WorkflowRun,
 } from "#domain/workflow-run.js"
-import { enqueueRequestOf, type JobData, parseWith, requestSchemaFor } from "./job-data.js"
+import { enqueueRequestOf, type JobData, parseWith, type RunLimits, requestSchemaFor } from "./job-data.js"
 import type { NewId } from "./ports/clock.js"
 import { type JobQueue, stableJson } from "./ports/job-queue.js"
 import type { Logger } from "./ports/logging.js"
@@ -70,16 +70,24 @@ export const QUEUE_CHECK_TIMEOUT_MS = 3_000
 
 export const createWorkflowRequester = (deps: {
   store: RunStore
-  queue?: JobQueue
+  queue?: JobQueue | undefined
   journal: RunJournal
   newId: NewId
   logger: Logger
   /** refuse a request (503) when no worker has a recent heartbeat for its type (serve sets this) */
-  requireLiveWorker?: boolean
+  requireLiveWorker?: boolean | undefined
+  /** concurrent runs per repository / installation; beyond them runs wait in line (absent: no limits) */
+  runLimits?: RunLimits | undefined
+  /**
+   * throws when a run of this type cannot start with this configuration (e.g. a model without a price
+   * under the cost cap): the request is refused before anything is stored
+   */
+  preflight?: ((type: JobType) => void) | undefined
 }): WorkflowRequester => {
   /** the one parse of a request on its way to a job (the worker parses the stored job once more) */
   const validate = (type: JobType, body: unknown, deprecations: string[] = []): JobData => {
     const request = parseWith(requestSchemaFor(type), respell(type, body, deprecations), "request")
+    deps.preflight?.(type)
     return { ...request, jobId: request.jobId ?? deps.newId() } as JobData
   }
 
@@ -156,11 +164,16 @@ export const createWorkflowRequester = (deps: {
       await checkQueue(deps.queue, type)
       const run = await record(type, data, trigger)
       try {
-        await deps.queue.enqueue(enqueueRequestOf(run, data))
+        await deps.queue.enqueue(enqueueRequestOf(run, data, deps.runLimits))
       } catch (error) {
         const message = `could not queue the job: ${errorMessage(error)}`
-        await deps.store.updateRun(run.id, { status: "failed", error: message, finishedAt: new Date() })
-        await deps.journal.record(run.id, [{ type: "status", status: "failed", attempt: 0, message }])
+        const failed = await deps.store.updateActiveRun(run.id, {
+          status: "failed",
+          error: message,
+          finishedAt: new Date(),
+        })
+        if (failed)
+          await deps.journal.record(run.id, [{ type: "status", status: "failed", attempt: 0, message }])
         throw new PrwrightError("unavailable", `${message}. Check that the queue (REDIS_URL) is reachable.`, {
           cause: error,
           retryable: true,

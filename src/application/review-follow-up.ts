@@ -44,9 +44,9 @@ export const buildReviewInstructions = async (deps: {
   pullNumber: number
   reviewId: number
   reviewer: string
-  reviewBody?: string
+  reviewBody?: string | undefined
   /** the text after `/prwright fix`, if the review said it */
-  extra?: string
+  extra?: string | undefined
 }): Promise<string> => {
   const comments = await deps.threads.listReviewComments(deps.repo, deps.pullNumber)
   const threads = threadsOfReview(comments, deps.reviewId)

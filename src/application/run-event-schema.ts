@@ -34,7 +34,12 @@ const name = bytes(MAX_NAME_BYTES, "shorten it")
 const count = z.number().int().nonnegative()
 const amount = z.number().nonnegative().finite()
 
-const UsageSchema = z.strictObject({ inputTokens: count, outputTokens: count, costUsd: amount })
+const UsageSchema = z.strictObject({
+  inputTokens: count,
+  outputTokens: count,
+  costUsd: amount,
+  unpricedModel: name.optional(),
+})
 
 const EVENT_SCHEMAS = {
   status: z.strictObject({
@@ -54,6 +59,7 @@ const EVENT_SCHEMAS = {
     inputTokens: count,
     outputTokens: count,
     costUsd: amount,
+    costKnown: z.boolean().optional(),
     latencyMs: amount,
     finishReason: name.optional(),
   }),

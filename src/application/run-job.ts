@@ -12,6 +12,7 @@ import {
   addUsage,
   isTerminal,
   type JobType,
+  type RunStatus,
   type Usage,
   ZERO_USAGE,
 } from "#domain/workflow-run.js"
@@ -19,7 +20,7 @@ import { differingFields, type JobDataByType, type JobResult, jobResultOf, parse
 import type { Clock } from "./ports/clock.js"
 import type { JobContext, JobHandler } from "./ports/job-queue.js"
 import type { Logger } from "./ports/logging.js"
-import type { RunStore } from "./ports/run-store.js"
+import type { RunPatch, RunStore } from "./ports/run-store.js"
 import type { RunJournal } from "./run-journal.js"
 
 /** how often run events also count as progress for the queue's idle timeout */
@@ -40,6 +41,12 @@ export interface RunContext<T extends JobType = JobType> {
   isFinal(error: unknown): boolean
   /** true when the run stops because someone cancelled it (not a shutdown, timeout or lost lease) */
   isCancelled(error: unknown): boolean
+  /**
+   * Throws a RunEndedError when the run has ended elsewhere (e.g. cancelled while this worker was out
+   * of touch). Workflows call it right before anything reaches GitHub (a comment, a push, a PR), so a
+   * cancelled run leaves nothing half-made; progress, artifacts and usage updates check it too.
+   */
+  ensureActive(): Promise<void>
   usage(): Usage
 }
 
@@ -52,13 +59,27 @@ export type Workflow<T extends JobType> = (context: RunContext<T>) => Promise<Wo
 export type Workflows = { [T in JobType]?: Workflow<T> }
 
 /**
+ * The run was ended by someone else while this attempt ran (a cancel whose acknowledgement was lost,
+ * so the API ended it itself): the attempt stops and its outcome is dropped; the run keeps its end.
+ */
+export class RunEndedError extends CancelledError {
+  constructor(
+    readonly runId: string,
+    readonly status: RunStatus,
+  ) {
+    super(`run ${runId} already ended as ${status}; this attempt's work is dropped`)
+    this.name = "RunEndedError"
+  }
+}
+
+/**
  * What actually stopped an attempt. Queues abort the job's signal with a typed reason: a
  * CancelledError for a cancel, a RetryableError for shutdown, idle timeout or a lost lease, a
  * NonRetryableError for a wall-clock timeout. The handler then usually throws a CancelledError of
  * its own, which must not hide that reason (a shutdown is retried, not recorded as cancelled).
  */
 export const effectiveError = (signal: AbortSignal, caught: unknown): unknown => {
-  if (!signal.aborted) return caught
+  if (!signal.aborted || caught instanceof RunEndedError) return caught
   const reason: unknown = signal.reason
   if (reason instanceof PrwrightError && !(reason instanceof CancelledError)) return reason
   return caught instanceof CancelledError ? caught : new CancelledError()
@@ -84,13 +105,16 @@ export const createJobRunner = (deps: {
       // A job written by another version, or tampered with: retrying cannot fix it.
       const message = `${errorMessage(error)} (the job data no longer parses; enqueue it again)`
       const stale = await deps.store.getRun(job.jobId)
-      if (stale && !isTerminal(stale.status)) {
-        await deps.store.updateRun(stale.id, {
-          status: "failed",
-          error: message,
-          finishedAt: deps.clock.now(),
-        })
-        await deps.journal.record(stale.id, [
+      const failed =
+        stale && !isTerminal(stale.status)
+          ? await deps.store.updateActiveRun(stale.id, {
+              status: "failed",
+              error: message,
+              finishedAt: deps.clock.now(),
+            })
+          : undefined
+      if (failed) {
+        await deps.journal.record(failed.id, [
           { type: "status", status: "failed", attempt: job.attempt, message },
         ])
       }
@@ -144,23 +168,42 @@ export const createJobRunner = (deps: {
         event: "job-tampering",
         fields: tampering,
       })
-      await deps.store.updateRun(run.id, { status: "failed", error: message, finishedAt: deps.clock.now() })
-      await deps.journal.record(run.id, [
-        { type: "error", message, retryable: false },
-        { type: "status", status: "failed", attempt: job.attempt, message },
-      ])
+      const failed = await deps.store.updateActiveRun(run.id, {
+        status: "failed",
+        error: message,
+        finishedAt: deps.clock.now(),
+      })
+      if (failed)
+        await deps.journal.record(run.id, [
+          { type: "error", message, retryable: false },
+          { type: "status", status: "failed", attempt: job.attempt, message },
+        ])
       throw new NonRetryableError(message, { code: "forbidden" })
     }
 
     let usage: Usage = run.usage ?? ZERO_USAGE
     const startedAt = run.startedAt ?? deps.clock.now()
-    run = await deps.store.updateRun(run.id, {
+    const started = await deps.store.updateActiveRun(run.id, {
       status: "running",
       attempts: job.attempt,
       startedAt,
       error: null,
     })
+    if (!started) {
+      // ended (e.g. cancelled) between the read above and now
+      const ended = (await deps.store.getRun(run.id)) ?? run
+      log.warn("job delivered for a run that just ended; not running it", { status: ended.status })
+      return jobResultOf(ended)
+    }
+    run = started
     const runId = run.id
+    /** updates the run while it is active; a run that ended elsewhere stops this attempt */
+    const update = async (patch: RunPatch): Promise<WorkflowRun> => {
+      const updated = await deps.store.updateActiveRun(runId, patch)
+      if (updated) return updated
+      const ended = await deps.store.getRun(runId)
+      throw new RunEndedError(runId, ended?.status ?? "cancelled")
+    }
     await deps.journal.record(runId, [{ type: "status", status: "running", attempt: job.attempt }])
     log.info("run started")
 
@@ -181,8 +224,15 @@ export const createJobRunner = (deps: {
           await job.progress(lastProgress.value, lastProgress.message)
         }
         if (calls.length > 0) {
-          for (const call of calls) usage = addUsage(usage, call)
-          await deps.store.updateRun(runId, { usage })
+          for (const call of calls)
+            usage = addUsage(usage, {
+              inputTokens: call.inputTokens,
+              outputTokens: call.outputTokens,
+              costUsd: call.costUsd,
+              // a call without a price makes the run's cost unknown, never $0
+              ...(call.costKnown === false ? { unpricedModel: call.model } : {}),
+            })
+          await update({ usage })
         }
       },
       async progress(percent, message) {
@@ -190,11 +240,15 @@ export const createJobRunner = (deps: {
         lastProgress = { value, message }
         lastBeat = deps.clock.now().getTime()
         await job.progress(value, message)
-        await deps.store.updateRun(runId, { progress: value, progressMessage: message })
+        await update({ progress: value, progressMessage: message })
         await deps.journal.record(runId, [{ type: "progress", progress: value, message }])
       },
       async saveArtifacts(artifacts) {
-        await deps.store.updateRun(runId, { artifacts })
+        await update({ artifacts })
+      },
+      async ensureActive() {
+        const current = await deps.store.getRun(runId)
+        if (current && isTerminal(current.status)) throw new RunEndedError(runId, current.status)
       },
       isFinal: (error) => {
         const cause = effectiveError(job.signal, error)
@@ -204,36 +258,55 @@ export const createJobRunner = (deps: {
       usage: () => usage,
     }
 
+    /**
+     * The run ended elsewhere while this attempt ran (a cancel whose acknowledgement was lost): it
+     * keeps that one ending; this attempt's outcome is dropped, loudly, and the queue is told it is over.
+     */
+    const dropLateOutcome = async (outcome: string): Promise<JobResult> => {
+      const current = (await deps.store.getRun(runId)) ?? run
+      log.warn(
+        `run ${runId} already ended as ${current.status}; this attempt's outcome (${outcome}) was dropped`,
+        { event: "late-outcome-dropped", status: current.status, outcome },
+      )
+      if (current.status === "cancelled") throw new RunEndedError(runId, current.status)
+      return jobResultOf(current)
+    }
+
+    /**
+     * Writes this attempt's ending while the run is active. A write whose answer was lost (the store
+     * retries a call on a fresh connection) finds the run already ended by itself: the same status
+     * and finishedAt to the millisecond are this attempt's own write, not someone else's ending.
+     */
+    const endActive = async (patch: RunPatch): Promise<WorkflowRun | undefined> => {
+      const updated = await deps.store.updateActiveRun(runId, patch)
+      if (updated || !patch.finishedAt) return updated
+      const current = await deps.store.getRun(runId)
+      if (!current || current.status !== patch.status) return undefined
+      return current.finishedAt?.getTime() === patch.finishedAt.getTime() ? current : undefined
+    }
+
+    let outcome: WorkflowOutcome
     try {
       if (job.signal.aborted) throw new CancelledError()
-      const outcome = await workflow(context)
-      const finished = await deps.store.updateRun(runId, {
-        status: "completed",
-        progress: 100,
-        progressMessage: "done",
-        artifacts: outcome.artifacts,
-        usage,
-        summary: outcome.summary ?? null,
-        finishedAt: deps.clock.now(),
-      })
-      await deps.journal.record(runId, [
-        { type: "usage", usage },
-        { type: "status", status: "completed", attempt: job.attempt },
-      ])
-      log.info("run completed", { usage })
-      return jobResultOf(finished, true)
+      outcome = await workflow(context)
     } catch (caught) {
       const error = effectiveError(job.signal, caught)
+      // stopped at a checkpoint (progress, artifacts, ensureActive) because the run had ended elsewhere
+      if (error instanceof RunEndedError) return await dropLateOutcome(`stopped: ${errorMessage(caught)}`)
       const cancelled = error instanceof CancelledError
       const message = errorMessage(error)
       const final = context.isFinal(error)
       const status = cancelled ? "cancelled" : final ? "failed" : "pending"
-      await deps.store.updateRun(runId, {
+      const ended = await endActive({
         status,
         usage,
         error: message,
-        ...(status === "pending" ? {} : { finishedAt: deps.clock.now() }),
+        finishedAt: status === "pending" ? undefined : deps.clock.now(),
       })
+      if (!ended)
+        return await dropLateOutcome(
+          status === "pending" ? `retry after: ${message}` : `${status}: ${message}`,
+        )
       await deps.journal.record(runId, [
         { type: "error", message, retryable: !final },
         { type: "usage", usage },
@@ -249,5 +322,21 @@ export const createJobRunner = (deps: {
       if (final) throw new NonRetryableError(message, { cause: error })
       throw error
     }
+    const finished = await endActive({
+      status: "completed",
+      progress: 100,
+      progressMessage: "done",
+      artifacts: outcome.artifacts,
+      usage,
+      summary: outcome.summary ?? null,
+      finishedAt: deps.clock.now(),
+    })
+    if (!finished) return await dropLateOutcome("completed")
+    await deps.journal.record(runId, [
+      { type: "usage", usage },
+      { type: "status", status: "completed", attempt: job.attempt },
+    ])
+    log.info("run completed", { usage })
+    return jobResultOf(finished, true)
   }
 }

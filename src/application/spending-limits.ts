@@ -8,8 +8,8 @@ import type { RepoSettingsStore } from "./ports/repo-settings-store.js"
 import type { RunStore } from "./ports/run-store.js"
 
 export interface SpendingLimits {
-  dailyUsd?: number
-  monthlyUsd?: number
+  dailyUsd?: number | undefined
+  monthlyUsd?: number | undefined
 }
 
 export type SpendingCheck =
@@ -42,7 +42,7 @@ export const createSpendingGuard = (deps: {
     let total = 0
     let cursor: string | undefined
     for (let page = 0; page < 100; page++) {
-      const result = await deps.runs.listRuns({ repoFullName, limit: 200, ...(cursor ? { cursor } : {}) })
+      const result = await deps.runs.listRuns({ repoFullName, limit: 200, cursor })
       for (const run of result.runs) {
         if (run.createdAt < since) return total
         total += run.usage.costUsd

@@ -1,6 +1,6 @@
 import { errorMessage, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
-import { enqueueRequestOf, parseJobData } from "./job-data.js"
+import { enqueueRequestOf, parseJobData, type RunLimits } from "./job-data.js"
 import type { Clock } from "./ports/clock.js"
 import type { JobQueue } from "./ports/job-queue.js"
 import type { Logger } from "./ports/logging.js"
@@ -22,6 +22,8 @@ export const createRunSweeper = (deps: {
   logger: Logger
   /** runs younger than this are left alone: their enqueue may still be in flight */
   olderThanMs: number
+  /** per repository / installation, as new runs get them */
+  runLimits?: RunLimits
 }) => {
   const log = deps.logger.child({ component: "run-sweeper" })
 
@@ -30,7 +32,7 @@ export const createRunSweeper = (deps: {
     let cursor: string | undefined
     // bounded: 10 pages of 200 per sweep; the next sweep goes on
     for (let page = 0; page < 10; page++) {
-      const result = await deps.store.listRuns({ status, limit: 200, ...(cursor ? { cursor } : {}) })
+      const result = await deps.store.listRuns({ status, limit: 200, cursor })
       for (const run of result.runs) if (run.updatedAt.getTime() < cutoff) yield run
       if (!result.nextCursor) return
       cursor = result.nextCursor
@@ -38,14 +40,21 @@ export const createRunSweeper = (deps: {
   }
 
   const fail = async (run: WorkflowRun, message: string) => {
-    await deps.store.updateRun(run.id, { status: "failed", error: message, finishedAt: deps.clock.now() })
+    const failed = await deps.store.updateActiveRun(run.id, {
+      status: "failed",
+      error: message,
+      finishedAt: deps.clock.now(),
+    })
+    if (!failed) return // it ended meanwhile (completed, or cancelled): it keeps that ending
     await deps.journal.record(run.id, [{ type: "status", status: "failed", attempt: run.attempts, message }])
   }
 
   const requeue = async (run: WorkflowRun): Promise<boolean> => {
     try {
       // the stored request may predate an upgrade: parse it before it goes to the queue again
-      const { created } = await deps.queue.enqueue(enqueueRequestOf(run, parseJobData(run.type, run.input)))
+      const { created } = await deps.queue.enqueue(
+        enqueueRequestOf(run, parseJobData(run.type, run.input), deps.runLimits),
+      )
       if (created) log.warn("queued a pending run that had no job", { runId: run.id })
       return created
     } catch (error) {

@@ -7,12 +7,12 @@ export interface TestRun {
   command: string
   exitCode: number | null
   timedOut: boolean
-  passed?: number
-  failed?: number
+  passed?: number | undefined
+  failed?: number | undefined
   /** identifiers of failing tests, as the runner printed them */
   failures: string[]
   /** identifiers of passing tests, when the runner's machine report lists them */
-  passes?: string[]
+  passes?: string[] | undefined
   /** where the names came from: a machine report (JUnit XML) or the printed output */
   source?: "report" | "output"
 
@@ -39,7 +39,9 @@ const sum = (text: string, pattern: RegExp): number | undefined => {
 }
 
 /** Counts and failing names from the output of common runners (node:test/TAP, vitest, jest, mocha, pytest, go, cargo, maven). */
-export const parseTestOutput = (raw: string): { passed?: number; failed?: number; failures: string[] } => {
+export const parseTestOutput = (
+  raw: string,
+): { passed?: number | undefined; failed?: number | undefined; failures: string[] } => {
   const text = raw.replace(ANSI, "")
   const failures = new Set<string>()
   for (const m of text.matchAll(/^\s*not ok \d+ - (.+?)(?:\s+#.*)?$/gm)) failures.add(m[1]!.trim()) // TAP, node --test
@@ -78,8 +80,8 @@ export const parseTestOutput = (raw: string): { passed?: number; failed?: number
     lastNumber(text, /(\d+) failed/gm) ??
     lastNumber(text, /(\d+) failing/gm)
   return {
-    ...(passed === undefined ? {} : { passed }),
-    ...(failed === undefined ? {} : { failed: failed }),
+    passed,
+    failed,
     failures: [...failures].slice(0, 200),
   }
 }

@@ -89,7 +89,10 @@ export class RetryableError extends PrwrightError {
 /** GitHub refused or could not find something the run needs; `retryable` follows the HTTP status. */
 export class GitHubError extends PrwrightError {
   readonly status: number | undefined
-  constructor(message: string, options: { status?: number; cause?: unknown; retryable?: boolean }) {
+  constructor(
+    message: string,
+    options: { status?: number | undefined; cause?: unknown; retryable?: boolean | undefined },
+  ) {
     const status = options.status
     const code: ErrorCode =
       status === 401

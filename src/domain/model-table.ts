@@ -202,3 +202,20 @@ export const parseModelTableOverrides = (
   }
   return out
 }
+
+/** "unknown (model X has no price; set PRWRIGHT_MODEL_PRICES)": a cost that cannot be known, and the fix */
+export const unknownCost = (modelId: string): string =>
+  `unknown (model ${modelId} has no price; set PRWRIGHT_MODEL_PRICES)`
+
+/** The one way a cost is written for people: "$0.1234", or unknown naming the model and the fix. */
+export const costText = (usage: { costUsd: number; unpricedModel?: string | undefined }): string =>
+  usage.unpricedModel === undefined
+    ? `$${usage.costUsd.toFixed(4)}`
+    : `cost: ${unknownCost(usage.unpricedModel)}`
+
+/**
+ * Why a run under a cost cap cannot start on a model without a price: the cap could not bind. Names
+ * both fixes; token caps still apply either way.
+ */
+export const unpricedRefusal = (modelId: string, maxCostUsd: number): string =>
+  `model ${modelId} has no price in prwright's model table, so the cost limit ($${maxCostUsd}) cannot be enforced: add its price to PRWRIGHT_MODEL_PRICES (e.g. {"${modelId}": {"input": 0.5, "output": 1.5}}, USD per million tokens), or set PRWRIGHT_ALLOW_UNPRICED=1 to run without a cost limit (token limits still apply)`

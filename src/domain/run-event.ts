@@ -13,6 +13,8 @@ export type RunEventData =
       inputTokens: number
       outputTokens: number
       costUsd: number
+      /** false: the model has no price, costUsd (0) means "unknown" */
+      costKnown?: boolean
       latencyMs: number
       finishReason?: string
     }

@@ -37,14 +37,21 @@ export type Priority = (typeof PRIORITIES)[number]
 export interface Usage {
   inputTokens: number
   outputTokens: number
+  /** what the priced calls cost; with `unpricedModel` set, the total is unknown (a lower bound) */
   costUsd: number
+  /** a model without a price took part: the cost is shown as unknown, never as a made-up $0 */
+  unpricedModel?: string
 }
 export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0, costUsd: 0 })
-export const addUsage = (a: Usage, b: Partial<Usage>): Usage => ({
-  inputTokens: a.inputTokens + (b.inputTokens ?? 0),
-  outputTokens: a.outputTokens + (b.outputTokens ?? 0),
-  costUsd: Math.round((a.costUsd + (b.costUsd ?? 0)) * 1e6) / 1e6,
-})
+export const addUsage = (a: Usage, b: Partial<Usage>): Usage => {
+  const unpricedModel = a.unpricedModel ?? b.unpricedModel
+  return {
+    inputTokens: a.inputTokens + (b.inputTokens ?? 0),
+    outputTokens: a.outputTokens + (b.outputTokens ?? 0),
+    costUsd: Math.round((a.costUsd + (b.costUsd ?? 0)) * 1e6) / 1e6,
+    ...(unpricedModel === undefined ? {} : { unpricedModel }),
+  }
+}
 
 export interface Artifacts {
   planCommentId?: number

@@ -14,7 +14,7 @@ const config = (): Config => loadConfig()
 const api = () =>
   createApiClient({
     baseUrl: process.env.PRWRIGHT_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`,
-    ...(process.env.PRWRIGHT_API_TOKEN ? { token: process.env.PRWRIGHT_API_TOKEN } : {}),
+    token: process.env.PRWRIGHT_API_TOKEN || undefined,
   })
 const positiveInt = (value: string): number => {
   const n = Number(value)
@@ -67,7 +67,7 @@ program
   .action(async (options: { type: string; concurrency?: number }) => {
     const types =
       options.type === "all" ? (Object.keys(WORKER_TYPES) as WorkerType[]) : [options.type as WorkerType]
-    await runWorker(config(), { types, ...(options.concurrency ? { concurrency: options.concurrency } : {}) })
+    await runWorker(config(), { types, concurrency: options.concurrency })
   })
 
 type WorkflowOptions = {
@@ -229,11 +229,29 @@ program
 program
   .command("demo")
   .description("try prwright with no keys and no network: a stand-in GitHub, a scripted model, a real run")
-  .option("--keep", "keep serving after the runs, until Ctrl-C (default when the output is a terminal)")
-  .option("--no-keep", "exit when the runs end")
-  .action(async (options: { keep?: boolean }) => {
+  .option("--keep", "keep serving after the runs, until Ctrl-C (the default)")
+  .option("--no-keep", "exit when the runs end (same as --exit)")
+  .option("--exit", "exit when the runs end (for scripts and CI)")
+  .option("--no-open", "do not open the browser on the finished run (the URL is printed either way)")
+  .action(async (options: { keep?: boolean; exit?: boolean; open: boolean }) => {
     const { runDemo } = await import("./demo.js")
-    process.exitCode = await runDemo(options.keep === undefined ? {} : { keep: options.keep })
+    const keep = options.exit ? false : options.keep
+    process.exitCode = await runDemo({ ...(keep === undefined ? {} : { keep }), open: options.open })
+  })
+
+program
+  .command("healthcheck")
+  .description(
+    "exit 0 when this container's prwright process is healthy (the image's HEALTHCHECK): serve → /healthz answers; worker → its heartbeat in the queue is fresh",
+  )
+  .option(
+    "--pid <pid>",
+    "the prwright process to check (default 1: the container's main process)",
+    positiveInt,
+  )
+  .action(async (options: { pid?: number }) => {
+    const { runHealthcheck } = await import("./healthcheck.js")
+    process.exitCode = await runHealthcheck(config(), { pid: options.pid ?? 1 })
   })
 
 program

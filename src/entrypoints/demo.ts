@@ -14,10 +14,12 @@ import {
   planSteps,
   SAMPLE_FILES,
   SAMPLE_ISSUE,
+  SCRIPTED_MODEL_PRICES,
   startGitHubDouble,
   startScriptedModelServer,
 } from "#main/demo-doubles.js"
 import { createApiClient } from "./cli/api-client.js"
+import { openUrl } from "./cli/open-url.js"
 import { followRun } from "./cli/run-commands.js"
 import { startServer } from "./serve.js"
 
@@ -28,8 +30,10 @@ const DEMO_KEY = "sk-demo-key-for-the-scripted-model"
 const DEMO_API_TOKEN = "prw_demo_api_token_local_only"
 
 export const runDemo = async (options: {
-  /** keep serving after the runs, until Ctrl-C (default: when stdout is a terminal) */
+  /** keep serving after the runs, until Ctrl-C (default: yes; `--exit` / `--no-keep` end the demo) */
   keep?: boolean
+  /** open the UI on the finished run in a browser when an opener exists (default: yes; `--no-open`) */
+  open?: boolean
   write?: (text: string) => void
 }): Promise<number> => {
   const write = options.write ?? ((text: string) => process.stdout.write(text))
@@ -52,6 +56,8 @@ export const runDemo = async (options: {
     GITHUB_TOKEN: DEMO_TOKEN,
     LLM_PROVIDER: "openai-compatible",
     LLM_MODEL: "scripted",
+    // the stand-in model costs nothing: a price of 0, so the cost cap binds and shows $0
+    PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
     LLM_BASE_URL: model.baseUrl,
     LLM_API_KEY: DEMO_KEY,
     PRWRIGHT_API_TOKEN: DEMO_API_TOKEN,
@@ -104,9 +110,15 @@ export const runDemo = async (options: {
             "For real: set GITHUB_TOKEN and an LLM key (see README), then `prwright serve`.\n"
         : "\nThe demo did not finish; the output above says where it stopped (`prwright doctor` checks the machine).\n",
     )
-    if (options.keep ?? process.stdout.isTTY) {
+    if (options.keep ?? true) {
+      const runUrl = `${server.url}/runs/${autoId}`
+      write(`\nThe finished run in the web UI: ${runUrl}\n  (sign in with the API token ${DEMO_API_TOKEN})\n`)
+      if (options.open ?? true) {
+        const opener = openUrl(runUrl)
+        write(opener ? `  opened with ${opener}\n` : "  (no browser opener found: open the URL yourself)\n")
+      }
       write(
-        `\nServing on ${server.url} until Ctrl-C (export PRWRIGHT_URL=${server.url} PRWRIGHT_API_TOKEN=${DEMO_API_TOKEN} to use the CLI against it).\n`,
+        `\nServing on ${server.url} until Ctrl-C (export PRWRIGHT_URL=${server.url} PRWRIGHT_API_TOKEN=${DEMO_API_TOKEN} to use the CLI against it; \`prwright demo --exit\` ends after the runs).\n`,
       )
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve())

@@ -138,7 +138,7 @@ const probeDatabase = async (config: Config): Promise<string> => {
   try {
     const migrations = await createStoreMigrator(db, {
       dialect: target.dialect,
-      ...(schema ? { migrationTableSchema: schema } : {}),
+      migrationTableSchema: schema,
     }).getMigrations()
     const pending = migrations.filter((migration) => !migration.executedAt).map((m) => m.name)
     if (pending.length > 0)
@@ -250,14 +250,14 @@ const workerTypeOf = (type: JobType) =>
  */
 export const sandboxChecks = async (
   config: Pick<Config, "sandbox" | "setupEgress">,
-  options: { bwrapPath?: string } = {},
+  options: { bwrapPath?: string | undefined } = {},
 ): Promise<Check[]> => {
   let chosen: DetectedSandbox
   try {
     chosen = await detectSandbox({
-      ...(config.sandbox ? { preference: config.sandbox } : {}),
+      preference: config.sandbox,
       setupEgress: config.setupEgress,
-      ...(options.bwrapPath ? { bwrapPath: options.bwrapPath } : {}),
+      bwrapPath: options.bwrapPath,
     })
   } catch (error) {
     return [{ name: "sandbox", ok: false, detail: errorMessage(error) }]
@@ -325,15 +325,15 @@ export const runDoctor = async (
     await check("llm", async () => {
       const handle = createModelHandle({
         provider: config.llm.provider,
-        ...(config.llm.model ? { model: config.llm.model } : {}),
-        ...(config.llm.baseUrl ? { baseURL: config.llm.baseUrl } : {}),
-        ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}),
+        model: config.llm.model,
+        baseURL: config.llm.baseUrl,
+        apiKey: config.llm.apiKey,
       })
       const probe = await probeModel({
         provider: config.llm.provider,
         model: handle.modelId,
-        ...(config.llm.baseUrl ? { baseURL: config.llm.baseUrl } : {}),
-        ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}),
+        baseURL: config.llm.baseUrl,
+        apiKey: config.llm.apiKey,
       })
       if (!probe.ok) throw new Error(probe.detail)
       return `${probe.detail}${handle.pricing ? "" : " (not in the price table: cost shows as $0 and maxCostUsd cannot bind)"}`

@@ -33,13 +33,14 @@ export const startServer = async (
   const stopWatching = await watchDeployment(metrics, {
     bus: container.bus,
     store: container.store,
-    ...(container.queue ? { queue: container.queue } : {}),
+    queue: container.queue,
     logger,
   })
   const app = createHttpApp({
     metrics,
     requester: container.requester,
     cancelRun: container.cancelRun,
+    runPlaces: container.runPlaces,
     webhooks: container.webhooks,
     repoSettings: container.repoSettings,
     store: container.store,
@@ -55,16 +56,16 @@ export const startServer = async (
       githubWebUrl: githubWebUrl(config.github.apiUrl),
       webhookSecretSet: Boolean(config.github.webhookSecret),
       limits: { maxCostUsd: config.agent.maxCostUsd, maxSteps: config.agent.maxSteps },
-      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+      publicUrl: config.publicUrl,
     },
     readiness: createReadiness({
       store: container.store,
-      ...(container.queue ? { queue: container.queue } : {}),
+      queue: container.queue,
       jobTypes: container.jobTypes,
       storeSetting: config.neo4j ? "NEO4J_URI" : "DATABASE_URL",
       logger,
     }),
-    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+    metricsToken: config.metricsToken,
   })
 
   // Listen before any worker starts: a busy port must stop the process at once, not leave workers running.

@@ -5,7 +5,10 @@ import { refuseUnavailableSandbox } from "./serve.js"
 import { onShutdown } from "./shutdown.js"
 
 /** `prwright worker`: takes jobs of the given types from the queue until SIGTERM. */
-export const runWorker = async (config: Config, options: { types: WorkerType[]; concurrency?: number }) => {
+export const runWorker = async (
+  config: Config,
+  options: { types: WorkerType[]; concurrency?: number | undefined },
+) => {
   if (!config.redisUrl) {
     process.stderr.write(
       "note: REDIS_URL is not set, so this worker uses the embedded queue in the local database file; `prwright serve` already runs workers for it\n",

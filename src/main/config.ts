@@ -4,6 +4,7 @@ import path from "node:path"
 import { z } from "zod"
 import { MODEL_PROVIDERS } from "#adapters/model/ai-sdk-model.js"
 import { parseSetupAllow, parseSetupNetworks } from "#adapters/sandbox/setup-egress.js"
+import { DEFAULT_RUN_LIMITS, type RunLimits } from "#application/job-data.js"
 import type { KeepJobs } from "#application/ports/job-queue.js"
 import { ConfigError } from "#domain/errors.js"
 import { type ModelTableOverrides, parseModelTableOverrides } from "#domain/model-table.js"
@@ -192,6 +193,18 @@ const EnvSchema = z.object({
   WORKER_CONCURRENCY_COMMENT: int(3, 1, 100, "parallel planning runs per worker"),
   WORKER_CONCURRENCY_AUTO_RESOLVE: int(1, 1, 100, "parallel auto-resolve runs per worker"),
   WORKER_CONCURRENCY_RESOLVE: int(1, 1, 100, "parallel resolve runs per worker"),
+  PRWRIGHT_MAX_RUNS_PER_REPO: int(
+    DEFAULT_RUN_LIMITS.perRepository,
+    0,
+    1_000,
+    "runs one repository may have active at once, more wait in line (0: no limit)",
+  ),
+  PRWRIGHT_MAX_RUNS_PER_INSTALLATION: int(
+    DEFAULT_RUN_LIMITS.perInstallation,
+    0,
+    10_000,
+    "runs one installation (the account owning the repositories) may have active at once, more wait in line (0: no limit)",
+  ),
   PRWRIGHT_QUEUE_KEEP_COMPLETED: keepJobs({ count: 1_000, ageMs: 24 * HOUR }),
   PRWRIGHT_QUEUE_KEEP_FAILED: keepJobs({ count: 5_000, ageMs: 7 * 24 * HOUR }),
   PRWRIGHT_QUEUE_LOCK_MS: int(
@@ -251,54 +264,61 @@ export interface Config {
   host: string
   dataDir: string
   databaseUrl: string
-  redisUrl?: string
+  redisUrl?: string | undefined
   /** set when NEO4J_URI is: runs, events and the other records live in Neo4j instead of DATABASE_URL */
-  neo4j?: { uri: string; user?: string; password?: string; database?: string }
+  neo4j?:
+    | { uri: string; user?: string | undefined; password?: string | undefined; database?: string | undefined }
+    | undefined
   /** PRWRIGHT_SECRET_KEY; unset means a key generated into `<dataDir>/secret.key` on first use */
-  secretKey?: string
+  secretKey?: string | undefined
   queuePrefix: string
   /** `app` (GITHUB_APP_ID + GITHUB_APP_PRIVATE_KEY, PEM text) wins over `token` when both are set */
-  github: { apiUrl: string; token?: string; app?: { id: string; privateKey: string }; webhookSecret?: string }
+  github: {
+    apiUrl: string
+    token?: string | undefined
+    app?: { id: string; privateKey: string } | undefined
+    webhookSecret?: string | undefined
+  }
   llm: {
     provider: LlmProvider
-    model?: string
-    baseUrl?: string
-    apiKey?: string
+    model?: string | undefined
+    baseUrl?: string | undefined
+    apiKey?: string | undefined
     /** LLM_REASONING_EFFORT (OpenAI reasoning models, OpenAI-compatible servers that take it) */
-    reasoningEffort?: "minimal" | "low" | "medium" | "high"
+    reasoningEffort?: "minimal" | "low" | "medium" | "high" | undefined
     /** LLM_THINKING_BUDGET: Anthropic extended thinking */
-    thinkingBudgetTokens?: number
+    thinkingBudgetTokens?: number | undefined
     /** LLM_OPENAI_API */
-    openaiApi?: "responses" | "chat"
+    openaiApi?: "responses" | "chat" | undefined
     /** PRWRIGHT_MODEL_PRICES: prices, context windows, reasoning support beside the built-in model table */
-    modelTable?: ModelTableOverrides
+    modelTable?: ModelTableOverrides | undefined
     /**
-     * a cost cap may run over a model without a price: PRWRIGHT_ALLOW_UNPRICED=1, or the cap is the
-     * default one (PRWRIGHT_MAX_COST_USD unset), which then cannot bind; token caps still apply
+     * a cost cap (the default one too) may run over a model without a price, where it cannot bind:
+     * only with PRWRIGHT_ALLOW_UNPRICED=1; token caps still apply
      */
     allowUnpriced: boolean
   }
-  apiToken?: string
+  apiToken?: string | undefined
   /** bearer token for GET /metrics; unset: /metrics answers only on loopback */
-  metricsToken?: string
-  publicUrl?: string
+  metricsToken?: string | undefined
+  publicUrl?: string | undefined
   logLevel: "debug" | "info" | "warn" | "error"
   shutdownGraceMs: number
   maxPlanSteps: number
   /** limits of one implementing run; .prwright.yml may lower maxSteps and maxCostUsd */
   /** spending limits per repository (US dollars, UTC day/month); unset: none */
-  spending: { dailyUsd?: number; monthlyUsd?: number }
+  spending: { dailyUsd?: number | undefined; monthlyUsd?: number | undefined }
   agent: {
     maxSteps: number
     maxCostUsd: number
-    maxInputTokens?: number
-    maxOutputTokens?: number
+    maxInputTokens?: number | undefined
+    maxOutputTokens?: number | undefined
     wallClockMs: number
     idleMs: number
     setupTimeoutMs: number
     testTimeoutMs: number
   }
-  sandbox?: "bwrap" | "process" | "docker"
+  sandbox?: "bwrap" | "process" | "docker" | undefined
   /**
    * What setup commands may reach (through the host's egress proxy): registry host names
    * (PRWRIGHT_SETUP_ALLOW) and non-public networks the operator vouches for (PRWRIGHT_SETUP_ALLOW_NETWORKS)
@@ -310,6 +330,8 @@ export interface Config {
   concurrency: { comment: number; "auto-resolve": number; resolve: number; ask: number }
   /** finished jobs kept by the queue (Redis or the embedded table); the run store keeps all history */
   queueRetention: { completed: KeepJobs; failed: KeepJobs }
+  /** active runs per repository / installation; more wait in line (0: no limit) */
+  runLimits: RunLimits
   /** job lock / lease duration: a killed worker's job is retried about this long after it died */
   queueLockMs: number
   /** a run still pending after this long without a queue job is queued again */
@@ -438,60 +460,51 @@ export const loadConfig = (
     host: e.HOST ?? "0.0.0.0",
     dataDir,
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, "prwright.db")}`,
-    ...(e.REDIS_URL ? { redisUrl: e.REDIS_URL } : {}),
-    ...(e.NEO4J_URI
-      ? {
-          neo4j: {
-            uri: e.NEO4J_URI,
-            ...(e.NEO4J_USER ? { user: e.NEO4J_USER } : {}),
-            ...(e.NEO4J_PASSWORD ? { password: e.NEO4J_PASSWORD } : {}),
-            ...(e.NEO4J_DATABASE ? { database: e.NEO4J_DATABASE } : {}),
-          },
-        }
-      : {}),
-    ...(e.PRWRIGHT_SECRET_KEY ? { secretKey: e.PRWRIGHT_SECRET_KEY } : {}),
+    redisUrl: e.REDIS_URL,
+    neo4j: e.NEO4J_URI
+      ? { uri: e.NEO4J_URI, user: e.NEO4J_USER, password: e.NEO4J_PASSWORD, database: e.NEO4J_DATABASE }
+      : undefined,
+    secretKey: e.PRWRIGHT_SECRET_KEY,
     queuePrefix: e.PRWRIGHT_QUEUE_PREFIX ?? "prwright",
     github: {
       apiUrl: (e.GITHUB_API_URL ?? "https://api.github.com").replace(/\/+$/, ""),
-      ...(e.GITHUB_TOKEN ? { token: e.GITHUB_TOKEN } : {}),
-      ...(app ? { app } : {}),
-      ...(e.GITHUB_WEBHOOK_SECRET ? { webhookSecret: e.GITHUB_WEBHOOK_SECRET } : {}),
+      token: e.GITHUB_TOKEN,
+      app,
+      webhookSecret: e.GITHUB_WEBHOOK_SECRET,
     },
     llm: {
       provider: e.LLM_PROVIDER,
-      ...(e.LLM_MODEL ? { model: e.LLM_MODEL } : {}),
-      ...(e.LLM_BASE_URL ? { baseUrl: e.LLM_BASE_URL } : {}),
-      ...(llmKey ? { apiKey: llmKey } : {}),
-      ...(e.LLM_REASONING_EFFORT ? { reasoningEffort: e.LLM_REASONING_EFFORT } : {}),
-      ...(e.LLM_THINKING_BUDGET > 0 ? { thinkingBudgetTokens: e.LLM_THINKING_BUDGET } : {}),
-      ...(e.LLM_OPENAI_API ? { openaiApi: e.LLM_OPENAI_API } : {}),
-      ...(e.PRWRIGHT_MODEL_PRICES ? { modelTable: modelTableOf(e.PRWRIGHT_MODEL_PRICES, cwd) } : {}),
-      allowUnpriced:
-        e.PRWRIGHT_ALLOW_UNPRICED === "1" ||
-        e.PRWRIGHT_ALLOW_UNPRICED === "true" ||
-        (env.PRWRIGHT_MAX_COST_USD ?? "").trim() === "",
+      model: e.LLM_MODEL,
+      baseUrl: e.LLM_BASE_URL,
+      apiKey: llmKey,
+      reasoningEffort: e.LLM_REASONING_EFFORT,
+      thinkingBudgetTokens: e.LLM_THINKING_BUDGET > 0 ? e.LLM_THINKING_BUDGET : undefined,
+      openaiApi: e.LLM_OPENAI_API,
+      modelTable: e.PRWRIGHT_MODEL_PRICES ? modelTableOf(e.PRWRIGHT_MODEL_PRICES, cwd) : undefined,
+      allowUnpriced: e.PRWRIGHT_ALLOW_UNPRICED === "1" || e.PRWRIGHT_ALLOW_UNPRICED === "true",
     },
-    ...(e.PRWRIGHT_API_TOKEN ? { apiToken: e.PRWRIGHT_API_TOKEN } : {}),
-    ...(e.PRWRIGHT_METRICS_TOKEN ? { metricsToken: e.PRWRIGHT_METRICS_TOKEN } : {}),
-    ...(e.PRWRIGHT_PUBLIC_URL ? { publicUrl: e.PRWRIGHT_PUBLIC_URL.replace(/\/+$/, "") } : {}),
+    apiToken: e.PRWRIGHT_API_TOKEN,
+    metricsToken: e.PRWRIGHT_METRICS_TOKEN,
+    publicUrl: e.PRWRIGHT_PUBLIC_URL?.replace(/\/+$/, ""),
     logLevel: e.LOG_LEVEL ?? "info",
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxPlanSteps: e.PRWRIGHT_MAX_PLAN_STEPS,
     spending: {
-      ...(e.PRWRIGHT_DAILY_LIMIT_USD === undefined ? {} : { dailyUsd: e.PRWRIGHT_DAILY_LIMIT_USD }),
-      ...(e.PRWRIGHT_MONTHLY_LIMIT_USD === undefined ? {} : { monthlyUsd: e.PRWRIGHT_MONTHLY_LIMIT_USD }),
+      dailyUsd: e.PRWRIGHT_DAILY_LIMIT_USD,
+      monthlyUsd: e.PRWRIGHT_MONTHLY_LIMIT_USD,
     },
     agent: {
       maxSteps: e.PRWRIGHT_MAX_STEPS,
       maxCostUsd: e.PRWRIGHT_MAX_COST_USD,
-      ...(e.PRWRIGHT_MAX_INPUT_TOKENS > 0 ? { maxInputTokens: e.PRWRIGHT_MAX_INPUT_TOKENS } : {}),
-      ...(e.PRWRIGHT_MAX_OUTPUT_TOKENS > 0 ? { maxOutputTokens: e.PRWRIGHT_MAX_OUTPUT_TOKENS } : {}),
+      maxInputTokens: e.PRWRIGHT_MAX_INPUT_TOKENS > 0 ? e.PRWRIGHT_MAX_INPUT_TOKENS : undefined,
+      maxOutputTokens: e.PRWRIGHT_MAX_OUTPUT_TOKENS > 0 ? e.PRWRIGHT_MAX_OUTPUT_TOKENS : undefined,
       wallClockMs: e.PRWRIGHT_AGENT_WALL_MS,
       idleMs: e.PRWRIGHT_AGENT_IDLE_MS,
       setupTimeoutMs: e.PRWRIGHT_SETUP_TIMEOUT_MS,
       testTimeoutMs: e.PRWRIGHT_TEST_TIMEOUT_MS,
     },
-    ...(e.PRWRIGHT_SANDBOX ? { sandbox: e.PRWRIGHT_SANDBOX } : {}),
+    sandbox: e.PRWRIGHT_SANDBOX,
+
     setupEgress: {
       allow: parseSetupAllow(e.PRWRIGHT_SETUP_ALLOW),
       exemptNetworks: parseSetupNetworks(e.PRWRIGHT_SETUP_ALLOW_NETWORKS),
@@ -510,6 +523,10 @@ export const loadConfig = (
       ask: e.WORKER_CONCURRENCY_COMMENT,
     },
     queueRetention: { completed: e.PRWRIGHT_QUEUE_KEEP_COMPLETED, failed: e.PRWRIGHT_QUEUE_KEEP_FAILED },
+    runLimits: {
+      perRepository: e.PRWRIGHT_MAX_RUNS_PER_REPO,
+      perInstallation: e.PRWRIGHT_MAX_RUNS_PER_INSTALLATION,
+    },
     queueLockMs: e.PRWRIGHT_QUEUE_LOCK_MS,
     pendingSweepMs: e.PRWRIGHT_PENDING_SWEEP_MS,
     timeouts: {

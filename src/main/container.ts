@@ -8,7 +8,10 @@ import { createOctokitGitHub, gitAuthHeader } from "#adapters/github/octokit-git
 import { createJsonLogger } from "#adapters/log/json-logger.js"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 import { createBullMqJobQueue } from "#adapters/queue/bullmq/bullmq-job-queue.js"
-import { createEmbeddedJobQueue } from "#adapters/queue/embedded/embedded-job-queue.js"
+import {
+  createEmbeddedJobQueue,
+  type EmbeddedJobQueueOptions,
+} from "#adapters/queue/embedded/embedded-job-queue.js"
 import { detectSandbox } from "#adapters/sandbox/detect-sandbox.js"
 import { createRunDirs } from "#adapters/scratch/run-dirs.js"
 import { createNeo4jRunStore } from "#adapters/store/neo4j/neo4j-run-store.js"
@@ -38,20 +41,26 @@ import type { RunStore } from "#application/ports/run-store.js"
 import type { Sandbox } from "#application/ports/sandbox.js"
 import type { SecretStore } from "#application/ports/secret-store.js"
 import type { Workspace } from "#application/ports/workspace.js"
+import { createQueuedComments, type QueuedComments } from "#application/queued-comments.js"
 import { createRepoSettings, type RepoSettings } from "#application/repo-settings.js"
 import { createWorkflowRequester, type WorkflowRequester } from "#application/request-workflow.js"
 import { createReviewReplies } from "#application/review-follow-up.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
+import { createRunPlaces, type RunPlaces } from "#application/run-place.js"
 import { createSpendingGuard } from "#application/spending-limits.js"
 import { createRunSweeper } from "#application/sweep-runs.js"
 import { createAnswerQuestion } from "#application/workflows/answer-question.js"
 import { createCommentOnIssue, type Planner } from "#application/workflows/comment-on-issue.js"
 import { type Coder, createResolveIssue } from "#application/workflows/resolve-issue.js"
 import { ConfigError } from "#domain/errors.js"
+import { unpricedRefusal } from "#domain/model-table.js"
 import type { JobType, WorkerType } from "#domain/workflow-run.js"
 import { WORKER_TYPES } from "#domain/workflow-run.js"
 import type { Config } from "./config.js"
+
+/** job types whose runs work under the cost cap (the coding agent) */
+const COST_CAPPED: readonly JobType[] = ["resolve-issue", "auto-resolve-issue"]
 
 export interface Container {
   config: Config
@@ -66,7 +75,7 @@ export interface Container {
   /** approve one plan version and start its implementation (API, UI, `/prwright approve`) */
   approvePlan: ApprovePlan
   /** GitHub webhook intake (POST /api/webhooks/github); `secret` unset means webhooks are refused */
-  webhooks: { secret?: string; handle: HandleGitHubEvent }
+  webhooks: { secret?: string | undefined; handle: HandleGitHubEvent }
   /** per-repository settings edited through the API */
   repoSettings: RepoSettings
   runner: JobHandler
@@ -74,6 +83,10 @@ export interface Container {
   checkRuns: CheckRunReporter | undefined
   /** answers review threads when a review follow-up ends */
   reviewReplies: { flush(): Promise<void> } | undefined
+  /** a waiting run's place in line and estimated start (GET /api/jobs/:id, the UI) */
+  runPlaces: RunPlaces
+  /** a webhook run's "waiting in line" issue comment, edited when it starts */
+  queuedComments: QueuedComments
   /** job types that have a workflow in this version */
   jobTypes: JobType[]
   startWorkers(types: WorkerType[], concurrency?: number): JobWorker[]
@@ -129,6 +142,35 @@ const unconfiguredGitHub = (): GitHub => {
 const sqlitePathOf = (databaseUrl: string): string | undefined =>
   databaseUrl.startsWith("sqlite:") ? databaseUrl.slice("sqlite:".length) : undefined
 
+/** The job queue the configuration names: BullMQ when REDIS_URL is set, else the embedded SQLite one. */
+/** `connection`: the run store's own SQLite connection when the queue shares its file (decisions/0010) */
+export const createJobQueue = (
+  config: Config,
+  logger: Logger,
+  connection?: EmbeddedJobQueueOptions["connection"],
+): JobQueue =>
+  config.redisUrl
+    ? createBullMqJobQueue({
+        connection: config.redisUrl,
+        prefix: config.queuePrefix,
+        backoffBaseMs: config.queueBackoffMs,
+        keepCompleted: config.queueRetention.completed,
+        keepFailed: config.queueRetention.failed,
+        lockDurationMs: config.queueLockMs,
+        logger,
+      })
+    : createEmbeddedJobQueue({
+        // Same file as the run store when that is SQLite, so one file holds all state, through the
+        // store's own connection when one is given (decisions/0010).
+        databasePath: sqlitePathOf(config.databaseUrl) ?? path.join(config.dataDir, "queue.db"),
+        ...(connection ? { connection } : {}),
+        backoffBaseMs: config.queueBackoffMs,
+        keepCompleted: config.queueRetention.completed,
+        keepFailed: config.queueRetention.failed,
+        leaseMs: config.queueLockMs,
+        logger,
+      })
+
 /**
  * The one composition root: picks adapters from the config and wires the use cases. Over 300 lines
  * because it is the one place that knows every adapter; what a single command needs on its own
@@ -146,7 +188,7 @@ export const createContainer = async (
     loadSecretKey({
       dataDir: config.dataDir,
       logger,
-      ...(config.secretKey ? { configuredKey: config.secretKey } : {}),
+      configuredKey: config.secretKey,
     })
   // NEO4J_URI moves runs, events and every record beside them to Neo4j; otherwise DATABASE_URL holds them.
   const store = config.neo4j
@@ -157,28 +199,10 @@ export const createContainer = async (
     ? createRedisEventBus({ url: config.redisUrl, prefix: config.queuePrefix, logger })
     : createMemoryEventBus({ logger })
 
+  const { sqliteConnection } = store as { sqliteConnection?: EmbeddedJobQueueOptions["connection"] }
   let queue: JobQueue | undefined
-  if (overrides.queue !== false) {
-    queue = config.redisUrl
-      ? createBullMqJobQueue({
-          connection: config.redisUrl,
-          prefix: config.queuePrefix,
-          backoffBaseMs: config.queueBackoffMs,
-          keepCompleted: config.queueRetention.completed,
-          keepFailed: config.queueRetention.failed,
-          lockDurationMs: config.queueLockMs,
-          logger,
-        })
-      : createEmbeddedJobQueue({
-          // Same file as the run store when that is SQLite, so one file holds all state.
-          databasePath: sqlitePathOf(config.databaseUrl) ?? path.join(config.dataDir, "queue.db"),
-          backoffBaseMs: config.queueBackoffMs,
-          keepCompleted: config.queueRetention.completed,
-          keepFailed: config.queueRetention.failed,
-          leaseMs: config.queueLockMs,
-          logger,
-        })
-  }
+  if (overrides.queue !== false)
+    queue = createJobQueue(config, logger, sqlitePathOf(config.databaseUrl) ? sqliteConnection : undefined)
 
   const token = config.github.token
   // A GitHub App mints a token per repository (installation tokens live an hour): asked for on every call
@@ -188,7 +212,7 @@ export const createContainer = async (
         appId: config.github.app.id,
         privateKey: config.github.app.privateKey,
         baseUrl: config.github.apiUrl,
-        ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+        fetch: overrides.fetch,
       })
     : undefined
   const githubAuth = appTokens ? appTokens.tokenFor : token
@@ -196,7 +220,7 @@ export const createContainer = async (
     ? createOctokitGitHub({
         auth: githubAuth,
         baseUrl: config.github.apiUrl,
-        ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+        fetch: overrides.fetch,
         logger,
       })
     : undefined
@@ -222,17 +246,15 @@ export const createContainer = async (
         (config.llm.apiKey || config.llm.provider === "openai-compatible"
           ? createModelHandle({
               provider: config.llm.provider,
-              ...(config.llm.model ? { model: config.llm.model } : {}),
-              ...(config.llm.baseUrl ? { baseURL: config.llm.baseUrl } : {}),
-              ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}),
-              ...(config.llm.reasoningEffort ? { reasoningEffort: config.llm.reasoningEffort } : {}),
-              ...(config.llm.thinkingBudgetTokens
-                ? { thinkingBudgetTokens: config.llm.thinkingBudgetTokens }
-                : {}),
-              ...(config.llm.openaiApi ? { openaiApi: config.llm.openaiApi } : {}),
-              ...(config.llm.modelTable ? { modelTable: config.llm.modelTable } : {}),
+              model: config.llm.model,
+              baseURL: config.llm.baseUrl,
+              apiKey: config.llm.apiKey,
+              reasoningEffort: config.llm.reasoningEffort,
+              thinkingBudgetTokens: config.llm.thinkingBudgetTokens,
+              openaiApi: config.llm.openaiApi,
+              modelTable: config.llm.modelTable,
               allowUnpriced: config.llm.allowUnpriced,
-              ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+              fetch: overrides.fetch,
             })
           : undefined))
 
@@ -244,7 +266,7 @@ export const createContainer = async (
         store,
         logger,
         mode: config.github.app ? "check-run" : "status",
-        ...(runLink ? { runUrl: runLink } : {}),
+        runUrl: runLink,
       })
     : undefined
   const ciRuns = overrides.ciRuns === null ? undefined : (overrides.ciRuns ?? octokit)
@@ -252,7 +274,15 @@ export const createContainer = async (
   const reviewReplies = reviewThreads
     ? createReviewReplies({ threads: reviewThreads, store, logger })
     : undefined
-  const observers = [checkRuns, reviewReplies].filter((o) => o !== undefined)
+  const runPlaces = createRunPlaces({ queue, store })
+  const queuedComments = createQueuedComments({
+    github,
+    store,
+    places: runPlaces,
+    logger,
+    ...(runLink ? { runUrl: runLink } : {}),
+  })
+  const observers = [checkRuns, reviewReplies, queuedComments].filter((o) => o !== undefined)
   const baseJournal = createRunJournal({ store, bus, logger })
   const journal = observers.length > 0 ? observedJournal(baseJournal, ...observers) : baseJournal
   let sandboxReady: Promise<Sandbox> | undefined
@@ -260,7 +290,7 @@ export const createContainer = async (
     sandboxReady ??= overrides.sandbox
       ? Promise.resolve(overrides.sandbox)
       : detectSandbox({
-          ...(config.sandbox ? { preference: config.sandbox } : {}),
+          preference: config.sandbox,
           // setup commands reach only these registries, through the worker's egress proxy
           setupEgress: config.setupEgress,
           logger,
@@ -282,7 +312,7 @@ export const createContainer = async (
     limits: { ...config.agent, planSteps: config.maxPlanSteps },
     // each run's HOME and /tmp for its sandboxed commands, outside every checkout
     runDirs: createRunDirs({ baseDir: path.join(config.dataDir, "run-homes") }),
-    ...(runUrl ? { runUrl } : {}),
+    runUrl,
   })
   const workflows: Workflows = {
     "resolve-issue": resolveIssue.resolve,
@@ -295,7 +325,7 @@ export const createContainer = async (
       logger,
       plans: store,
       maxSteps: config.maxPlanSteps,
-      ...(config.publicUrl ? { runUrl: (id: string) => `${config.publicUrl}/runs/${id}` } : {}),
+      runUrl: config.publicUrl ? (id: string) => `${config.publicUrl}/runs/${id}` : undefined,
     }),
   }
   workflows["answer-question"] = createAnswerQuestion({
@@ -305,18 +335,24 @@ export const createContainer = async (
     answerer: overrides.answerer ?? runAnsweringAgent,
     logger,
     maxSteps: config.maxPlanSteps,
-    ...(runLink ? { runUrl: runLink } : {}),
+    runUrl: runLink,
   })
   const runner = createJobRunner({ store, journal, workflows, logger, clock })
   const requester = createWorkflowRequester({
     store,
-    ...(queue ? { queue } : {}),
+    queue,
     journal,
     newId: randomUUID,
     logger,
-    ...(overrides.requireLiveWorkers ? { requireLiveWorker: true } : {}),
+    requireLiveWorker: overrides.requireLiveWorkers,
+    runLimits: config.runLimits,
+    preflight: (type) => {
+      // the cost cap (default or set) cannot bind on a model without a price: refuse before storing
+      if (model && !model.pricing && !model.allowUnpriced && COST_CAPPED.includes(type))
+        throw new ConfigError(unpricedRefusal(model.modelId, config.agent.maxCostUsd))
+    },
   })
-  const cancelRun = createCancelRun({ store, ...(queue ? { queue } : {}), journal, clock })
+  const cancelRun = createCancelRun({ store, queue, journal, clock })
   const jobTypes = Object.keys(workflows) as JobType[]
   const handleGitHubEvent = createHandleGitHubEvent({
     github,
@@ -326,9 +362,10 @@ export const createContainer = async (
     cancelRun,
     plans: store,
     logger,
-    ...(reviewThreads ? { threads: reviewThreads } : {}),
-    ...(ciRuns ? { ci: ciRuns } : {}),
+    threads: reviewThreads,
+    ci: ciRuns,
     settings: store,
+    queued: queuedComments,
     spending: createSpendingGuard({ runs: store, settings: store, limits: config.spending }),
   })
 
@@ -345,12 +382,14 @@ export const createContainer = async (
     cancelRun,
     approvePlan: createApprovePlan({ plans: store, requester }),
     webhooks: {
-      ...(config.github.webhookSecret ? { secret: config.github.webhookSecret } : {}),
+      secret: config.github.webhookSecret,
       handle: handleGitHubEvent,
     },
     repoSettings: createRepoSettings({ store }),
     runner,
     checkRuns,
+    runPlaces,
+    queuedComments,
     reviewReplies,
     jobTypes,
     startWorkers(types, concurrency) {
@@ -371,13 +410,14 @@ export const createContainer = async (
         clock,
         logger,
         olderThanMs: config.pendingSweepMs,
+        runLimits: config.runLimits,
       }).start(Math.max(1_000, Math.floor(config.pendingSweepMs / 2)))
       return started
     },
     createAuth: (announce) =>
       createApiAuth({
         store,
-        ...(config.apiToken ? { configuredToken: config.apiToken } : {}),
+        configuredToken: config.apiToken,
         announce,
         newId: randomUUID,
       }),
@@ -386,6 +426,7 @@ export const createContainer = async (
       await Promise.allSettled(workers.map((worker) => worker.close({ graceMs: config.shutdownGraceMs })))
       await checkRuns?.flush()
       await reviewReplies?.flush()
+      await queuedComments.flush()
       await queue?.close()
       await bus.close()
       await store.close()

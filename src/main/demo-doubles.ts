@@ -5,4 +5,4 @@
  */
 export { startGitHubDouble } from "#adapters/demo/github-double.js"
 export { fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "#adapters/demo/sample-repo.js"
-export { startScriptedModelServer } from "#adapters/demo/scripted-model-server.js"
+export { SCRIPTED_MODEL_PRICES, startScriptedModelServer } from "#adapters/demo/scripted-model-server.js"

@@ -17,7 +17,7 @@ import { loadConfig } from "#main/config.js"
 import { createContainer } from "#main/container.js"
 import { commentPayload } from "../doubles/github/webhook-payloads.js"
 import { type GitHubDouble, secondaryRateLimit, startGitHubDouble } from "../doubles/github-double.js"
-import { startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import { SCRIPTED_MODEL_PRICES, startScriptedModelServer } from "../doubles/scripted-model-server.js"
 import { createCapturingLogger } from "../support/logger.js"
 import { waitForRun } from "../support/runs.js"
 
@@ -160,6 +160,7 @@ describe("a run meets a secondary rate limit", () => {
         GITHUB_WEBHOOK_SECRET: "whsec-limits",
         LLM_PROVIDER: "openai-compatible",
         LLM_MODEL: "scripted",
+        PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
         LLM_BASE_URL: model.baseUrl,
         LLM_API_KEY: "sk-limits",
         PRWRIGHT_API_TOKEN: "prw_limits_token_0123456",

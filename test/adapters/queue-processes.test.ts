@@ -202,6 +202,44 @@ for (const adapter of adapters) {
         expect(done).toMatchObject({ attempt: 2, result: { summary: "recovered" } })
       })
 
+      it("frees the limit slot a SIGKILLed worker held once its lease expires: the next job in line runs", async () => {
+        const { child, queue } = begin()
+        const api = queue()
+        const limits = [{ key: "repo:octocat/hello-world", max: 1 }]
+        const doomedJob = jobRequest({ attempts: 1, concurrencyKey: "octocat/hello-world#1", limits })
+        const next = jobRequest({ concurrencyKey: "octocat/hello-world#2", limits })
+        await api.enqueue(doomedJob)
+        const doomed = child({})
+        await doomed.next("started")
+        await api.enqueue(next)
+        // the dead worker's job holds the repository's only slot
+        if (api.placeInLine)
+          expect(await api.placeInLine(next.jobId)).toMatchObject({
+            place: 1,
+            waitingFor: { kind: "limit", key: "repo:octocat/hello-world", max: 1 },
+          })
+        doomed.process.kill("SIGKILL")
+        await doomed.exited
+
+        const ran: string[] = []
+        api.process(
+          "comment-on-issue",
+          async (job) => {
+            ran.push(job.jobId)
+            return resultFor(job, "after the dead worker")
+          },
+          { concurrency: 2 },
+        )
+        await waitFor(
+          async () => ((await api.getJob(next.jobId))?.state === "completed" ? true : undefined),
+          "the next job in line to get the freed slot",
+          10_000,
+        )
+        expect(ran).toEqual([next.jobId])
+        expect((await api.getJob(next.jobId))?.attempt).toBe(1)
+        expect((await api.getJob(doomedJob.jobId))?.state).toBe("failed")
+      })
+
       it("fails a job with a clear reason when its worker dies on the last attempt", async () => {
         const { child, queue } = begin()
         const api = queue()
@@ -251,6 +289,42 @@ for (const adapter of adapters) {
         await new Promise((resolve) => setTimeout(resolve, 300))
         expect(worker.events.filter((event) => event.event === "started")).toHaveLength(1)
         expect((await api.getJob(request.jobId))?.state).toBe("cancelled")
+      })
+
+      it("confirms a cancel when a live worker process holds the job", async () => {
+        const { child, queue } = begin()
+        const api = queue()
+        const request = jobRequest({ attempts: 3 })
+        await api.enqueue(request)
+        // a long lease: only the worker's own answer can confirm the cancel here
+        const worker = child({ lockMs: 30_000 })
+        await worker.next("started")
+        await new Promise((resolve) => setTimeout(resolve, 150))
+        expect(await api.cancel(request.jobId)).toBe(true)
+        expect(api.confirmCancel, "the queue acknowledges cancels").toBeDefined()
+        expect(await api.confirmCancel!(request.jobId, 1_500)).toBe(true)
+        expect(await worker.next("aborted", 5_000)).toMatchObject({ reason: "CancelledError" })
+      })
+
+      it("does not confirm a cancel of a job whose worker process was SIGKILLed, and never runs it again", async () => {
+        const { child, queue } = begin()
+        const api = queue()
+        const request = jobRequest({ attempts: 3 })
+        await api.enqueue(request)
+        const doomed = child({ lockMs: 30_000 })
+        await doomed.next("started")
+        doomed.process.kill("SIGKILL")
+        await doomed.exited
+        expect(await api.cancel(request.jobId)).toBe(true)
+        expect(api.confirmCancel, "the queue acknowledges cancels").toBeDefined()
+        const asked = Date.now()
+        expect(await api.confirmCancel!(request.jobId, 1_500)).toBe(false)
+        // answered within the wait, not after the 30 s lease
+        expect(Date.now() - asked).toBeLessThan(3_000)
+        const next = child({ lockMs: 500 })
+        await next.next("ready")
+        await new Promise((resolve) => setTimeout(resolve, 1_500))
+        expect(next.events.filter((event) => event.event === "started")).toHaveLength(0)
       })
 
       it("on SIGTERM, finishes a job that ends within the grace period and exits", async () => {

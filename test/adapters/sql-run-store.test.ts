@@ -306,6 +306,7 @@ describe("SQL run store on SQLite", () => {
         "0001_runs_events_tokens",
         "0002_plans_deliveries_secrets_settings",
         "0003_runs_repo_created_index",
+        "0004_runs_unpriced_model",
       ])
     } finally {
       await store.close()

@@ -13,7 +13,11 @@ import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import {
+  SCRIPTED_MODEL_PRICES,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
 import { findSecrets, scanFiles } from "../support/secret-scan.js"
 
 const KEY = "sk-app-auth-test-key-0123456789"
@@ -73,6 +77,7 @@ describe("GitHub App auth through the container", () => {
       GITHUB_TOKEN: "ghp_notValidHere_0123456789",
       LLM_PROVIDER: "openai-compatible",
       LLM_MODEL: "scripted",
+      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
       LLM_BASE_URL: model.baseUrl,
       LLM_API_KEY: KEY,
       LOG_LEVEL: "debug",

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
 import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
 import { createApiAuth } from "#application/api-auth.js"
 import {
@@ -18,7 +18,8 @@ import type { JobQueue } from "#application/ports/job-queue.js"
 import { closedIssueOf, parseCommand } from "#application/read-github-event.js"
 import { createWorkflowRequester } from "#application/request-workflow.js"
 import { createRunJournal } from "#application/run-journal.js"
-import { RetryableError } from "#domain/errors.js"
+import { ConfigError, RetryableError } from "#domain/errors.js"
+import { unpricedRefusal } from "#domain/model-table.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
 import { createHttpApp } from "#entrypoints/http/app.js"
 import { signPayload, verifySignature } from "#entrypoints/http/webhooks.js"
@@ -151,6 +152,57 @@ describe("handleGitHubEvent", () => {
     expect((await handleFlaky({ name: "issues", deliveryId, payload })).outcome).toBe("duplicate")
   })
 
+  it("triggers for one issue arriving together start one run; the others answer with it", async () => {
+    // a queue that answers after a network round trip (as Redis does), so the handlers interleave
+    const queue = container.queue!
+    const slow: JobQueue = {
+      enqueue: async (request) => {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        return queue.enqueue(request)
+      },
+      getJob: (id) => queue.getJob(id),
+      cancel: (id) => queue.cancel(id),
+      process: (type, handler, options) => queue.process(type, handler, options),
+      close: async () => {},
+    }
+    const logger = createCapturingLogger()
+    const handleSlow = createHandleGitHubEvent({
+      github: createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl }),
+      runs: container.store,
+      deliveries: container.store,
+      requester: createWorkflowRequester({
+        store: container.store,
+        queue: slow,
+        journal: createRunJournal({ store: container.store, bus: container.bus, logger }),
+        newId: () => crypto.randomUUID(),
+        logger,
+      }),
+      cancelRun: container.cancelRun,
+      logger,
+    })
+    const n = issue("Busy issue")
+    const outcomes = await Promise.all([
+      handleSlow({
+        name: "issues",
+        deliveryId: nextDelivery(),
+        payload: labeledPayload({ repo: REPO, issue: n, label: "prwright:plan", sender: alice }),
+      }),
+      ...["/prwright plan", "/prwright resolve", "/prwright resolve now"].map((body) =>
+        handleSlow({
+          name: "issue_comment",
+          deliveryId: nextDelivery(),
+          payload: commentPayload({ repo: REPO, issue: n, body, sender: alice }),
+        }),
+      ),
+    ])
+    const runs = await runsOf(n)
+    expect(runs).toHaveLength(1)
+    expect(outcomes.filter((o) => o.outcome === "started")).toHaveLength(1)
+    expect(
+      outcomes.filter((o) => o.outcome === "already-active").map((o) => "jobId" in o && o.jobId),
+    ).toEqual([runs[0]!.id, runs[0]!.id, runs[0]!.id])
+  })
+
   it("label prwright:plan from a writer queues a planning run recorded with its trigger", async () => {
     const n = issue()
     const deliveryId = nextDelivery()
@@ -176,6 +228,40 @@ describe("handleGitHubEvent", () => {
     )
     expect(repeat).toMatchObject({ outcome: "already-active", jobId: run.id })
     expect(await runsOf(n)).toHaveLength(1)
+  })
+
+  it("a trigger the configuration cannot run (a model without a price) is answered once on the issue, nothing stored", async () => {
+    const logger = createCapturingLogger()
+    const handleUnpriced = createHandleGitHubEvent({
+      github: createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl }),
+      runs: container.store,
+      deliveries: container.store,
+      requester: createWorkflowRequester({
+        store: container.store,
+        ...(container.queue ? { queue: container.queue } : {}),
+        journal: createRunJournal({ store: container.store, bus: container.bus, logger }),
+        newId: () => crypto.randomUUID(),
+        logger,
+        // what the container sets for a model without a price under the cost cap
+        preflight: (type) => {
+          if (type !== "comment-on-issue") throw new ConfigError(unpricedRefusal("local-llama", 5))
+        },
+      }),
+      cancelRun: container.cancelRun,
+      logger,
+    })
+    const n = issue("Unpriced model")
+    const outcome = await handleUnpriced({
+      name: "issues",
+      deliveryId: nextDelivery(),
+      payload: labeledPayload({ repo: REPO, issue: n, label: "prwright:resolve", sender: alice }),
+    })
+    expect(outcome.outcome).toBe("refused")
+    expect(await runsOf(n)).toHaveLength(0)
+    const replies = github.comments(REPO, n)
+    expect(replies).toHaveLength(1)
+    expect(replies[0]?.body).toMatch(/@alice prwright cannot start this run: model local-llama has no price/)
+    expect(replies[0]?.body).toMatch(/PRWRIGHT_MODEL_PRICES.*PRWRIGHT_ALLOW_UNPRICED=1/)
   })
 
   it("label prwright:resolve queues an auto-resolve run that opens a PR and posts to GitHub", async () => {
@@ -280,7 +366,8 @@ describe("handleGitHubEvent", () => {
       }),
     )
     expect(outcome).toMatchObject({ outcome: "started", type: "comment-on-issue" })
-    expect(github.reactions(commentId).map((r) => r.content)).toEqual(["rocket"])
+    // the reaction is sent after the answer, in the background
+    await vi.waitFor(() => expect(github.reactions(commentId).map((r) => r.content)).toEqual(["rocket"]))
 
     const m = issue()
     const resolved = await handle(

@@ -9,13 +9,16 @@ import path from "node:path"
 import { beforeEach, describe, expect, it } from "vitest"
 import { createGitCliWorkspace } from "#adapters/git/git-cli-workspace.js"
 import { createOctokitGitHub, gitAuthHeader } from "#adapters/github/octokit-github.js"
+import { createCancelRun } from "#application/cancel-run.js"
 import type { GitHub } from "#application/ports/github.js"
+import { createRunJournal } from "#application/run-journal.js"
 import { RetryableError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import type { Container } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import type { ScriptedModelServer, ScriptStep } from "../doubles/scripted-model-server.js"
 import { flowPerTest } from "../support/github-flow.js"
+import { createCapturingLogger } from "../support/logger.js"
 import { finished, waitForRun } from "../support/runs.js"
 import {
   FIXED_LINE_NEW,
@@ -133,6 +136,57 @@ describe("resolve workflows", () => {
     expect(comments[0]?.body).toContain("cancelled")
     // nobody asked to inspect a cancelled run: its checkout is gone
     await expect(stat(path.join(flows.dataDir, "runs", jobId))).rejects.toThrow()
+  })
+
+  it("a cancel its worker never heard of: the run stays cancelled, and the worker publishes nothing", async () => {
+    await start([...planSteps(), bash("sleep 3.14159"), ...fixSteps()])
+    const jobId = await request("auto-resolve-issue")
+    await waitFor(jobId, (run) => run.status === "running")
+    const deadline = Date.now() + 30_000
+    const sleeping = () => {
+      try {
+        return execFileSync("pgrep", ["-f", "sleep 3.14159"]).toString().trim().length > 0
+      } catch {
+        return false
+      }
+    }
+    while (!sleeping()) {
+      if (Date.now() > deadline) throw new Error("the long command never started")
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    // the API ends the run itself (no worker acknowledged the cancel); the worker is not told
+    const lostCancel = createCancelRun({
+      store: container!.store,
+      journal: createRunJournal({
+        store: container!.store,
+        bus: container!.bus,
+        logger: createCapturingLogger(),
+      }),
+      clock: { now: () => new Date() },
+      queue: { cancel: async () => true, confirmCancel: async () => false } as never,
+    })
+    expect((await lostCancel(jobId)).status).toBe("cancelled")
+    // the worker goes on with the fix, then reaches a checkpoint and stops there
+    const stoppedBy = Date.now() + 60_000
+    for (;;) {
+      const job = await container!.queue!.getJob(jobId)
+      if (job && ["completed", "failed", "cancelled"].includes(job.state)) break
+      if (Date.now() > stoppedBy) throw new Error("the worker never stopped")
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    const run = await container!.store.getRun(jobId)
+    expect(run?.status).toBe("cancelled")
+    expect(run?.artifacts.pullRequestUrl).toBeUndefined()
+    expect(github.pullRequests("acme/mathlib")).toHaveLength(0)
+    const events = await container!.store.listEvents(jobId, { limit: 1000 })
+    const endings = events.filter(
+      (e) => e.type === "status" && ["completed", "failed", "cancelled"].includes(e.status),
+    )
+    expect(endings).toHaveLength(1)
+    // the plan comment was written before the cancel; nothing after it (no stop report either)
+    expect(
+      github.comments("acme/mathlib", issue).filter((c) => !c.body.includes("prwright:plan")),
+    ).toHaveLength(0)
   })
 
   it("budget exhaustion: the work in progress is pushed and one failure comment explains the stop", async () => {

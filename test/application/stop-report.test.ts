@@ -32,6 +32,7 @@ describe("reportStop", () => {
       saveArtifacts: async (artifacts: unknown) => {
         saved.push(artifacts)
       },
+      ensureActive: async () => {},
     } as unknown as RunContext<"resolve-issue">
     return {
       context,

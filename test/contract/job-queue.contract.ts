@@ -448,6 +448,8 @@ export const runJobQueueContract = (
       expect(await fieldsOf({ ...request, attempts: 0 })).toEqual(["attempts"])
       expect(await fieldsOf({ ...request, priority: "soon" as never })).toEqual(["priority"])
       expect(await fieldsOf({ ...request, data: undefined })).toEqual(["data"])
+      expect(await fieldsOf({ ...request, limits: [{ key: "repo:a/b", max: 0 }] })).toEqual(["limits.0.max"])
+      expect(await fieldsOf({ ...request, limits: [{ key: "", max: 1 }] })).toEqual(["limits.0.key"])
       expect(await queue.getJob(request.jobId)).toBeUndefined()
       // nothing half-stored: the id is still free for a valid request
       expect(await queue.enqueue(request)).toEqual({ jobId: request.jobId, created: true })
@@ -514,6 +516,129 @@ export const runJobQueueContract = (
         if (index % 2 === 1) expect(event.slice(4)).toBe(keyedEvents[index - 1]!.slice(6))
       })
       expect(events.indexOf("end free")).toBeLessThan(events.indexOf(keyedEvents[3]!))
+    })
+
+    it("runs at most `max` jobs of a limit at once, across types; the rest wait in line with their place, uncounted", async () => {
+      const repo = { key: "repo:octocat/hello-world", max: 1 }
+      const org = { key: "installation:octocat", max: 5 }
+      // distinct issues: only the repository limit holds them back; arrival order a, b (other type), c
+      const a = jobRequest({ concurrencyKey: "octocat/hello-world#1", limits: [repo, org] })
+      const b = resolveRequest(randomUUID(), {
+        concurrencyKey: "octocat/hello-world#2",
+        limits: [repo, org],
+        attempts: 2,
+      })
+      const c = jobRequest({ concurrencyKey: "octocat/hello-world#3", limits: [repo, org] })
+      // another repository of the same installation is not held up
+      const other = jobRequest({
+        concurrencyKey: "octocat/other#1",
+        limits: [{ key: "repo:octocat/other", max: 1 }, org],
+      })
+      const labels = new Map([
+        [a.jobId, "a"],
+        [b.jobId, "b"],
+        [c.jobId, "c"],
+        [other.jobId, "other"],
+      ])
+      const gates = new Map([...labels.keys()].map((id) => [id, gate()]))
+      for (const request of [a, b, c, other]) await queue.enqueue(request)
+      const started: string[] = []
+      const handler = async (job: JobContext) => {
+        started.push(labels.get(job.jobId)!)
+        await gates.get(job.jobId)!.opened
+        return resultFor(job)
+      }
+      queue.process("comment-on-issue", handler, { concurrency: 3 })
+      queue.process("resolve-issue", handler, { concurrency: 3 })
+      try {
+        await waitFor(
+          () => started.includes("a") && started.includes("other"),
+          "a and other to start",
+          timeoutMs,
+        )
+        await sleep(150)
+        expect(started.filter((label) => label !== "other")).toEqual(["a"])
+        if (queue.placeInLine) {
+          expect(await queue.placeInLine(b.jobId)).toEqual({
+            place: 1,
+            waitingFor: { kind: "limit", key: repo.key, max: 1 },
+          })
+          expect(await queue.placeInLine(c.jobId)).toEqual({
+            place: 2,
+            waitingFor: { kind: "limit", key: repo.key, max: 1 },
+          })
+          expect(await queue.placeInLine(a.jobId)).toBeUndefined()
+        }
+        gates.get(a.jobId)!.open()
+        await waitFor(() => started.includes("b"), "b to start after a", timeoutMs)
+        await sleep(150)
+        expect(started.filter((label) => label !== "other")).toEqual(["a", "b"])
+        if (queue.placeInLine)
+          expect(await queue.placeInLine(c.jobId)).toMatchObject({ place: 1, waitingFor: { kind: "limit" } })
+        gates.get(b.jobId)!.open()
+        gates.get(c.jobId)!.open()
+        gates.get(other.jobId)!.open()
+        for (const request of [a, b, c, other]) {
+          // waiting for a slot is not an attempt
+          expect((await stateOf(queue, request.jobId, "completed")).attempt).toBe(1)
+        }
+        expect(started.filter((label) => label !== "other")).toEqual(["a", "b", "c"])
+      } finally {
+        // a failed check must not leave handlers hanging on their gates
+        for (const g of gates.values()) g.open()
+      }
+    })
+
+    it("shows what a waiting job waits for: its issue's active job, then a free worker", async () => {
+      if (!queue.placeInLine) return
+      const key = "octocat/hello-world#9"
+      const limits = [{ key: "repo:octocat/hello-world", max: 3 }]
+      const first = jobRequest({ concurrencyKey: key, limits })
+      const followUp = jobRequest({ concurrencyKey: key, limits })
+      await queue.enqueue(first)
+      await queue.enqueue(followUp)
+      // no worker yet: nothing active, so the first waits for a worker
+      expect(await queue.placeInLine(first.jobId)).toEqual({ place: 1, waitingFor: { kind: "workers" } })
+      const release = gate()
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          if (job.jobId === first.jobId) await release.opened
+          return resultFor(job)
+        },
+        { concurrency: 2 },
+      )
+      await stateOf(queue, first.jobId, "active")
+      expect(await queue.placeInLine(followUp.jobId)).toEqual({ place: 1, waitingFor: { kind: "key", key } })
+      release.open()
+      await stateOf(queue, followUp.jobId, "completed")
+      expect(await queue.placeInLine(followUp.jobId)).toBeUndefined()
+    })
+
+    it("cancels a job waiting for a slot; the one behind it moves up", async () => {
+      const limits = [{ key: "repo:octocat/hello-world", max: 1 }]
+      const running = jobRequest({ concurrencyKey: "octocat/hello-world#1", limits })
+      const doomed = jobRequest({ concurrencyKey: "octocat/hello-world#2", limits })
+      const last = jobRequest({ concurrencyKey: "octocat/hello-world#3", limits })
+      for (const request of [running, doomed, last]) await queue.enqueue(request)
+      const release = gate()
+      const ran: string[] = []
+      queue.process(
+        "comment-on-issue",
+        async (job) => {
+          ran.push(job.jobId)
+          if (job.jobId === running.jobId) await release.opened
+          return resultFor(job)
+        },
+        { concurrency: 3 },
+      )
+      await stateOf(queue, running.jobId, "active")
+      expect(await queue.cancel(doomed.jobId)).toBe(true)
+      if (queue.placeInLine) expect((await queue.placeInLine(last.jobId))?.place).toBe(1)
+      release.open()
+      await stateOf(queue, last.jobId, "completed")
+      expect(ran).toEqual([running.jobId, last.jobId])
+      expect((await queue.getJob(doomed.jobId))?.state).toBe("cancelled")
     })
 
     it("fails an attempt that exceeds its wall-clock limit with a clear error, without retrying it", async () => {

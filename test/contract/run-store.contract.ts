@@ -189,6 +189,70 @@ export const runRunStoreContract = (
         })
       }))
 
+    it("updates an active run only while it has not ended: a finished run is never overwritten", () =>
+      withStore(async (store, clock) => {
+        await store.createRun(newRun("once"))
+        clock.advance(10)
+        const running = await store.updateActiveRun("once", { status: "running", progress: 10 })
+        expect(running?.status).toBe("running")
+        expect(running?.progress).toBe(10)
+        const cancelled = await store.updateActiveRun("once", {
+          status: "cancelled",
+          error: "cancelled by octocat",
+          finishedAt: clock.now(),
+        })
+        expect(cancelled?.status).toBe("cancelled")
+        clock.advance(10)
+        // a late worker's outcome (and its artifacts) is refused: the run keeps the first ending
+        expect(
+          await store.updateActiveRun("once", {
+            status: "completed",
+            progress: 100,
+            error: null,
+            artifacts: { pullRequestNumber: 9 },
+          }),
+        ).toBeUndefined()
+        const stored = await store.getRun("once")
+        expect(stored?.status).toBe("cancelled")
+        expect(stored?.error).toBe("cancelled by octocat")
+        expect(stored?.progress).toBe(10)
+        expect(stored?.artifacts).toEqual({})
+        expect(stored).toEqual(cancelled)
+        for (const status of ["completed", "failed"] as const) {
+          await store.createRun(newRun(status))
+          await store.updateActiveRun(status, { status })
+          expect(await store.updateActiveRun(status, { status: "cancelled" })).toBeUndefined()
+          expect((await store.getRun(status))?.status).toBe(status)
+        }
+        await expect(store.updateActiveRun("nope", { status: "running" })).rejects.toBeInstanceOf(
+          NotFoundError,
+        )
+      }))
+
+    it("keeps a total whose cost is unknown (a model without a price) as unknown", () =>
+      withStore(async (store) => {
+        await store.createRun(newRun("unpriced"))
+        const usage = { inputTokens: 100, outputTokens: 5, costUsd: 0.01, unpricedModel: "local-llama" }
+        expect((await store.updateRun("unpriced", { usage })).usage).toEqual(usage)
+        expect((await store.getRun("unpriced"))?.usage).toEqual(usage)
+        // a known total has no unpricedModel key at all
+        const known = { inputTokens: 1, outputTokens: 1, costUsd: 0.5 }
+        expect((await store.updateRun("unpriced", { usage: known })).usage).toEqual(known)
+      }))
+
+    it("lets exactly one of two racing endings win", () =>
+      withStore(async (store) => {
+        await store.createRun(newRun("race-end"))
+        await store.updateActiveRun("race-end", { status: "running" })
+        const [a, b] = await Promise.all([
+          store.updateActiveRun("race-end", { status: "cancelled", error: "cancelled" }),
+          store.updateActiveRun("race-end", { status: "completed", artifacts: { pullRequestNumber: 3 } }),
+        ])
+        expect([a, b].filter((r) => r !== undefined)).toHaveLength(1)
+        const winner = (a ?? b)!
+        expect(await store.getRun("race-end")).toEqual(winner)
+      }))
+
     it("refuses to update an unknown run", () =>
       withStore(async (store) => {
         await expect(store.updateRun("nope", { status: "running" })).rejects.toBeInstanceOf(NotFoundError)

@@ -16,7 +16,11 @@ import path from "node:path"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import {
+  SCRIPTED_MODEL_PRICES,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
 import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
 import { findSecrets, scanRedis } from "../support/secret-scan.js"
 import { service, uniqueName } from "../support/services.js"
@@ -164,6 +168,7 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
       GITHUB_TOKEN,
       LLM_PROVIDER: "openai-compatible",
       LLM_MODEL: "scripted",
+      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
       LLM_BASE_URL: model.baseUrl,
       LLM_API_KEY: LLM_KEY,
       PRWRIGHT_API_TOKEN: API_TOKEN,

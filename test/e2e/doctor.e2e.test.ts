@@ -9,7 +9,11 @@ import path from "node:path"
 import Database from "better-sqlite3"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import {
+  SCRIPTED_MODEL_PRICES,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
 import { type PrwrightProcess, startPrwright } from "../support/prwright-process.js"
 import { findSecrets } from "../support/secret-scan.js"
 import { freePort, service, uniqueName } from "../support/services.js"
@@ -93,6 +97,7 @@ describe.skipIf(!redis.available)("prwright doctor", () => {
       GITHUB_TOKEN: TOKEN,
       LLM_PROVIDER: "openai-compatible",
       LLM_MODEL: "scripted-model",
+      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
       LLM_BASE_URL: model.baseUrl,
       LLM_API_KEY: KEY,
       PRWRIGHT_QUEUE_PREFIX: uniqueName("doctor"),

@@ -30,7 +30,7 @@ interface SseEvent {
 /** Reads an SSE response until `stop` says so or the stream ends; the connection is then dropped. */
 const readSse = async (
   url: string,
-  options: { lastEventId?: string; stop: (event: SseEvent, all: SseEvent[]) => boolean },
+  options: { lastEventId?: string | undefined; stop: (event: SseEvent, all: SseEvent[]) => boolean },
 ): Promise<SseEvent[]> => {
   const controller = new AbortController()
   const response = await fetch(url, {

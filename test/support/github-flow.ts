@@ -17,6 +17,7 @@ import { type Config, loadConfig } from "#main/config.js"
 import { type Container, type ContainerOverrides, createContainer } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import {
+  SCRIPTED_MODEL_PRICES,
   type ScriptedModelServer,
   type ScriptStep,
   startScriptedModelServer,
@@ -83,6 +84,7 @@ export const startFlowContainer = async (
     GITHUB_WEBHOOK_SECRET: "whsec-flow",
     LLM_PROVIDER: "openai-compatible",
     LLM_MODEL: "scripted",
+    PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
     LLM_BASE_URL: model.baseUrl,
     LLM_API_KEY: apiKey,
     PRWRIGHT_API_TOKEN: "prw_flow_test_token_0123456789",

@@ -23,6 +23,7 @@ export const httpAppOf = (container: Container, auth: ApiAuth, extra: Partial<Ht
   createHttpApp({
     requester: container.requester,
     cancelRun: container.cancelRun,
+    runPlaces: container.runPlaces,
     store: container.store,
     bus: container.bus,
     auth,
@@ -38,11 +39,13 @@ export const startTestHttpApp = async (options: {
   prefix: string
   /** more of the app's dependencies (the UI's, repository settings …), given the container */
   extra?: (container: Container) => Partial<HttpAppDeps>
+  /** more configuration; with LLM_* set, the container builds its model (none otherwise) */
+  env?: Record<string, string>
 }): Promise<TestHttpApp> => {
   const dir = await mkdtemp(path.join(tmpdir(), options.prefix))
   const container = await createContainer(
-    loadConfig({ PRWRIGHT_DATA_DIR: dir, PRWRIGHT_API_TOKEN: options.token }),
-    { logger: createCapturingLogger(), model: null },
+    loadConfig({ PRWRIGHT_DATA_DIR: dir, PRWRIGHT_API_TOKEN: options.token, ...options.env }),
+    { logger: createCapturingLogger(), ...(options.env?.LLM_PROVIDER ? {} : { model: null }) },
   )
   const auth = await createApiAuth({
     store: container.store,

@@ -25,7 +25,7 @@ const START_TIMEOUT_MS = 240_000
 
 export interface Neo4jServer {
   uri: string
-  pid?: number
+  pid?: number | undefined
 }
 
 /** The directory one test run's server is recorded in (the run's main process id names it). */

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import path from "node:path"
+import { SCRIPTED_MODEL_PRICES } from "../doubles/scripted-model-server.js"
 
 const ROOT = path.resolve(import.meta.dirname, "../..")
 
@@ -20,7 +21,8 @@ export interface PrwrightProcess {
 
 /**
  * The environment of a prwright process on the doubles: loopback on a free port, its data dir, the
- * GitHub double and the scripted model server (as an OpenAI-compatible provider), the API token;
+ * GitHub double and the scripted model server (as an OpenAI-compatible provider, priced at zero),
+ * the API token;
  * `extra` adds to it or overrides it (queue, database, limits …).
  */
 export const prwrightEnv = (
@@ -41,6 +43,7 @@ export const prwrightEnv = (
   GITHUB_TOKEN: input.githubToken,
   LLM_PROVIDER: "openai-compatible",
   LLM_MODEL: "scripted",
+  PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
   LLM_BASE_URL: input.model.baseUrl,
   LLM_API_KEY: input.llmKey,
   PRWRIGHT_API_TOKEN: input.apiToken,

@@ -34,8 +34,9 @@ describe("model configuration (issue 10)", () => {
     }
   })
 
-  it("allows unpriced models under the default cap only, or when PRWRIGHT_ALLOW_UNPRICED=1", () => {
-    expect(loadConfig(base).llm.allowUnpriced).toBe(true)
+  it("allows unpriced models only when PRWRIGHT_ALLOW_UNPRICED=1 (the default cap binds too)", () => {
+    expect(loadConfig(base).llm.allowUnpriced).toBe(false)
+    expect(loadConfig({ ...base, PRWRIGHT_ALLOW_UNPRICED: "1" }).llm.allowUnpriced).toBe(true)
     expect(loadConfig({ ...base, PRWRIGHT_MAX_COST_USD: "2" }).llm.allowUnpriced).toBe(false)
     expect(
       loadConfig({ ...base, PRWRIGHT_MAX_COST_USD: "2", PRWRIGHT_ALLOW_UNPRICED: "1" }).llm.allowUnpriced,

@@ -38,6 +38,20 @@ describe("config", () => {
     expect(failing({ PRWRIGHT_API_TOKEN: "short" })).toMatch(
       /PRWRIGHT_API_TOKEN must be at least 16 characters/,
     )
+    expect(failing({ PRWRIGHT_MAX_RUNS_PER_REPO: "two" })).toMatch(
+      /PRWRIGHT_MAX_RUNS_PER_REPO must be an integer from 0 to 1000 \(got "two"\): runs one repository may have active at once/,
+    )
+    expect(failing({ PRWRIGHT_MAX_RUNS_PER_INSTALLATION: "-1" })).toMatch(
+      /PRWRIGHT_MAX_RUNS_PER_INSTALLATION must be an integer from 0 to 10000/,
+    )
+  })
+
+  it("limits active runs per repository and installation: defaults, settings, 0 for none", () => {
+    expect(loadConfig({}, "/srv/app").runLimits).toEqual({ perRepository: 4, perInstallation: 10 })
+    expect(
+      loadConfig({ PRWRIGHT_MAX_RUNS_PER_REPO: "1", PRWRIGHT_MAX_RUNS_PER_INSTALLATION: "0" }, "/srv/app")
+        .runLimits,
+    ).toEqual({ perRepository: 1, perInstallation: 0 })
   })
 
   it("never echoes a secret's value in a config error", () => {

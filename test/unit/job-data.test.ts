@@ -6,6 +6,7 @@ import {
   parseJobData,
   parseWith,
   requestSchemaFor,
+  waitReasonOf,
 } from "#application/job-data.js"
 import { ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
@@ -129,5 +130,39 @@ describe("job DTOs", () => {
     })()
     expect(error).toBeInstanceOf(ValidationError)
     expect((error as ValidationError).issues.map((issue) => issue.field)).toEqual(["data.jobId"])
+  })
+
+  it("adds the repository's and the installation's run limits as counted slots; 0 means none", () => {
+    const run = {
+      id: jobId,
+      type: "comment-on-issue",
+      repoFullName: "octocat/hello-world",
+      issueNumber: 7,
+      priority: "normal",
+      maxAttempts: 3,
+    } as WorkflowRun
+    const data = parseJobData("comment-on-issue", {
+      issueNumber: 7,
+      repoFullName: "octocat/hello-world",
+      jobId,
+    })
+    expect(enqueueRequestOf(run, data, { perRepository: 2, perInstallation: 5 }).limits).toEqual([
+      { key: "repo:octocat/hello-world", max: 2 },
+      { key: "installation:octocat", max: 5 },
+    ])
+    expect(enqueueRequestOf(run, data, { perRepository: 0, perInstallation: 5 }).limits).toEqual([
+      { key: "installation:octocat", max: 5 },
+    ])
+    expect(enqueueRequestOf(run, data, { perRepository: 0, perInstallation: 0 })).not.toHaveProperty("limits")
+    expect(waitReasonOf({ kind: "limit", key: "installation:octocat", max: 5 })).toEqual({
+      reason: "installation-limit",
+      limit: 5,
+    })
+    expect(waitReasonOf({ kind: "limit", key: "repo:octocat/hello-world", max: 2 })).toEqual({
+      reason: "repository-limit",
+      limit: 2,
+    })
+    expect(waitReasonOf({ kind: "key", key: "octocat/hello-world#7" })).toEqual({ reason: "issue-active" })
+    expect(waitReasonOf({ kind: "workers" })).toEqual({ reason: "workers-busy" })
   })
 })

@@ -1,4 +1,4 @@
-export { formatCost, formatTokens } from "../../src/entrypoints/cli/transcript.ts"
+export { formatCost, formatTokens, unknownCostHint } from "../../src/entrypoints/cli/transcript.ts"
 
 export const WORKFLOW_NAMES: Record<string, string> = {
   "auto-resolve-issue": "auto-resolve",

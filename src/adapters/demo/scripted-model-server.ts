@@ -73,7 +73,7 @@ export interface ScriptedModelServer {
 
 interface OpenAiTool {
   type?: string
-  function?: { name?: string; parameters?: JsonSchema }
+  function?: { name?: string | undefined; parameters?: JsonSchema | undefined }
 }
 
 const openAiError = (message: string, type: string, code: string | null) => ({
@@ -399,3 +399,13 @@ export const startScriptedModelServer = async (options: {
     },
   }
 }
+
+/**
+ * PRWRIGHT_MODEL_PRICES for the scripted model under the ids the demo and the tests configure
+ * (`scripted`, `scripted-model`): it costs nothing, and a price of 0 is a price — implementing runs may
+ * start under the cost cap, and their cost shows as $0.0000, not as unknown.
+ */
+export const SCRIPTED_MODEL_PRICES = JSON.stringify({
+  scripted: { input: 0, output: 0 },
+  "scripted-model": { input: 0, output: 0 },
+})

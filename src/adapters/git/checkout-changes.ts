@@ -14,7 +14,7 @@ import { GitCommandError } from "./run-git.js"
 /** Runs git on the checkout (explicit --git-dir/--work-tree); resolves with raw stdout. */
 export type CheckoutGit = (
   args: string[],
-  options?: { env?: Record<string, string>; signal?: AbortSignal },
+  options?: { env?: Record<string, string>; signal?: AbortSignal | undefined },
 ) => Promise<string>
 
 export interface ChangeContext {

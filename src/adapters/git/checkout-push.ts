@@ -9,16 +9,16 @@ import { GitCommandError, networkGitError } from "./run-git.js"
 
 export interface PushRequest {
   branch: string
-  force?: boolean
-  signal?: AbortSignal
+  force?: boolean | undefined
+  signal?: AbortSignal | undefined
   cloneUrl: string
   fullName: string
   /** runs `git push` with the given args and auth (explicit git dir, scrubbed errors) */
   run: (
     args: string[],
-    options: { auth?: { origin: string; header: string }; signal?: AbortSignal },
+    options: { auth?: { origin: string; header: string } | undefined; signal?: AbortSignal | undefined },
   ) => Promise<unknown>
-  authHeader?: () => Promise<string | undefined>
+  authHeader?: (() => Promise<string | undefined>) | undefined
 }
 
 /** Turns a failed push into an error that says what to do; `stderr` is already scrubbed. */

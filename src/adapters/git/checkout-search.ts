@@ -13,8 +13,9 @@ export interface SearchRequest {
   pattern: string
   /** relative, already confined; "" for the root */
   path: string
-  glob?: string
-  caseSensitive?: boolean
+  glob?: string | undefined
+  caseSensitive?: boolean | undefined
+
   maxResults: number
   signal?: AbortSignal
   /** the worktree's git directory, named explicitly rather than found through the checkout's `.git` file */
@@ -44,7 +45,12 @@ const clip = (text: string): string => {
 const streamLines = (
   binary: string,
   args: string[],
-  options: { cwd: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+  options: {
+    cwd: string
+    signal?: AbortSignal | undefined
+    env?: NodeJS.ProcessEnv
+    timeoutMs?: number | undefined
+  },
   onLine: (line: string) => boolean,
 ): Promise<{ code: number | null; stderr: string; stopped: boolean }> =>
   new Promise((resolve, reject) => {

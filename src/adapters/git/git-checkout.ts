@@ -49,12 +49,12 @@ export interface GitCheckoutOptions {
   /** builds the sandbox's git dir anew from the host's, so its HEAD follows the host's commits */
   refreshSandboxGit?: () => Promise<unknown>
   /** the local branch checked out, or undefined for a detached HEAD */
-  branch?: string
+  branch?: string | undefined
   /** where pushes go (no credentials in it) */
   cloneUrl: string
   fullName: string
   /** the Authorization header for pushes, asked for at push time (installation tokens expire) */
-  authHeader?: () => Promise<string | undefined>
+  authHeader?: (() => Promise<string | undefined>) | undefined
   headSha: string
   baseSha: string
   ref: string
@@ -62,9 +62,10 @@ export interface GitCheckoutOptions {
   ripgrepBinary: string
   searchBackend: SearchBackend
   maxFileBytes: number
-  logger?: Logger
+  logger?: Logger | undefined
   /** records that the tree stays for inspection until the workspace's retention time removes it */
-  keepFor?: (root: string) => Promise<void>
+  keepFor?: ((root: string) => Promise<void>) | undefined
+
   /** parks the disposed tree for reuse by a later checkout; false when it should be removed instead */
   park?: () => Promise<boolean>
   /** runs mirror-changing work one at a time (worktree add/remove/prune share the mirror's metadata) */

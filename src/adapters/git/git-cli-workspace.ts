@@ -76,7 +76,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
   const git = (
     args: string[],
     cwd: string,
-    extra: { signal?: AbortSignal; auth?: { origin: string; header: string } } = {},
+    extra: { signal?: AbortSignal | undefined; auth?: { origin: string; header: string } | undefined } = {},
   ) => runGit({ args, cwd, gitBinary, ...extra }).then((out) => out.stdout.trim())
 
   const ensureMirror = async (mirrorDir: string, cloneUrl: string) => {
@@ -129,9 +129,10 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
     mirrorDir: string,
     ref: string,
     context: {
-      signal?: AbortSignal
-      auth?: { origin: string; header: string }
+      signal?: AbortSignal | undefined
+      auth?: { origin: string; header: string } | undefined
       repo: RepoRef
+
       cloneUrl: string
     },
   ): Promise<string | undefined> => {
@@ -327,7 +328,7 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
         logger: log,
         serialize: (work) => serialize(mirrorDir, work),
         park: () => spares.park(mirrorDir, { dir: root, gitDir }),
-        ...(keepFailedMs > 0 ? { keepFor: (dir: string) => markKept(dir) } : {}),
+        keepFor: keepFailedMs > 0 ? (dir: string) => markKept(dir) : undefined,
       })
     },
   }

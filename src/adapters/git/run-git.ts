@@ -10,9 +10,10 @@ export interface GitCommand {
   args: string[]
   cwd?: string
   /** full Authorization header value for requests to `origin` */
-  auth?: { origin: string; header: string }
-  signal?: AbortSignal
+  auth?: { origin: string; header: string } | undefined
+  signal?: AbortSignal | undefined
   gitBinary: string
+
   /** extra environment (not secrets) */
   env?: Record<string, string>
   /** written to git's stdin */

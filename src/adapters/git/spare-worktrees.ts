@@ -27,9 +27,10 @@ export interface SparePool {
     mirrorDir: string
     runDir: string
     sha: string
-    branch?: string
-    signal?: AbortSignal
+    branch?: string | undefined
+    signal?: AbortSignal | undefined
   }): Promise<ParkedWorktree | undefined>
+
   /** parks a disposed run's tree; false when the pool is full (the caller removes the tree) */
   park(mirrorDir: string, tree: ParkedWorktree): Promise<boolean>
 }

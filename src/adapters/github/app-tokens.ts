@@ -16,7 +16,7 @@ export interface InstallationTokensOptions {
   /** REST root; `https://api.github.com` by default */
   baseUrl?: string
   userAgent?: string
-  fetch?: typeof fetch
+  fetch?: typeof fetch | undefined
   clock?: { now(): Date }
 }
 

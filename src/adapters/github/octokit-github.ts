@@ -29,13 +29,14 @@ import { installRateLimits, type RateLimitOptions } from "./rate-limits.js"
 
 export interface OctokitGitHubOptions {
   /** a fixed token (GITHUB_TOKEN); `auth` wins when both are given */
-  token?: string
-  /** a fixed token, or the token for the repository a call touches (GitHub App installation tokens) */
+  token?: string | undefined
+  /** a fixed token, or the token
+ for the repository a call touches (GitHub App installation tokens) */
   auth?: string | ((repo: RepoRef) => Promise<string>)
   /** REST root; `https://api.github.com` by default, `https://HOST/api/v3` on GitHub Enterprise Server */
   baseUrl?: string
   userAgent?: string
-  fetch?: typeof fetch
+  fetch?: typeof fetch | undefined
   logger?: Logger
   /** how rate limits and transient faults are waited out (see rate-limits.ts); defaults are GitHub's advice */
   limits?: RateLimitOptions
@@ -207,7 +208,7 @@ export const createOctokitGitHub = (options: OctokitGitHubOptions): OctokitGitHu
   }
 
   // after the auth hook, so it wraps it: every retry asks for a (possibly refreshed) token again
-  installRateLimits(octokit, { ...(logger ? { logger } : {}), ...options.limits })
+  installRateLimits(octokit, { logger, ...options.limits })
 
   // made per use: usedTokens grows as installation tokens are minted
   const scrub = (text: string): string => createScrubber(usedTokens)(text)

@@ -25,7 +25,7 @@ export interface RateLimitOptions {
   sleep?: (ms: number) => Promise<void>
   now?: () => number
   random?: () => number
-  logger?: Logger
+  logger?: Logger | undefined
 }
 
 interface Failure {

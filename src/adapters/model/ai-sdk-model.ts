@@ -24,25 +24,25 @@ export type ReasoningEffort = (typeof REASONING_EFFORTS)[number]
 
 export interface ModelHandleOptions {
   provider: ModelProvider
-  model?: string
-  baseURL?: string
-  apiKey?: string
-  fetch?: typeof fetch
+  model?: string | undefined
+  baseURL?: string | undefined
+  apiKey?: string | undefined
+  fetch?: typeof fetch | undefined
   headers?: Record<string, string>
   /** PRWRIGHT_MODEL_PRICES: prices, context windows and reasoning support beside the built-in table */
-  modelTable?: ModelTableOverrides
+  modelTable?: ModelTableOverrides | undefined
   /** PRWRIGHT_ALLOW_UNPRICED=1: a cost cap may run over a model without a price */
-  allowUnpriced?: boolean
+  allowUnpriced?: boolean | undefined
   /** LLM_REASONING_EFFORT: OpenAI reasoning models only */
-  reasoningEffort?: ReasoningEffort
+  reasoningEffort?: ReasoningEffort | undefined
   /** LLM_THINKING_BUDGET: Anthropic extended thinking with this many thinking tokens (≥ 1024) */
-  thinkingBudgetTokens?: number
+  thinkingBudgetTokens?: number | undefined
   /**
    * LLM_OPENAI_API: which OpenAI API to call. Default: the Responses API for reasoning models on
    * OpenAI itself (it keeps the reasoning between tool calls), Chat Completions otherwise (proxies
    * and LLM_BASE_URL targets almost all speak it).
    */
-  openaiApi?: "responses" | "chat"
+  openaiApi?: "responses" | "chat" | undefined
 }
 
 const checkBaseUrl = (baseURL: string | undefined): string | undefined => {
@@ -88,7 +88,12 @@ const describe = (modelId: string, options: ModelHandleOptions) => {
 
 export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
   const baseURL = checkBaseUrl(options.baseURL)
-  const common = { fetch: options.fetch, headers: options.headers }
+  // the AI SDK's settings types take no present undefined: unset options are left out
+  const common = {
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.headers ? { headers: options.headers } : {}),
+    ...(baseURL === undefined ? {} : { baseURL }),
+  }
   if (options.thinkingBudgetTokens !== undefined && options.provider !== "anthropic") {
     throw new ConfigError(
       "LLM_THINKING_BUDGET is for LLM_PROVIDER=anthropic: unset it, or use LLM_REASONING_EFFORT for OpenAI",
@@ -100,7 +105,6 @@ export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
       const modelId = options.model || DEFAULT_MODELS.openai
       const provider = createOpenAI({
         ...common,
-        baseURL,
         apiKey: requireKey("openai", options.apiKey, "OPENAI_API_KEY"),
       })
       const facts = describe(modelId, options)
@@ -119,14 +123,13 @@ export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
         model: api === "responses" ? provider.responses(modelId) : provider.chat(modelId),
         provider: "openai",
         ...facts,
-        ...(providerOptions ? { providerOptions } : {}),
+        providerOptions,
       }
     }
     case "anthropic": {
       const modelId = options.model || DEFAULT_MODELS.anthropic
       const provider = createAnthropic({
         ...common,
-        baseURL,
         apiKey: requireKey("anthropic", options.apiKey, "ANTHROPIC_API_KEY"),
       })
       const budget = options.thinkingBudgetTokens
@@ -162,7 +165,8 @@ export const createModelHandle = (options: ModelHandleOptions): ModelHandle => {
         name: "openai-compatible",
         baseURL,
         // local servers (Ollama, LM Studio) often need no key at all
-        apiKey: options.apiKey || undefined,
+        ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+
         // ask for usage in streamed answers too, so cost accounting works when streaming
         includeUsage: true,
       })

@@ -6,8 +6,8 @@ import type { ModelProvider } from "./ai-sdk-model.js"
  */
 export const probeModel = async (options: {
   provider: ModelProvider
-  baseURL?: string
-  apiKey?: string
+  baseURL?: string | undefined
+  apiKey?: string | undefined
   model: string
   fetch?: typeof fetch
   timeoutMs?: number

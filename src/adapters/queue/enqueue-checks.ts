@@ -27,6 +27,17 @@ export const checkEnqueueRequest = (request: EnqueueRequest): void => {
       request.concurrencyKey.length > 200)
   )
     issues.push({ field: "concurrencyKey", message: "must be a string of 1 to 200 characters when set" })
+  if (request.limits !== undefined) {
+    if (!Array.isArray(request.limits) || request.limits.length > 10)
+      issues.push({ field: "limits", message: "must be a list of at most 10 { key, max } entries when set" })
+    else
+      request.limits.forEach((limit, index) => {
+        if (typeof limit?.key !== "string" || limit.key.length === 0 || limit.key.length > 200)
+          issues.push({ field: `limits.${index}.key`, message: "must be a string of 1 to 200 characters" })
+        if (!Number.isInteger(limit?.max) || limit.max < 1)
+          issues.push({ field: `limits.${index}.max`, message: "must be a whole number ≥ 1" })
+      })
+  }
   if (!isJson(request.data))
     issues.push({
       field: "data",

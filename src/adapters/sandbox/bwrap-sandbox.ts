@@ -34,7 +34,7 @@ import {
 } from "./setup-egress.js"
 
 export interface BwrapSandboxOptions {
-  bwrapPath?: string
+  bwrapPath?: string | undefined
   logger?: Logger
   /** more host paths the commands may read (a toolchain under /opt, say), mounted at the same place */
   extraReadOnlyPaths?: string[]
@@ -406,7 +406,7 @@ export const createBwrapSandbox = (options: BwrapSandboxOptions = {}): BwrapSand
           return {
             ...result,
             ...(note ? { output: result.output + note } : {}),
-            ...(proxy ? { refusedHosts: proxy.refusedHosts() } : {}),
+            refusedHosts: proxy?.refusedHosts(),
           }
         } finally {
           try {

@@ -17,7 +17,7 @@ import { createProcessSandbox, PROCESS_WARNING, type ProcessSandboxOptions } fro
 
 export interface DetectSandboxOptions extends BwrapSandboxOptions, ProcessSandboxOptions {
   /** PRWRIGHT_SANDBOX; unset means bwrap, and no repository command runs where it cannot */
-  preference?: "bwrap" | "process" | "docker"
+  preference?: "bwrap" | "process" | "docker" | undefined
   logger?: Logger
 }
 

@@ -15,11 +15,11 @@ export interface ProcessGroupRun {
   env: Record<string, string>
   cwd: string
   timeoutMs: number
-  signal?: AbortSignal
-  maxOutputBytes?: number
+  signal?: AbortSignal | undefined
+  maxOutputBytes?: number | undefined
   /** time between SIGTERM and SIGKILL (default 500 ms) */
-  killGraceMs?: number
-  logger?: Logger
+  killGraceMs?: number | undefined
+  logger?: Logger | undefined
 }
 
 /** how long to wait for the pipes to drain after the group is gone; a process that escaped it may hold them */

@@ -44,7 +44,7 @@ export const sandboxEnvironment = (options: {
   path: string
   home: string
   tmpdir?: string
-  env?: Record<string, string>
+  env?: Record<string, string> | undefined
 }): Record<string, string> => ({
   PATH: options.path,
   HOME: options.home,

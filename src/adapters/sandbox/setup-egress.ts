@@ -181,7 +181,7 @@ export interface SetupEgressOptions {
   connectTimeoutMs?: number
   /** simultaneous connections from the sandbox (default 128) */
   maxConnections?: number
-  logger?: Logger
+  logger?: Logger | undefined
 }
 
 export interface SetupEgressProxy {

@@ -12,7 +12,7 @@ import { ConfigError, errorMessage } from "#domain/errors.js"
 export const SECRET_KEY_FILE = "secret.key"
 
 export const loadSecretKey = async (options: {
-  configuredKey?: string
+  configuredKey?: string | undefined
   dataDir: string
   logger?: Logger
 }): Promise<string> => {

@@ -29,7 +29,7 @@ export interface AnsweringAgentOptions {
   question: string
   asker: string
   signal: AbortSignal
-  maxSteps?: number
+  maxSteps?: number | undefined
   maxRetries?: number
   onEvent: (event: RunEventData) => Promise<void> | void
 }

@@ -35,9 +35,9 @@ export const runBash = async (options: {
   input: BashInput
   signal: AbortSignal
   /** per-run persistent HOME and /tmp; extra environment (never a secret) */
-  home?: string
-  tmp?: string
-  env?: Record<string, string>
+  home?: string | undefined
+  tmp?: string | undefined
+  env?: Record<string, string> | undefined
 }): Promise<string> => {
   const { input } = options
   if (input.command.trim().length === 0) throw new Error("the command is empty: pass the bash command to run")
@@ -56,9 +56,9 @@ export const runBash = async (options: {
     timeoutMs: Math.round(timeoutSeconds * 1000),
     maxOutputBytes: BASH_OUTPUT_BYTES,
     signal: options.signal,
-    ...(options.home ? { home: options.home } : {}),
-    ...(options.tmp ? { tmp: options.tmp } : {}),
-    ...(options.env ? { env: options.env } : {}),
+    home: options.home,
+    tmp: options.tmp,
+    env: options.env,
   })
   const notes: string[] = []
   if (requested > MAX_BASH_TIMEOUT_SECONDS)

@@ -10,13 +10,13 @@ export interface Budget {
   /** model turns */
   maxSteps: number
   /** summed over all steps (each step re-sends the conversation, so this grows fast) */
-  maxInputTokens?: number
-  maxOutputTokens?: number
-  maxCostUsd?: number
+  maxInputTokens?: number | undefined
+  maxOutputTokens?: number | undefined
+  maxCostUsd?: number | undefined
   /** from the start of the run */
-  wallClockMs?: number
+  wallClockMs?: number | undefined
   /** the longest the model may go without finishing a step; time spent in tools does not count */
-  idleMs?: number
+  idleMs?: number | undefined
 }
 
 export type BudgetLimit = "steps" | "inputTokens" | "outputTokens" | "costUsd" | "wallClock" | "idle"

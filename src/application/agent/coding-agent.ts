@@ -12,6 +12,7 @@ import type { ModelHandle } from "#application/ports/model.js"
 import type { Sandbox } from "#application/ports/sandbox.js"
 import type { Checkout } from "#application/ports/workspace.js"
 import { CancelledError, NonRetryableError } from "#domain/errors.js"
+import { unpricedRefusal } from "#domain/model-table.js"
 import type { RunEventData } from "#domain/run-event.js"
 import type { Usage } from "#domain/workflow-run.js"
 import { changedPaths } from "../changed-paths.js"
@@ -32,11 +33,11 @@ export interface CodingAgentOptions {
   repoFullName: string
   issue: GitHubIssue
   /** an implementation plan to follow (Markdown) */
-  plan?: string
+  plan?: string | undefined
   /** summary of the test results before any edit */
-  baseline?: string
+  baseline?: string | undefined
   /** a failed verification of an earlier attempt: shown as a new user turn the agent continues from */
-  feedback?: string
+  feedback?: string | undefined
   budget: Budget
   /**
    * steps of a repair round (a run with `feedback`) at most, below budget.maxSteps; default
@@ -48,21 +49,21 @@ export interface CodingAgentOptions {
   onEvent: (event: RunEventData) => Promise<void> | void
   now?: () => number
   /** retries of one model call on 429/5xx/529 inside the agent (backoff, retry-after); default 9 */
-  maxRetries?: number
+  maxRetries?: number | undefined
   /** finer control of those retries (delays; tests) */
   retry?: Omit<RetryOptions, "maxRetries">
   /** values masked as [redacted] in anything a tool hands the model (defence in depth: the sandbox has none) */
-  secrets?: readonly string[]
+  secrets?: readonly string[] | undefined
   /** what the model is told up front besides the issue (comments, map, instruction files, tests, sandbox) */
   taskContext?: TaskContext
   /** observation masking and condensation; default: the last 5 observations verbatim, condense at 70% of the window */
   contextControl?: ContextOptions
   /** syntax-check each edited file in the sandbox; default true */
-  syntaxCheck?: boolean
+  syntaxCheck?: boolean | undefined
   /** per-run persistent HOME and /tmp for every command; extra environment (e.g. PATH with a venv) */
-  home?: string
-  tmp?: string
-  env?: Record<string, string>
+  home?: string | undefined
+  tmp?: string | undefined
+  env?: Record<string, string> | undefined
 }
 
 export type CodingStopReason = "budget" | "repeat" | "no-submit"
@@ -96,10 +97,7 @@ const MIN_WATCH_MS = 25
 /** Refuses a cost cap the run cannot enforce: the model has no price and the operator did not allow that. */
 export const checkCostCap = (model: ModelHandle, budget: Budget): void => {
   if (budget.maxCostUsd === undefined || model.pricing || model.allowUnpriced) return
-  throw new NonRetryableError(
-    `model ${model.modelId} has no price in prwright's model table, so the cost limit ($${budget.maxCostUsd}) cannot be enforced: add its price to PRWRIGHT_MODEL_PRICES (e.g. {"${model.modelId}": {"input": 0.5, "output": 1.5}}), or set PRWRIGHT_ALLOW_UNPRICED=1 to run without a cost limit (token limits still apply)`,
-    { code: "config" },
-  )
+  throw new NonRetryableError(unpricedRefusal(model.modelId, budget.maxCostUsd), { code: "config" })
 }
 
 export const runCodingAgent = async (options: CodingAgentOptions): Promise<CodingResult> => {
@@ -131,10 +129,10 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
     sizes,
     scrub: createScrubber(options.secrets),
     onStop: (toolStop) => stop(toolStop.reason, toolStop.detail),
-    ...(options.syntaxCheck !== undefined ? { syntaxCheck: options.syntaxCheck } : {}),
-    ...(options.home ? { home: options.home } : {}),
-    ...(options.tmp ? { tmp: options.tmp } : {}),
-    ...(options.env ? { env: options.env } : {}),
+    syntaxCheck: options.syntaxCheck,
+    home: options.home,
+    tmp: options.tmp,
+    env: options.env,
   })
 
   // A failing event store must not silently lose the run's history: keep the first error, stop the run.
@@ -202,7 +200,7 @@ export const runCodingAgent = async (options: CodingAgentOptions): Promise<Codin
       tools,
       signal: runSignal,
       maxSteps: budget.maxSteps,
-      ...(options.contextControl ? { context: options.contextControl } : {}),
+      context: options.contextControl,
       retry: {
         ...options.retry,
         maxRetries: options.maxRetries,

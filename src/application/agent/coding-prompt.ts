@@ -51,9 +51,10 @@ export const codingUserMessage = (options: {
   issue: GitHubIssue
   ref: string
   headSha: string
-  plan?: string
-  baseline?: string
-  /** further sections (comments, instruction files, map, tests): see task-context.ts */
+  plan?: string | undefined
+  baseline?: string | undefined
+  /** further sections
+ (comments, instruction files, map, tests): see task-context.ts */
   sections?: string[]
 }): string => {
   const { issue } = options

@@ -65,18 +65,18 @@ export const createCodingTools = (options: {
   /** a tool asks the loop to stop after this step */
   onStop: (stop: ToolStop) => void
   /** check the syntax of each edited file in the sandbox (node --check, python, gofmt -e); default true */
-  syntaxCheck?: boolean
+  syntaxCheck?: boolean | undefined
   /** per-run persistent HOME and /tmp for every command (the workflow's; unset: fresh ones per command) */
-  home?: string
-  tmp?: string
+  home?: string | undefined
+  tmp?: string | undefined
   /** extra environment for every command (e.g. PATH with the run's venv); never a secret */
-  env?: Record<string, string>
+  env?: Record<string, string> | undefined
 }) => {
   const { checkout, sandbox, signal, tracker, sizes } = options
   const runDirs = {
-    ...(options.home ? { home: options.home } : {}),
-    ...(options.tmp ? { tmp: options.tmp } : {}),
-    ...(options.env ? { env: options.env } : {}),
+    home: options.home,
+    tmp: options.tmp,
+    env: options.env,
   }
   const repeats = createRepeatGuard()
   const editor = createEditor({

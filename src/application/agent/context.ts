@@ -85,7 +85,7 @@ export const createContextManager = (options: {
   contextWindow: number
   /** characters of the system prompt and the tool definitions, sent with every request */
   fixedChars: number
-  context?: ContextOptions
+  context?: ContextOptions | undefined
 }): ContextManager => {
   const context = options.context ?? {}
   const keep = context.keepObservations ?? DEFAULT_KEEP_OBSERVATIONS
@@ -217,7 +217,7 @@ export const condenseHistory = async (options: {
   history: readonly ModelMessage[]
   headCount: number
   /** the summary of an earlier condensation, sitting at history[headCount] */
-  previousSummary?: string
+  previousSummary?: string | undefined
   keepTurns: number
   maxTranscriptChars: number
   summarise: (transcript: string) => Promise<string>

@@ -12,7 +12,7 @@ import { isContextOverflow } from "./model-errors.js"
 
 export interface RetryOptions {
   /** retries after the first try; default 9 (ten tries) */
-  maxRetries?: number
+  maxRetries?: number | undefined
   /** first backoff; doubles each retry; default 1 s */
   baseDelayMs?: number
   /** one wait at most; default 30 s (a longer retry-after is cut to this) */
@@ -39,7 +39,7 @@ const unwrap = (error: unknown): unknown =>
 /** Whether another try may succeed, and the provider's advice on when. */
 export const retryAdvice = (
   error: unknown,
-): { retry: boolean; afterMs?: number; atLeastMs?: number; reason: string } => {
+): { retry: boolean; afterMs?: number | undefined; atLeastMs?: number | undefined; reason: string } => {
   const cause = unwrap(error)
   if (APICallError.isInstance(cause)) {
     const status = cause.statusCode
@@ -49,8 +49,8 @@ export const retryAdvice = (
     const atLeastMs = status === 429 ? rateLimitResetMs(cause.responseHeaders) : undefined
     return {
       retry,
-      ...(afterMs !== undefined ? { afterMs } : {}),
-      ...(atLeastMs !== undefined ? { atLeastMs } : {}),
+      afterMs,
+      atLeastMs,
       reason: status === undefined ? "no HTTP answer" : `HTTP ${status}`,
     }
   }

@@ -38,9 +38,9 @@ export interface PlanningAgentOptions {
   issue: GitHubIssue
   signal: AbortSignal
   /** model turns; default 30 (`.prwright.yml` maxSteps) */
-  maxSteps?: number
+  maxSteps?: number | undefined
   /** retries of one model call on 429/5xx/529 inside the agent (backoff, retry-after); default 9 */
-  maxRetries?: number
+  maxRetries?: number | undefined
   retry?: Omit<RetryOptions, "maxRetries">
   /** events are awaited in order; if one fails the run stops with that error */
   onEvent: (event: RunEventData) => Promise<void> | void
@@ -130,7 +130,7 @@ export const runPlanningAgent = async (options: PlanningAgentOptions): Promise<P
       tools,
       signal: AbortSignal.any([signal, stop.signal]),
       maxSteps,
-      ...(options.contextControl ? { context: options.contextControl } : {}),
+      context: options.contextControl,
       retry: { ...options.retry, maxRetries: options.maxRetries },
       now,
       // The last step may only hand in the plan (Anthropic refuses a forced tool while thinking).

@@ -120,9 +120,9 @@ export const viewPath = async (
 
 export interface SearchInput {
   pattern: string
-  path?: string
-  glob?: string
-  case_sensitive?: boolean
+  path?: string | undefined
+  glob?: string | undefined
+  case_sensitive?: boolean | undefined
 }
 
 /** The `search` tool: matches as `path:line: text`, capped, with a count of the rest. */

@@ -53,6 +53,7 @@ export const stepEvents = <TOOLS extends ToolSet>(
       inputTokens: usage.inputTokens,
       outputTokens: usage.outputTokens,
       costUsd: usage.costUsd,
+      ...(options.model.pricing ? {} : { costKnown: false }),
       latencyMs: Math.max(0, Math.round(options.latencyMs)),
       finishReason: step.finishReason,
     },
@@ -87,6 +88,7 @@ export const sideCallEvent = (usage: StepUsage, model: ModelHandle, latencyMs: n
   inputTokens: usage.inputTokens,
   outputTokens: usage.outputTokens,
   costUsd: usage.costUsd,
+  ...(model.pricing ? {} : { costKnown: false }),
   latencyMs: Math.max(0, Math.round(latencyMs)),
   finishReason: "condense",
 })

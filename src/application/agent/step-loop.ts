@@ -54,7 +54,7 @@ export interface AgentLoopOptions<TOOLS extends ToolSet> {
   signal: AbortSignal
   /** model steps at most (the caller may stop earlier through `done`) */
   maxSteps: number
-  context?: ContextOptions
+  context?: ContextOptions | undefined
   retry?: RetryOptions
   now?: () => number
   /** the tool choice for step `number` (1-based); undefined lets the model decide */
@@ -75,7 +75,7 @@ export interface AgentLoopOptions<TOOLS extends ToolSet> {
 
 export interface AgentLoopResult<TOOLS extends ToolSet> {
   steps: number
-  lastStep?: StepResult<TOOLS>
+  lastStep?: StepResult<TOOLS> | undefined
   /** the history as the loop holds it (unmasked), for tests and benchmarks */
   history: ModelMessage[]
   condensations: number
@@ -110,7 +110,7 @@ export const runAgentLoop = async <TOOLS extends ToolSet>(
   const manager = createContextManager({
     contextWindow,
     fixedChars: options.system.length + toolChars(options.tools),
-    ...(options.context ? { context: options.context } : {}),
+    context: options.context,
   })
   const system = cachedSystem(model, options.system)
   const providerOptions = model.providerOptions as Parameters<typeof generateText>[0]["providerOptions"]
@@ -140,7 +140,7 @@ export const runAgentLoop = async <TOOLS extends ToolSet>(
     const condensed = await condenseHistory({
       history,
       headCount,
-      ...(summary !== undefined ? { previousSummary: summary } : {}),
+      previousSummary: summary,
       keepTurns,
       maxTranscriptChars: Math.floor(contextWindow * 0.5 * 4),
       summarise: async (transcript) => {
@@ -258,5 +258,5 @@ export const runAgentLoop = async <TOOLS extends ToolSet>(
     if (nudge === undefined) break
     history.push({ role: "user", content: nudge })
   }
-  return { steps, ...(lastStep ? { lastStep } : {}), history, condensations }
+  return { steps, lastStep, history, condensations }
 }

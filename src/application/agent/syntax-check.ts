@@ -53,27 +53,27 @@ export const syntaxCheckFor = (path: string): { label: string } | undefined => {
 export const checkSyntax = async (options: {
   sandbox: Sandbox
   root: string
-  mounts?: CheckoutMounts
+  mounts?: CheckoutMounts | undefined
   path: string
   signal: AbortSignal
   /** the run's HOME, /tmp and environment, as every command of the run gets them */
-  home?: string
-  tmp?: string
-  env?: Record<string, string>
+  home?: string | undefined
+  tmp?: string | undefined
+  env?: Record<string, string> | undefined
 }): Promise<string | undefined> => {
   const check = CHECKS.find((candidate) => candidate.pattern.test(options.path))
   if (!check) return undefined
   const result = await options.sandbox.run({
     command: `command -v ${check.tool} >/dev/null 2>&1 || exit ${MISSING}; ${check.command(quote(options.path))}`,
     root: options.root,
-    ...(options.mounts ? { mounts: options.mounts } : {}),
+    mounts: options.mounts,
     network: "none",
     timeoutMs: 20_000,
     maxOutputBytes: 8_000,
     signal: options.signal,
-    ...(options.home ? { home: options.home } : {}),
-    ...(options.tmp ? { tmp: options.tmp } : {}),
-    ...(options.env ? { env: options.env } : {}),
+    home: options.home,
+    tmp: options.tmp,
+    env: options.env,
   })
   if (result.aborted || result.timedOut) return undefined
   if (result.exitCode === MISSING) return undefined

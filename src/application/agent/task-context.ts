@@ -248,7 +248,7 @@ const fenced = (text: string, language = "text"): string => {
 }
 
 export interface ResolvedContext {
-  repositoryMap?: string
+  repositoryMap?: string | undefined
   instructionFiles: InstructionFile[]
 }
 
@@ -265,7 +265,7 @@ export const resolveTaskContext = async (
     context.instructionFiles === false
       ? []
       : (context.instructionFiles ?? (await readInstructionFiles(checkout).catch(() => [])))
-  return { ...(repositoryMap ? { repositoryMap } : {}), instructionFiles }
+  return { repositoryMap, instructionFiles }
 }
 
 /** The sections of the task message that come from the context, in order. */

@@ -14,8 +14,8 @@ export interface CheckRunOutput {
 export interface CheckRunUpdate {
   status: CheckRunStatus
   /** required when status is completed */
-  conclusion?: CheckRunConclusion
-  detailsUrl?: string
+  conclusion?: CheckRunConclusion | undefined
+  detailsUrl?: string | undefined
   output: CheckRunOutput
 }
 
@@ -36,6 +36,6 @@ export interface CommitChecks {
   setCommitStatus(
     repo: RepoRef,
     sha: string,
-    status: { state: CommitState; context: string; description: string; targetUrl?: string },
+    status: { state: CommitState; context: string; description: string; targetUrl?: string | undefined },
   ): Promise<void>
 }

@@ -44,6 +44,34 @@ export interface EnqueueRequest {
    * failed, until the running one ends. prwright uses `owner/repo#issue`.
    */
   concurrencyKey?: string
+  /**
+   * Counted slots: of the jobs naming a limit's key, at most `max` are active at once (any type).
+   * Jobs beyond it wait in line (priority first, then arrival), never refused, and waiting does not
+   * count as an attempt. A slot held by a worker that died is freed when its lease expires.
+   */
+  limits?: ConcurrencyLimit[]
+}
+
+export interface ConcurrencyLimit {
+  /** e.g. "repo:octocat/hello-world"; 1 to 200 characters */
+  key: string
+  /** whole number ≥ 1 */
+  max: number
+}
+
+/** What a waiting job waits for, most binding first. */
+export type QueueWait =
+  /** a job with the same concurrency key is active */
+  | { kind: "key"; key: string }
+  /** the limit's slots are all held */
+  | { kind: "limit"; key: string; max: number }
+  /** nothing blocks it: it starts when a worker of its type is free */
+  | { kind: "workers" }
+
+export interface QueuePlace {
+  /** 1 = next to start once what it waits for frees up */
+  place: number
+  waitingFor: QueueWait
 }
 
 export interface EnqueueResult {
@@ -64,8 +92,8 @@ export interface QueueJobInfo {
   maxAttempts: number
   progress: number
   /** what the handler returned, as JSON */
-  result?: JobPayload
-  error?: string
+  result?: JobPayload | undefined
+  error?: string | undefined
   createdAt: Date
   updatedAt: Date
 }
@@ -122,11 +150,21 @@ export interface JobQueue {
    * when none did within waitMs (its worker is gone), so the caller may end the run itself.
    */
   confirmCancel?(jobId: string, waitMs: number): Promise<boolean>
+  /**
+   * Where a waiting job stands: its place among the jobs waiting for the same thing, in start order.
+   * undefined when the job is not waiting (unknown, active, finished) or a retry's backoff is not over.
+   */
+  placeInLine?(jobId: string): Promise<QueuePlace | undefined>
   /** Jobs waiting to start per type (delayed retries included) and the age of the oldest one. */
   waitingStats?(): Promise<Partial<Record<JobType, { waiting: number; oldestWaitingMs: number }>>>
   /** Throws an "unavailable" PrwrightError naming the fix when the queue cannot take a job within timeoutMs. */
   ping?(timeoutMs: number): Promise<void>
   /** Workers (in any process) whose heartbeat is recent, per job type; types without one are absent or 0. */
   liveWorkers?(): Promise<Partial<Record<JobType, number>>>
+  /**
+   * The workers with a recent heartbeat, by id (`host:pid:…`), so a process can tell that its own
+   * workers are beating (`prwright healthcheck`, the image's HEALTHCHECK).
+   */
+  liveWorkerIds?(): Promise<Array<{ id: string; type: JobType; beatAt: number }>>
   close(): Promise<void>
 }

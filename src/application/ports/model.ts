@@ -24,7 +24,7 @@ export interface ModelHandle {
   /** Anthropic extended thinking is on: the provider refuses a forced tool choice */
   thinking?: boolean
   /** provider options sent with every call (reasoning effort, extended thinking) */
-  providerOptions?: Record<string, Record<string, unknown>>
+  providerOptions?: Record<string, Record<string, unknown>> | undefined
   /** the operator allows a cost cap over an unpriced model (PRWRIGHT_ALLOW_UNPRICED=1): token caps still apply */
   allowUnpriced?: boolean
 }

@@ -31,18 +31,18 @@ export interface RunPatch {
   summary?: string | null
   error?: string | null
   startedAt?: Date
-  finishedAt?: Date | null
+  finishedAt?: Date | null | undefined
 }
 
 export interface RunFilter {
-  status?: RunStatus
-  repoFullName?: string
-  type?: JobType
-  issueNumber?: number
+  status?: RunStatus | undefined
+  repoFullName?: string | undefined
+  type?: JobType | undefined
+  issueNumber?: number | undefined
   /** 1..200, default 50 */
-  limit?: number
+  limit?: number | undefined
   /** opaque, from a previous page's nextCursor */
-  cursor?: string
+  cursor?: string | undefined
 }
 
 export interface RunPage {
@@ -56,6 +56,13 @@ export interface RunStore {
   getRun(id: string): Promise<WorkflowRun | undefined>
   /** Merges `artifacts` into the stored ones; other fields replace. NotFoundError if absent. */
   updateRun(id: string, patch: RunPatch): Promise<WorkflowRun>
+  /**
+   * updateRun, but only while the run has not ended (status pending or running), checked and written
+   * in one step: undefined when it had already ended (completed, failed or cancelled), and nothing
+   * was written. A run ends exactly once: a late worker cannot overwrite a cancel, nor a cancel a
+   * finished run. NotFoundError if absent.
+   */
+  updateActiveRun(id: string, patch: RunPatch): Promise<WorkflowRun | undefined>
   /** newest first */
   listRuns(filter: RunFilter): Promise<RunPage>
   /**

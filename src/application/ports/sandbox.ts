@@ -16,20 +16,20 @@ export interface SandboxCommand {
    * Host paths besides `root` that the command may see, taken from the workspace's own records of
    * the checkout (its git metadata), never from a file in the checkout. See Checkout.mounts.
    */
-  mounts?: CheckoutMounts
+  mounts?: CheckoutMounts | undefined
   /**
    * Per-run persistent HOME and /tmp: host directories outside the checkout, made and removed by the
    * worker, the same in every phase of a run (tool caches, a venv, repro scripts). Unset: private
    * empty tmpfs directories for this one command.
    */
-  home?: string
-  tmp?: string
+  home?: string | undefined
+  tmp?: string | undefined
   timeoutMs: number
   /** extra environment; the sandbox starts from an empty one (no token, no key ever) */
-  env?: Record<string, string>
+  env?: Record<string, string> | undefined
   /** stdout+stderr kept, head and tail; the rest counted */
-  maxOutputBytes?: number
-  signal?: AbortSignal
+  maxOutputBytes?: number | undefined
+  signal?: AbortSignal | undefined
 }
 
 export interface SandboxResult {
@@ -44,7 +44,7 @@ export interface SandboxResult {
   aborted: boolean
   durationMs: number
   /** hosts the setup egress refused during this command (network "setup" only) */
-  refusedHosts?: string[]
+  refusedHosts?: string[] | undefined
 }
 
 export type SandboxNetwork = "none" | "setup"

@@ -4,9 +4,9 @@ import type { RepoRef } from "#domain/repo-ref.js"
 export interface SearchQuery {
   pattern: string
   /** relative to the checkout root */
-  path?: string
-  glob?: string
-  caseSensitive?: boolean
+  path?: string | undefined
+  glob?: string | undefined
+  caseSensitive?: boolean | undefined
   maxResults: number
 }
 
@@ -58,7 +58,11 @@ export interface Checkout {
     author: { name: string; email: string }
   }): Promise<string | undefined>
   /** pushes the current branch to `branch` on the remote (token in a header, as for fetches) */
-  push(options: { branch: string; force?: boolean; signal?: AbortSignal }): Promise<void>
+  push(options: {
+    branch: string
+    force?: boolean | undefined
+    signal?: AbortSignal | undefined
+  }): Promise<void>
   /** files that differ between baseSha and the current HEAD (what the branch's commits change) */
   committedChanges(): Promise<FileChange[]>
   /**
@@ -95,7 +99,7 @@ export interface Workspace {
      * Work on this local branch: it starts from the remote branch of that name when one exists
      * (an earlier attempt's work in progress), else from `ref`. Without it the checkout is detached.
      */
-    branch?: string
-    signal?: AbortSignal
+    branch?: string | undefined
+    signal?: AbortSignal | undefined
   }): Promise<Checkout>
 }

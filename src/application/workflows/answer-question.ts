@@ -22,8 +22,8 @@ export interface AnswerQuestionDeps {
   model: ModelHandle | undefined
   answerer: Answerer
   logger: Logger
-  runUrl?: (runId: string) => string
-  maxSteps?: number
+  runUrl?: ((runId: string) => string) | undefined
+  maxSteps?: number | undefined
 }
 
 /** The question as a Markdown quote, so the answer reads in context. */
@@ -88,7 +88,7 @@ export const createAnswerQuestion =
         question: data.question,
         asker,
         signal,
-        ...(deps.maxSteps === undefined ? {} : { maxSteps: deps.maxSteps }),
+        maxSteps: deps.maxSteps,
         onEvent: (event) => context.emit(event),
       })
       await context.progress(90, "posting the answer")

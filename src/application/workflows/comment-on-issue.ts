@@ -21,8 +21,8 @@ export interface CommentOnIssueDeps {
   planner: Planner
   logger: Logger
   /** link to the run in the UI/API, for the comment footer */
-  runUrl?: (runId: string) => string
-  maxSteps?: number
+  runUrl?: ((runId: string) => string) | undefined
+  maxSteps?: number | undefined
   /** stores each plan as a version (draft until approved); the comment names the version */
   plans?: PlanStore
 }
@@ -56,6 +56,7 @@ export const createCommentOnIssue =
     let commentId = context.run.artifacts.planCommentId
     const postComment = async (body: string) => {
       const full = `${planMarker(context.run.id)}\n${body}${footer(deps, context, model)}`
+      await context.ensureActive()
       const comment = await upsertRunComment(
         deps.github,
         { repo, issueNumber: data.issueNumber, knownId: commentId, marker: planMarker(context.run.id) },
@@ -84,7 +85,7 @@ export const createCommentOnIssue =
         repoFullName: repo.fullName,
         issue,
         signal,
-        ...(deps.maxSteps === undefined ? {} : { maxSteps: deps.maxSteps }),
+        maxSteps: deps.maxSteps,
         onEvent: (event) => context.emit(event),
       })
       if (signal.aborted) throw new CancelledError()

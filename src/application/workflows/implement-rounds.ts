@@ -69,9 +69,9 @@ export const implementRounds = async (
       sandbox: state.sandbox,
       repoFullName: state.repo.fullName,
       issue: state.issue,
-      ...(state.plan ? { plan: state.plan } : {}),
-      ...(note ? { baseline: note } : {}),
-      ...(feedback ? { feedback } : {}),
+      plan: state.plan,
+      baseline: note,
+      feedback,
       budget: roundBudget({
         limits: deps.limits,
         config: state.config,

@@ -38,13 +38,13 @@ export const readIssue = async (
 export const checkOutDefaultBranch = (
   workspace: Workspace,
   input: IssueInput,
-  run: { runId: string; branch?: string; signal: AbortSignal },
+  run: { runId: string; branch?: string | undefined; signal: AbortSignal },
 ): Promise<Checkout> =>
   workspace.checkout({
     repo: input.repo,
     cloneUrl: input.repository.cloneUrl,
     ref: input.repository.defaultBranch,
     runId: run.runId,
-    ...(run.branch ? { branch: run.branch } : {}),
+    branch: run.branch,
     signal: run.signal,
   })

@@ -22,6 +22,7 @@ export const planPhase = async (
   state.tried.push("wrote a plan")
   if (!options.postPlan) return
   const body = `${planMarker(context.run.id)}\n## Implementation plan\n\n${planned.plan.trim()}\n\n<sub>prwright is implementing this plan now (run \`${context.run.id}\`).</sub>`
+  await context.ensureActive()
   const comment = await upsertRunComment(
     deps.github,
     {

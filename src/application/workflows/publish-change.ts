@@ -30,6 +30,8 @@ const commitChange = async (deps: ResolveIssueDeps, state: RunState, change: Cha
   // read before committing: afterwards the working tree equals HEAD
   const diff = await checkout.diff(change.paths)
   const sha = await checkout.commit({ message, paths: change.paths, author: deps.author })
+  // a run cancelled meanwhile (its cancel unacknowledged) publishes nothing
+  if (sha) await state.context.ensureActive()
   if (sha) await checkout.push({ branch: state.branch, signal: state.context.signal })
   await state.context.emit(diffEvent(diff, change.paths))
   return sha
@@ -87,24 +89,25 @@ export const publishChange = async (
     issueNumber: issue.number,
     summary,
     files,
-    ...(state.baseline ? { before: state.baseline } : {}),
-    ...(verification ? { after: verification.after } : {}),
+    before: state.baseline,
+    after: verification?.after,
     comparison: compareTestRuns(state.baseline, verification?.after),
     usage: context.usage(),
     model: `${state.model.provider}/${state.model.modelId}`,
     steps: state.steps,
     repairRounds: Math.max(0, state.rounds - 1),
     draft,
-    ...(stopped ? { stoppedReason: `${stopped.reason}: ${stopped.detail}` } : {}),
-    ...(verification?.proof ? { proof: verification.proof } : {}),
+    stoppedReason: stopped ? `${stopped.reason}: ${stopped.detail}` : undefined,
+    proof: verification?.proof,
     editedTests: verification?.editedTests ?? [],
     alsoTouchedBySetup: change.alsoTouchedBySetup,
     leftOut: change.leftOut,
     refused: change.refused,
-    ...(state.setup.failure ? { setupFailure: state.setup.failure } : {}),
+    setupFailure: state.setup.failure,
     refusedHosts: state.setup.refusedHosts,
-    ...(deps.runUrl ? { runUrl: deps.runUrl(context.run.id) } : {}),
+    runUrl: deps.runUrl?.(context.run.id),
   })
+  await context.ensureActive()
   // One PR per branch: a retried or repeated run updates the PR it finds.
   const existing = await deps.github.findPullRequest(state.repo, state.branch)
   const pr = existing

@@ -1,3 +1,4 @@
+import { costText } from "#domain/model-table.js"
 import type { Usage } from "#domain/workflow-run.js"
 import type { FileChange } from "../ports/workspace.js"
 import { succeeded, type TestComparison, type TestRun } from "../test-results.js"
@@ -25,7 +26,7 @@ const names = (list: string[], max = 10): string =>
     .join(", ") + (list.length > max ? ` and ${list.length - max} more` : "")
 
 export const formatUsage = (usage: Usage): string =>
-  `${usage.inputTokens.toLocaleString("en-US")} input + ${usage.outputTokens.toLocaleString("en-US")} output tokens · $${usage.costUsd.toFixed(4)}`
+  `${usage.inputTokens.toLocaleString("en-US")} input + ${usage.outputTokens.toLocaleString("en-US")} output tokens · ${costText(usage)}`
 
 export const testTable = (
   before: TestRun | undefined,
@@ -53,8 +54,8 @@ export interface PullRequestBodyInput {
   issueNumber: number
   summary: string
   files: FileChange[]
-  before?: TestRun
-  after?: TestRun
+  before?: TestRun | undefined
+  after?: TestRun | undefined
   comparison: TestComparison
   usage: Usage
   model: string
@@ -62,8 +63,8 @@ export interface PullRequestBodyInput {
   repairRounds: number
   draft: boolean
   /** the agent stopped without submitting; its change passed the tests */
-  stoppedReason?: string
-  proof?: Proof
+  stoppedReason?: string | undefined
+  proof?: Proof | undefined
   /** existing tests or test configuration the change edits or deletes */
   editedTests?: string[]
   /** files of the change that setup or the baseline run had also changed */
@@ -72,9 +73,9 @@ export interface PullRequestBodyInput {
   leftOut?: string[]
   /** files left out because they are links leading outside the repository */
   refused?: string[]
-  setupFailure?: string
+  setupFailure?: string | undefined
   refusedHosts?: string[]
-  runUrl?: string
+  runUrl?: string | undefined
 }
 
 const code = (text: string) => `\`${text.replaceAll("`", "'")}\``

@@ -9,7 +9,7 @@
  */
 import { errorMessage, NonRetryableError } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
-import type { RunContext, WorkflowOutcome } from "../run-job.js"
+import { type RunContext, RunEndedError, type WorkflowOutcome } from "../run-job.js"
 import { findPlan } from "./find-plan.js"
 import { implementRounds } from "./implement-rounds.js"
 import { planPhase } from "./plan-phase.js"
@@ -40,6 +40,8 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
       }
       return await publishChange(deps, state, outcome, options.createPR)
     } catch (error) {
+      // ended elsewhere (a cancel this worker did not hear of): nothing more reaches GitHub
+      if (error instanceof RunEndedError) throw error
       const cancelled = context.isCancelled(error)
       if (cancelled || context.isFinal(error)) {
         // a failed run's files stay for inspection (not a cancelled one: nobody asked for it)
@@ -60,12 +62,12 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
       const repo = parseRepoRef(context.data.repoFullName)
       const plan = await findPlan(deps.runs, repo, context.data.issueNumber, context.data.planId, deps.plans)
       return implement(context, {
-        ...(plan ? { plan } : {}),
+        plan,
         createPR: context.data.options.createPR,
         rounds: context.data.options.maxAttempts,
         planFirst: false,
         postPlan: false,
-        ...(context.data.instructions ? { instructions: context.data.instructions } : {}),
+        instructions: context.data.instructions,
       })
     },
     autoResolve: (context: RunContext<"auto-resolve-issue">) =>

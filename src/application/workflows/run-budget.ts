@@ -10,10 +10,10 @@ import type { RunLimits } from "./run-state.js"
 export const effectiveCaps = (
   limits: Pick<RunLimits, "maxSteps" | "maxCostUsd">,
   config: Pick<RepoConfig, "maxSteps" | "maxCostUsd"> | undefined,
-): { maxSteps: number; maxCostUsd?: number } => {
+): { maxSteps: number; maxCostUsd?: number | undefined } => {
   const maxSteps = Math.min(limits.maxSteps, config?.maxSteps ?? Number.POSITIVE_INFINITY)
   const costs = [limits.maxCostUsd, config?.maxCostUsd].filter((c): c is number => c !== undefined)
-  return { maxSteps, ...(costs.length > 0 ? { maxCostUsd: Math.min(...costs) } : {}) }
+  return { maxSteps, maxCostUsd: costs.length > 0 ? Math.min(...costs) : undefined }
 }
 
 /** What one round may still spend. */
@@ -28,10 +28,10 @@ export const roundBudget = (input: {
   const caps = effectiveCaps(limits, input.config)
   return {
     maxSteps: Math.max(1, caps.maxSteps - input.stepsUsed),
-    ...(limits.maxInputTokens ? { maxInputTokens: limits.maxInputTokens - spent.inputTokens } : {}),
-    ...(limits.maxOutputTokens ? { maxOutputTokens: limits.maxOutputTokens - spent.outputTokens } : {}),
-    ...(caps.maxCostUsd ? { maxCostUsd: Math.max(0, caps.maxCostUsd - spent.costUsd) } : {}),
-    ...(limits.wallClockMs ? { wallClockMs: Math.max(1, limits.wallClockMs - input.elapsedMs) } : {}),
-    ...(limits.idleMs ? { idleMs: limits.idleMs } : {}),
+    maxInputTokens: limits.maxInputTokens ? limits.maxInputTokens - spent.inputTokens : undefined,
+    maxOutputTokens: limits.maxOutputTokens ? limits.maxOutputTokens - spent.outputTokens : undefined,
+    maxCostUsd: caps.maxCostUsd ? Math.max(0, caps.maxCostUsd - spent.costUsd) : undefined,
+    wallClockMs: limits.wallClockMs ? Math.max(1, limits.wallClockMs - input.elapsedMs) : undefined,
+    idleMs: limits.idleMs || undefined,
   }
 }

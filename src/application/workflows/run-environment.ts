@@ -35,7 +35,9 @@ export const runSandbox = (sandbox: Sandbox, dirs: RunDirs | undefined): Sandbox
   run: (command) =>
     sandbox.run({
       ...command,
+      // spread, not `home: dirs?.home`: without run dirs the command keeps its own
       ...(dirs ? { home: dirs.home, tmp: dirs.tmp } : {}),
+
       command: `${environmentPrologue(command.network)}\n${command.command}`,
     }),
 })

@@ -28,11 +28,11 @@ export type Coder = (options: CodingAgentOptions) => Promise<CodingResult>
 /** The operator's limits (PRWRIGHT_*); a repository's `.prwright.yml` may only lower them. */
 export interface RunLimits {
   maxSteps: number
-  maxCostUsd?: number
-  maxInputTokens?: number
-  maxOutputTokens?: number
-  wallClockMs?: number
-  idleMs?: number
+  maxCostUsd?: number | undefined
+  maxInputTokens?: number | undefined
+  maxOutputTokens?: number | undefined
+  wallClockMs?: number | undefined
+  idleMs?: number | undefined
   setupTimeoutMs: number
   testTimeoutMs: number
   planSteps: number
@@ -53,12 +53,12 @@ export interface ResolveIssueDeps {
   limits: RunLimits
   /** per-run persistent HOME and /tmp for every sandboxed command; unset: a fresh one per command */
   runDirs?: MakeRunDirs
-  runUrl?: (runId: string) => string
+  runUrl?: ((runId: string) => string) | undefined
   now?: () => number
 }
 
 export interface ImplementOptions {
-  plan?: string
+  plan?: string | undefined
   createPR: boolean
   /** agent rounds: the first implementation plus repairs after a failing verification */
   rounds: number
@@ -66,7 +66,7 @@ export interface ImplementOptions {
   planFirst: boolean
   postPlan: boolean
   /** changes a maintainer asked for on the open pull request (`/prwright fix …`): the first round's turn */
-  instructions?: string
+  instructions?: string | undefined
 }
 
 export type ResolveContext = RunContext<"resolve-issue" | "auto-resolve-issue">
@@ -110,7 +110,7 @@ export interface RunState {
   issueNumber: number
   branch: string
   startedAt: number
-  checkout?: Checkout
+  checkout?: Checkout | undefined
   config?: RepoConfig
   dirs?: RunDirs
   plan?: string

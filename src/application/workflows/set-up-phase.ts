@@ -57,7 +57,7 @@ export const setUpAndBaseline = async (deps: ResolveIssueDeps, state: RunState):
       command: config.test,
       timeoutMs: deps.limits.testTimeoutMs,
       signal: context.signal,
-      ...(state.dirs ? { dirs: state.dirs } : {}),
+      dirs: state.dirs,
       ecosystems: state.config?.ecosystems ?? [],
     })
     if (context.signal.aborted) throw new CancelledError()

@@ -41,6 +41,8 @@ export const reportStop = async (
   if (state.reported) return
   state.reported = true
   const { context, repo } = state
+  // a run that ended elsewhere (a cancel this worker missed) pushes and comments nothing more
+  await context.ensureActive()
   let wip = ""
   // Before the snapshot (setup, baseline) nothing in the tree is the agent's work.
   if (state.checkout && state.snapshot) {

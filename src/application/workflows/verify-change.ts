@@ -31,7 +31,7 @@ const runTests =
       command,
       timeoutMs,
       signal: context.signal,
-      ...(state.dirs ? { dirs: state.dirs } : {}),
+      dirs: state.dirs,
       ecosystems: config?.ecosystems ?? [],
     })
   }

@@ -18,7 +18,7 @@ export class ApiRequestError extends Error {
 
 export const createApiClient = (options: {
   baseUrl: string
-  token?: string
+  token?: string | undefined
   fetch?: typeof fetch
 }): ApiClient => {
   const doFetch = options.fetch ?? fetch

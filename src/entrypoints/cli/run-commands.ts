@@ -1,15 +1,18 @@
 import { CancelledError } from "#domain/errors.js"
+import { costText } from "#domain/model-table.js"
 import type { JobType } from "#domain/workflow-run.js"
 import type { Config } from "#main/config.js"
 import { createContainer } from "#main/container.js"
 import type { ApiClient } from "./api-client.js"
-import { formatCost, formatTokens, type WireEvent } from "./transcript.js"
+import { formatTokens, formatUsageCost, unknownCostHint, type WireEvent } from "./transcript.js"
 import { createTranscriptPrinter } from "./transcript-text.js"
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
 
 export const printStatus = (status: Record<string, unknown>): void => {
-  const usage = status.usage as { inputTokens: number; outputTokens: number; costUsd: number } | undefined
+  const usage = status.usage as
+    | { inputTokens: number; outputTokens: number; costUsd: number; unpricedModel?: string }
+    | undefined
   const result = status.result as { artifacts?: Record<string, unknown>; summary?: string } | undefined
   out(`job       ${status.jobId} (${status.type})`)
   out(`issue     ${status.repoFullName}#${status.issueNumber}`)
@@ -17,8 +20,7 @@ export const printStatus = (status: Record<string, unknown>): void => {
     `status    ${status.status}  ${status.progress}%${status.progressMessage ? `  ${status.progressMessage}` : ""}`,
   )
   out(`attempts  ${status.attempts}/${status.maxAttempts}`)
-  if (usage)
-    out(`usage     ${usage.inputTokens} in / ${usage.outputTokens} out tokens, $${usage.costUsd.toFixed(4)}`)
+  if (usage) out(`usage     ${usage.inputTokens} in / ${usage.outputTokens} out tokens, ${costText(usage)}`)
   for (const [key, value] of Object.entries(result?.artifacts ?? {})) out(`${key.padEnd(9)} ${String(value)}`)
   if (status.error) out(`error     ${status.error}`)
 }
@@ -91,8 +93,12 @@ export const printLogs = async (client: ApiClient, jobId: string, follow: boolea
   const final = await client.request<Record<string, unknown>>("GET", `/api/jobs/${encodeURIComponent(jobId)}`)
   out("")
   out(
-    `status ${final.status} · ${printer.transcript.steps} steps · ${formatTokens(printer.transcript.usage.inputTokens + printer.transcript.usage.outputTokens)} tokens · ${formatCost((final.usage as { costUsd?: number } | undefined)?.costUsd ?? printer.transcript.usage.costUsd)}`,
+    `status ${final.status} · ${printer.transcript.steps} steps · ${formatTokens(printer.transcript.usage.inputTokens + printer.transcript.usage.outputTokens)} tokens · ${formatUsageCost((final.usage as { costUsd: number; unpricedModel?: string } | undefined) ?? printer.transcript.usage)}`,
   )
+  const hint = unknownCostHint(
+    (final.usage as { unpricedModel?: string } | undefined) ?? printer.transcript.usage,
+  )
+  if (hint) out(`cost unknown: ${hint}`)
   printOutcome(final)
   return final.status === "failed" ? 1 : 0
 }

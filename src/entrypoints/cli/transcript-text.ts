@@ -7,6 +7,7 @@ import {
   createTranscript,
   formatCost,
   formatTokens,
+  formatUsageCost,
   type Phase,
   type TestRun,
   type Transcript,
@@ -57,7 +58,7 @@ export const itemLines = (item: TranscriptItem, detail: Detail): string[] => {
       ]
     case "turn":
       return [
-        `  model ${item.model}: ${formatTokens(item.inputTokens)} in / ${formatTokens(item.outputTokens)} out${item.costUsd > 0 ? `, ${formatCost(item.costUsd)}` : ""}, ${item.latencyMs} ms`,
+        `  model ${item.model}: ${formatTokens(item.inputTokens)} in / ${formatTokens(item.outputTokens)} out${item.costKnown ? (item.costUsd > 0 ? `, ${formatCost(item.costUsd)}` : "") : ", cost unknown (no price)"}, ${item.latencyMs} ms`,
       ]
     case "text":
       return indent(item.text, "  │ ", compact ? 3 : undefined)
@@ -96,7 +97,7 @@ export const itemLines = (item: TranscriptItem, detail: Detail): string[] => {
 }
 
 export const progressLine = (transcript: Transcript, phase: Phase): string =>
-  `[${String(Math.round(phase.progress)).padStart(3)}%] ${phase.title} · ${transcript.steps} step${transcript.steps === 1 ? "" : "s"} · ${formatTokens(transcript.usage.inputTokens + transcript.usage.outputTokens)} tokens · ${formatCost(transcript.usage.costUsd)}`
+  `[${String(Math.round(phase.progress)).padStart(3)}%] ${phase.title} · ${transcript.steps} step${transcript.steps === 1 ? "" : "s"} · ${formatTokens(transcript.usage.inputTokens + transcript.usage.outputTokens)} tokens · ${formatUsageCost(transcript.usage)}`
 
 /**
  * Prints a transcript as events arrive. A tool call waits for its result (or for anything after it)

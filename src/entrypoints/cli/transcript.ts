@@ -46,6 +46,8 @@ export type TranscriptItem =
       inputTokens: number
       outputTokens: number
       costUsd: number
+      /** false: the model has no price, its cost is unknown */
+      costKnown: boolean
       latencyMs: number
       finishReason?: string
     }
@@ -66,9 +68,9 @@ export type TranscriptItem =
       diff: string
       files: string[]
       truncated: boolean
-      bytes?: number
+      bytes?: number | undefined
     }
-  | { kind: "tests"; seq: number; at: string; run: TestRun; baseline?: TestRun }
+  | { kind: "tests"; seq: number; at: string; run: TestRun; baseline?: TestRun | undefined }
   | { kind: "plan"; seq: number; at: string; plan: string }
   | { kind: "error"; seq: number; at: string; message: string; retryable: boolean }
   | { kind: "log"; seq: number; at: string; level: string; message: string }
@@ -98,7 +100,8 @@ export interface Transcript {
   /** changes on every accepted event */
   version: number
   steps: number
-  usage: { inputTokens: number; outputTokens: number; costUsd: number }
+  /** unpricedModel: a model without a price took part, so the cost is unknown */
+  usage: { inputTokens: number; outputTokens: number; costUsd: number; unpricedModel?: string }
   status?: string
   /** adds one event; false when its seq was already seen (a duplicate) */
   add(event: WireEvent): boolean
@@ -159,10 +162,13 @@ export const createTranscript = (): Transcript => {
         }
         case "model-call": {
           const finishReason = typeof event.finishReason === "string" ? event.finishReason : undefined
+          const costKnown = event.costKnown !== false
+          const unpricedModel = transcript.usage.unpricedModel ?? (costKnown ? undefined : str(event.model))
           transcript.usage = {
             inputTokens: transcript.usage.inputTokens + num(event.inputTokens),
             outputTokens: transcript.usage.outputTokens + num(event.outputTokens),
             costUsd: transcript.usage.costUsd + num(event.costUsd),
+            ...(unpricedModel === undefined ? {} : { unpricedModel }),
           }
           push({
             kind: "turn",
@@ -172,6 +178,7 @@ export const createTranscript = (): Transcript => {
             inputTokens: num(event.inputTokens),
             outputTokens: num(event.outputTokens),
             costUsd: num(event.costUsd),
+            costKnown,
             latencyMs: num(event.latencyMs),
             ...(finishReason ? { finishReason } : {}),
           })
@@ -224,7 +231,7 @@ export const createTranscript = (): Transcript => {
             diff: str(event.diff),
             files: Array.isArray(event.files) ? event.files.map(String) : [],
             truncated: event.truncated === true,
-            ...(bytes === undefined ? {} : { bytes }),
+            bytes,
           })
           break
         }
@@ -244,7 +251,7 @@ export const createTranscript = (): Transcript => {
           if (failed !== undefined) run.failed = failed
           const baseline = run.phase === "verify" ? baselines.get(run.command) : undefined
           if (run.phase === "baseline") baselines.set(run.command, run)
-          push({ kind: "tests", seq, at, run, ...(baseline ? { baseline } : {}) })
+          push({ kind: "tests", seq, at, run, baseline })
           break
         }
         case "plan":
@@ -292,3 +299,13 @@ export const formatTokens = (n: number): string =>
   n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)}M` : n >= 1_000 ? `${(n / 1_000).toFixed(1)}k` : String(n)
 
 export const formatCost = (usd: number): string => `$${usd.toFixed(usd >= 1 ? 2 : 4)}`
+
+/** A run's cost for people: "$0.0123", or "cost unknown" when a model without a price took part. */
+export const formatUsageCost = (usage: { costUsd: number; unpricedModel?: string | undefined }): string =>
+  usage.unpricedModel === undefined ? formatCost(usage.costUsd) : "cost unknown"
+
+/** Why the cost is unknown and the fix, for a status line or a tooltip; undefined when it is known. */
+export const unknownCostHint = (usage: { unpricedModel?: string | undefined }): string | undefined =>
+  usage.unpricedModel === undefined
+    ? undefined
+    : `model ${usage.unpricedModel} has no price; set PRWRIGHT_MODEL_PRICES`

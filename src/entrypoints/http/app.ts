@@ -8,6 +8,7 @@ import type { Logger } from "#application/ports/logging.js"
 import type { RunStore } from "#application/ports/run-store.js"
 import type { RepoSettings } from "#application/repo-settings.js"
 import type { WorkflowRequester } from "#application/request-workflow.js"
+import type { RunPlaces } from "#application/run-place.js"
 import { type ErrorCode, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
@@ -48,11 +49,13 @@ export interface HttpAppDeps {
   repoSettings?: RepoSettings
   /** the web UI's routes: plans, approval, setup, links (see ui-routes.ts) */
   ui?: Omit<UiRouteDeps, "store" | "requester">
+  /** a waiting run's place in line and estimated start (absent: not shown) */
+  runPlaces?: RunPlaces | undefined
   /** the built UI (default dist/ui) */
-  uiDir?: string
+  uiDir?: string | undefined
   sessions?: Sessions
   /** bearer token for GET /metrics (PRWRIGHT_METRICS_TOKEN); unset: only unforwarded loopback peers */
-  metricsToken?: string
+  metricsToken?: string | undefined
 }
 
 const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
@@ -110,7 +113,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   })
 
   app.get("/healthz", (c) => c.json({ status: "ok", version: deps.version }))
-  registerStaticUi(app, { version: deps.version, ...(deps.uiDir ? { uiDir: deps.uiDir } : {}) })
+  registerStaticUi(app, { version: deps.version, uiDir: deps.uiDir })
   app.get("/metrics", async (c) => {
     const refused = metricsRefusal(c, deps.metricsToken)
     if (refused) return c.json({ error: refused }, refused.code === "unauthorized" ? 401 : 403)
@@ -200,10 +203,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
       ...(actor ? { actor } : {}),
     })
     metrics.countJob(type, result.created)
-    return c.json(
-      { ...acceptedBody(result), ...(result.deprecations ? { deprecations: result.deprecations } : {}) },
-      202,
-    )
+    return c.json({ ...acceptedBody(result), deprecations: result.deprecations }, 202)
   })
 
   api.get("/jobs", async (c) => {
@@ -223,14 +223,15 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
       )
     const page = await deps.store.listRuns({
       limit,
-      ...(q.status ? { status: q.status as WorkflowRun["status"] } : {}),
-      ...(q.type ? { type: q.type as JobType } : {}),
-      ...(q.repo ? { repoFullName: q.repo } : {}),
-      ...(q.cursor ? { cursor: q.cursor } : {}),
+      // an empty query parameter means unset
+      status: (q.status || undefined) as WorkflowRun["status"] | undefined,
+      type: (q.type || undefined) as JobType | undefined,
+      repoFullName: q.repo || undefined,
+      cursor: q.cursor || undefined,
     })
     return c.json({
-      jobs: page.runs.map(toJobStatus),
-      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      jobs: page.runs.map((run) => toJobStatus(run)),
+      nextCursor: page.nextCursor,
     })
   })
 
@@ -239,7 +240,9 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
   api.get("/jobs/:jobId", async (c) => {
     const run = await reads.getRun(c.req.param("jobId"))
     if (!run) throw new PrwrightError("not_found", `no job with id ${c.req.param("jobId")}`)
-    return c.json(toJobStatus(run))
+    // the place is a courtesy: a queue that does not answer must not fail the status read
+    const place = run.status === "pending" ? await deps.runPlaces?.(run).catch(() => undefined) : undefined
+    return c.json(toJobStatus(run, place))
   })
 
   api.delete("/jobs/:jobId", async (c) => {
@@ -249,7 +252,12 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
 
   registerEventRoutes(api, { store: deps.store, bus: deps.bus })
   if (deps.repoSettings) registerRepoSettingsRoutes(api, deps.repoSettings)
-  registerUiRoutes(api, { store: deps.store, requester: deps.requester, ...deps.ui })
+  registerUiRoutes(api, {
+    store: deps.store,
+    requester: deps.requester,
+    ...(deps.runPlaces ? { runPlaces: deps.runPlaces } : {}),
+    ...deps.ui,
+  })
 
   app.route("/api", api)
   return app

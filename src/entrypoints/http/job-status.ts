@@ -1,5 +1,6 @@
 import type { JobResult } from "#application/job-data.js"
 import { jobResultOf } from "#application/job-data.js"
+import type { RunPlace } from "#application/run-place.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 
 /** The seed's JobStatus plus the fields INTERFACES.md adds; what GET /api/jobs/:jobId answers. */
@@ -8,7 +9,7 @@ export interface JobStatusBody {
   type: WorkflowRun["type"]
   status: WorkflowRun["status"]
   progress: number
-  progressMessage?: string
+  progressMessage?: string | undefined
   attempts: number
   maxAttempts: number
   repoFullName: string
@@ -16,15 +17,17 @@ export interface JobStatusBody {
   priority: WorkflowRun["priority"]
   trigger: WorkflowRun["trigger"]
   usage: WorkflowRun["usage"]
-  result?: JobResult
-  error?: string
+  result?: JobResult | undefined
+  error?: string | undefined
   createdAt: string
   updatedAt: string
-  startedAt?: string
-  finishedAt?: string
+  startedAt?: string | undefined
+  finishedAt?: string | undefined
+  /** a waiting run's place in line, what it waits for and an estimated start (GET /api/jobs/:id) */
+  queue?: RunPlace | undefined
 }
 
-export const toJobStatus = (run: WorkflowRun): JobStatusBody => {
+export const toJobStatus = (run: WorkflowRun, place?: RunPlace): JobStatusBody => {
   const finished = run.status === "completed" || run.status === "failed" || run.status === "cancelled"
   const result = finished ? jobResultOf(run) : undefined
   return {
@@ -32,7 +35,7 @@ export const toJobStatus = (run: WorkflowRun): JobStatusBody => {
     type: run.type,
     status: run.status,
     progress: run.progress,
-    ...(run.progressMessage === undefined ? {} : { progressMessage: run.progressMessage }),
+    progressMessage: run.progressMessage,
     attempts: run.attempts,
     maxAttempts: run.maxAttempts,
     repoFullName: run.repoFullName,
@@ -40,12 +43,13 @@ export const toJobStatus = (run: WorkflowRun): JobStatusBody => {
     priority: run.priority,
     trigger: run.trigger,
     usage: run.usage,
-    ...(result ? { result } : {}),
-    ...(run.error === undefined ? {} : { error: run.error }),
+    result,
+    error: run.error,
     createdAt: run.createdAt.toISOString(),
     updatedAt: run.updatedAt.toISOString(),
-    ...(run.startedAt ? { startedAt: run.startedAt.toISOString() } : {}),
-    ...(run.finishedAt ? { finishedAt: run.finishedAt.toISOString() } : {}),
+    startedAt: run.startedAt?.toISOString(),
+    finishedAt: run.finishedAt?.toISOString(),
+    queue: run.status === "pending" ? place : undefined,
   }
 }
 

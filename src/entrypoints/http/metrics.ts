@@ -107,7 +107,7 @@ export const metricsRefusal = (
  */
 export const watchDeployment = async (
   metrics: Metrics,
-  deps: { bus: EventBus; store: RunStore; queue?: JobQueue; logger: Logger },
+  deps: { bus: EventBus; store: RunStore; queue?: JobQueue | undefined; logger: Logger },
 ): Promise<() => Promise<void>> => {
   const registers = [metrics.registry]
   const queue = deps.queue

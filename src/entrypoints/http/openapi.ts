@@ -236,6 +236,11 @@ export const openApiDocument = (version: string) => ({
               inputTokens: { type: "integer" },
               outputTokens: { type: "integer" },
               costUsd: { type: "number" },
+              unpricedModel: {
+                type: "string",
+                description:
+                  "a model without a price took part: the cost is unknown (set PRWRIGHT_MODEL_PRICES)",
+              },
             },
           },
           result: { type: "object", description: "the seed's JobResult, once finished" },
@@ -244,6 +249,28 @@ export const openApiDocument = (version: string) => ({
           updatedAt: { type: "string", format: "date-time" },
           startedAt: { type: "string", format: "date-time" },
           finishedAt: { type: "string", format: "date-time" },
+          queue: {
+            type: "object",
+            description:
+              "GET /api/jobs/:jobId of a waiting (pending) run: its place in line, what it waits for and an estimated start",
+            required: ["place", "waitingFor", "estimatedStart", "estimate"],
+            properties: {
+              place: { type: "integer", minimum: 1, description: "1 = the next to start" },
+              waitingFor: {
+                type: "string",
+                enum: ["issue-active", "repository-limit", "installation-limit", "workers-busy"],
+              },
+              limit: {
+                type: "integer",
+                description: "the run limit that holds it (repository or installation)",
+              },
+              estimatedStart: {
+                type: "string",
+                description: 'ISO 8601 date-time, or "unknown" when no run has finished yet to estimate from',
+              },
+              estimate: { type: "string", description: "the estimate in words, with its basis" },
+            },
+          },
         },
       },
       RunEvent: {

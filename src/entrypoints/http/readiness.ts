@@ -33,7 +33,7 @@ const workerTypeOf = (type: JobType) =>
 
 export const createReadiness = (deps: {
   store: RunStore
-  queue?: JobQueue
+  queue?: JobQueue | undefined
   /** the job types this deployment offers; each needs a live worker */
   jobTypes: readonly JobType[]
   /** where the store lives, for the fix (default "DATABASE_URL") */

@@ -6,7 +6,7 @@ import { jsonBody } from "./json-body.js"
 const view = (settings: Awaited<ReturnType<RepoSettings["get"]>>) => ({
   repoFullName: settings.repoFullName,
   settings: settings.settings,
-  ...(settings.updatedAt ? { updatedAt: settings.updatedAt.toISOString() } : {}),
+  updatedAt: settings.updatedAt?.toISOString(),
 })
 
 /** GET and PUT /api/repos/:owner/:name/settings: one repository's settings, replaced as a whole. */

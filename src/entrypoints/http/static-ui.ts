@@ -46,7 +46,10 @@ const secure = (c: Context) => {
   c.header("Referrer-Policy", "no-referrer")
 }
 
-export const registerStaticUi = (app: Hono, options: { uiDir?: string; version: string }): void => {
+export const registerStaticUi = (
+  app: Hono,
+  options: { uiDir?: string | undefined; version: string },
+): void => {
   const dir = options.uiDir ?? defaultUiDir()
   let index: Promise<string | undefined> | undefined
   const indexHtml = () => {

@@ -3,12 +3,14 @@
  * fields a table needs, a run's events paged as JSON, retry, plans and their approval, the overview
  * figures and the setup checks. Shapes live in ui-schemas.ts.
  */
+
 import type { Context, Hono } from "hono"
 import type { ApprovePlan } from "#application/approve-plan.js"
 import { parseWith } from "#application/job-data.js"
 import type { PlanStore, StoredPlan } from "#application/ports/plan-store.js"
 import type { RunStore } from "#application/ports/run-store.js"
 import type { WorkflowRequester } from "#application/request-workflow.js"
+import type { RunPlaces } from "#application/run-place.js"
 import { ConflictError, NotFoundError, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { RunEvent } from "#domain/run-event.js"
 import { isTerminal, PRIORITIES, type Trigger, type WorkflowRun } from "#domain/workflow-run.js"
@@ -35,9 +37,11 @@ export interface UiRouteDeps {
   /** GitHub's web address for links (https://github.com for api.github.com) */
   githubWebUrl?: string
   /** PRWRIGHT_PUBLIC_URL, for the webhook URL shown on the setup page */
-  publicUrl?: string
+  publicUrl?: string | undefined
   webhookSecretSet?: boolean
   limits?: { maxCostUsd?: number; maxSteps?: number }
+  /** the queue's place in line (the figure GET /api/jobs/:id shows); absent: ordered from the store */
+  runPlaces?: RunPlaces
 }
 
 const triggerOf = (c: Context<AuthEnv>): Trigger => {
@@ -87,6 +91,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
   /** 1-based place of each waiting run in its job type's queue: priority first, then age */
   const queuePositions = async (runs: WorkflowRun[]): Promise<Map<string, number>> => {
     const positions = new Map<string, number>()
+
     const types = new Set(runs.filter((run) => run.status === "pending").map((run) => run.type))
     for (const type of types) {
       const page = await deps.store.listRuns({ status: "pending", type, limit: 200 })
@@ -98,6 +103,18 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
         positions.set(run.id, index + 1)
       })
     }
+    // the queue's own figure where it has one (the GET /api/jobs/:id place: among the runs waiting
+    // for the same limit, issue or worker); runs it does not hold keep their place in the store's order
+    const places = deps.runPlaces
+    if (places)
+      await Promise.all(
+        runs
+          .filter((run) => run.status === "pending")
+          .map(async (run) => {
+            const place = await places(run).catch(() => undefined)
+            if (place) positions.set(run.id, place.place)
+          }),
+      )
     return positions
   }
 
@@ -121,29 +138,30 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
       maxAttempts: run.maxAttempts,
       repoFullName: run.repoFullName,
       issueNumber: run.issueNumber,
-      ...(web ? { issueUrl: `${web}/${run.repoFullName}/issues/${run.issueNumber}` } : {}),
+      issueUrl: web ? `${web}/${run.repoFullName}/issues/${run.issueNumber}` : undefined,
       ...(web && a.branchName ? { branchUrl: `${web}/${run.repoFullName}/tree/${a.branchName}` } : {}),
       priority: run.priority,
       trigger: run.trigger,
       usage: run.usage,
       artifacts: {
+        // truthiness, not undefined: an empty value stays out of the answer too
         ...(a.planCommentUrl ? { planCommentUrl: a.planCommentUrl } : {}),
         ...(a.pullRequestUrl ? { pullRequestUrl: a.pullRequestUrl } : {}),
         ...(a.pullRequestNumber ? { pullRequestNumber: a.pullRequestNumber } : {}),
-        ...(a.pullRequestDraft !== undefined ? { pullRequestDraft: a.pullRequestDraft } : {}),
+        pullRequestDraft: a.pullRequestDraft,
         ...(a.branchName ? { branchName: a.branchName } : {}),
         ...(a.commitHash ? { commitHash: a.commitHash } : {}),
-        ...(a.filesChanged !== undefined ? { filesChanged: a.filesChanged } : {}),
+        filesChanged: a.filesChanged,
         ...(a.failureCommentUrl ? { failureCommentUrl: a.failureCommentUrl } : {}),
       },
       steps: await countSteps(run),
-      ...(position ? { queuePosition: position } : {}),
-      ...(planId ? { planId } : {}),
+      queuePosition: position,
+      planId,
       ...(run.error ? { error: run.error } : {}),
       createdAt: run.createdAt.toISOString(),
       updatedAt: run.updatedAt.toISOString(),
-      ...(run.startedAt ? { startedAt: run.startedAt.toISOString() } : {}),
-      ...(run.finishedAt ? { finishedAt: run.finishedAt.toISOString() } : {}),
+      startedAt: run.startedAt?.toISOString(),
+      finishedAt: run.finishedAt?.toISOString(),
       ...(run.startedAt && run.finishedAt
         ? { durationMs: run.finishedAt.getTime() - run.startedAt.getTime() }
         : {}),
@@ -160,14 +178,15 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
     const q = parseWith(RunListQuerySchema, queryOf(c), "query")
     const page = await deps.store.listRuns({
       limit: q.limit,
-      ...(q.status ? { status: q.status } : {}),
-      ...(q.type ? { type: q.type } : {}),
-      ...(q.repo ? { repoFullName: q.repo } : {}),
-      ...(q.cursor ? { cursor: q.cursor } : {}),
+      // an empty query parameter means unset
+      status: q.status,
+      type: q.type,
+      repoFullName: q.repo || undefined,
+      cursor: q.cursor || undefined,
     })
     const positions = await queuePositions(page.runs)
     const runs = await Promise.all(page.runs.map((run) => summarize(run, positions)))
-    return c.json({ runs, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) })
+    return c.json({ runs, nextCursor: page.nextCursor })
   })
 
   api.get("/runs/:jobId", async (c) => {
@@ -193,7 +212,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
     const lastSeq = page.at(-1)?.seq ?? q.after
     return c.json({
       events: page.map(serializeEvent),
-      ...(events.length > q.limit ? { nextAfter: lastSeq } : {}),
+      nextAfter: events.length > q.limit ? lastSeq : undefined,
       lastSeq,
     })
   })
@@ -239,7 +258,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
     let cursor: string | undefined
     let truncated = false
     for (;;) {
-      const page = await deps.store.listRuns({ limit: 200, ...(cursor ? { cursor } : {}) })
+      const page = await deps.store.listRuns({ limit: 200, cursor })
       const inRange = page.runs.filter((run) => run.createdAt >= from)
       runs.push(...inRange)
       if (inRange.length < page.runs.length || !page.nextCursor) break

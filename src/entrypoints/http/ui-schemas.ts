@@ -22,7 +22,15 @@ export const SessionSchema = z.object({
   csrfHeader: z.string(),
 })
 
-const UsageSchema = z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() })
+const UsageSchema = z.object({
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  costUsd: z.number(),
+  unpricedModel: z
+    .string()
+    .optional()
+    .describe("a model without a price took part: the cost is unknown (set PRWRIGHT_MODEL_PRICES)"),
+})
 const ArtifactsSchema = z.object({
   planCommentUrl: z.string().optional(),
   pullRequestUrl: z.string().optional(),

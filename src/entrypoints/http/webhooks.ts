@@ -17,7 +17,7 @@ export const WEBHOOK_MAX_BYTES = 1024 * 1024
 
 export interface WebhookDeps {
   /** GITHUB_WEBHOOK_SECRET; undefined disables the endpoint */
-  secret?: string
+  secret?: string | undefined
   handle: HandleGitHubEvent
   logger: Logger
   maxBytes?: number

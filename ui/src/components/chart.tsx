@@ -55,7 +55,9 @@ export const Chart = ({
         ...series.map((s) => ({
           label: s.label,
           stroke: color(s.stroke),
-          fill: s.fill ? color(s.fill) : s.bars ? color(s.stroke) : undefined,
+          // uPlot's Series type takes no present undefined: no fill is left out
+          ...(s.fill ? { fill: color(s.fill) } : s.bars ? { fill: color(s.stroke) } : {}),
+
           width: s.bars ? 0 : 2,
           ...(s.bars && bars
             ? { paths: bars, points: { show: false } }

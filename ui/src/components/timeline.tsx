@@ -65,8 +65,12 @@ const Item = memo(
             <span className="label">Model turn</span> <code>{item.model}</code>{" "}
             <span className="muted">
               {formatTokens(item.inputTokens)} in / {formatTokens(item.outputTokens)} out
-              {item.costUsd > 0 ? ` · ${formatCost(item.costUsd)}` : ""} ·{" "}
-              {(item.latencyMs / 1000).toFixed(1)} s
+              {item.costKnown
+                ? item.costUsd > 0
+                  ? ` · ${formatCost(item.costUsd)}`
+                  : ""
+                : " · cost unknown"}{" "}
+              · {(item.latencyMs / 1000).toFixed(1)} s
             </span>
           </li>
         )

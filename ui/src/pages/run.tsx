@@ -9,6 +9,7 @@ import {
   formatTime,
   formatTokens,
   isTerminal,
+  unknownCostHint,
   WORKFLOW_NAMES,
 } from "../format.ts"
 import { usePolling } from "../hooks.ts"
@@ -122,7 +123,13 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
   const steps = Math.max(run.steps, transcript.steps)
   const usage =
     transcript.usage.inputTokens > run.usage.inputTokens && !terminal
-      ? { ...transcript.usage, costUsd: Math.max(run.usage.costUsd, transcript.usage.costUsd) }
+      ? {
+          ...transcript.usage,
+          costUsd: Math.max(run.usage.costUsd, transcript.usage.costUsd),
+          ...((run.usage.unpricedModel ?? transcript.usage.unpricedModel)
+            ? { unpricedModel: run.usage.unpricedModel ?? transcript.usage.unpricedModel }
+            : {}),
+        }
       : run.usage
   const elapsed =
     run.durationMs ??
@@ -190,8 +197,17 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
           <div>
             <dt>Cost</dt>
             <dd>
-              {formatCost(run.usage.costUsd)}
-              {budget ? (
+              {usage.unpricedModel ? (
+                <span title={unknownCostHint(usage)}>
+                  unknown{" "}
+                  <span className="muted small">
+                    (model {usage.unpricedModel} has no price; set PRWRIGHT_MODEL_PRICES)
+                  </span>
+                </span>
+              ) : (
+                formatCost(run.usage.costUsd)
+              )}
+              {budget && !usage.unpricedModel ? (
                 <>
                   {" "}
                   <span className="muted small">of {formatCost(budget)} budget</span>{" "}

@@ -2,7 +2,7 @@ import { useId, useState } from "react"
 import { ApiError, api, type RunList } from "../api.ts"
 import { StatusBadge } from "../components/status-badge.tsx"
 import { TableHead } from "../components/table-head.tsx"
-import { formatCost, formatDuration, formatTime, WORKFLOW_NAMES } from "../format.ts"
+import { formatCost, formatDuration, formatTime, unknownCostHint, WORKFLOW_NAMES } from "../format.ts"
 import { usePolling } from "../hooks.ts"
 import { Link, navigate, useLocation } from "../router.tsx"
 
@@ -166,7 +166,11 @@ export const RunsPage = () => {
                   {run.steps}
                 </td>
                 <td data-label="Cost" className="num">
-                  {formatCost(run.usage.costUsd)}
+                  {run.usage.unpricedModel ? (
+                    <span title={unknownCostHint(run.usage)}>unknown</span>
+                  ) : (
+                    formatCost(run.usage.costUsd)
+                  )}
                 </td>
                 <td data-label="Pull request">
                   {run.artifacts.pullRequestUrl ? (

@@ -28,6 +28,7 @@ import { CANCELLED_MESSAGE, jobName, startBullMqWorker } from "./bullmq-worker.j
 import { type CancelMarker, createCancelRegistry } from "./cancel-registry.js"
 import { createIdClaims } from "./id-claims.js"
 import { createKeyLocks } from "./key-locks.js"
+import { createLimitSlots } from "./limit-slots.js"
 
 export interface BullMqJobQueueOptions {
   /** redis://… URL or ioredis options */
@@ -112,6 +113,15 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
   })
   const idClaims = createIdClaims(client, retentionSeconds)
   const keyLocks = createKeyLocks({ client, prefix, lockMs: lockDurationMs })
+  const keyRetryMs = options.keyRetryMs ?? 1_000
+  const slots = createLimitSlots({
+    client,
+    prefix,
+    lockMs: lockDurationMs,
+    // a deferred job is fetched again about every keyRetryMs: a few misses mean no worker takes it now
+    liveMs: 4 * keyRetryMs + 1_000,
+    retentionSeconds,
+  })
   const queues = new Map<JobType, Queue>()
   const workers = new Set<JobWorker>()
   let closed: Promise<void> | undefined
@@ -207,7 +217,7 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       maxAttempts: job.opts.attempts ?? 1,
       progress: state === "completed" ? 100 : typeof job.progress === "number" ? job.progress : 0,
       ...(state === "completed" && job.returnvalue != null ? { result: job.returnvalue } : {}),
-      ...(error ? { error } : {}),
+      error,
       createdAt: new Date(job.timestamp),
       updatedAt: new Date(touched),
     }
@@ -228,8 +238,11 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
         throw jobIdConflict(request.jobId, registered.type)
       return { jobId: request.jobId, created: false }
     }
+    const inLine = request.concurrencyKey !== undefined || (request.limits?.length ?? 0) > 0
     try {
-      await queueFor(request.type).add(jobName(request.type, request.concurrencyKey), request.data, {
+      // in line before BullMQ has it, so no worker fetches the job without its entry
+      if (inLine) await slots.register(request)
+      await queueFor(request.type).add(jobName(request.type, request.concurrencyKey, inLine), request.data, {
         jobId: request.jobId,
         priority: BULLMQ_PRIORITY[request.priority],
         attempts: request.attempts,
@@ -240,6 +253,7 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
     } catch (error) {
       // nothing was added: free the id so the caller can retry the same request
       await client.del(registryKey(request.jobId)).catch(() => {})
+      if (inLine) await slots.forget(request.jobId).catch(() => {})
       if (/Custom Id/i.test(errorMessage(error)))
         throw new ValidationError(`invalid jobId "${request.jobId}": ${errorMessage(error)}; use a UUID`, [
           { field: "jobId", message: errorMessage(error) },
@@ -283,6 +297,16 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       return Object.fromEntries(stats)
     },
 
+    async placeInLine(jobId) {
+      assertOpen()
+      return withDeadline(
+        slots.place(jobId),
+        enqueueTimeoutMs,
+        "Redis (REDIS_URL)",
+        "start Redis or fix REDIS_URL",
+      )
+    },
+
     async confirmCancel(jobId, waitMs) {
       assertOpen()
       return cancels.waitForAck(jobId, waitMs)
@@ -301,6 +325,24 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
         "Redis (REDIS_URL)",
         "start Redis or fix REDIS_URL",
       )
+    },
+
+    async liveWorkerIds() {
+      assertOpen()
+      const read = async () => {
+        const pipeline = client.pipeline()
+        for (const type of JOB_TYPES)
+          pipeline.zrangebyscore(workersKey(type), Date.now() - WORKER_LIVE_WINDOW_MS, "+inf", "WITHSCORES")
+        const results = (await pipeline.exec()) ?? []
+        return JOB_TYPES.flatMap((type, index) => {
+          const flat = (results[index]?.[1] ?? []) as string[]
+          const beats: Array<{ id: string; type: JobType; beatAt: number }> = []
+          for (let i = 0; i + 1 < flat.length; i += 2)
+            beats.push({ id: flat[i]!, type, beatAt: Number(flat[i + 1]) })
+          return beats
+        })
+      }
+      return withDeadline(read(), enqueueTimeoutMs, "Redis (REDIS_URL)", "start Redis or fix REDIS_URL")
     },
 
     async getJob(jobId) {
@@ -340,6 +382,7 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       if (state !== "active") {
         try {
           await found.job.remove()
+          await slots.forget(jobId)
           logger.info("waiting job cancelled", { jobId })
           return true
         } catch {
@@ -365,10 +408,11 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
         prefix,
         cancels,
         keyLocks,
+        slots,
         lockDurationMs,
         // a dead worker's job moves back within lock + this interval (≤ 15 s with the default 10 s lock)
         stalledIntervalMs: options.stalledIntervalMs ?? Math.min(5_000, lockDurationMs),
-        keyRetryMs: options.keyRetryMs ?? 1_000,
+        keyRetryMs,
         logger: workerLogger,
         onClosed: (closedWorker) => workers.delete(closedWorker),
       })

@@ -6,13 +6,17 @@ import { errorMessage, isRetryable } from "#domain/errors.js"
 import type { JobType } from "#domain/workflow-run.js"
 import { STOP_GRACE_MS } from "../job-timeouts.js"
 import type { CancelRegistry } from "./cancel-registry.js"
-import { handBack, type KeyLocks } from "./key-locks.js"
+import { handBack, type KeyLock, type KeyLocks } from "./key-locks.js"
+import type { Admission, LimitSlots } from "./limit-slots.js"
 
 export const CANCELLED_MESSAGE = "the job was cancelled"
 
-/** BullMQ job names carry the concurrency key (`type|key`) so the job data stays exactly the DTO. */
-export const jobName = (type: JobType, concurrencyKey: string | undefined): string =>
-  concurrencyKey === undefined ? type : `${type}|${concurrencyKey}`
+/**
+ * BullMQ job names carry the concurrency key (`type|key`) so the job data stays exactly the DTO; a job
+ * in the fair line (limit-slots.ts) has a `|` even without a key.
+ */
+export const jobName = (type: JobType, concurrencyKey: string | undefined, inLine = false): string =>
+  concurrencyKey === undefined && !inLine ? type : `${type}|${concurrencyKey ?? ""}`
 const keyOf = (job: Job): string | undefined => {
   const bar = job.name.indexOf("|")
   return bar < 0 ? undefined : job.name.slice(bar + 1)
@@ -42,6 +46,7 @@ export interface BullMqWorkerOptions {
   prefix: string
   cancels: CancelRegistry
   keyLocks: KeyLocks
+  slots: LimitSlots
   /** how long a job's lock lives without renewal: a killed worker's job is retried after about this */
   lockDurationMs: number
   /** how often this worker looks for jobs whose lock expired */
@@ -68,18 +73,33 @@ export const startBullMqWorker = (options: BullMqWorkerOptions): JobWorker => {
     const jobId = job.id!
     const attempt = job.attemptsStarted || job.attemptsMade + 1
     const maxAttempts = job.opts.attempts ?? 1
+    const key = keyOf(job)
     if (attempt > maxAttempts) {
       // the previous start never finished: its worker died and BullMQ moved the job back as stalled
+      if (key !== undefined) await options.slots.forget(jobId).catch(() => {})
       throw new UnrecoverableError(
         `the worker running attempt ${maxAttempts} of ${maxAttempts} stopped without finishing (its lock expired); no attempts are left`,
       )
     }
-    const key = keyOf(job)
-    const keyLock = key && token ? await options.keyLocks.acquire(key, jobId, token) : undefined
-    if (key && token && !keyLock) {
-      await handBack(client, { prefix, job, token, runAt: Date.now() + options.keyRetryMs })
-      throw new DelayedError()
+    // the fair line: the job's key and limit slots, or back to delayed (uncounted) to wait its turn
+    let admission: Admission | undefined
+    let keyLock: KeyLock | undefined
+    if (key !== undefined && token) {
+      const answer = await options.slots.admit(jobId, token)
+      if (answer === "unregistered") {
+        keyLock = key ? await options.keyLocks.acquire(key, jobId, token) : undefined
+        if (key && !keyLock) await deferKeyed(job, token)
+      } else if (answer === "wait") {
+        // cancelled while it was in a worker's hands for this check: out of line for good
+        if (await cancels.readMarker(jobId).catch(() => undefined)) {
+          await options.slots.forget(jobId).catch(() => {})
+          throw new UnrecoverableError(CANCELLED_MESSAGE)
+        }
+        await deferKeyed(job, token)
+      } else admission = answer
     }
+    // true once the job will not run again: its line entry goes with its slots
+    let ended = false
     // a cancel that raced this start was broadcast and is remembered by track(): no per-job round trip
     const local = cancels.track(jobId)
     running.add(jobId)
@@ -95,25 +115,39 @@ export const startBullMqWorker = (options: BullMqWorkerOptions): JobWorker => {
       },
     })
     try {
-      return await handler(context)
+      const result = await handler(context)
+      ended = true
+      return result
     } catch (error) {
+      ended = true
       if (local.stop === "shutdown" && token) {
+        ended = false
         await handBack(client, { prefix, job, token, runAt: Date.now() })
         throw new DelayedError()
       }
-      if (local.stop === "lease-lost")
+      if (local.stop === "lease-lost") {
+        ended = false
         throw new Error(`attempt ${attempt} lost its lock; another worker owns the job`)
+      }
       if (local.stop === "cancel" || (await cancels.readMarker(jobId).catch(() => undefined)))
         throw new UnrecoverableError(CANCELLED_MESSAGE)
       const message = errorMessage(error)
       logger.info("job attempt failed", { jobId, attempt, retryable: isRetryable(error), error: message })
       if (!isRetryable(error) || attempt >= maxAttempts) throw new UnrecoverableError(message)
+      ended = false
       throw error instanceof Error ? error : new Error(message)
     } finally {
       running.delete(jobId)
       cancels.untrack(jobId)
       if (keyLock) await keyLock.release().catch(() => {})
+      if (admission) await admission.release(ended).catch(() => {})
     }
+  }
+
+  /** not this job's turn: back to delayed without counting the start */
+  const deferKeyed = async (job: Job, token: string): Promise<never> => {
+    await handBack(client, { prefix, job, token, runAt: Date.now() + options.keyRetryMs })
+    throw new DelayedError()
   }
 
   const worker = new Worker(options.type, processor, {

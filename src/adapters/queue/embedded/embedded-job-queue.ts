@@ -16,12 +16,20 @@ import {
   WORKER_LIVE_WINDOW_MS,
   WORKERS_TABLE_SQL,
 } from "../worker-heartbeats.js"
+import { createCancelAcks } from "./cancel-acks.js"
 import { type EmbeddedWorker, startEmbeddedWorker } from "./embedded-worker.js"
 import { createJobTable, toJobInfo } from "./job-table.js"
 
 export interface EmbeddedJobQueueOptions {
   /** SQLite file shared with the run store; the queue's tables are prefixed `queue_` */
   databasePath: string
+  /**
+   * The run store's open connection to that file, to share instead of opening a second one: one page
+   * cache (a write on one connection made the other drop its cache) and no lock between the two.
+   * Safe because the store's write transactions never span an await (decisions/0010). The queue
+   * neither sets its pragmas nor closes it.
+   */
+  connection?: Database.Database
   /** first retry delay; doubles each attempt (default 2000) */
   backoffBaseMs?: number
   /** how often idle workers look for jobs enqueued by other processes (default 1000) */
@@ -44,7 +52,8 @@ export interface EmbeddedJobQueueOptions {
  * The zero-dependency JobQueue: jobs live in SQLite next to the runs, so `npm start` needs no Redis.
  * Several processes may share the file (e.g. `prwright serve --no-workers` plus `prwright worker`):
  * claims are atomic UPDATEs, ownership is a lease, and cancels of jobs running elsewhere travel
- * through a `cancel_requested` flag that the owner sees at its next heartbeat.
+ * through a `cancel_requested` flag that the owner sees at its next tick and acknowledges
+ * (cancel-acks.ts), so `confirmCancel` tells a live owner from a dead one without waiting for the lease.
  */
 export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQueue => {
   const clock = options.clock ?? { now: () => new Date() }
@@ -52,12 +61,17 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
   const logger = (options.logger ?? silentLogger).child({ component: "embedded-job-queue" })
   const closeGraceMs = options.closeGraceMs ?? 2_000
 
-  if (options.databasePath !== ":memory:") mkdirSync(path.dirname(options.databasePath), { recursive: true })
-  const db = new Database(options.databasePath)
-  db.pragma("journal_mode = WAL")
-  db.pragma("busy_timeout = 5000")
-  db.pragma("synchronous = NORMAL")
+  const shared = options.connection
+  if (!shared && options.databasePath !== ":memory:")
+    mkdirSync(path.dirname(options.databasePath), { recursive: true })
+  const db = shared ?? new Database(options.databasePath)
+  if (!shared) {
+    db.pragma("journal_mode = WAL")
+    db.pragma("busy_timeout = 5000")
+    db.pragma("synchronous = NORMAL")
+  }
   const table = createJobTable(db)
+  const acks = createCancelAcks(db)
   // workers of every process on this file beat here (see worker-heartbeats.ts)
   db.exec(WORKERS_TABLE_SQL)
   const beatStatement = db.prepare(
@@ -93,7 +107,7 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
   let pruneTimer: NodeJS.Timeout | undefined
   const prune = () => {
     try {
-      const removed = table.prune(now(), keep)
+      const removed = table.prune(now(), keep) + acks.prune(now() - 24 * 3_600_000)
       if (removed > 0) logger.debug("pruned finished jobs", { removed })
     } catch (error) {
       logger.warn("could not prune finished jobs; trying again later", { error: String(error) })
@@ -121,6 +135,7 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
         priority: request.priority,
         maxAttempts: request.attempts,
         concurrencyKey: request.concurrencyKey,
+        limits: request.limits,
         now: now(),
       })
       if (!created && (row.type !== request.type || row.data_hash !== hash))
@@ -143,7 +158,7 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
       const outcome = table.cancel(jobId, now())
       if (outcome === "none") return false
       if (outcome === "requested") {
-        // running here: abort now; running elsewhere: its owner sees the flag at its next heartbeat
+        // running here: abort now; running elsewhere: its owner sees the flag at its next tick
         for (const worker of workers) if (worker.cancelLocal(jobId)) break
       }
       logger.info("job cancelled", { jobId, running: outcome === "requested" })
@@ -172,6 +187,10 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
         random: options.random ?? Math.random,
         logger: workerLogger,
         onClosed: (closedWorker) => workers.delete(closedWorker),
+        onJobEnded: () => {
+          for (const other of workers) if (other.type !== type) other.wake()
+        },
+        acks,
       })
       const heartbeat = startHeartbeat({ storage: heartbeats, type, now, logger: workerLogger })
       const close = worker.close.bind(worker)
@@ -183,9 +202,24 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
       return worker
     },
 
+    async confirmCancel(jobId, waitMs) {
+      assertOpen()
+      const deadline = now() + waitMs
+      for (;;) {
+        if (acks.acknowledged(jobId)) return true
+        if (now() >= deadline || closed) return false
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    },
+
     async ping() {
       assertOpen()
       db.prepare("SELECT 1").get()
+    },
+
+    async placeInLine(jobId) {
+      assertOpen()
+      return table.placeInLine(jobId, now())
     },
 
     async waitingStats() {
@@ -209,11 +243,19 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
       return heartbeats.count(now() - WORKER_LIVE_WINDOW_MS)
     },
 
+    async liveWorkerIds() {
+      assertOpen()
+      const rows = db
+        .prepare("SELECT id, type, beat_at AS beatAt FROM queue_workers WHERE beat_at >= ?")
+        .all(now() - WORKER_LIVE_WINDOW_MS) as Array<{ id: string; type: JobType; beatAt: number }>
+      return rows
+    },
+
     close() {
       closed ??= (async () => {
         clearInterval(pruneTimer)
         await Promise.all([...workers].map((worker) => worker.close({ graceMs: closeGraceMs })))
-        db.close()
+        if (!shared) db.close()
       })()
       return closed
     },

@@ -4,6 +4,7 @@ import type { Logger } from "#application/ports/logging.js"
 import { CancelledError, errorMessage, isRetryable, RetryableError } from "#domain/errors.js"
 import type { JobType } from "#domain/workflow-run.js"
 import { retryDelayMs } from "../retry-delay.js"
+import type { CancelAcks } from "./cancel-acks.js"
 import type { JobRow, JobTable } from "./job-table.js"
 
 /** Why a running handler's signal fired; decides what its row becomes. */
@@ -38,6 +39,10 @@ export interface EmbeddedWorkerOptions {
   random: () => number
   logger: Logger
   onClosed: (worker: EmbeddedWorker) => void
+  /** a job ended here: its key and limit slots are free, so workers of other types may start one */
+  onJobEnded?: (() => void) | undefined
+  /** cancel acknowledgements: checked every tick, written when a cancel aborts a handler here */
+  acks?: CancelAcks | undefined
 }
 
 /** How long close() waits for handlers that ignore their aborted signal before abandoning them. */
@@ -64,6 +69,14 @@ export const startEmbeddedWorker = (options: EmbeddedWorkerOptions): EmbeddedWor
   const abort = (job: RunningJob, reason: StopReason) => {
     if (job.stop) return
     job.stop = reason
+    if (reason === "cancel") {
+      // "a live worker has it and is stopping it": the cancelling process need not wait for the lease
+      try {
+        options.acks?.acknowledge(job.jobId, now())
+      } catch (error) {
+        logger.warn("could not acknowledge a cancel", { jobId: job.jobId, error: errorMessage(error) })
+      }
+    }
     const error =
       reason === "cancel"
         ? new CancelledError(`job ${job.jobId} was cancelled`)
@@ -73,6 +86,13 @@ export const startEmbeddedWorker = (options: EmbeddedWorkerOptions): EmbeddedWor
               : `job ${job.jobId} was taken over after its lease expired`,
           )
     job.controller.abort(error)
+  }
+
+  /** a cancel from another process is seen at the next tick (≤ the poll interval), not the next renewal */
+  const checkCancels = () => {
+    if (!options.acks) return
+    for (const job of running.values())
+      if (!job.stop && options.acks.cancelRequested(job.jobId, job.owner)) abort(job, "cancel")
   }
 
   const heartbeat = () => {
@@ -153,6 +173,7 @@ export const startEmbeddedWorker = (options: EmbeddedWorkerOptions): EmbeddedWor
         })
       }
       if (!closing) wake()
+      options.onJobEnded?.()
     })()
   }
 
@@ -173,7 +194,7 @@ export const startEmbeddedWorker = (options: EmbeddedWorkerOptions): EmbeddedWor
       if (at >= nextHeartbeat) {
         heartbeat()
         nextHeartbeat = at + heartbeatMs
-      }
+      } else checkCancels()
       if (at >= nextSweep) {
         for (const swept of table.sweepExpired(at))
           logger.warn("recovered a job whose worker stopped", { jobId: swept.id, state: swept.state })

@@ -1,11 +1,23 @@
 import type Database from "better-sqlite3"
-import type { JobPayload, KeepJobs, QueueJobInfo, QueueJobState } from "#application/ports/job-queue.js"
+import type {
+  ConcurrencyLimit,
+  JobPayload,
+  KeepJobs,
+  QueueJobInfo,
+  QueueJobState,
+  QueuePlace,
+} from "#application/ports/job-queue.js"
 import type { JobType, Priority } from "#domain/workflow-run.js"
+import { WORKERS_TABLE_SQL } from "../worker-heartbeats.js"
 
 /**
  * The embedded queue's storage: one `queue_jobs` table in the app's SQLite file (the run store keeps
  * its own tables there; everything here is prefixed `queue_`). Every statement is synchronous, so a
  * claim, a cancel or a finish is one atomic step even with other processes on the same file.
+ *
+ * The transactions below read before they write, so they begin IMMEDIATE: the write lock is taken at
+ * BEGIN, and another process writing between the read and the write cannot make the upgrade fail
+ * with SQLITE_BUSY (busy_timeout does not cover an upgrade from a stale snapshot).
  *
  * Leases: an active row carries `lease_owner` (a fresh token per attempt, doubling as a fencing token:
  * every write of a worker is conditioned on it) and `lease_expires_at`, which the owner keeps pushing
@@ -45,9 +57,54 @@ CREATE INDEX IF NOT EXISTS queue_jobs_key ON queue_jobs (concurrency_key, state)
 CREATE INDEX IF NOT EXISTS queue_jobs_finished ON queue_jobs (state, finished_at) WHERE finished_at IS NOT NULL;
 `
 
+/**
+ * Counted slots (EnqueueRequest.limits): one row per job and limit key. A job's rows go when it ends
+ * (the triggers), so counting a key's active holders never scans finished history. A slot is "held"
+ * by an active row, so a dead worker's slot comes back when the sweep returns its expired lease.
+ */
+const LIMITS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS queue_job_limits (
+  job_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  max INTEGER NOT NULL,
+  ord INTEGER NOT NULL,
+  PRIMARY KEY (job_id, key)
+);
+CREATE INDEX IF NOT EXISTS queue_job_limits_key ON queue_job_limits (key, job_id);
+CREATE TRIGGER IF NOT EXISTS queue_job_limits_ended AFTER UPDATE OF state ON queue_jobs
+  WHEN NEW.state IN ('completed', 'failed', 'cancelled')
+  BEGIN DELETE FROM queue_job_limits WHERE job_id = NEW.id; END;
+CREATE TRIGGER IF NOT EXISTS queue_job_limits_deleted AFTER DELETE ON queue_jobs
+  BEGIN DELETE FROM queue_job_limits WHERE job_id = OLD.id; END;
+`
+
 /** A claimable row's key (if any) must have no active job: at most one active run per key. */
-const KEY_FREE = `(q.concurrency_key IS NULL OR NOT EXISTS (
-   SELECT 1 FROM queue_jobs a WHERE a.concurrency_key = q.concurrency_key AND a.state = 'active'))`
+const keyFree = (q: string) => `(${q}.concurrency_key IS NULL OR NOT EXISTS (
+   SELECT 1 FROM queue_jobs a WHERE a.concurrency_key = ${q}.concurrency_key AND a.state = 'active'))`
+const KEY_FREE = keyFree("q")
+
+/** Every limit of the row has a slot left: fewer active holders of its key than its max. */
+const slotsFree = (q: string) => `NOT EXISTS (
+   SELECT 1 FROM queue_job_limits l WHERE l.job_id = ${q}.id AND l.max <= (
+     SELECT count(*) FROM queue_job_limits h JOIN queue_jobs a ON a.id = h.job_id
+      WHERE h.key = l.key AND a.state = 'active'))`
+
+/**
+ * Start order across types: a job may not take a slot while an earlier job of another type (priority
+ * first, then arrival) waits for the same limit key and could start now — its key and slots free and a
+ * live worker of its type polling. Within one type the claim's ORDER BY keeps the order.
+ */
+const NONE_AHEAD = `NOT EXISTS (
+   SELECT 1 FROM queue_job_limits l
+     JOIN queue_job_limits lb ON lb.key = l.key AND lb.job_id <> l.job_id
+     JOIN queue_jobs b ON b.id = lb.job_id
+    WHERE l.job_id = q.id AND b.type <> q.type AND b.state IN ('waiting', 'delayed') AND b.run_at <= :now
+      AND (b.priority, b.run_at, b.seq) < (q.priority, q.run_at, q.seq)
+      AND ${keyFree("b")} AND ${slotsFree("b")}
+      AND EXISTS (SELECT 1 FROM queue_workers w WHERE w.type = b.type AND w.beat_at >= :live))`
+
+/** How recent a worker's heartbeat must be for its type to count as served (as WORKER_LIVE_WINDOW_MS). */
+const LIVE_WINDOW_MS = 15_000
 
 /** Claim order: lower rank first, then oldest due first (FIFO within a priority). */
 export const PRIORITY_RANK: Record<Priority, number> = { urgent: 0, high: 1, normal: 2, low: 3 }
@@ -83,6 +140,8 @@ export const createJobTable = (db: Database.Database) => {
   if (!columns.some((column) => column.name === "concurrency_key"))
     db.exec("ALTER TABLE queue_jobs ADD COLUMN concurrency_key TEXT")
   db.exec(KEY_INDEX)
+  db.exec(LIMITS_SCHEMA)
+  db.exec(WORKERS_TABLE_SQL)
 
   const insert = db.prepare<
     [string, string, string, string, number, number, string | null, number, number, number]
@@ -91,13 +150,19 @@ export const createJobTable = (db: Database.Database) => {
      VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
   )
   const byId = db.prepare<[string], JobRow>("SELECT * FROM queue_jobs WHERE id = ?")
-  const claim = db.prepare<{ type: string; now: number; owner: string; expires: number }, JobRow>(
+  const insertLimit = db.prepare<[string, string, number, number]>(
+    "INSERT INTO queue_job_limits (job_id, key, max, ord) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  )
+  const claim = db.prepare<
+    { type: string; now: number; owner: string; expires: number; live: number },
+    JobRow
+  >(
     `UPDATE queue_jobs
         SET state = 'active', attempt = attempt + 1, lease_owner = :owner, lease_expires_at = :expires,
             updated_at = :now
       WHERE id = (SELECT q.id FROM queue_jobs q
                    WHERE q.type = :type AND q.state IN ('waiting', 'delayed') AND q.run_at <= :now
-                     AND ${KEY_FREE}
+                     AND ${KEY_FREE} AND ${slotsFree("q")} AND ${NONE_AHEAD}
                    ORDER BY q.priority, q.run_at, q.seq LIMIT 1)
       RETURNING *`,
   )
@@ -105,7 +170,28 @@ export const createJobTable = (db: Database.Database) => {
   // this process's workers, or the next poll notices it if another process ran it)
   const nextDue = db.prepare<[string], { due: number | null }>(
     `SELECT MIN(q.run_at) AS due FROM queue_jobs q
-      WHERE q.type = ? AND q.state IN ('waiting', 'delayed') AND ${KEY_FREE}`,
+      WHERE q.type = ? AND q.state IN ('waiting', 'delayed') AND ${KEY_FREE} AND ${slotsFree("q")}`,
+  )
+  // where a waiting job stands (placeInLine): what holds it, and how many wait ahead for the same
+  const keyBusy = db.prepare<[string], { busy: number }>(
+    "SELECT EXISTS (SELECT 1 FROM queue_jobs WHERE concurrency_key = ? AND state = 'active') AS busy",
+  )
+  const aheadOnKey = db.prepare<[string, number, number, number], { n: number }>(
+    `SELECT count(*) AS n FROM queue_jobs b WHERE b.concurrency_key = ? AND b.state IN ('waiting', 'delayed')
+        AND (b.priority, b.run_at, b.seq) < (?, ?, ?)`,
+  )
+  const limitsOf = db.prepare<[string], { key: string; max: number; held: number }>(
+    `SELECT l.key, l.max, (SELECT count(*) FROM queue_job_limits h JOIN queue_jobs a ON a.id = h.job_id
+                            WHERE h.key = l.key AND a.state = 'active') AS held
+       FROM queue_job_limits l WHERE l.job_id = ? ORDER BY l.ord`,
+  )
+  const aheadOnLimit = db.prepare<[string, number, number, number], { n: number }>(
+    `SELECT count(*) AS n FROM queue_job_limits lb JOIN queue_jobs b ON b.id = lb.job_id
+      WHERE lb.key = ? AND b.state IN ('waiting', 'delayed') AND (b.priority, b.run_at, b.seq) < (?, ?, ?)`,
+  )
+  const aheadOfType = db.prepare<[string, number, number, number, number], { n: number }>(
+    `SELECT count(*) AS n FROM queue_jobs b WHERE b.type = ? AND b.state IN ('waiting', 'delayed')
+        AND b.run_at <= ? AND (b.priority, b.run_at, b.seq) < (?, ?, ?)`,
   )
   const pruneOlder = db.prepare<[string, number]>(
     "DELETE FROM queue_jobs WHERE state = ? AND finished_at IS NOT NULL AND finished_at < ?",
@@ -160,9 +246,8 @@ export const createJobTable = (db: Database.Database) => {
     "UPDATE queue_jobs SET cancel_requested = 1, updated_at = ? WHERE id = ? AND state = 'active'",
   )
 
-  return {
-    /** inserts unless the id exists; returns the stored row either way */
-    insert(job: {
+  const insertJob = db.transaction(
+    (job: {
       id: string
       type: JobType
       data: string
@@ -170,8 +255,9 @@ export const createJobTable = (db: Database.Database) => {
       priority: Priority
       maxAttempts: number
       concurrencyKey?: string | undefined
+      limits?: ConcurrencyLimit[] | undefined
       now: number
-    }): { created: boolean; row: JobRow } {
+    }): { created: boolean; row: JobRow } => {
       const { changes } = insert.run(
         job.id,
         job.type,
@@ -184,12 +270,45 @@ export const createJobTable = (db: Database.Database) => {
         job.now,
         job.now,
       )
+      if (changes === 1)
+        (job.limits ?? []).forEach((limit, ord) => {
+          insertLimit.run(job.id, limit.key, limit.max, ord)
+        })
       return { created: changes === 1, row: byId.get(job.id)! }
     },
+  )
+
+  const lines = {
+    /** inserts unless the id exists (with its limits, in one transaction); returns the stored row either way */
+    insert: insertJob,
     get: (id: string): JobRow | undefined => byId.get(id),
     claim: (type: JobType, owner: string, now: number, leaseMs: number): JobRow | undefined =>
-      claim.get({ type, now, owner, expires: now + leaseMs }),
+      claim.get({ type, now, owner, expires: now + leaseMs, live: now - LIVE_WINDOW_MS }),
+    /** where a waiting job stands; undefined when it is not waiting (or its retry backoff runs) */
+    placeInLine: (id: string, now: number): QueuePlace | undefined => {
+      const row = byId.get(id)
+      if (!row || (row.state !== "waiting" && row.state !== "delayed") || row.run_at > now) return undefined
+      const order = [row.priority, row.run_at, row.seq] as const
+      if (row.concurrency_key !== null && keyBusy.get(row.concurrency_key)?.busy === 1)
+        return {
+          place: 1 + (aheadOnKey.get(row.concurrency_key, ...order)?.n ?? 0),
+          waitingFor: { kind: "key", key: row.concurrency_key },
+        }
+      for (const limit of limitsOf.all(id))
+        if (limit.held >= limit.max)
+          return {
+            place: 1 + (aheadOnLimit.get(limit.key, ...order)?.n ?? 0),
+            waitingFor: { kind: "limit", key: limit.key, max: limit.max },
+          }
+      return {
+        place: 1 + (aheadOfType.get(row.type, now, ...order)?.n ?? 0),
+        waitingFor: { kind: "workers" },
+      }
+    },
     nextDue: (type: JobType): number | undefined => nextDue.get(type)?.due ?? undefined,
+  }
+  return {
+    ...lines,
     /** undefined: the lease is lost (someone swept or took the job); else whether a cancel is pending */
     renew: (id: string, owner: string, expires: number): { cancelRequested: boolean } | undefined => {
       const row = renew.get(expires, id, owner)
@@ -242,7 +361,7 @@ export const createJobTable = (db: Database.Database) => {
         })
         return state
       },
-    ),
+    ).immediate,
     /** graceful shutdown: hand the job back without counting the interrupted attempt */
     release: (id: string, owner: string, now: number): boolean =>
       finish.run({
@@ -270,12 +389,12 @@ export const createJobTable = (db: Database.Database) => {
         if (rule.count !== undefined) removed += pruneBeyond.run(state, state, rule.count).changes
       }
       return removed
-    }),
+    }).immediate,
     cancel: db.transaction((id: string, now: number): "cancelled" | "requested" | "none" => {
       if (cancelWaiting.run(now, now, id).changes === 1) return "cancelled"
       if (requestCancel.run(now, id).changes === 1) return "requested"
       return "none"
-    }),
+    }).immediate,
   }
 }
 
@@ -287,8 +406,8 @@ export const toJobInfo = (row: JobRow, now: number): QueueJobInfo => ({
   attempt: row.attempt,
   maxAttempts: row.max_attempts,
   progress: row.progress,
-  ...(row.result !== null ? { result: JSON.parse(row.result) as JobPayload } : {}),
-  ...(row.error !== null ? { error: row.error } : {}),
+  result: row.result === null ? undefined : (JSON.parse(row.result) as JobPayload),
+  error: row.error ?? undefined,
   createdAt: new Date(row.created_at),
   updatedAt: new Date(row.updated_at),
 })

@@ -12,10 +12,10 @@ import { errorMessage, PrwrightError } from "#domain/errors.js"
 export interface Neo4jConnectionOptions {
   /** neo4j://, neo4j+s://, bolt:// … */
   uri: string
-  user?: string
-  password?: string
+  user?: string | undefined
+  password?: string | undefined
   /** default: the server's default database */
-  database?: string
+  database?: string | undefined
 }
 
 export interface Neo4jConnection {

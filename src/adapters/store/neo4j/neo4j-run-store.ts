@@ -13,7 +13,7 @@ import type { Clock } from "#application/ports/clock.js"
 import type { NewRun, RunPatch, RunStore } from "#application/ports/run-store.js"
 import { ConfigError, ConflictError, NotFoundError } from "#domain/errors.js"
 import type { RunEvent } from "#domain/run-event.js"
-import type { WorkflowRun } from "#domain/workflow-run.js"
+import { TERMINAL_STATUSES, type WorkflowRun } from "#domain/workflow-run.js"
 import { checkLimit, decodeCursor, encodeCursor } from "../list-cursor.js"
 import { createSecretCipher } from "../secret-cipher.js"
 import { guardStoreMethods } from "../store-errors.js"
@@ -57,7 +57,12 @@ const toRun = (p: Props): WorkflowRun => {
     maxAttempts: num(p.maxAttempts),
     progress: num(p.progress),
     artifacts: parse(p.artifacts) ?? {},
-    usage: { inputTokens: num(p.inputTokens), outputTokens: num(p.outputTokens), costUsd: num(p.costUsd) },
+    usage: {
+      inputTokens: num(p.inputTokens),
+      outputTokens: num(p.outputTokens),
+      costUsd: num(p.costUsd),
+      ...(typeof p.unpricedModel === "string" ? { unpricedModel: p.unpricedModel } : {}),
+    },
     createdAt: new Date(num(p.createdAt)),
     updatedAt: new Date(num(p.updatedAt)),
   }
@@ -89,6 +94,7 @@ const patchProps = (patch: RunPatch): Props => {
     set.inputTokens = int(patch.usage.inputTokens)
     set.outputTokens = int(patch.usage.outputTokens)
     set.costUsd = patch.usage.costUsd
+    set.unpricedModel = patch.usage.unpricedModel ?? null
   }
   if (patch.summary !== undefined) set.summary = patch.summary
   if (patch.error !== undefined) set.error = patch.error
@@ -121,6 +127,34 @@ export const createNeo4jRunStore = async (options: Neo4jRunStoreOptions): Promis
   const getRun = async (id: string) => {
     const props = await read((tx) => single(tx, "MATCH (r:Run {id: $id}) RETURN r {.*}", { id }))
     return props ? toRun(props) : undefined
+  }
+
+  /** the one write; `activeOnly` matches only a run that has not ended (undefined when it had) */
+  const update = async (id: string, patch: RunPatch, activeOnly: boolean) => {
+    const set = { ...patchProps(patch), updatedAt: now() }
+    // Neo4j reads before it locks: take the run's write lock first (Neo4j's documented lost-update
+    // pattern), then check its status, so two racing endings cannot both match
+    const guard = activeOnly ? " SET r._lock = true REMOVE r._lock WITH r WHERE NOT r.status IN $ended" : ""
+    const updated = await write(async (tx) => {
+      // The first SET takes the run's write lock, so concurrent artifact merges cannot lose each other;
+      // the status check is in the same statement, so two endings cannot both match.
+      const current = await single(tx, `MATCH (r:Run {id: $id})${guard} SET r += $set RETURN r {.*}`, {
+        id,
+        set,
+        ended: [...TERMINAL_STATUSES],
+      })
+      if (!current || patch.artifacts === undefined) return current
+      const merged = { ...parse<Props>(current.artifacts), ...patch.artifacts }
+      return single(tx, "MATCH (r:Run {id: $id}) SET r.artifacts = $artifacts RETURN r {.*}", {
+        id,
+        artifacts: json(merged),
+      })
+    })
+    if (!updated) {
+      if (activeOnly) return undefined
+      throw runNotFound(id)
+    }
+    return toRun(updated)
   }
 
   const store: Neo4jRunStore = {
@@ -183,20 +217,12 @@ export const createNeo4jRunStore = async (options: Neo4jRunStoreOptions): Promis
       }
     },
 
-    async updateRun(id, patch) {
-      const set = { ...patchProps(patch), updatedAt: now() }
-      const updated = await write(async (tx) => {
-        // The first SET takes the run's write lock, so concurrent artifact merges cannot lose each other.
-        const current = await single(tx, "MATCH (r:Run {id: $id}) SET r += $set RETURN r {.*}", { id, set })
-        if (!current || patch.artifacts === undefined) return current
-        const merged = { ...parse<Props>(current.artifacts), ...patch.artifacts }
-        return single(tx, "MATCH (r:Run {id: $id}) SET r.artifacts = $artifacts RETURN r {.*}", {
-          id,
-          artifacts: json(merged),
-        })
-      })
-      if (!updated) throw runNotFound(id)
-      return toRun(updated)
+    updateRun: (id, patch) => update(id, patch, false) as Promise<WorkflowRun>,
+
+    async updateActiveRun(id, patch) {
+      const updated = await update(id, patch, true)
+      if (updated === undefined && !(await getRun(id))) throw runNotFound(id)
+      return updated
     },
 
     async listRuns(filter) {

@@ -7,6 +7,7 @@ import { type Kysely, sql } from "kysely"
 import type { RunEvent, RunEventData } from "#domain/run-event.js"
 import type { Database, SqlDialectName } from "./database.js"
 import { eventDataToJson, toNumber } from "./row-mapping.js"
+import type { SqliteSync } from "./sqlite-sync.js"
 
 /** Rows per SQLite INSERT, well under its bound-parameter limit (5 per row). */
 const INSERT_CHUNK = 500
@@ -39,8 +40,11 @@ const toEvents = (runId: string, first: number, types: string[], datas: string[]
   )
 }
 
-export const createEventAppender = (db: Kysely<Database>, dialect: SqlDialectName): AppendEvents =>
-  dialect === "postgres" ? appendOnPostgres(db) : appendOnSqlite(db)
+export const createEventAppender = (
+  db: Kysely<Database>,
+  dialect: SqlDialectName,
+  sqlite: SqliteSync | undefined,
+): AppendEvents => (dialect === "postgres" || !sqlite ? appendOnPostgres(db) : appendOnSqlite(db, sqlite))
 
 /**
  * One statement, so one round trip and no explicit transaction: the UPDATE reserves the seq range
@@ -72,21 +76,23 @@ const appendOnPostgres =
 
 /**
  * better-sqlite3 is synchronous and every statement holds the event loop, so the cost is statements
- * and bytes: reserve with UPDATE … RETURNING (which also takes the write lock first, so no
- * read-to-write upgrade can deadlock against another process), insert without reading rows back.
+ * and bytes: reserve with UPDATE … RETURNING, insert without reading rows back, all in one
+ * synchronous BEGIN IMMEDIATE transaction (sqlite-sync.ts), so the write lock is never held across
+ * an await and no read-to-write upgrade can deadlock against another process.
  */
 const appendOnSqlite =
-  (db: Kysely<Database>): AppendEvents =>
+  (db: Kysely<Database>, sqlite: SqliteSync): AppendEvents =>
   async (runId, events, at) => {
     const types = events.map((event) => event.type)
     const datas = events.map(eventDataToJson)
-    const first = await db.transaction().execute(async (trx) => {
-      const reserved = await trx
-        .updateTable("runs")
-        .set((eb) => ({ last_event_seq: eb("last_event_seq", "+", events.length) }))
-        .where("id", "=", runId)
-        .returning("last_event_seq")
-        .executeTakeFirst()
+    const first = sqlite.transaction(() => {
+      const reserved = sqlite.first(
+        db
+          .updateTable("runs")
+          .set((eb) => ({ last_event_seq: eb("last_event_seq", "+", events.length) }))
+          .where("id", "=", runId)
+          .returning("last_event_seq"),
+      )
       if (!reserved) return undefined
       const start = toNumber(reserved.last_event_seq) - events.length + 1
       const values = datas.map((data, index) => ({
@@ -96,12 +102,8 @@ const appendOnSqlite =
         data,
         at,
       }))
-      for (let offset = 0; offset < values.length; offset += INSERT_CHUNK) {
-        await trx
-          .insertInto("run_events")
-          .values(values.slice(offset, offset + INSERT_CHUNK))
-          .execute()
-      }
+      for (let offset = 0; offset < values.length; offset += INSERT_CHUNK)
+        sqlite.run(db.insertInto("run_events").values(values.slice(offset, offset + INSERT_CHUNK)))
       return start
     })
     return first === undefined ? undefined : toEvents(runId, first, types, datas, at)

@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely"
 import type { Logger } from "#application/ports/logging.js"
 import { ConfigError, errorMessage, PrwrightError } from "#domain/errors.js"
 import type { Database, SqlDialectName } from "./database.js"
+import { createSqliteSync, type SqliteSync } from "./sqlite-sync.js"
 import { withStatementCache } from "./statement-cache.js"
 
 export type DatabaseTarget =
@@ -47,9 +48,11 @@ export interface ConnectedDatabase {
   dialect: SqlDialectName
   /** Postgres schema the tables live in (for the migration table); undefined for SQLite */
   schema?: string
+  /** SQLite only: write transactions that never hold the lock across an await (sqlite-sync.ts) */
+  sqlite?: SqliteSync
 }
 
-const openSqlite = (filename: string): Kysely<Database> => {
+const openSqlite = (filename: string): { db: Kysely<Database>; sqlite: SqliteSync } => {
   const inMemory = filename === ":memory:"
   let database: SqliteDatabase.Database
   try {
@@ -70,7 +73,11 @@ const openSqlite = (filename: string): Kysely<Database> => {
       `cannot open the SQLite database "${filename}" from DATABASE_URL (${errorMessage(error)}): make sure its directory is writable, or point DATABASE_URL (or PRWRIGHT_DATA_DIR) elsewhere`,
     )
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
+  const cached = withStatementCache(database)
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: cached.kysely }) }),
+    sqlite: createSqliteSync(database, cached.prepare),
+  }
 }
 
 const openPostgres = async (connectionString: string, schema: string | undefined, logger: Logger) => {
@@ -97,11 +104,11 @@ const openPostgres = async (connectionString: string, schema: string | undefined
 
 export const connectDatabase = async (options: {
   url: string
-  schema?: string
+  schema?: string | undefined
   logger: Logger
 }): Promise<ConnectedDatabase> => {
   const target = parseDatabaseUrl(options.url)
-  if (target.dialect === "sqlite") return { db: openSqlite(target.filename), dialect: "sqlite" }
+  if (target.dialect === "sqlite") return { ...openSqlite(target.filename), dialect: "sqlite" }
 
   const db = await openPostgres(target.connectionString, options.schema, options.logger)
   try {

@@ -27,6 +27,7 @@ export interface RunsTable {
   input_tokens: ColumnType<number | string, number, number>
   output_tokens: ColumnType<number | string, number, number>
   cost_usd: number
+  unpriced_model: ColumnType<string | null, string | null | undefined, string | null>
   summary: string | null
   error: string | null
   created_at: Millis

@@ -145,6 +145,18 @@ const buildMigrations = (dialect: SqlDialectName): Record<string, Migration> => 
       },
     },
 
+    "0004_runs_unpriced_model": {
+      // a run whose cost is unknown (a model without a price took part) says so instead of $0
+      // biome-ignore lint/suspicious/noExplicitAny: see 0001
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable("runs").addColumn("unpriced_model", "text").execute()
+      },
+      // biome-ignore lint/suspicious/noExplicitAny: see 0001
+      async down(db: Kysely<any>) {
+        await db.schema.alterTable("runs").dropColumn("unpriced_model").execute()
+      },
+    },
+
     "0003_runs_repo_created_index": {
       // runs_repo_issue_created_idx has issue_number second, so "runs of a repo" (no issue) could not
       // read it in created_at order and sorted the whole repo instead. The old index stays: it serves
@@ -174,7 +186,7 @@ export const createMigrationProvider = (dialect: SqlDialectName): MigrationProvi
 export const createStoreMigrator = (
   // biome-ignore lint/suspicious/noExplicitAny: the migrator works on any schema
   db: Kysely<any>,
-  options: { dialect: SqlDialectName; migrationTableSchema?: string },
+  options: { dialect: SqlDialectName; migrationTableSchema?: string | undefined },
 ): Migrator =>
   new Migrator({
     db,

@@ -41,6 +41,7 @@ export const rowToRun = (row: Selectable<RunsTable>): WorkflowRun => {
       inputTokens: toNumber(row.input_tokens),
       outputTokens: toNumber(row.output_tokens),
       costUsd: toNumber(row.cost_usd),
+      ...(row.unpriced_model ? { unpricedModel: row.unpriced_model } : {}),
     },
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
@@ -82,6 +83,7 @@ export const patchToColumns = (patch: RunPatch): Updateable<RunsTable> => {
     set.input_tokens = patch.usage.inputTokens
     set.output_tokens = patch.usage.outputTokens
     set.cost_usd = patch.usage.costUsd
+    set.unpriced_model = patch.usage.unpricedModel ?? null
   }
   if (patch.summary !== undefined) set.summary = patch.summary
   if (patch.error !== undefined) set.error = patch.error

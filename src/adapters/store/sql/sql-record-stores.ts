@@ -12,6 +12,7 @@ import { ConflictError, NotFoundError } from "#domain/errors.js"
 import type { SecretCipher } from "../secret-cipher.js"
 import type { Database, PlansTable } from "./database.js"
 import { parseJson, toJson, toMillis, toNumber } from "./row-mapping.js"
+import type { SqliteSync } from "./sqlite-sync.js"
 
 export type RecordStores = PlanStore & DeliveryStore & SecretStore & RepoSettingsStore
 
@@ -49,8 +50,10 @@ export const createSqlRecordStores = (deps: {
   db: Kysely<Database>
   clock: Clock
   cipher: SecretCipher
+  /** SQLite: write transactions run synchronously (sqlite-sync.ts) */
+  sqlite?: SqliteSync
 }): RecordStores => {
-  const { db, clock, cipher } = deps
+  const { db, clock, cipher, sqlite } = deps
 
   const getPlan = async (id: string) => {
     const row = await db.selectFrom("plans").selectAll().where("id", "=", id).executeTakeFirst()
@@ -63,15 +66,14 @@ export const createSqlRecordStores = (deps: {
     async savePlan(plan) {
       for (let attempt = 0; attempt < VERSION_RETRIES; attempt++) {
         const now = toMillis(clock.now())
-        const saved = await db.transaction().execute(async (trx) => {
-          const top = await trx
+        const topVersion = (q: Pick<Kysely<Database>, "selectFrom">) =>
+          q
             .selectFrom("plans")
             .select((eb) => eb.fn.max("version").as("version"))
             .where("repo_full_name", "=", plan.repoFullName)
             .where("issue_number", "=", plan.issueNumber)
-            .executeTakeFirst()
-          const version = toNumber((top?.version as number | string | null) ?? 0) + 1
-          const row = await trx
+        const insert = (q: Pick<Kysely<Database>, "insertInto">, version: number) =>
+          q
             .insertInto("plans")
             .values({
               id: plan.id,
@@ -88,18 +90,32 @@ export const createSqlRecordStores = (deps: {
             })
             .onConflict((oc) => oc.doNothing())
             .returningAll()
-            .executeTakeFirst()
-          if (!row) return undefined
-          await trx
+        const supersede = (q: Pick<Kysely<Database>, "updateTable">, version: number) =>
+          q
             .updateTable("plans")
             .set({ status: "superseded", updated_at: now })
             .where("repo_full_name", "=", plan.repoFullName)
             .where("issue_number", "=", plan.issueNumber)
             .where("version", "<", version)
             .where("status", "!=", "superseded")
-            .execute()
-          return rowToPlan(row)
-        })
+        const nextVersion = (top: { version: unknown } | undefined) =>
+          toNumber((top?.version as number | string | null) ?? 0) + 1
+        // SQLite: one synchronous transaction, the write lock never held across an await (sqlite-sync.ts)
+        const saved = sqlite
+          ? sqlite.transaction(() => {
+              const version = nextVersion(sqlite.first(topVersion(db)))
+              const row = sqlite.first(insert(db, version))
+              if (!row) return undefined
+              sqlite.run(supersede(db, version))
+              return rowToPlan(row)
+            })
+          : await db.transaction().execute(async (trx) => {
+              const version = nextVersion(await topVersion(trx).executeTakeFirst())
+              const row = await insert(trx, version).executeTakeFirst()
+              if (!row) return undefined
+              await supersede(trx, version).execute()
+              return rowToPlan(row)
+            })
         if (saved) return saved
         if (await getPlan(plan.id)) {
           throw new ConflictError(
@@ -131,6 +147,7 @@ export const createSqlRecordStores = (deps: {
         .updateTable("plans")
         .set({
           updated_at: toMillis(clock.now()),
+          // a patch: only the keys present are written
           ...(patch.body === undefined ? {} : { body: patch.body }),
           ...(patch.commentId === undefined ? {} : { comment_id: patch.commentId }),
           ...(patch.commentUrl === undefined ? {} : { comment_url: patch.commentUrl }),

@@ -3,24 +3,25 @@
  * (embedded default) or PostgreSQL, one implementation for both. Schema in migrations.ts, driver
  * quirks in row-mapping.ts. Events arrive validated (the application's run journal checks them).
  */
-import { type Kysely, sql } from "kysely"
+import { type Kysely, type Selectable, sql } from "kysely"
 import type { ApiTokenStore } from "#application/ports/api-token-store.js"
 import type { Clock } from "#application/ports/clock.js"
 import type { Logger } from "#application/ports/logging.js"
 import { silentLogger } from "#application/ports/logging.js"
-import type { NewRun, RunFilter, RunPage, RunStore } from "#application/ports/run-store.js"
+import type { NewRun, RunFilter, RunPage, RunPatch, RunStore } from "#application/ports/run-store.js"
 import { ConfigError, ConflictError, NotFoundError, PrwrightError } from "#domain/errors.js"
 import type { RunEvent, RunEventData } from "#domain/run-event.js"
-import type { WorkflowRun } from "#domain/workflow-run.js"
+import { TERMINAL_STATUSES, type WorkflowRun } from "#domain/workflow-run.js"
 import { checkLimit, decodeCursor, encodeCursor } from "../list-cursor.js"
 import { createSecretCipher } from "../secret-cipher.js"
 import { guardStoreMethods } from "../store-errors.js"
 import { createEventAppender } from "./append-events.js"
 import { connectDatabase } from "./connect-database.js"
-import type { Database, SqlDialectName } from "./database.js"
+import type { Database, RunsTable, SqlDialectName } from "./database.js"
 import { createStoreMigrator } from "./migrations.js"
 import { parseJson, patchToColumns, rowToEvent, rowToRun, toJson, toMillis, toNumber } from "./row-mapping.js"
 import { createSqlRecordStores, type RecordStores } from "./sql-record-stores.js"
+import type { SqliteSync } from "./sqlite-sync.js"
 
 export interface SqlRunStoreOptions {
   /** `sqlite:PATH`, `sqlite::memory:`, a bare `*.db` path, or `postgres://…` */
@@ -40,6 +41,8 @@ export type SqlRunStore = RunStore &
     migrate(): Promise<void>
     db: Kysely<Database>
     dialect: SqlDialectName
+    /** SQLite only: the store's connection, for the embedded queue to share (see container.ts) */
+    sqliteConnection?: SqliteSync["database"]
   }
 
 const DEFAULT_LIMIT = 50
@@ -52,7 +55,7 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
   const clock = options.clock ?? { now: () => new Date() }
   const logger = (options.logger ?? silentLogger).child({ component: "sql-run-store" })
   const connected = await connectDatabase({ url: options.url, schema: options.schema, logger })
-  const { db, dialect } = connected
+  const { db, dialect, sqlite } = connected
   const migrationTableSchema = connected.schema ? { migrationTableSchema: connected.schema } : {}
   const migrateToLatest = () =>
     dialect === "postgres"
@@ -71,7 +74,7 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
           }
         })
   let closed = false
-  const appendEvents = createEventAppender(db, dialect)
+  const appendEvents = createEventAppender(db, dialect, sqlite)
   const cipher = createSecretCipher(
     options.secretKey ??
       (async () => {
@@ -98,10 +101,75 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
     return row ? rowToRun(row) : undefined
   }
 
+  /** the one UPDATE; `activeOnly` adds "and it has not ended" to the same statement (undefined when it had) */
+  const update = async (
+    id: string,
+    patch: RunPatch,
+    activeOnly: boolean,
+  ): Promise<WorkflowRun | undefined> => {
+    const set = patchToColumns(patch)
+    set.updated_at = toMillis(clock.now())
+    const missing = () => {
+      if (activeOnly) return undefined
+      throw runNotFound(id)
+    }
+    if (patch.artifacts === undefined) {
+      const row = await db
+        .updateTable("runs")
+        .set(set)
+        .where("id", "=", id)
+        .$if(activeOnly, (query) => query.where("status", "not in", [...TERMINAL_STATUSES]))
+        .returningAll()
+        .executeTakeFirst()
+      return row ? rowToRun(row) : missing()
+    }
+    const artifacts = patch.artifacts
+    const merge = (current: Selectable<RunsTable>) => ({
+      artifacts: toJson({ ...parseJson<Record<string, unknown>>(current.artifacts), ...artifacts }),
+    })
+    // SQLite: one synchronous transaction, the write lock never held across an await (sqlite-sync.ts)
+    if (sqlite)
+      return sqlite.transaction(() => {
+        const current = sqlite.first(
+          db
+            .updateTable("runs")
+            .set(set)
+            .where("id", "=", id)
+            .$if(activeOnly, (query) => query.where("status", "not in", [...TERMINAL_STATUSES]))
+            .returningAll(),
+        )
+        if (!current) return missing()
+        const row = sqlite.first(
+          db.updateTable("runs").set(merge(current)).where("id", "=", id).returningAll(),
+        )
+        return rowToRun(row ?? current)
+      })
+    return db.transaction().execute(async (trx) => {
+      // Writing first takes the row lock before the read, so two concurrent merges cannot lose
+      // each other's artifacts.
+      const current = await trx
+        .updateTable("runs")
+        .set(set)
+        .where("id", "=", id)
+        .$if(activeOnly, (query) => query.where("status", "not in", [...TERMINAL_STATUSES]))
+        .returningAll()
+        .executeTakeFirst()
+      if (!current) return missing()
+      const row = await trx
+        .updateTable("runs")
+        .set(merge(current))
+        .where("id", "=", id)
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      return rowToRun(row)
+    })
+  }
+
   const store: SqlRunStore = {
-    ...createSqlRecordStores({ db, clock, cipher }),
+    ...createSqlRecordStores({ db, clock, cipher, ...(sqlite ? { sqlite } : {}) }),
     db,
     dialect,
+    ...(sqlite ? { sqliteConnection: sqlite.database } : {}),
     migrate,
     getRun,
 
@@ -145,39 +213,16 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
       return rowToRun(row)
     },
 
-    async updateRun(id, patch) {
-      const set = patchToColumns(patch)
-      set.updated_at = toMillis(clock.now())
-      if (patch.artifacts === undefined) {
-        const row = await db
-          .updateTable("runs")
-          .set(set)
-          .where("id", "=", id)
-          .returningAll()
-          .executeTakeFirst()
-        if (!row) throw runNotFound(id)
-        return rowToRun(row)
-      }
-      const artifacts = patch.artifacts
-      return db.transaction().execute(async (trx) => {
-        // Writing first takes the row lock (Postgres) / write lock (SQLite) before the read, so two
-        // concurrent merges cannot lose each other's artifacts.
-        const current = await trx
-          .updateTable("runs")
-          .set(set)
-          .where("id", "=", id)
-          .returningAll()
-          .executeTakeFirst()
-        if (!current) throw runNotFound(id)
-        const merged = { ...parseJson<Record<string, unknown>>(current.artifacts), ...artifacts }
-        const row = await trx
-          .updateTable("runs")
-          .set({ artifacts: toJson(merged) })
-          .where("id", "=", id)
-          .returningAll()
-          .executeTakeFirstOrThrow()
-        return rowToRun(row)
-      })
+    updateRun: (id, patch) => update(id, patch, false) as Promise<WorkflowRun>,
+
+    async updateActiveRun(id, patch) {
+      const updated = await update(id, patch, true)
+      if (
+        updated === undefined &&
+        !(await db.selectFrom("runs").select("id").where("id", "=", id).executeTakeFirst())
+      )
+        throw runNotFound(id)
+      return updated
     },
 
     async listRuns(filter: RunFilter): Promise<RunPage> {
@@ -251,12 +296,15 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
     },
 
     async replaceApiTokens(token) {
+      const values = { id: token.id, label: token.label, hash: token.hash, created_at: toMillis(clock.now()) }
+      if (sqlite)
+        return sqlite.transaction(() => {
+          sqlite.run(db.deleteFrom("api_tokens"))
+          sqlite.run(db.insertInto("api_tokens").values(values))
+        })
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom("api_tokens").execute()
-        await trx
-          .insertInto("api_tokens")
-          .values({ id: token.id, label: token.label, hash: token.hash, created_at: toMillis(clock.now()) })
-          .execute()
+        await trx.insertInto("api_tokens").values(values).execute()
       })
     },
 
