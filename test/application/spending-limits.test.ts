@@ -14,6 +14,7 @@ import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { commentPayload, labeledPayload } from "../doubles/github/webhook-payloads.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
+import { type GitHubFlow, startGitHubFlow } from "../support/github-flow.js"
 import { createCapturingLogger } from "../support/logger.js"
 import { finished, waitForRun } from "../support/runs.js"
 
@@ -22,43 +23,36 @@ const REPO = "acme/spendy"
 const OTHER = "acme/thrifty"
 
 describe("spending limits", () => {
+  let flow: GitHubFlow
   let github: GitHubDouble
   let container: Container
-  let dir: string
-  let delivery = 0
 
   beforeAll(async () => {
-    github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } } })
-    for (const name of [REPO, OTHER]) {
-      await github.createRepo(name, { files: { "README.md": "# r\n" } })
-      github.grant(name, "alice", "write")
-    }
-    dir = await mkdtemp(path.join(tmpdir(), "prwright-spending-"))
-    container = await createContainer(
-      loadConfig({
-        PRWRIGHT_DATA_DIR: dir,
-        GITHUB_API_URL: github.apiUrl,
-        GITHUB_TOKEN: TOKEN,
-        GITHUB_WEBHOOK_SECRET: "whsec-spending",
-        PRWRIGHT_API_TOKEN: "prw_spending_token_0123456",
-        PRWRIGHT_DAILY_LIMIT_USD: "1",
-        PRWRIGHT_MONTHLY_LIMIT_USD: "50",
-      }),
-      { logger: createCapturingLogger(), model: null },
-    )
+    flow = await startGitHubFlow({
+      prefix: "prwright-spending-",
+      repos: { [REPO]: { "README.md": "# r\n" }, [OTHER]: { "README.md": "# r\n" } },
+      writers: [
+        [REPO, "alice"],
+        [OTHER, "alice"],
+      ],
+      token: TOKEN,
+      script: [],
+      workers: [],
+      env: { PRWRIGHT_DAILY_LIMIT_USD: "1", PRWRIGHT_MONTHLY_LIMIT_USD: "50" },
+      // no workers and no model: the limits are checked at the intake
+      overrides: () => ({ model: null }),
+    })
+    ;({ github, container } = flow)
   })
   afterAll(async () => {
-    await container?.close()
-    await github?.close()
-    if (dir) await rm(dir, { recursive: true, force: true })
+    await flow?.close()
   })
 
   const label = (repo: string, issue: number) =>
-    container.webhooks.handle({
-      name: "issues",
-      deliveryId: `spend-${++delivery}`,
-      payload: labeledPayload({ repo, issue, label: "prwright:plan", sender: { login: "alice" } }),
-    })
+    flow.webhook(
+      "issues",
+      labeledPayload({ repo, issue, label: "prwright:plan", sender: { login: "alice" } }),
+    )
   const spend = async (repo: string, issue: number, costUsd: number) => {
     const outcome = await label(repo, issue)
     const jobId = (outcome as { jobId: string }).jobId
