@@ -48,6 +48,13 @@ export interface RunContext<T extends JobType = JobType> {
    */
   ensureActive(): Promise<void>
   usage(): Usage
+  /**
+   * Work that must not hold up the run's end (saving a cancelled run's work in progress): done after
+   * this attempt recorded the terminal status, before the job is released; its failures are logged.
+   * While it runs, ensureActive passes and saveArtifacts writes (the run ended here, not elsewhere);
+   * when the run had ended elsewhere instead, the tasks still run but ensureActive refuses.
+   */
+  afterEnd?(task: () => Promise<void>): void
 }
 
 export interface WorkflowOutcome {
@@ -209,6 +216,15 @@ export const createJobRunner = (deps: {
 
     let lastProgress: { value: number; message?: string } = { value: run.progress }
     let lastBeat = 0
+    /** true once this attempt recorded the run's ending: deferred work may still act for it */
+    let endedHere = false
+    const afterEnd: Array<() => Promise<void>> = []
+    const runAfterEnd = async () => {
+      for (const task of afterEnd.splice(0))
+        await task().catch((error: unknown) =>
+          log.warn("work after the run's end failed", { error: errorMessage(error) }),
+        )
+    }
     const context: RunContext = {
       run,
       data,
@@ -244,9 +260,11 @@ export const createJobRunner = (deps: {
         await deps.journal.record(runId, [{ type: "progress", progress: value, message }])
       },
       async saveArtifacts(artifacts) {
-        await update({ artifacts })
+        if (endedHere) await deps.store.updateRun(runId, { artifacts })
+        else await update({ artifacts })
       },
       async ensureActive() {
+        if (endedHere) return
         const current = await deps.store.getRun(runId)
         if (current && isTerminal(current.status)) throw new RunEndedError(runId, current.status)
       },
@@ -256,6 +274,9 @@ export const createJobRunner = (deps: {
       },
       isCancelled: (error) => effectiveError(job.signal, error) instanceof CancelledError,
       usage: () => usage,
+      afterEnd: (task) => {
+        afterEnd.push(task)
+      },
     }
 
     /**
@@ -297,26 +318,32 @@ export const createJobRunner = (deps: {
       const message = errorMessage(error)
       const final = context.isFinal(error)
       const status = cancelled ? "cancelled" : final ? "failed" : "pending"
-      const ended = await endActive({
-        status,
-        usage,
-        error: message,
-        finishedAt: status === "pending" ? undefined : deps.clock.now(),
-      })
-      if (!ended)
-        return await dropLateOutcome(
-          status === "pending" ? `retry after: ${message}` : `${status}: ${message}`,
-        )
-      await deps.journal.record(runId, [
-        { type: "error", message, retryable: !final },
-        { type: "usage", usage },
-        {
-          type: "status",
+      try {
+        const ended = await endActive({
           status,
-          attempt: job.attempt,
-          message: status === "pending" ? `attempt ${job.attempt} failed; retrying` : message,
-        },
-      ])
+          usage,
+          error: message,
+          finishedAt: status === "pending" ? undefined : deps.clock.now(),
+        })
+        if (!ended)
+          return await dropLateOutcome(
+            status === "pending" ? `retry after: ${message}` : `${status}: ${message}`,
+          )
+        await deps.journal.record(runId, [
+          { type: "error", message, retryable: !final },
+          { type: "usage", usage },
+          {
+            type: "status",
+            status,
+            attempt: job.attempt,
+            message: status === "pending" ? `attempt ${job.attempt} failed; retrying` : message,
+          },
+        ])
+        endedHere = status !== "pending"
+      } finally {
+        // also when the ending was not recorded here: the checkout is removed all the same
+        await runAfterEnd()
+      }
       log[final ? "error" : "warn"](`run attempt failed: ${message}`, { status })
       if (final && error instanceof PrwrightError && !error.retryable) throw error
       if (final) throw new NonRetryableError(message, { cause: error })

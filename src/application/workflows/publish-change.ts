@@ -27,12 +27,15 @@ const titleAndSummary = (state: RunState, outcome: Publishable) =>
 const commitChange = async (deps: ResolveIssueDeps, state: RunState, change: ChangeSet, message: string) => {
   const checkout = state.checkout!
   if (change.paths.length === 0) return undefined
+  const { signal } = state.context
   // read before committing: afterwards the working tree equals HEAD
+  signal.throwIfAborted()
   const diff = await checkout.diff(change.paths)
+  signal.throwIfAborted()
   const sha = await checkout.commit({ message, paths: change.paths, author: deps.author })
   // a run cancelled meanwhile (its cancel unacknowledged) publishes nothing
   if (sha) await state.context.ensureActive()
-  if (sha) await checkout.push({ branch: state.branch, signal: state.context.signal })
+  if (sha) await checkout.push({ branch: state.branch, signal })
   await state.context.emit(diffEvent(diff, change.paths))
   return sha
 }
@@ -61,6 +64,8 @@ export const publishChange = async (
     })
   }
   await context.progress(90, "publishing")
+  // a cancel stops publishing at the next step (the git steps before the push take no signal)
+  context.signal.throwIfAborted()
   const change = await changeSet(checkout, state.snapshot ?? new Map(), state.verifyOutput)
   let commitHash = await commitChange(
     deps,
@@ -80,6 +85,7 @@ export const publishChange = async (
   const artifacts = { branchName: state.branch, commitHash, filesChanged: files.length }
   await context.saveArtifacts(artifacts)
   if (!createPR) return { artifacts, summary }
+  context.signal.throwIfAborted()
 
   const stopped = outcome.kind === "stopped-passing" ? outcome.stopped : undefined
   const failing = verification !== undefined && !verification.passed

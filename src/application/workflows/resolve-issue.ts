@@ -28,6 +28,7 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
     const state = await startRun(deps, context)
     if (options.plan) state.plan = options.plan
     let keepCheckout = false
+    let releaseLater = false
     try {
       await checkOut(deps, state)
       if (options.planFirst) await planPhase(deps, state, options)
@@ -47,13 +48,24 @@ export const createResolveIssue = (deps: ResolveIssueDeps) => {
         // a failed run's files stay for inspection (not a cancelled one: nobody asked for it)
         keepCheckout = !cancelled
         state.lastErrors.push(errorMessage(error))
-        await reportStop(stopDeps, state, cancelled ? "the run was cancelled" : errorMessage(error)).catch(
-          (e: unknown) => deps.logger.warn("could not report the stop on GitHub", { error: errorMessage(e) }),
-        )
+        const report = () =>
+          reportStop(stopDeps, state, cancelled ? "the run was cancelled" : errorMessage(error)).catch(
+            (e: unknown) =>
+              deps.logger.warn("could not report the stop on GitHub", { error: errorMessage(e) }),
+          )
+        if (cancelled && context.afterEnd) {
+          // a cancel ends the run at once (within 2 s): the work in progress is pushed and the stop
+          // explained right after `cancelled` is recorded, then the checkout goes
+          releaseLater = true
+          context.afterEnd(async () => {
+            await report()
+            await release(deps, state, false)
+          })
+        } else await report()
       }
       throw error
     } finally {
-      await release(deps, state, keepCheckout)
+      if (!releaseLater) await release(deps, state, keepCheckout)
     }
   }
 

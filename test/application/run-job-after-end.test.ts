@@ -1,0 +1,89 @@
+/**
+ * Work a workflow defers with `afterEnd` (a cancelled resolve run's work in progress and stop comment)
+ * runs only after the terminal status is recorded, so a cancel is not held up by it; a failing task is
+ * logged, never turned into a second outcome.
+ */
+import { randomUUID } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { afterEach, expect, it } from "vitest"
+import { createMemoryEventBus } from "#adapters/events/memory-event-bus.js"
+import { createEmbeddedJobQueue } from "#adapters/queue/embedded/embedded-job-queue.js"
+import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
+import type { JobQueue } from "#application/ports/job-queue.js"
+import type { RunStore } from "#application/ports/run-store.js"
+import { createWorkflowRequester } from "#application/request-workflow.js"
+import { createJobRunner } from "#application/run-job.js"
+import { createRunJournal } from "#application/run-journal.js"
+import { CancelledError } from "#domain/errors.js"
+import { createCapturingLogger } from "../support/logger.js"
+
+let dir: string
+let store: RunStore
+let queue: JobQueue
+
+afterEach(async () => {
+  await queue?.close()
+  await store?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+it("a cancelled run is recorded cancelled before its deferred work runs; a failing task is only logged", async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "prwright-after-end-"))
+  const databasePath = path.join(dir, "prwright.db")
+  store = await createSqlRunStore({ url: `sqlite:${databasePath}` })
+  queue = createEmbeddedJobQueue({ databasePath, pollIntervalMs: 20, backoffBaseMs: 5 })
+  const logger = createCapturingLogger()
+  const journal = createRunJournal({ store, bus: createMemoryEventBus(), logger })
+  const requester = createWorkflowRequester({ store, queue, journal, newId: () => randomUUID(), logger })
+  const { jobId, run } = await requester.enqueue(
+    "resolve-issue",
+    { repoFullName: "octo/app", issueNumber: 5 },
+    { source: "api" },
+  )
+  const seen: string[] = []
+  const runner = createJobRunner({
+    store,
+    journal,
+    logger,
+    clock: { now: () => new Date() },
+    workflows: {
+      "resolve-issue": async (context) => {
+        await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }))
+        context.afterEnd?.(async () => {
+          seen.push(`saving work: the run is ${(await store.getRun(jobId))?.status}`)
+        })
+        context.afterEnd?.(async () => {
+          throw new Error("push refused")
+        })
+        context.afterEnd?.(async () => {
+          seen.push("checkout removed")
+        })
+        throw new CancelledError()
+      },
+    },
+  })
+  const controller = new AbortController()
+  const attempt = runner({
+    jobId,
+    type: "resolve-issue",
+    data: run.input,
+    attempt: 1,
+    maxAttempts: 3,
+    signal: controller.signal,
+    progress: async () => {},
+  })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  controller.abort(new CancelledError())
+  await expect(attempt).rejects.toBeInstanceOf(CancelledError)
+
+  expect(seen).toEqual(["saving work: the run is cancelled", "checkout removed"])
+  expect(logger.lines.filter((l) => l.level === "warn").map((l) => [l.message, l.fields?.error])).toEqual([
+    ["work after the run's end failed", "push refused"],
+  ])
+  const ends = (await store.listEvents(jobId)).filter(
+    (e) => e.type === "status" && ["completed", "failed", "cancelled"].includes(String(e.status)),
+  )
+  expect(ends.map((e) => (e.type === "status" ? e.status : ""))).toEqual(["cancelled"])
+})
