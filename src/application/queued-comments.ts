@@ -31,7 +31,7 @@ export const createQueuedComments = (deps: {
   store: RunStore
   places: RunPlaces
   logger: Logger
-  runUrl?: (runId: string) => string
+  runUrl?: ((runId: string) => string) | undefined
 }): QueuedComments => {
   const log = deps.logger.child({ component: "queued-comments" })
   const pending = new Set<Promise<void>>()

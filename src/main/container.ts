@@ -283,7 +283,7 @@ export const createContainer = async (
     store,
     places: runPlaces,
     logger,
-    ...(runLink ? { runUrl: runLink } : {}),
+    runUrl: runLink,
   })
   const observers = [checkRuns, reviewReplies, queuedComments].filter((o) => o !== undefined)
   const baseJournal = createRunJournal({ store, bus, logger })
