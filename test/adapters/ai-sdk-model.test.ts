@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { createModelHandle, DEFAULT_MODELS } from "#adapters/model/ai-sdk-model.js"
 import { costOf, pricingFor } from "#application/agent/pricing.js"
 import { ConfigError } from "#domain/errors.js"
+import { anthropicMessage } from "../doubles/anthropic-wire.js"
 import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
 
 const API_KEY = "sk-adapter-test-key-9876"
@@ -60,16 +61,7 @@ describe("createModelHandle against the scripted OpenAI-compatible server", () =
     // Anthropic's wire format differs from the scripted server's; a recording fetch answers its shape.
     const anthropicFetch = async (input: string | URL | Request, init?: RequestInit) => {
       seen.push({ url: String(input), apiKey: new Headers(init?.headers).get("x-api-key") })
-      return Response.json({
-        id: "msg_1",
-        type: "message",
-        role: "assistant",
-        model: "claude-sonnet-4-5",
-        content: [{ type: "text", text: "hi from claude" }],
-        stop_reason: "end_turn",
-        stop_sequence: null,
-        usage: { input_tokens: 12, output_tokens: 5 },
-      })
+      return Response.json(anthropicMessage([{ type: "text", text: "hi from claude" }]))
     }
     const handle = createModelHandle({
       provider: "anthropic",

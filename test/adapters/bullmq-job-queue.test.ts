@@ -2,7 +2,14 @@ import { Redis } from "ioredis"
 import { afterEach, describe, expect, it } from "vitest"
 import { createBullMqJobQueue } from "#adapters/queue/bullmq/bullmq-job-queue.js"
 import type { JobQueue } from "#application/ports/job-queue.js"
-import { gate, jobRequest, resultFor, runJobQueueContract, waitFor } from "../contract/job-queue.contract.js"
+import {
+  gate,
+  jobRequest,
+  resultFor,
+  runJobQueueContract,
+  startStaleWorker,
+  waitFor,
+} from "../contract/job-queue.contract.js"
 import { service, uniqueName } from "../support/services.js"
 
 const redis = await service("redis")
@@ -185,26 +192,14 @@ describe.skipIf(!redis.available)("BullMQ job queue (real Redis)", () => {
       open.push(queue)
       const request = jobRequest()
       await queue.enqueue(request)
-      const started = gate()
-      let reason: unknown
-      queue.process(
-        "comment-on-issue",
-        async (job) => {
-          started.open()
-          await new Promise((resolve) => job.signal.addEventListener("abort", resolve, { once: true }))
-          reason = job.signal.reason
-          // a stale worker that ignores the abort and reports success anyway
-          return resultFor(job, "stale")
-        },
-        { concurrency: 1 },
-      )
-      await started.opened
+      const stale = startStaleWorker(queue)
+      await stale.started
       const admin = new Redis(redis.url)
       try {
         // another worker took the job over after this one's lock lapsed
         await admin.set(`${prefix}:comment-on-issue:${request.jobId}:lock`, "intruder-token", "PX", 10_000)
-        await waitFor(() => reason !== undefined, "the lost lock to abort the handler", 3_000)
-        expect((reason as Error).message).toMatch(/lost its lock/)
+        await waitFor(() => stale.reason() !== undefined, "the lost lock to abort the handler", 3_000)
+        expect((stale.reason() as Error).message).toMatch(/lost its lock/)
         await new Promise((resolve) => setTimeout(resolve, 200))
         const info = await queue.getJob(request.jobId)
         expect(info?.state).toBe("active")

@@ -11,6 +11,7 @@ import {
   resultFor,
   runJobQueueContract,
   sleep,
+  startStaleWorker,
   waitFor,
 } from "../contract/job-queue.contract.js"
 import { createCapturingLogger } from "../support/logger.js"
@@ -216,27 +217,16 @@ describe("embedded job queue", () => {
     const queue = openQueue({ leaseMs: 150 })
     const request = jobRequest()
     await queue.enqueue(request)
-    const started = gate()
-    let reason: unknown
-    queue.process(
-      "comment-on-issue",
-      async (job) => {
-        started.open()
-        await new Promise((resolve) => job.signal.addEventListener("abort", resolve, { once: true }))
-        reason = job.signal.reason
-        return resultFor(job, "stale")
-      },
-      { concurrency: 1 },
-    )
-    await started.opened
+    const stale = startStaleWorker(queue)
+    await stale.started
     const raw = new Database(databasePath)
     try {
       // another process took the job over after this one's lease lapsed
       raw
         .prepare("UPDATE queue_jobs SET lease_owner = 'intruder', lease_expires_at = ? WHERE id = ?")
         .run(Date.now() + 60_000, request.jobId)
-      await waitFor(() => reason !== undefined, "the lost lease to abort the handler", 3_000)
-      expect((reason as Error).message).toMatch(/lease expired/)
+      await waitFor(() => stale.reason() !== undefined, "the lost lease to abort the handler", 3_000)
+      expect((stale.reason() as Error).message).toMatch(/lease expired/)
       await sleep(100)
       const row = raw
         .prepare("SELECT state, lease_owner, result FROM queue_jobs WHERE id = ?")

@@ -2,15 +2,9 @@ import { describe, expect, it } from "vitest"
 import { createMemoryEventBus } from "#adapters/events/memory-event-bus.js"
 import type { RunEvent } from "#domain/run-event.js"
 import { createCapturingLogger } from "../support/logger.js"
+import { logEvent } from "../support/runs.js"
 
-const event = (runId: string, seq: number): RunEvent => ({
-  type: "log",
-  level: "info",
-  message: `${runId}#${seq}`,
-  runId,
-  seq,
-  at: new Date(1_700_000_000_000 + seq),
-})
+const event = logEvent
 
 describe("memory event bus", () => {
   it("delivers a run's events to its subscribers only, synchronously and in order", async () => {

@@ -10,21 +10,11 @@ import path from "node:path"
 import { generateText } from "ai"
 import { afterEach, describe, expect, it } from "vitest"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
-import type { GitHubIssue } from "#application/ports/github.js"
 import { ConfigError } from "#domain/errors.js"
 import { costOf, DEFAULT_CONTEXT_WINDOW, modelInfo, parseModelTableOverrides } from "#domain/model-table.js"
+import { anthropicMessage, recordingFetch } from "../doubles/anthropic-wire.js"
 import { createTempCheckout } from "../doubles/temp-checkout.js"
-
-const recorder = (answer: (url: string, body: Record<string, unknown>) => unknown) => {
-  const seen: Array<{ url: string; body: Record<string, unknown> }> = []
-  const fetchDouble = async (input: string | URL | Request, init?: RequestInit) => {
-    const body = JSON.parse(String(init?.body ?? "{}")) as Record<string, unknown>
-    seen.push({ url: String(input), body })
-    return Response.json(answer(String(input), body))
-  }
-  return { seen, fetch: fetchDouble as typeof fetch }
-}
+import { planOnce } from "../support/agent-harness.js"
 
 const responsesAnswer = {
   id: "resp_1",
@@ -60,7 +50,7 @@ const chatAnswer = {
 
 describe("OpenAI: Responses API for reasoning models", () => {
   it("sends a reasoning model on OpenAI itself to /responses, with the effort and store: false", async () => {
-    const { seen, fetch } = recorder(() => responsesAnswer)
+    const { seen, fetch } = recordingFetch(() => responsesAnswer)
     const handle = createModelHandle({
       provider: "openai",
       model: "o4-mini",
@@ -81,7 +71,9 @@ describe("OpenAI: Responses API for reasoning models", () => {
   })
 
   it("keeps Chat Completions for other models and for LLM_BASE_URL servers, unless asked", async () => {
-    const { seen, fetch } = recorder((url) => (url.endsWith("/responses") ? responsesAnswer : chatAnswer))
+    const { seen, fetch } = recordingFetch((url) =>
+      url.endsWith("/responses") ? responsesAnswer : chatAnswer,
+    )
     const plain = createModelHandle({ provider: "openai", model: "gpt-4.1", apiKey: "k", fetch })
     await generateText({ model: plain.model, prompt: "x", maxRetries: 0 })
     const proxied = createModelHandle({
@@ -111,16 +103,7 @@ describe("OpenAI: Responses API for reasoning models", () => {
 
 describe("Anthropic extended thinking", () => {
   it("asks for thinking with the configured budget and refuses a budget below 1024", async () => {
-    const { seen, fetch } = recorder(() => ({
-      id: "msg_1",
-      type: "message",
-      role: "assistant",
-      model: "claude-sonnet-4-5",
-      content: [{ type: "text", text: "ok" }],
-      stop_reason: "end_turn",
-      stop_sequence: null,
-      usage: { input_tokens: 12, output_tokens: 5 },
-    }))
+    const { seen, fetch } = recordingFetch(() => anthropicMessage([{ type: "text", text: "ok" }]))
     const handle = createModelHandle({
       provider: "anthropic",
       apiKey: "k",
@@ -217,52 +200,29 @@ describe("Anthropic cache breakpoint", () => {
   it("moves to the newest message each step; the system prompt and the task stay marked", async () => {
     dir = await mkdtemp(path.join(tmpdir(), "prwright-cache-"))
     const checkout = await createTempCheckout(dir, { "README.md": "# r\n", "a.txt": "a\n" })
-    const toolUse = (id: string, name: string, input: unknown) => ({
-      id: `msg_${id}`,
-      type: "message",
-      role: "assistant",
-      model: "claude-sonnet-4-5",
-      content: [{ type: "tool_use", id: `toolu_${id}`, name, input }],
-      stop_reason: "tool_use",
-      stop_sequence: null,
-      usage: {
-        input_tokens: 2000,
-        output_tokens: 20,
-        cache_read_input_tokens: 1500,
-        cache_creation_input_tokens: 300,
-      },
-    })
+    const toolUse = (id: string, name: string, input: unknown) =>
+      anthropicMessage([{ type: "tool_use", id: `toolu_${id}`, name, input }], {
+        id: `msg_${id}`,
+        usage: {
+          input_tokens: 2000,
+          output_tokens: 20,
+          cache_read_input_tokens: 1500,
+          cache_creation_input_tokens: 300,
+        },
+      })
     const answers = [
       toolUse("1", "str_replace_based_edit_tool", { command: "view", path: "README.md" }),
       toolUse("2", "str_replace_based_edit_tool", { command: "view", path: "a.txt" }),
       toolUse("3", "submit_plan", { plan: "1. Do it" }),
     ]
-    const { seen, fetch } = recorder(() => answers[seen.length - 1])
+    const { seen, fetch } = recordingFetch(() => answers[seen.length - 1])
     const model = createModelHandle({
       provider: "anthropic",
       apiKey: "k",
       baseURL: "http://127.0.0.1:9/v1",
       fetch,
     })
-    const issue: GitHubIssue = {
-      number: 1,
-      title: "t",
-      body: "b",
-      state: "open",
-      htmlUrl: "https://github.com/o/r/issues/1",
-      author: "a",
-      labels: [],
-      isPullRequest: false,
-    }
-    const result = await runPlanningAgent({
-      model,
-      checkout,
-      repoFullName: "o/r",
-      issue,
-      signal: new AbortController().signal,
-      maxRetries: 0,
-      onEvent: () => {},
-    })
+    const result = await planOnce(model, checkout)
     expect(result.plan).toBe("1. Do it")
     // Anthropic's input_tokens leave out the cache: 3 × (2000 plain × $3 + 1500 read × $0.30 + 300 written × $3.75 + 20 out × $15)
     expect(result.usage.inputTokens).toBe(3 * 3800)
@@ -285,24 +245,19 @@ describe("Anthropic cache breakpoint", () => {
   it("does not force submit_plan on the last step while Anthropic thinking is on (the API refuses it)", async () => {
     dir = await mkdtemp(path.join(tmpdir(), "prwright-cache-"))
     const checkout = await createTempCheckout(dir, { "README.md": "# r\n" })
-    const answer = (id: string, name: string, input: unknown) => ({
-      id: `msg_${id}`,
-      type: "message",
-      role: "assistant",
-      model: "claude-sonnet-4-5",
-      content: [
-        { type: "thinking", thinking: "Let me look.", signature: `sig_${id}` },
-        { type: "tool_use", id: `toolu_${id}`, name, input },
-      ],
-      stop_reason: "tool_use",
-      stop_sequence: null,
-      usage: { input_tokens: 100, output_tokens: 20 },
-    })
+    const answer = (id: string, name: string, input: unknown) =>
+      anthropicMessage(
+        [
+          { type: "thinking", thinking: "Let me look.", signature: `sig_${id}` },
+          { type: "tool_use", id: `toolu_${id}`, name, input },
+        ],
+        { id: `msg_${id}`, usage: { input_tokens: 100, output_tokens: 20 } },
+      )
     const answers = [
       answer("1", "str_replace_based_edit_tool", { command: "view", path: "README.md" }),
       answer("2", "submit_plan", { plan: "1. Do it" }),
     ]
-    const { seen, fetch } = recorder(() => answers[seen.length - 1])
+    const { seen, fetch } = recordingFetch(() => answers[seen.length - 1])
     const model = createModelHandle({
       provider: "anthropic",
       apiKey: "k",
@@ -310,25 +265,7 @@ describe("Anthropic cache breakpoint", () => {
       fetch,
       thinkingBudgetTokens: 2048,
     })
-    const result = await runPlanningAgent({
-      model,
-      checkout,
-      repoFullName: "o/r",
-      issue: {
-        number: 1,
-        title: "t",
-        body: "b",
-        state: "open",
-        htmlUrl: "https://github.com/o/r/issues/1",
-        author: "a",
-        labels: [],
-        isPullRequest: false,
-      },
-      signal: new AbortController().signal,
-      maxSteps: 2,
-      maxRetries: 0,
-      onEvent: () => {},
-    })
+    const result = await planOnce(model, checkout, { maxSteps: 2 })
     expect(result.plan).toBe("1. Do it")
     expect(seen[1]?.body.tool_choice).not.toMatchObject({ type: "tool" })
     expect(seen[1]?.body.thinking).toMatchObject({ type: "enabled", budget_tokens: 2048 })

@@ -80,6 +80,42 @@ interface Setup {
   queue(): JobQueue
 }
 
+/** Worker children on `child`'s adapter and queues from `queue`, all stopped (then `after`) on cleanup. */
+const processSetup = (
+  child: Partial<ChildConfig>,
+  queue: () => JobQueue,
+  after: () => void | Promise<void>,
+): { setup: Setup; cleanup(): Promise<void> } => {
+  const queues: JobQueue[] = []
+  const children: Child[] = []
+  return {
+    setup: {
+      child: (overrides) => {
+        const started = startChild({
+          lockMs: LOCK_MS,
+          graceMs: 300,
+          workMs: 60_000,
+          ...child,
+          ...overrides,
+        } as ChildConfig)
+        children.push(started)
+        return started
+      },
+      queue: () => {
+        const made = queue()
+        queues.push(made)
+        return made
+      },
+    },
+    cleanup: async () => {
+      for (const started of children) started.process.kill("SIGKILL")
+      await Promise.all(children.map((started) => started.exited))
+      await Promise.all(queues.map((made) => made.close()))
+      await after()
+    },
+  }
+}
+
 const adapters: Array<{ name: string; skip?: string; setup(): { setup: Setup; cleanup(): Promise<void> } }> =
   [
     {
@@ -87,40 +123,12 @@ const adapters: Array<{ name: string; skip?: string; setup(): { setup: Setup; cl
       setup() {
         const dir = mkdtempSync(path.join(tmpdir(), "prwright-queue-proc-"))
         const databasePath = path.join(dir, "prwright.db")
-        const queues: JobQueue[] = []
-        const children: Child[] = []
-        return {
-          setup: {
-            child: (overrides) => {
-              const child = startChild({
-                adapter: "embedded",
-                databasePath,
-                lockMs: LOCK_MS,
-                graceMs: 300,
-                workMs: 60_000,
-                ...overrides,
-              })
-              children.push(child)
-              return child
-            },
-            queue: () => {
-              const queue = createEmbeddedJobQueue({
-                databasePath,
-                backoffBaseMs: 5,
-                pollIntervalMs: 30,
-                leaseMs: LOCK_MS,
-              })
-              queues.push(queue)
-              return queue
-            },
-          },
-          cleanup: async () => {
-            for (const child of children) child.process.kill("SIGKILL")
-            await Promise.all(children.map((child) => child.exited))
-            await Promise.all(queues.map((queue) => queue.close()))
-            rmSync(dir, { recursive: true, force: true })
-          },
-        }
+        return processSetup(
+          { adapter: "embedded", databasePath },
+          () =>
+            createEmbeddedJobQueue({ databasePath, backoffBaseMs: 5, pollIntervalMs: 30, leaseMs: LOCK_MS }),
+          () => rmSync(dir, { recursive: true, force: true }),
+        )
       },
     },
     {
@@ -128,45 +136,23 @@ const adapters: Array<{ name: string; skip?: string; setup(): { setup: Setup; cl
       ...(redis.available ? {} : { skip: redis.reason }),
       setup() {
         const prefix = uniqueName("bullmq_proc")
-        const queues: JobQueue[] = []
-        const children: Child[] = []
-        return {
-          setup: {
-            child: (overrides) => {
-              const child = startChild({
-                adapter: "bullmq",
-                redisUrl: redis.url,
-                prefix,
-                lockMs: LOCK_MS,
-                graceMs: 300,
-                workMs: 60_000,
-                ...overrides,
-              })
-              children.push(child)
-              return child
-            },
-            queue: () => {
-              const queue = createBullMqJobQueue({
-                connection: redis.url,
-                prefix,
-                backoffBaseMs: 5,
-                lockDurationMs: LOCK_MS,
-                stalledIntervalMs: 200,
-              })
-              queues.push(queue)
-              return queue
-            },
-          },
-          cleanup: async () => {
-            for (const child of children) child.process.kill("SIGKILL")
-            await Promise.all(children.map((child) => child.exited))
-            await Promise.all(queues.map((queue) => queue.close()))
+        return processSetup(
+          { adapter: "bullmq", redisUrl: redis.url, prefix },
+          () =>
+            createBullMqJobQueue({
+              connection: redis.url,
+              prefix,
+              backoffBaseMs: 5,
+              lockDurationMs: LOCK_MS,
+              stalledIntervalMs: 200,
+            }),
+          async () => {
             const admin = new Redis(redis.url)
             const keys = await admin.keys(`${prefix}:*`)
             if (keys.length > 0) await admin.del(...keys)
             await admin.quit()
           },
-        }
+        )
       },
     },
   ]

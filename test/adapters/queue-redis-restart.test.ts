@@ -4,14 +4,13 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
-import net from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { Redis } from "ioredis"
 import { afterAll, describe, expect, it } from "vitest"
 import { createBullMqJobQueue } from "#adapters/queue/bullmq/bullmq-job-queue.js"
 import { jobRequest, resultFor, sleep, waitFor } from "../contract/job-queue.contract.js"
-import { uniqueName } from "../support/services.js"
+import { freePort, redisAnswers, uniqueName } from "../support/services.js"
 
 const redisServer = (() => {
   try {
@@ -23,16 +22,6 @@ const redisServer = (() => {
 })()
 if (redisServer) console.warn(`\n!!! SKIPPING the Redis restart test: ${redisServer}\n`)
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-
 const dir = mkdtempSync(path.join(tmpdir(), "prwright-redis-aof-"))
 let server: ChildProcess | undefined
 
@@ -42,22 +31,7 @@ const startRedis = async (port: number): Promise<ChildProcess> => {
     ["--port", String(port), "--bind", "127.0.0.1", "--appendonly", "yes", "--dir", dir, "--save", ""],
     { stdio: "ignore" },
   )
-  await waitFor(
-    async () => {
-      const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-      probe.on("error", () => {})
-      try {
-        await probe.connect()
-        return (await probe.ping()) === "PONG"
-      } catch {
-        return false
-      } finally {
-        probe.disconnect()
-      }
-    },
-    "redis-server to accept connections",
-    10_000,
-  )
+  await waitFor(() => redisAnswers({ port }), "redis-server to accept connections", 10_000)
   return child
 }
 

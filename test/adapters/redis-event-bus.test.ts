@@ -4,18 +4,12 @@ import { createRedisEventBus } from "#adapters/events/redis-event-bus.js"
 import type { EventBus } from "#application/ports/event-bus.js"
 import type { RunEvent } from "#domain/run-event.js"
 import { createCapturingLogger } from "../support/logger.js"
+import { logEvent } from "../support/runs.js"
 import { service, uniqueName } from "../support/services.js"
 
 const redis = await service("redis")
 
-const event = (runId: string, seq: number): RunEvent => ({
-  type: "log",
-  level: "info",
-  message: `${runId}#${seq}`,
-  runId,
-  seq,
-  at: new Date(1_700_000_000_000 + seq),
-})
+const event = logEvent
 
 const waitUntil = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000) => {
   const deadline = Date.now() + timeoutMs

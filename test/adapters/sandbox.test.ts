@@ -19,19 +19,8 @@ import { createProcessSandbox } from "#adapters/sandbox/process-sandbox.js"
 import type { Sandbox, SandboxCommand } from "#application/ports/sandbox.js"
 import { ConfigError, ValidationError } from "#domain/errors.js"
 import { runSandboxContract } from "../contract/sandbox.contract.js"
+import { bwrapWorks } from "../support/bwrap.js"
 import { createCapturingLogger } from "../support/logger.js"
-
-const bwrapWorks = (() => {
-  try {
-    execFileSync("bwrap", ["--unshare-all", "--ro-bind", "/", "/", "true"], {
-      stdio: "ignore",
-      timeout: 5_000,
-    })
-    return true
-  } catch {
-    return false
-  }
-})()
 
 // The process sandbox gives no isolation, only the shared guarantees: it runs everywhere.
 runSandboxContract("process", (options) => createProcessSandbox(options))

@@ -3,7 +3,6 @@
  * there (python3 and node are found inside, a missing gofmt is skipped), and the run's own HOME and
  * /tmp reach every command, so a reproduction script in /tmp survives to the next command.
  */
-import { execFileSync } from "node:child_process"
 import { mkdir, mkdtemp, realpath, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -11,32 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
 import { createBwrapSandbox } from "#adapters/sandbox/bwrap-sandbox.js"
 import { runCodingAgent } from "#application/agent/coding-agent.js"
-import type { GitHubIssue } from "#application/ports/github.js"
 import { startScriptedModelServer } from "../doubles/scripted-model-server.js"
 import { createTempCheckout } from "../doubles/temp-checkout.js"
+import { openIssue } from "../support/agent-harness.js"
+import { bwrapWorks } from "../support/bwrap.js"
 
-const bwrapWorks = (() => {
-  try {
-    execFileSync("bwrap", ["--unshare-all", "--ro-bind", "/", "/", "true"], {
-      stdio: "ignore",
-      timeout: 5_000,
-    })
-    return true
-  } catch {
-    return false
-  }
-})()
-
-const issue: GitHubIssue = {
-  number: 1,
-  title: "double() is wrong",
-  body: "double(2) returns 5",
-  state: "open",
-  htmlUrl: "https://github.com/o/r/issues/1",
-  author: "a",
-  labels: [],
-  isPullRequest: false,
-}
+const issue = openIssue(
+  { number: 1, title: "double() is wrong", body: "double(2) returns 5", author: "a" },
+  "o/r",
+)
 const edit = (args: Record<string, unknown>) => ({ name: "str_replace_based_edit_tool", arguments: args })
 const bash = (command: string) => ({ name: "bash", arguments: { command } })
 const submit = { name: "submit", arguments: { title: "Fix double()", summary: "double() doubles." } }

@@ -4,50 +4,34 @@
  * condensation before and after a context overflow, in-agent retries on 429/529 with retry-after,
  * prices with cached tokens, the cost-cap refusal for unpriced models, the repair-round step budget.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { readFile } from "node:fs/promises"
 import path from "node:path"
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest"
-import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
-import { type CodingAgentOptions, runCodingAgent } from "#application/agent/coding-agent.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
-import type { GitHubIssue } from "#application/ports/github.js"
-import type { ModelHandle } from "#application/ports/model.js"
-import type { Checkout } from "#application/ports/workspace.js"
+import { describe, expect, it } from "vitest"
 import { NonRetryableError } from "#domain/errors.js"
-import type { RunEventData } from "#domain/run-event.js"
-import {
-  type ScriptedModelServer,
-  type ScriptStep,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { createShellSandbox } from "../doubles/shell-sandbox.js"
-import { createTempCheckout } from "../doubles/temp-checkout.js"
+import type { ScriptStep } from "../doubles/scripted-model-server.js"
+import { agentHarness, bash, bodyOf, edit, openIssue, toolOutputs, view } from "../support/agent-harness.js"
 
 const KEY = "sk-loop-test-key-123456"
 const BUGGY = "export function add(a, b) {\n  return Math.abs(a) + Math.abs(b)\n}\n"
 const LONG = Array.from({ length: 400 }, (_, i) => `// line ${i + 1} ${"x".repeat(40)}`).join("\n")
-const FILES: Record<string, string> = {
-  "README.md": "# calc\n",
-  "src/math.js": BUGGY,
-  "src/long.js": `${LONG}\n`,
-  "package.json": '{ "type": "module" }\n',
-}
-const issue: GitHubIssue = {
+const issue = openIssue({
   number: 7,
   title: "add() is wrong for negative numbers",
   body: "Steps to reproduce: node -e 'import(\"./src/math.js\").then(m => console.log(m.add(-1, -2)))' prints 3.",
-  state: "open",
-  htmlUrl: "https://github.com/octo/calc/issues/7",
-  author: "someone",
-  labels: [],
-  isPullRequest: false,
-}
+})
+const harness = agentHarness({
+  prefix: "prwright-loop-",
+  apiKey: KEY,
+  issue,
+  files: {
+    "README.md": "# calc\n",
+    "src/math.js": BUGGY,
+    "src/long.js": `${LONG}\n`,
+    "package.json": '{ "type": "module" }\n',
+  },
+})
+const { start } = harness
 
-const edit = (args: Record<string, unknown>) => ({ name: "str_replace_based_edit_tool", arguments: args })
-const view = (file: string, range?: [number, number]) =>
-  edit({ command: "view", path: file, ...(range ? { view_range: range } : {}) })
-const bash = (command: string) => ({ name: "bash", arguments: { command } })
 const submit = { name: "submit", arguments: { title: "Fix add()", summary: "Fixed add()." } }
 const FIX = edit({
   command: "str_replace",
@@ -55,63 +39,6 @@ const FIX = edit({
   old_str: "  return Math.abs(a) + Math.abs(b)",
   new_str: "  return a + b",
 })
-
-let dir: string
-let checkout: Checkout
-const servers: ScriptedModelServer[] = []
-const dirs: string[] = []
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "prwright-loop-"))
-  dirs.push(dir)
-  checkout = await createTempCheckout(path.join(dir, "repo"), FILES)
-})
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()))
-})
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
-})
-
-type Body = {
-  messages: Array<{ role: string; content: unknown; tool_call_id?: string }>
-  tools?: unknown[]
-  tool_choice?: unknown
-}
-const bodyOf = (server: ScriptedModelServer, index: number): Body => server.requests[index]?.body as Body
-
-const start = async (
-  script: ScriptStep[],
-  options: Partial<Parameters<typeof startScriptedModelServer>[0]> = {},
-  handle: { model?: string; provider?: "openai" | "openai-compatible"; allowUnpriced?: boolean } = {},
-) => {
-  const server = await startScriptedModelServer({ script, apiKey: KEY, ...options })
-  servers.push(server)
-  const model: ModelHandle = createModelHandle({
-    provider: handle.provider ?? "openai",
-    model: handle.model ?? "gpt-4.1",
-    baseURL: server.baseUrl,
-    apiKey: KEY,
-    ...(handle.allowUnpriced ? { allowUnpriced: true } : {}),
-  })
-  const events: RunEventData[] = []
-  const sandbox = createShellSandbox()
-  const code = (extra: Partial<CodingAgentOptions> = {}) =>
-    runCodingAgent({
-      model,
-      checkout,
-      sandbox,
-      repoFullName: "octo/calc",
-      issue,
-      budget: { maxSteps: 40 },
-      signal: new AbortController().signal,
-      maxRetries: 0,
-      onEvent: (event) => {
-        events.push(event)
-      },
-      ...extra,
-    })
-  return { server, model, events, code, sandbox }
-}
 
 describe("stop rules that judge progress", () => {
   it("does not stop a model that edits with sed -i and re-runs the same check", async () => {
@@ -126,7 +53,7 @@ describe("stop rules that judge progress", () => {
     // the same check answered the same six times, but the tree changed before each: no nudge, no stop
     expect(result).toMatchObject({ outcome: "submitted", steps: 13 })
     expect(JSON.stringify(server.requests.map((r) => r.body))).not.toContain("exact call")
-    expect(await readFile(path.join(checkout.root, "README.md"), "utf8")).toBe("# calc 5\n")
+    expect(await readFile(path.join(harness.checkout.root, "README.md"), "utf8")).toBe("# calc 5\n")
   })
 
   it("still stops the same bash check repeated with nothing changed", async () => {
@@ -142,51 +69,19 @@ describe("stop rules that judge progress", () => {
 
   it("planner: a Markdown text reply becomes the plan", async () => {
     const plan = "## Summary\nDrop Math.abs in add().\n\n## Steps\n1. Edit src/math.js\n2. Add a test"
-    const { server } = await start([{ toolCalls: [view("src/math.js")] }, { text: plan }])
-    const events: RunEventData[] = []
-    const model = createModelHandle({
-      provider: "openai",
-      model: "gpt-4.1",
-      baseURL: server.baseUrl,
-      apiKey: KEY,
-    })
-    const result = await runPlanningAgent({
-      model,
-      checkout,
-      repoFullName: "octo/calc",
-      issue,
-      signal: new AbortController().signal,
-      maxRetries: 0,
-      onEvent: (event) => {
-        events.push(event)
-      },
-    })
+    const { plan: runPlanner, events } = await start([{ toolCalls: [view("src/math.js")] }, { text: plan }])
+    const result = await runPlanner()
     expect(result).toMatchObject({ plan, steps: 2, fromText: true })
     expect(events.at(-1)).toEqual({ type: "plan", plan })
   })
 
   it("planner: the last step forces submit_plan", async () => {
-    const { server } = await start([
+    const { server, plan } = await start([
       { toolCalls: [view("README.md")] },
       { toolCalls: [view("src/math.js")] },
       { toolCalls: [{ name: "submit_plan", arguments: { plan: "1. Fix add()" } }] },
     ])
-    const model = createModelHandle({
-      provider: "openai",
-      model: "gpt-4.1",
-      baseURL: server.baseUrl,
-      apiKey: KEY,
-    })
-    const result = await runPlanningAgent({
-      model,
-      checkout,
-      repoFullName: "octo/calc",
-      issue,
-      signal: new AbortController().signal,
-      maxSteps: 3,
-      maxRetries: 0,
-      onEvent: () => {},
-    })
+    const result = await plan({ maxSteps: 3 })
     expect(result.plan).toBe("1. Fix add()")
     expect(bodyOf(server, 0).tool_choice).toBe("auto")
     expect(bodyOf(server, 2).tool_choice).toEqual({ type: "function", function: { name: "submit_plan" } })
@@ -212,9 +107,6 @@ describe("stop rules that judge progress", () => {
 })
 
 describe("context control", () => {
-  const toolOutputs = (body: Body): string[] =>
-    body.messages.filter((m) => m.role === "tool").map((m) => String(m.content))
-
   it("keeps the newest observations verbatim and masks older ones in batches", async () => {
     // 14 different views of the long file, then the fix and the submits
     const script: ScriptStep[] = []
@@ -225,14 +117,14 @@ describe("context control", () => {
     const result = await code()
     expect(result.outcome).toBe("submitted")
     for (let request = 0; request < server.requests.length; request += 1) {
-      const outputs = toolOutputs(bodyOf(server, request))
+      const outputs = toolOutputs(server, request)
       const verbatim = outputs.filter((o) => !o.includes("omitted to save context"))
       // the last five observations are always verbatim, and never more than 5 + the batch (5) - 1
       expect(verbatim.length).toBeGreaterThanOrEqual(Math.min(5, outputs.length))
       expect(verbatim.length).toBeLessThanOrEqual(9)
       for (const output of outputs.slice(-5)) expect(output).not.toContain("omitted to save context")
     }
-    const last = toolOutputs(bodyOf(server, server.requests.length - 1))
+    const last = toolOutputs(server, server.requests.length - 1)
     expect(last[0]).toMatch(/^"?\[older output \(\d+ chars\) omitted to save context/)
     // masking leaves the prefix alone for several steps: request n+1 starts with request n's messages
     const a = JSON.stringify(bodyOf(server, 11).messages.slice(0, 10))
@@ -404,30 +296,12 @@ describe("prices and the cost cap", () => {
 
 describe("a reasoning model through the Responses API", () => {
   it("runs the tool loop on /v1/responses and carries the encrypted reasoning between tool calls", async () => {
-    const server = await startScriptedModelServer({
-      apiKey: KEY,
-      script: [{ toolCalls: [FIX] }, { toolCalls: [submit] }, { toolCalls: [submit] }],
-    })
-    servers.push(server)
-    const model = createModelHandle({
-      provider: "openai",
-      model: "o4-mini",
-      baseURL: server.baseUrl,
-      apiKey: KEY,
-      openaiApi: "responses",
-      reasoningEffort: "low",
-    })
-    const result = await runCodingAgent({
-      model,
-      checkout,
-      sandbox: createShellSandbox(),
-      repoFullName: "octo/calc",
-      issue,
-      budget: { maxSteps: 5 },
-      signal: new AbortController().signal,
-      maxRetries: 0,
-      onEvent: () => {},
-    })
+    const { server, code } = await start(
+      [{ toolCalls: [FIX] }, { toolCalls: [submit] }, { toolCalls: [submit] }],
+      {},
+      { model: "o4-mini", openaiApi: "responses", reasoningEffort: "low" },
+    )
+    const result = await code({ budget: { maxSteps: 5 } })
     expect(server.errors).toEqual([])
     expect(result).toMatchObject({ outcome: "submitted", editedPaths: ["src/math.js"] })
     expect(server.requests.map((r) => r.path)).toEqual(["/v1/responses", "/v1/responses", "/v1/responses"])

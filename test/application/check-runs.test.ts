@@ -4,22 +4,11 @@
  * reporter follows the run's events; no workflow knows about it.
  */
 import { generateKeyPairSync } from "node:crypto"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { runCodingAgent } from "#application/agent/coding-agent.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
+import { beforeEach, describe, expect, it } from "vitest"
+import type { Container } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  type ScriptStep,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { createCapturingLogger } from "../support/logger.js"
+import type { ScriptStep } from "../doubles/scripted-model-server.js"
+import { flowPerTest } from "../support/github-flow.js"
 import { finished, waitForRun } from "../support/runs.js"
 import { FIXED_LINE_OLD, fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
 
@@ -40,54 +29,43 @@ const bash = (command: string) => ({ toolCalls: [{ name: "bash", arguments: { co
 describe.each([{ auth: "app" as const }, { auth: "token" as const }])(
   "a run on GitHub's commit checks ($auth)",
   ({ auth }) => {
+    const flows = flowPerTest({
+      prefix: "prwright-checks-",
+      double: async () => {
+        const double = await startGitHubDouble({
+          tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } },
+          apps: { [APP_ID]: { publicKey, slug: "prwright", installations: { "9": { repos: [REPO] } } } },
+        })
+        await double.createRepo(REPO, { files: SAMPLE_FILES })
+        return double
+      },
+    })
     let github: GitHubDouble
-    let model: ScriptedModelServer | undefined
     let container: Container | undefined
-    let dataDir: string
     let issue: number
 
-    beforeEach(async () => {
-      github = await startGitHubDouble({
-        tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } },
-        apps: { [APP_ID]: { publicKey, slug: "prwright", installations: { "9": { repos: [REPO] } } } },
-      })
-      await github.createRepo(REPO, { files: SAMPLE_FILES })
+    beforeEach(() => {
+      github = flows.github
       issue = github.createIssue(REPO, SAMPLE_ISSUE)
-      dataDir = await mkdtemp(path.join(tmpdir(), "prwright-checks-"))
-    })
-    afterEach(async () => {
-      await container?.close()
-      container = undefined
-      await model?.close()
-      await github.close()
-      await rm(dataDir, { recursive: true, force: true })
     })
 
     const start = async (script: ScriptStep[], env: Record<string, string> = {}) => {
-      model = await startScriptedModelServer({ script, apiKey: KEY })
-      const config = loadConfig({
-        PRWRIGHT_DATA_DIR: dataDir,
-        GITHUB_API_URL: github.apiUrl,
-        ...(auth === "app"
-          ? { GITHUB_APP_ID: APP_ID, GITHUB_APP_PRIVATE_KEY: privateKey }
-          : { GITHUB_TOKEN: TOKEN }),
-        LLM_PROVIDER: "openai-compatible",
-        LLM_MODEL: "scripted",
-        PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-        LLM_BASE_URL: model.baseUrl,
-        LLM_API_KEY: KEY,
-        PRWRIGHT_API_TOKEN: "prw_checks_test_token_12345",
-        PRWRIGHT_PUBLIC_URL: "https://prwright.example.test",
-        PRWRIGHT_QUEUE_BACKOFF_MS: "20",
-        ...env,
+      const flow = await flows.start({
+        script,
+        workers: ["auto-resolve", "resolve"],
+        token: TOKEN,
+        apiKey: KEY,
+        env: {
+          ...(auth === "app"
+            ? { GITHUB_TOKEN: undefined, GITHUB_APP_ID: APP_ID, GITHUB_APP_PRIVATE_KEY: privateKey }
+            : {}),
+          PRWRIGHT_PUBLIC_URL: "https://prwright.example.test",
+          PRWRIGHT_QUEUE_BACKOFF_MS: "20",
+          ...env,
+        },
       })
-      container = await createContainer(config, {
-        logger: createCapturingLogger(),
-        planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
-        coder: (options) => runCodingAgent({ ...options, maxRetries: 0, secrets: config.secrets }),
-      })
-      container.startWorkers(["auto-resolve", "resolve"])
-      return container
+      container = flow.container
+      return flow.container
     }
     const runToEnd = async (
       type: "auto-resolve-issue" | "resolve-issue",

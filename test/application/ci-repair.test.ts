@@ -5,28 +5,13 @@
  * same failure again gives nothing; a repository that did not opt in gives nothing.
  */
 import { execFileSync } from "node:child_process"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { runCodingAgent } from "#application/agent/coding-agent.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { failureFingerprint } from "#application/ci-repair.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
 import { workflowRunPayload } from "../doubles/github/webhook-payloads.js"
-import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { createCapturingLogger } from "../support/logger.js"
+import { type GitHubFlow, startGitHubFlow } from "../support/github-flow.js"
 import { finished, waitForRun } from "../support/runs.js"
-import { fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
+import { fixSteps, planSteps, SAMPLE_FILES } from "../support/sample-repo.js"
 
-const TOKEN = "ghp_ciRepairTestToken_0123456789"
-const KEY = "sk-ci-repair-key-0123456789"
 const REPO = "acme/mathlib"
 const OTHER = "acme/optout"
 const failingLog = (at: string) =>
@@ -40,18 +25,13 @@ const failingLog = (at: string) =>
   ].join("\n")
 
 describe("CI repair (fixCi)", () => {
-  let github: GitHubDouble
-  let model: ScriptedModelServer
-  let container: Container
-  let dataDir: string
-  let delivery = 0
+  let flow: GitHubFlow
 
   beforeAll(async () => {
-    github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } } })
-    await github.createRepo(REPO, { files: { ...SAMPLE_FILES, ".prwright.yml": "fixCi: true\n" } })
-    await github.createRepo(OTHER, { files: SAMPLE_FILES })
-    model = await startScriptedModelServer({
-      apiKey: KEY,
+    flow = await startGitHubFlow({
+      prefix: "prwright-ci-repair-",
+      repos: { [REPO]: { ...SAMPLE_FILES, ".prwright.yml": "fixCi: true\n" }, [OTHER]: SAMPLE_FILES },
+      workers: ["auto-resolve", "resolve"],
       script: [
         ...planSteps(),
         ...fixSteps(),
@@ -77,35 +57,13 @@ describe("CI repair (fixCi)", () => {
         },
       ],
     })
-    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-ci-repair-"))
-    const config = loadConfig({
-      PRWRIGHT_DATA_DIR: dataDir,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN: TOKEN,
-      GITHUB_WEBHOOK_SECRET: "whsec-ci",
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted",
-      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: KEY,
-      PRWRIGHT_API_TOKEN: "prw_ci_repair_token_0123456",
-    })
-    container = await createContainer(config, {
-      logger: createCapturingLogger(),
-      planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
-      coder: (options) => runCodingAgent({ ...options, maxRetries: 0, secrets: config.secrets }),
-    })
-    container.startWorkers(["auto-resolve", "resolve"])
   })
   afterAll(async () => {
-    await container?.close()
-    await model?.close()
-    await github?.close()
-    if (dataDir) await rm(dataDir, { recursive: true, force: true })
+    await flow?.close()
   })
 
   const failed = (repo: string, branch: string, sha: string, at: string) => {
-    const run = github.addWorkflowRun(repo, {
+    const run = flow.github.addWorkflowRun(repo, {
       headBranch: branch,
       headSha: sha,
       jobs: [
@@ -113,27 +71,15 @@ describe("CI repair (fixCi)", () => {
         { name: "test", conclusion: "failure", log: failingLog(at) },
       ],
     })
-    return container.webhooks.handle({
-      name: "workflow_run",
-      deliveryId: `ci-${++delivery}`,
-      payload: workflowRunPayload({
-        repo,
-        runId: run.id,
-        headBranch: branch,
-        headSha: sha,
-        conclusion: "failure",
-      }),
-    })
+    return flow.webhook(
+      "workflow_run",
+      workflowRunPayload({ repo, runId: run.id, headBranch: branch, headSha: sha, conclusion: "failure" }),
+    )
   }
 
   it("a failed workflow run on prwright's PR gives one repair push; the same failure again gives none", async () => {
-    const issue = github.createIssue(REPO, SAMPLE_ISSUE)
-    const first = await container.requester.enqueue(
-      "auto-resolve-issue",
-      { repoFullName: REPO, issueNumber: issue, options: { createPR: true } },
-      { source: "api" },
-    )
-    const opened = await waitForRun(container.store, first.jobId, finished, 60_000)
+    const { github, container } = flow
+    const { issue, run: opened } = await flow.openPullRequest(REPO)
     expect(opened.status).toBe("completed")
     const branch = opened.artifacts.branchName!
     const before = opened.artifacts.commitHash!
@@ -162,6 +108,7 @@ describe("CI repair (fixCi)", () => {
   }, 120_000)
 
   it("ignores repositories that did not opt in, other branches and successes", async () => {
+    const { github, container } = flow
     const sha = (await github.refSha(OTHER, "refs/heads/main"))!
     expect(await failed(OTHER, "prwright/issue-1-x", sha, "2026-12-06T08:00:00Z")).toMatchObject({
       outcome: "ignored",

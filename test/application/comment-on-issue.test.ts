@@ -3,26 +3,17 @@
  * retries reuse the one plan comment, a final failure or a cancel says so in that comment.
  */
 
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import path from "node:path"
 import Database from "better-sqlite3"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { beforeEach, describe, expect, it } from "vitest"
 import { createOctokitGitHub } from "#adapters/github/octokit-github.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import type { GitHub } from "#application/ports/github.js"
 import { RetryableError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
+import type { Container } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  type ScriptStep,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { createCapturingLogger } from "../support/logger.js"
+import type { ScriptStep } from "../doubles/scripted-model-server.js"
+import { flowPerTest } from "../support/github-flow.js"
 import { finished, waitForRun } from "../support/runs.js"
 
 const TOKEN = "ghp_appTestToken_0123456789"
@@ -34,11 +25,21 @@ const view = {
 const submit = { toolCalls: [{ name: "submit_plan", arguments: { plan: PLAN } }] }
 
 describe("commentOnIssue workflow", () => {
+  const flows = flowPerTest({
+    prefix: "prwright-app-",
+    double: async () => {
+      const double = await startGitHubDouble({ tokens: { [TOKEN]: { login: "bot", repos: "*" } } })
+      await double.createRepo("acme/app", { files: { "README.md": "# app\n" } })
+      return double
+    },
+  })
   let github: GitHubDouble
-  let model: ScriptedModelServer | undefined
-  let dataDir: string
   let container: Container | undefined
   let issue: number
+  beforeEach(() => {
+    github = flows.github
+    issue = github.createIssue("acme/app", { title: "Do the thing", body: "please" })
+  })
 
   const start = async (
     script: ScriptStep[],
@@ -46,28 +47,18 @@ describe("commentOnIssue workflow", () => {
     wrap?: (real: GitHub) => GitHub,
     env: Record<string, string> = {},
   ) => {
-    model = await startScriptedModelServer({ script, apiKey: KEY })
-    const config = loadConfig({
-      PRWRIGHT_DATA_DIR: dataDir,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN: TOKEN,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted",
-      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: KEY,
-      PRWRIGHT_API_TOKEN: "prw_app_test_token_123456",
-      PRWRIGHT_QUEUE_BACKOFF_MS: "20",
-      ...env,
+    // the flow's agents make no SDK-level retries, so a scripted 500 reaches the queue's retry
+    const flow = await flows.start({
+      script,
+      workers: workers ? ["comment"] : [],
+      token: TOKEN,
+      apiKey: KEY,
+      env: { PRWRIGHT_QUEUE_BACKOFF_MS: "20", ...env },
+      overrides: () =>
+        wrap ? { github: wrap(createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl })) } : {},
     })
-    container = await createContainer(config, {
-      logger: createCapturingLogger(),
-      ...(wrap ? { github: wrap(createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl })) } : {}),
-      // No SDK-level retries, so a scripted 500 reaches the queue's retry.
-      planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
-    })
-    if (workers) container.startWorkers(["comment"])
-    return container
+    container = flow.container
+    return flow.container
   }
 
   const waitFor = (jobId: string, done: (run: WorkflowRun) => boolean, timeoutMs = 15_000) =>
@@ -81,21 +72,6 @@ describe("commentOnIssue workflow", () => {
     )
     return result.jobId
   }
-
-  beforeEach(async () => {
-    github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "bot", repos: "*" } } })
-    await github.createRepo("acme/app", { files: { "README.md": "# app\n" } })
-    issue = github.createIssue("acme/app", { title: "Do the thing", body: "please" })
-    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-app-"))
-  })
-
-  afterEach(async () => {
-    await container?.close()
-    container = undefined
-    await model?.close()
-    await github.close()
-    await rm(dataDir, { recursive: true, force: true })
-  })
 
   it("retries a failed attempt and edits the same comment: one comment, attempt 2, completed", async () => {
     await start([view, { error: { status: 500, message: "upstream overloaded" } }, view, submit])
@@ -184,7 +160,7 @@ describe("commentOnIssue workflow", () => {
     const c = await start([submit], false)
     const jobId = await enqueue()
     // As if written by an older version: the stored job carries a field this version does not know.
-    const db = new Database(path.join(dataDir, "prwright.db"))
+    const db = new Database(path.join(flows.dataDir, "prwright.db"))
     db.prepare("update queue_jobs set data = json_set(data, '$.legacy', 1) where id = ?").run(jobId)
     db.close()
     c.startWorkers(["comment"])

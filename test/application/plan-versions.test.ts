@@ -3,23 +3,14 @@
  * superseded), the plan comment names the version, and approving names one version exactly: the
  * resolveIssue run it starts reads that version's text, even after a newer plan exists.
  */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { approvalJobId } from "#application/approve-plan.js"
 import { findPlan } from "#application/workflows/find-plan.js"
 import { ConflictError } from "#domain/errors.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
-import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { createCapturingLogger } from "../support/logger.js"
+import type { Container } from "#main/container.js"
+import type { GitHubDouble } from "../doubles/github-double.js"
+import { type GitHubFlow, startGitHubFlow } from "../support/github-flow.js"
 import { finished, waitForRun } from "../support/runs.js"
 
 const TOKEN = "ghp_planVersionsToken_0123456789"
@@ -30,9 +21,8 @@ const view = {
 const submit = (plan: string) => ({ toolCalls: [{ name: "submit_plan", arguments: { plan } }] })
 
 describe("plan versions", () => {
+  let flow: GitHubFlow
   let github: GitHubDouble
-  let model: ScriptedModelServer
-  let dataDir: string
   let container: Container
   let issue: number
 
@@ -48,35 +38,20 @@ describe("plan versions", () => {
   }
 
   beforeAll(async () => {
-    github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "bot", repos: "*" } } })
-    await github.createRepo("acme/app", { files: { "README.md": "# app\n" } })
-    issue = github.createIssue("acme/app", { title: "Do the thing", body: "please" })
-    model = await startScriptedModelServer({
+    flow = await startGitHubFlow({
+      prefix: "prwright-plans-",
+      repos: { "acme/app": { "README.md": "# app\n" } },
+      login: "bot",
+      token: TOKEN,
       apiKey: KEY,
       script: [view, submit("1. first idea"), view, submit("1. second idea")],
+      workers: ["comment"],
     })
-    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-plans-"))
-    container = await createContainer(
-      loadConfig({
-        PRWRIGHT_DATA_DIR: dataDir,
-        GITHUB_API_URL: github.apiUrl,
-        GITHUB_TOKEN: TOKEN,
-        LLM_PROVIDER: "openai-compatible",
-        LLM_MODEL: "scripted",
-        PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-        LLM_BASE_URL: model.baseUrl,
-        LLM_API_KEY: KEY,
-        PRWRIGHT_API_TOKEN: "prw_plan_versions_token_1234",
-      }),
-      { logger: createCapturingLogger() },
-    )
-    container.startWorkers(["comment"])
+    ;({ github, container } = flow)
+    issue = github.createIssue("acme/app", { title: "Do the thing", body: "please" })
   })
   afterAll(async () => {
-    await container?.close()
-    await model?.close()
-    await github?.close()
-    await rm(dataDir, { recursive: true, force: true })
+    await flow?.close()
   })
 
   it("stores each plan as the next version, names it in the comment, and approves exactly one", async () => {

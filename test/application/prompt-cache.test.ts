@@ -3,21 +3,12 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { createModelHandle } from "#adapters/model/ai-sdk-model.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
-import type { GitHubIssue } from "#application/ports/github.js"
+import { anthropicMessage, recordingFetch } from "../doubles/anthropic-wire.js"
 import { startScriptedModelServer } from "../doubles/scripted-model-server.js"
 import { createTempCheckout } from "../doubles/temp-checkout.js"
+import { openIssue, planOnce } from "../support/agent-harness.js"
 
-const issue: GitHubIssue = {
-  number: 3,
-  title: "Explain the cache",
-  body: "Please plan.",
-  state: "open",
-  htmlUrl: "https://github.com/o/r/issues/3",
-  author: "someone",
-  labels: [],
-  isPullRequest: false,
-}
+const issue = openIssue({ number: 3, title: "Explain the cache", body: "Please plan." }, "o/r")
 
 let dir: string | undefined
 afterEach(async () => {
@@ -28,38 +19,24 @@ describe("prompt caching", () => {
   it("marks the system prompt and the task as Anthropic cache breakpoints", async () => {
     dir = await mkdtemp(path.join(tmpdir(), "prompt-cache-"))
     const checkout = await createTempCheckout(dir, { "README.md": "# r\n" })
-    const bodies: Array<Record<string, unknown>> = []
     // Anthropic's wire format: a recording fetch answers with a submit_plan tool call.
-    const anthropicFetch = async (_input: string | URL | Request, init?: RequestInit) => {
-      bodies.push(JSON.parse(String(init?.body)) as Record<string, unknown>)
-      return Response.json({
-        id: "msg_1",
-        type: "message",
-        role: "assistant",
-        model: "claude-sonnet-4-5",
-        content: [{ type: "tool_use", id: "toolu_1", name: "submit_plan", input: { plan: "1. Do it" } }],
-        stop_reason: "tool_use",
-        stop_sequence: null,
-        usage: { input_tokens: 2000, output_tokens: 20, cache_read_input_tokens: 1800 },
-      })
-    }
+    const { seen, fetch: anthropicFetch } = recordingFetch(() =>
+      anthropicMessage(
+        [{ type: "tool_use", id: "toolu_1", name: "submit_plan", input: { plan: "1. Do it" } }],
+        {
+          usage: { input_tokens: 2000, output_tokens: 20, cache_read_input_tokens: 1800 },
+        },
+      ),
+    )
     const model = createModelHandle({
       provider: "anthropic",
       apiKey: "sk-ant-test",
       baseURL: "http://127.0.0.1:9/v1",
-      fetch: anthropicFetch as typeof fetch,
+      fetch: anthropicFetch,
     })
-    const result = await runPlanningAgent({
-      model,
-      checkout,
-      repoFullName: "o/r",
-      issue,
-      signal: new AbortController().signal,
-      maxRetries: 0,
-      onEvent: () => {},
-    })
+    const result = await planOnce(model, checkout, { issue })
     expect(result.plan).toBe("1. Do it")
-    const body = bodies[0] as {
+    const body = seen[0]?.body as {
       system: Array<Record<string, unknown>>
       messages: Array<{ content: unknown }>
     }
@@ -75,15 +52,7 @@ describe("prompt caching", () => {
     })
     try {
       const model = createModelHandle({ provider: "openai-compatible", baseURL: server.baseUrl, model: "m" })
-      await runPlanningAgent({
-        model,
-        checkout,
-        repoFullName: "o/r",
-        issue,
-        signal: new AbortController().signal,
-        maxRetries: 0,
-        onEvent: () => {},
-      })
+      await planOnce(model, checkout, { issue })
       expect(JSON.stringify(server.requests[0]?.body)).not.toMatch(/cache_control|cacheControl/)
       expect(server.errors).toEqual([])
     } finally {

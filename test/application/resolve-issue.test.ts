@@ -4,28 +4,20 @@
  * idempotent publishing across a retried attempt.
  */
 import { execFileSync } from "node:child_process"
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { readFile, stat, writeFile } from "node:fs/promises"
 import path from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { beforeEach, describe, expect, it } from "vitest"
 import { createGitCliWorkspace } from "#adapters/git/git-cli-workspace.js"
 import { createOctokitGitHub, gitAuthHeader } from "#adapters/github/octokit-github.js"
-import { runCodingAgent } from "#application/agent/coding-agent.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { createCancelRun } from "#application/cancel-run.js"
 import type { GitHub } from "#application/ports/github.js"
 import { createRunJournal } from "#application/run-journal.js"
 import { RetryableError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
+import type { Container } from "#main/container.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  type ScriptStep,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
+import type { ScriptedModelServer, ScriptStep } from "../doubles/scripted-model-server.js"
+import { flowPerTest } from "../support/github-flow.js"
 import { createCapturingLogger } from "../support/logger.js"
 import { finished, waitForRun } from "../support/runs.js"
 import {
@@ -47,10 +39,31 @@ const submit = (title = "Fix clamp") => ({
   toolCalls: [{ name: "submit", arguments: { title, summary: "Fixed." } }],
 })
 
+// the fix the issue asks for, and a slip that makes a passing test fail
+const fixClamp = editor({
+  command: "str_replace",
+  path: "src/math.js",
+  old_str: FIXED_LINE_OLD,
+  new_str: FIXED_LINE_NEW,
+})
+const breakAdd = editor({
+  command: "str_replace",
+  path: "src/math.js",
+  old_str: "  return a + b",
+  new_str: "  return a - b",
+})
+
 describe("resolve workflows", () => {
+  const flows = flowPerTest({
+    prefix: "prwright-resolve-",
+    double: async () => {
+      const double = await startGitHubDouble({ tokens: { [TOKEN]: { login: "bot", repos: "*" } } })
+      await double.createRepo("acme/mathlib", { files: SAMPLE_FILES })
+      return double
+    },
+  })
   let github: GitHubDouble
   let model: ScriptedModelServer | undefined
-  let dataDir: string
   let container: Container | undefined
   let issue: number
   const branch = () => `prwright/issue-${issue}-clamp-ignores-the-upper-bound`
@@ -60,29 +73,19 @@ describe("resolve workflows", () => {
     env: Record<string, string> = {},
     githubOverride?: (g: GitHub) => GitHub,
   ) => {
-    model = await startScriptedModelServer({ script, apiKey: KEY })
-    const config = loadConfig({
-      PRWRIGHT_DATA_DIR: dataDir,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN: TOKEN,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted",
-      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: KEY,
-      PRWRIGHT_API_TOKEN: "prw_resolve_test_token_12345",
-      PRWRIGHT_QUEUE_BACKOFF_MS: "20",
-      ...env,
+    const flow = await flows.start({
+      script,
+      workers: ["auto-resolve", "resolve"],
+      token: TOKEN,
+      apiKey: KEY,
+      env: { PRWRIGHT_QUEUE_BACKOFF_MS: "20", ...env },
+      overrides: () =>
+        githubOverride
+          ? { github: githubOverride(createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl })) }
+          : {},
     })
-    const real = createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl })
-    container = await createContainer(config, {
-      logger: createCapturingLogger(),
-      ...(githubOverride ? { github: githubOverride(real) } : {}),
-      planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
-      coder: (options) => runCodingAgent({ ...options, maxRetries: 0, secrets: config.secrets }),
-    })
-    container.startWorkers(["auto-resolve", "resolve"])
-    return container
+    ;({ model, container } = flow)
+    return flow.container
   }
 
   const waitFor = (jobId: string, done: (run: WorkflowRun) => boolean, timeoutMs = 60_000) =>
@@ -99,19 +102,9 @@ describe("resolve workflows", () => {
       )
     ).jobId
 
-  beforeEach(async () => {
-    github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "bot", repos: "*" } } })
-    await github.createRepo("acme/mathlib", { files: SAMPLE_FILES })
+  beforeEach(() => {
+    github = flows.github
     issue = github.createIssue("acme/mathlib", SAMPLE_ISSUE)
-    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-resolve-"))
-  })
-
-  afterEach(async () => {
-    await container?.close()
-    container = undefined
-    await model?.close()
-    await github.close()
-    await rm(dataDir, { recursive: true, force: true })
   })
 
   it("cancelling during a long bash command: process gone within 2 s, status cancelled, no PR", async () => {
@@ -147,9 +140,12 @@ describe("resolve workflows", () => {
     expect(comments).toHaveLength(1)
     expect(comments[0]?.body).toContain("cancelled")
     // nobody asked to inspect a cancelled run: its checkout is gone
-    while ((await stat(path.join(dataDir, "runs", jobId)).catch(() => undefined)) && Date.now() < afterEnd)
+    while (
+      (await stat(path.join(flows.dataDir, "runs", jobId)).catch(() => undefined)) &&
+      Date.now() < afterEnd
+    )
       await new Promise((resolve) => setTimeout(resolve, 50))
-    await expect(stat(path.join(dataDir, "runs", jobId))).rejects.toThrow()
+    await expect(stat(path.join(flows.dataDir, "runs", jobId))).rejects.toThrow()
   })
 
   it("a cancel its worker never heard of: the run stays cancelled, and the worker publishes nothing", async () => {
@@ -237,10 +233,13 @@ describe("resolve workflows", () => {
     expect(run.artifacts.failureCommentId).toBe(comments[0]?.id)
 
     // The failed run's checkout stays for inspection, its branch released, until its time is up.
-    const kept = path.join(dataDir, "runs", jobId)
+    const kept = path.join(flows.dataDir, "runs", jobId)
     expect(await readFile(path.join(kept, "src/math.js"), "utf8")).toContain(halfDone)
     await writeFile(`${kept}.kept-until`, "2000-01-01T00:00:00.000Z\n")
-    const workspace = createGitCliWorkspace({ dataDir, authHeader: async () => gitAuthHeader(TOKEN) })
+    const workspace = createGitCliWorkspace({
+      dataDir: flows.dataDir,
+      authHeader: async () => gitAuthHeader(TOKEN),
+    })
     const repo = { owner: "acme", name: "mathlib", fullName: "acme/mathlib" }
     const next = await workspace.checkout({
       repo,
@@ -254,18 +253,8 @@ describe("resolve workflows", () => {
 
   it("a failing verification goes back to the model for a repair round", async () => {
     await start([
-      editor({
-        command: "str_replace",
-        path: "src/math.js",
-        old_str: FIXED_LINE_OLD,
-        new_str: FIXED_LINE_NEW,
-      }),
-      editor({
-        command: "str_replace",
-        path: "src/math.js",
-        old_str: "  return a + b",
-        new_str: "  return a - b",
-      }),
+      fixClamp,
+      breakAdd,
       submit(),
       submit(),
       // round 2: the model is told which test newly fails
@@ -295,22 +284,7 @@ describe("resolve workflows", () => {
   })
 
   it("tests still failing when the repair rounds are spent: a draft PR that says so", async () => {
-    await start([
-      editor({
-        command: "str_replace",
-        path: "src/math.js",
-        old_str: FIXED_LINE_OLD,
-        new_str: FIXED_LINE_NEW,
-      }),
-      editor({
-        command: "str_replace",
-        path: "src/math.js",
-        old_str: "  return a + b",
-        new_str: "  return a - b",
-      }),
-      submit(),
-      submit(),
-    ])
+    await start([fixClamp, breakAdd, submit(), submit()])
     const jobId = await request("resolve-issue", { maxAttempts: 1 })
     const run = await waitFor(jobId, finished)
     expect(run.status, run.error).toBe("completed")

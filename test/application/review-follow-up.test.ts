@@ -6,28 +6,13 @@
  * by someone without write access reaches the model fenced as data.
  */
 import { execFileSync } from "node:child_process"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { runCodingAgent } from "#application/agent/coding-agent.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import { replyMarker } from "#application/review-follow-up.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
 import { reviewCommentPayload, reviewPayload } from "../doubles/github/webhook-payloads.js"
-import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { createCapturingLogger } from "../support/logger.js"
+import { type GitHubFlow, startGitHubFlow } from "../support/github-flow.js"
 import { finished, waitForRun } from "../support/runs.js"
-import { FIXED_LINE_NEW, fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
+import { FIXED_LINE_NEW, fixSteps, planSteps, SAMPLE_FILES } from "../support/sample-repo.js"
 
-const TOKEN = "ghp_reviewTestToken_0123456789"
-const KEY = "sk-review-test-key-0123456789"
 const REPO = "acme/mathlib"
 const editor = (args: Record<string, unknown>) => ({
   toolCalls: [{ name: "str_replace_based_edit_tool", arguments: args }],
@@ -37,17 +22,14 @@ const submit = {
 }
 
 describe("review follow-ups", () => {
-  let github: GitHubDouble
-  let model: ScriptedModelServer
-  let container: Container
-  let dataDir: string
+  let flow: GitHubFlow
 
   beforeAll(async () => {
-    github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } } })
-    await github.createRepo(REPO, { files: SAMPLE_FILES })
-    github.grant(REPO, "alice", "write")
-    model = await startScriptedModelServer({
-      apiKey: KEY,
+    flow = await startGitHubFlow({
+      prefix: "prwright-review-",
+      repos: { [REPO]: SAMPLE_FILES },
+      writers: [[REPO, "alice"]],
+      workers: ["auto-resolve", "resolve"],
       script: [
         ...planSteps(),
         ...fixSteps(),
@@ -68,41 +50,14 @@ describe("review follow-ups", () => {
         submit,
       ],
     })
-    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-review-"))
-    const config = loadConfig({
-      PRWRIGHT_DATA_DIR: dataDir,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN: TOKEN,
-      GITHUB_WEBHOOK_SECRET: "whsec-review",
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted",
-      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: KEY,
-      PRWRIGHT_API_TOKEN: "prw_review_test_token_012345",
-    })
-    container = await createContainer(config, {
-      logger: createCapturingLogger(),
-      planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
-      coder: (options) => runCodingAgent({ ...options, maxRetries: 0, secrets: config.secrets }),
-    })
-    container.startWorkers(["auto-resolve", "resolve"])
   })
   afterAll(async () => {
-    await container?.close()
-    await model?.close()
-    await github?.close()
-    if (dataDir) await rm(dataDir, { recursive: true, force: true })
+    await flow?.close()
   })
 
   it("a review requesting changes in two threads: one run, one commit, two replies, both threads resolved", async () => {
-    const issue = github.createIssue(REPO, SAMPLE_ISSUE)
-    const first = await container.requester.enqueue(
-      "auto-resolve-issue",
-      { repoFullName: REPO, issueNumber: issue, options: { createPR: true } },
-      { source: "api" },
-    )
-    const opened = await waitForRun(container.store, first.jobId, finished, 60_000)
+    const { github, model, container } = flow
+    const { issue, run: opened } = await flow.openPullRequest(REPO)
     expect(opened.status).toBe("completed")
     const pull = opened.artifacts.pullRequestNumber!
     const branch = opened.artifacts.branchName!
@@ -202,8 +157,8 @@ describe("review follow-ups", () => {
   }, 120_000)
 
   it("ignores approvals, plain comments and reviews by people without write access (without replying to them)", async () => {
-    const outcome = (payload: unknown) =>
-      container.webhooks.handle({ name: "pull_request_review", deliveryId: `r-${Math.random()}`, payload })
+    const { github } = flow
+    const outcome = (payload: unknown) => flow.webhook("pull_request_review", payload)
     expect(
       (
         await outcome(

@@ -3,59 +3,48 @@
  * a trigger past the daily limit is refused with a comment naming the limit and its reset time; the
  * repository's own setting may lower the operator's limit; other repositories are unaffected.
  */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createSpendingGuard } from "#application/spending-limits.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
+import type { Container } from "#main/container.js"
 import { labeledPayload } from "../doubles/github/webhook-payloads.js"
-import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import { createCapturingLogger } from "../support/logger.js"
+import type { GitHubDouble } from "../doubles/github-double.js"
+import { type GitHubFlow, startGitHubFlow } from "../support/github-flow.js"
 
 const TOKEN = "ghp_spendingTestToken_0123456789"
 const REPO = "acme/spendy"
 const OTHER = "acme/thrifty"
 
 describe("spending limits", () => {
+  let flow: GitHubFlow
   let github: GitHubDouble
   let container: Container
-  let dir: string
-  let delivery = 0
 
   beforeAll(async () => {
-    github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } } })
-    for (const name of [REPO, OTHER]) {
-      await github.createRepo(name, { files: { "README.md": "# r\n" } })
-      github.grant(name, "alice", "write")
-    }
-    dir = await mkdtemp(path.join(tmpdir(), "prwright-spending-"))
-    container = await createContainer(
-      loadConfig({
-        PRWRIGHT_DATA_DIR: dir,
-        GITHUB_API_URL: github.apiUrl,
-        GITHUB_TOKEN: TOKEN,
-        GITHUB_WEBHOOK_SECRET: "whsec-spending",
-        PRWRIGHT_API_TOKEN: "prw_spending_token_0123456",
-        PRWRIGHT_DAILY_LIMIT_USD: "1",
-        PRWRIGHT_MONTHLY_LIMIT_USD: "50",
-      }),
-      { logger: createCapturingLogger(), model: null },
-    )
+    flow = await startGitHubFlow({
+      prefix: "prwright-spending-",
+      repos: { [REPO]: { "README.md": "# r\n" }, [OTHER]: { "README.md": "# r\n" } },
+      writers: [
+        [REPO, "alice"],
+        [OTHER, "alice"],
+      ],
+      token: TOKEN,
+      script: [],
+      workers: [],
+      env: { PRWRIGHT_DAILY_LIMIT_USD: "1", PRWRIGHT_MONTHLY_LIMIT_USD: "50" },
+      // no workers and no model: the limits are checked at the intake
+      overrides: () => ({ model: null }),
+    })
+    ;({ github, container } = flow)
   })
   afterAll(async () => {
-    await container?.close()
-    await github?.close()
-    if (dir) await rm(dir, { recursive: true, force: true })
+    await flow?.close()
   })
 
   const label = (repo: string, issue: number) =>
-    container.webhooks.handle({
-      name: "issues",
-      deliveryId: `spend-${++delivery}`,
-      payload: labeledPayload({ repo, issue, label: "prwright:plan", sender: { login: "alice" } }),
-    })
+    flow.webhook(
+      "issues",
+      labeledPayload({ repo, issue, label: "prwright:plan", sender: { login: "alice" } }),
+    )
   const spend = async (repo: string, issue: number, costUsd: number) => {
     const outcome = await label(repo, issue)
     const jobId = (outcome as { jobId: string }).jobId

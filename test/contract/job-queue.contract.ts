@@ -88,6 +88,27 @@ export const resultFor = (job: JobContext, summary = "done"): JobResult => ({
   executionTime: 1,
 })
 
+/**
+ * A stale worker for fencing tests: it takes the next comment-on-issue job, waits for its signal to
+ * abort, and then reports success anyway, as a worker that ignores the abort would. `started` opens
+ * when it has the job; `reason()` is why its signal aborted (undefined until then).
+ */
+export const startStaleWorker = (queue: JobQueue) => {
+  const started = gate()
+  let reason: unknown
+  queue.process(
+    "comment-on-issue",
+    async (job) => {
+      started.open()
+      await new Promise((resolve) => job.signal.addEventListener("abort", resolve, { once: true }))
+      reason = job.signal.reason
+      return resultFor(job, "stale")
+    },
+    { concurrency: 1 },
+  )
+  return { started: started.opened, reason: () => reason }
+}
+
 export const runJobQueueContract = (
   name: string,
   create: () => Promise<{ queue: JobQueue; cleanup(): Promise<void> }>,
@@ -153,19 +174,27 @@ export const runJobQueueContract = (
       expect(seen[0]!.signal.aborted).toBe(false)
     })
 
-    it("retries a retryable failure until attempts run out, then reports failed with the message", async () => {
-      const request = jobRequest({ attempts: 3 })
+    /** enqueues a job with `attempts`, fails every attempt with `error`, and waits for it to fail */
+    const failEveryAttempt = async (attempts: number, error: (attempt: number) => Error) => {
+      const request = jobRequest({ attempts })
       await queue.enqueue(request)
-      const attempts: number[] = []
+      const tried: number[] = []
       queue.process(
         "comment-on-issue",
         async (job) => {
-          attempts.push(job.attempt)
-          throw new RetryableError(`GitHub answered 502 on attempt ${job.attempt}`)
+          tried.push(job.attempt)
+          throw error(job.attempt)
         },
         { concurrency: 1 },
       )
-      const failed = await stateOf(queue, request.jobId, "failed")
+      return { request, tried, failed: await stateOf(queue, request.jobId, "failed") }
+    }
+
+    it("retries a retryable failure until attempts run out, then reports failed with the message", async () => {
+      const { tried: attempts, failed } = await failEveryAttempt(
+        3,
+        (attempt) => new RetryableError(`GitHub answered 502 on attempt ${attempt}`),
+      )
       expect(attempts).toEqual([1, 2, 3])
       expect(failed.attempt).toBe(3)
       expect(failed.error).toContain("GitHub answered 502 on attempt 3")
@@ -174,37 +203,18 @@ export const runJobQueueContract = (
     })
 
     it("treats a plain Error as retryable", async () => {
-      const request = jobRequest({ attempts: 2 })
-      await queue.enqueue(request)
-      let calls = 0
-      queue.process(
-        "comment-on-issue",
-        async () => {
-          calls++
-          throw new Error("socket hang up")
-        },
-        { concurrency: 1 },
-      )
-      const failed = await stateOf(queue, request.jobId, "failed")
-      expect(calls).toBe(2)
+      const { tried, failed } = await failEveryAttempt(2, () => new Error("socket hang up"))
+      expect(tried.length).toBe(2)
       expect(failed.error).toContain("socket hang up")
     })
 
     it("fails a non-retryable error after exactly one attempt", async () => {
-      const request = jobRequest({ attempts: 3 })
-      await queue.enqueue(request)
-      let calls = 0
-      queue.process(
-        "comment-on-issue",
-        async () => {
-          calls++
-          throw new NonRetryableError("issue #7 is closed: reopen it to plan it")
-        },
-        { concurrency: 1 },
+      const { request, tried, failed } = await failEveryAttempt(
+        3,
+        () => new NonRetryableError("issue #7 is closed: reopen it to plan it"),
       )
-      const failed = await stateOf(queue, request.jobId, "failed")
       await sleep(150)
-      expect(calls).toBe(1)
+      expect(tried.length).toBe(1)
       expect((await queue.getJob(request.jobId))?.state).toBe("failed")
       expect(failed.attempt).toBe(1)
       expect(failed.error).toContain("issue #7 is closed: reopen it to plan it")

@@ -3,17 +3,7 @@
  * describes): HTTP → embedded queue → worker → clone over HTTP → plan → edit in the bwrap sandbox →
  * tests before and after → commit, push and PR on the GitHub double.
  */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
 import {
   FIXED_LINE_NEW,
   FIXED_LINE_OLD,
@@ -23,72 +13,39 @@ import {
   SAMPLE_ISSUE,
 } from "../support/sample-repo.js"
 import { findSecrets, scanFiles } from "../support/secret-scan.js"
+import { type ServedFlow, startServedFlow } from "../support/served-flow.js"
 
 const GITHUB_TOKEN = "ghp_autoResolveToken_0123456789"
 const LLM_KEY = "sk-auto-resolve-key-0123456789"
 const API_TOKEN = "prw_auto_resolve_api_token_1234"
 
 describe("autoResolveIssue end to end", () => {
-  let github: GitHubDouble
-  let model: ScriptedModelServer
-  let dataDir: string
-  let server: PrwrightProcess
-  let baseUrl: string
+  let flow: ServedFlow
   let issue: number
 
   beforeAll(async () => {
-    github = await startGitHubDouble({
-      tokens: { [GITHUB_TOKEN]: { login: "prwright-bot", repos: ["acme/mathlib"] } },
+    flow = await startServedFlow({
+      prefix: "prwright-auto-",
+      repo: "acme/mathlib",
+      files: SAMPLE_FILES,
+      script: [...planSteps(), ...fixSteps()],
+      githubToken: GITHUB_TOKEN,
+      llmKey: LLM_KEY,
+      apiToken: API_TOKEN,
     })
-    await github.createRepo("acme/mathlib", { files: SAMPLE_FILES })
-    issue = github.createIssue("acme/mathlib", SAMPLE_ISSUE)
-    model = await startScriptedModelServer({ script: [...planSteps(), ...fixSteps()], apiKey: LLM_KEY })
-    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-auto-"))
-    server = startPrwright(["serve"], {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      PRWRIGHT_DATA_DIR: dataDir,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted",
-      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: LLM_KEY,
-      PRWRIGHT_API_TOKEN: API_TOKEN,
-    })
-    baseUrl = await serverUrl(server)
+    issue = flow.github.createIssue("acme/mathlib", SAMPLE_ISSUE)
   }, 90_000)
 
   afterAll(async () => {
-    await server?.stop()
-    await model?.close()
-    await github?.close()
-    if (dataDir) await rm(dataDir, { recursive: true, force: true })
+    await flow?.close()
   })
 
   it("fixes the failing test and opens a PR whose branch holds exactly the fix", async () => {
-    const response = await fetch(`${baseUrl}/api/workflow/autoResolveIssue`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        repoFullName: "acme/mathlib",
-        issueNumber: issue,
-        options: { postToGitHub: true },
-      }),
-    })
+    const { github, model, server, dataDir } = flow
+    const response = await flow.autoResolve(issue)
     expect(response.status).toBe(202)
     const { jobId } = (await response.json()) as { jobId: string }
-
-    let status: Record<string, unknown> = {}
-    const deadline = Date.now() + 90_000
-    while (Date.now() < deadline) {
-      status = (await (
-        await fetch(`${baseUrl}/api/jobs/${jobId}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
-      ).json()) as Record<string, unknown>
-      if (["completed", "failed", "cancelled"].includes(String(status.status))) break
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
+    const status = await flow.waitForJob(jobId, { timeoutMs: 90_000 })
     expect(status.status, `${JSON.stringify(status)}\n${server.output()}`).toBe("completed")
     expect(model.errors).toEqual([])
 
@@ -127,11 +84,11 @@ describe("autoResolveIssue end to end", () => {
     expect(comments[0]?.body).toContain("Implementation plan")
 
     // The tool calls ran in order, including the review of the diff before the final submit.
-    const events = (await (
-      await fetch(`${baseUrl}/api/jobs/${jobId}/events`, {
-        headers: { authorization: `Bearer ${API_TOKEN}`, accept: "application/json" },
-      })
-    ).json()) as Array<{ type: string; tool?: string; output?: string }>
+    const events = JSON.parse(await flow.eventsText(jobId)) as Array<{
+      type: string
+      tool?: string
+      output?: string
+    }>
     expect(events.filter((e) => e.type === "tool-call").map((e) => e.tool)).toEqual([
       "str_replace_based_edit_tool",
       "submit_plan",

@@ -4,65 +4,37 @@
  * test counts before and after, and the PR URL at the end; `prwright logs JOB_ID` prints the whole
  * transcript (tool output, the diff); `prwright status JOB_ID --follow` follows a run to its end.
  */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
+import { startPrwright } from "../support/prwright-process.js"
 import { FIXED_LINE_NEW, fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
+import { type ServedFlow, startServedFlow } from "../support/served-flow.js"
 
 const GITHUB_TOKEN = "ghp_cliTranscriptToken_01234567"
 const LLM_KEY = "sk-cli-transcript-key-0123456789"
 const API_TOKEN = "prw_cli_transcript_api_token_123"
 
 describe("CLI transcript views", () => {
-  let github: GitHubDouble
-  let model: ScriptedModelServer
-  let dataDir: string
-  let server: PrwrightProcess
+  let flow: ServedFlow
   let env: Record<string, string>
   let jobId = ""
 
   beforeAll(async () => {
-    github = await startGitHubDouble({
-      tokens: { [GITHUB_TOKEN]: { login: "prwright-bot", repos: ["acme/mathlib"] } },
-    })
-    await github.createRepo("acme/mathlib", { files: SAMPLE_FILES })
-    github.createIssue("acme/mathlib", SAMPLE_ISSUE)
-    github.createIssue("acme/mathlib", { title: "Plan me", body: "slowly" })
-    model = await startScriptedModelServer({
-      apiKey: LLM_KEY,
+    flow = await startServedFlow({
+      prefix: "prwright-cli-transcript-",
+      repo: "acme/mathlib",
+      files: SAMPLE_FILES,
       script: [...planSteps(), ...fixSteps(), ...planSteps().map((step) => ({ ...step, delayMs: 1500 }))],
+      githubToken: GITHUB_TOKEN,
+      llmKey: LLM_KEY,
+      apiToken: API_TOKEN,
     })
-    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-cli-transcript-"))
-    env = {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      PRWRIGHT_DATA_DIR: dataDir,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted",
-      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: LLM_KEY,
-      PRWRIGHT_API_TOKEN: API_TOKEN,
-    }
-    server = startPrwright(["serve"], env)
-    env.PRWRIGHT_URL = await serverUrl(server)
+    flow.github.createIssue("acme/mathlib", SAMPLE_ISSUE)
+    flow.github.createIssue("acme/mathlib", { title: "Plan me", body: "slowly" })
+    env = flow.env
   }, 90_000)
 
   afterAll(async () => {
-    await server?.stop()
-    await model?.close()
-    await github?.close()
-    if (dataDir) await rm(dataDir, { recursive: true, force: true })
+    await flow?.close()
   })
 
   it("--wait shows phases with a progress line, tool results, test counts and the PR URL", async () => {
@@ -99,9 +71,8 @@ describe("CLI transcript views", () => {
   })
 
   it("status --follow follows a running run to its end", async () => {
-    const started = await fetch(`${env.PRWRIGHT_URL}/api/workflow/commentOnIssue`, {
+    const started = await flow.api("/api/workflow/commentOnIssue", {
       method: "POST",
-      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
       body: JSON.stringify({ repoFullName: "acme/mathlib", issueNumber: 2 }),
     })
     const { jobId: planJob } = (await started.json()) as { jobId: string }

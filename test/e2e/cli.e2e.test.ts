@@ -7,12 +7,8 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
+import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import { type PrwrightProcess, prwrightEnv, serverUrl, startPrwright } from "../support/prwright-process.js"
 
 const GITHUB_TOKEN = "ghp_cliTestToken_0123456789abc"
 const LLM_KEY = "sk-cli-test-key-0123456789"
@@ -37,19 +33,14 @@ describe("prwright plan (CLI)", () => {
     issue = github.createIssue("acme/cli", { title: "Rename foo", body: "foo should be bar" })
     model = await startScriptedModelServer({ script: [...script(), ...script()], apiKey: LLM_KEY })
     dataDir = await mkdtemp(path.join(tmpdir(), "prwright-cli-"))
-    env = {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      PRWRIGHT_DATA_DIR: path.join(dataDir, "server"),
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted",
-      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: LLM_KEY,
-      PRWRIGHT_API_TOKEN: API_TOKEN,
-    }
+    env = prwrightEnv({
+      dataDir: path.join(dataDir, "server"),
+      github,
+      githubToken: GITHUB_TOKEN,
+      model,
+      llmKey: LLM_KEY,
+      apiToken: API_TOKEN,
+    })
     server = startPrwright(["serve"], env)
     env.PRWRIGHT_URL = await serverUrl(server)
   }, 90_000)

@@ -8,13 +8,9 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
+import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
 import { holdNeo4j, wipeNeo4j } from "../support/neo4j-server.js"
-import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
+import { type PrwrightProcess, prwrightEnv, serverUrl, startPrwright } from "../support/prwright-process.js"
 import { findSecrets, scanFiles, scanNeo4j, scanRedis, scanSqlite } from "../support/secret-scan.js"
 import { service, uniqueName } from "../support/services.js"
 
@@ -105,23 +101,16 @@ describe.each(modes)("commentOnIssue end to end ($name queue)", (mode) => {
     // Two plans: the first test's and the idempotency test's run.
     model = await startScriptedModelServer({ script: [...planScript(), ...planScript()], apiKey: LLM_KEY })
     dataDir = await mkdtemp(path.join(tmpdir(), "prwright-e2e-"))
-    const env: Record<string, string> = {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      PRWRIGHT_DATA_DIR: dataDir,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted-model",
-      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: LLM_KEY,
-      PRWRIGHT_API_TOKEN: API_TOKEN,
-      PRWRIGHT_QUEUE_BACKOFF_MS: "50",
-      LOG_LEVEL: "debug",
-      ...(mode.redis ? { REDIS_URL: redis.url, PRWRIGHT_QUEUE_PREFIX: prefix } : {}),
-      ...(mode.neo4j ? { NEO4J_URI: neo4jServer.url } : {}),
-    }
+    const env = prwrightEnv(
+      { dataDir, github, githubToken: GITHUB_TOKEN, model, llmKey: LLM_KEY, apiToken: API_TOKEN },
+      {
+        LLM_MODEL: "scripted-model",
+        PRWRIGHT_QUEUE_BACKOFF_MS: "50",
+        LOG_LEVEL: "debug",
+        ...(mode.redis ? { REDIS_URL: redis.url, PRWRIGHT_QUEUE_PREFIX: prefix } : {}),
+        ...(mode.neo4j ? { NEO4J_URI: neo4jServer.url } : {}),
+      },
+    )
     const server = startPrwright(mode.redis ? ["serve", "--no-workers"] : ["serve"], env)
     processes.push(server)
     baseUrl = await serverUrl(server)

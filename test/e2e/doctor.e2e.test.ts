@@ -3,7 +3,7 @@ import { generateKeyPairSync } from "node:crypto"
 import { existsSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import http from "node:http"
-import net from "node:net"
+import type net from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import Database from "better-sqlite3"
@@ -16,7 +16,7 @@ import {
 } from "../doubles/scripted-model-server.js"
 import { type PrwrightProcess, startPrwright } from "../support/prwright-process.js"
 import { findSecrets } from "../support/secret-scan.js"
-import { service, uniqueName } from "../support/services.js"
+import { freePort, service, uniqueName } from "../support/services.js"
 
 /** An OpenAI-compatible gateway whose /models omits an alias it serves (as LiteLLM or OpenRouter may). */
 const startAliasGateway = async () => {
@@ -56,14 +56,6 @@ const startAliasGateway = async () => {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
-}
-
-const deadPort = async () => {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 const redis = await service("redis")
@@ -223,7 +215,7 @@ describe.skipIf(!redis.available)("prwright doctor", () => {
   }, 60_000)
 
   it("Redis down: one line with the fix, no unhandled error or stack", async () => {
-    const port = await deadPort()
+    const port = await freePort()
     const doctor = startPrwright(["doctor"], { ...env, REDIS_URL: `redis://127.0.0.1:${port}` })
     expect(await doctor.exited).toBe(1)
     const out = doctor.output()

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { createBwrapSandbox } from "#adapters/sandbox/bwrap-sandbox.js"
 import { SYSTEM_PATH } from "#adapters/sandbox/sandbox-limits.js"
 import { DEFAULT_SETUP_ALLOW } from "#adapters/sandbox/setup-egress.js"
+import { bwrapWorks } from "../support/bwrap.js"
 import { ECOSYSTEM_ISSUE, ECOSYSTEMS, type EcosystemCase } from "../support/ecosystem-repos.js"
 import { type Harness, startHarness } from "../support/resolve-harness.js"
 
@@ -19,15 +20,6 @@ import { type Harness, startHarness } from "../support/resolve-harness.js"
 const RUST_TOOLCHAIN = "/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu"
 const extraPaths = existsSync(RUST_TOOLCHAIN) ? [RUST_TOOLCHAIN] : []
 const sandboxPath = [SYSTEM_PATH, ...extraPaths.map((dir) => `${dir}/bin`), "/usr/local/go/bin"].join(":")
-
-const bwrapWorks = (() => {
-  try {
-    execFileSync("bwrap", ["--ro-bind", "/", "/", "--unshare-all", "--", "/bin/true"], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  }
-})()
 
 const missing = (needs: string[]): string[] =>
   needs.filter((tool) => {

@@ -10,12 +10,8 @@ import path from "node:path"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
+import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import { type PrwrightProcess, prwrightEnv, serverUrl, startPrwright } from "../support/prwright-process.js"
 import { service, uniqueName } from "../support/services.js"
 
 const redis = await service("redis")
@@ -124,21 +120,10 @@ describe.skipIf(!redis.available)("run events resume across processes (Redis)", 
       ],
     })
     dataDir = await mkdtemp(path.join(tmpdir(), "prwright-resume-"))
-    const env: Record<string, string> = {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      PRWRIGHT_DATA_DIR: dataDir,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted-model",
-      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: LLM_KEY,
-      PRWRIGHT_API_TOKEN: API_TOKEN,
-      REDIS_URL: redis.url,
-      PRWRIGHT_QUEUE_PREFIX: prefix,
-    }
+    const env = prwrightEnv(
+      { dataDir, github, githubToken: GITHUB_TOKEN, model, llmKey: LLM_KEY, apiToken: API_TOKEN },
+      { LLM_MODEL: "scripted-model", REDIS_URL: redis.url, PRWRIGHT_QUEUE_PREFIX: prefix },
+    )
     const server = startPrwright(["serve", "--no-workers"], env)
     const worker = startPrwright(["worker", "--type", "comment"], env)
     processes.push(server, worker)

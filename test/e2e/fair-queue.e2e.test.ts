@@ -23,7 +23,11 @@ import { type Container, createContainer } from "#main/container.js"
 import { gate, waitFor } from "../contract/job-queue.contract.js"
 import { commentPayload, labeledPayload, signedDelivery } from "../doubles/github/webhook-payloads.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import {
+  SCRIPTED_MODEL_PRICES,
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from "../doubles/scripted-model-server.js"
 import { createCapturingLogger } from "../support/logger.js"
 import { service, uniqueName } from "../support/services.js"
 
@@ -117,6 +121,7 @@ describe.each(modes)("fair queue with a visible place ($name)", (mode) => {
         PRWRIGHT_API_TOKEN: API_TOKEN,
         LLM_PROVIDER: "openai-compatible",
         LLM_MODEL: "scripted",
+        PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
         LLM_BASE_URL: model.baseUrl,
         LLM_API_KEY: LLM_KEY,
         PRWRIGHT_MAX_RUNS_PER_REPO: "1",

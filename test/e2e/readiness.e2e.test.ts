@@ -10,18 +10,10 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
-import { service, uniqueName } from "../support/services.js"
+import { freePort, service, uniqueName } from "../support/services.js"
 
 const redis = await service("redis")
 const API_TOKEN = "prw_readiness_token_0123456789"
-
-const deadPort = async () => {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 describe("readiness and refusals", () => {
   let dataDir: string
@@ -68,7 +60,7 @@ describe("readiness and refusals", () => {
 
   it("with Redis down, a request gets 503 with the reason quickly and no run is left pending", async () => {
     const server = start(["serve"], {
-      REDIS_URL: `redis://127.0.0.1:${await deadPort()}`,
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
       DATABASE_URL: `sqlite:${path.join(dataDir, "redis-down.db")}`,
     })
     const baseUrl = await serverUrl(server)

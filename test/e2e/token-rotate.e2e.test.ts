@@ -7,9 +7,9 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterEach, expect, it } from "vitest"
-import { createHttpApp } from "#entrypoints/http/app.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
+import { httpAppOf } from "../support/http-app.js"
 import { createCapturingLogger } from "../support/logger.js"
 import { startPrwright } from "../support/prwright-process.js"
 
@@ -30,17 +30,7 @@ it("replaces the stored token on a running server: old → 401, new → 200, pri
   const auth = await container.createAuth((token) => {
     oldToken = token
   })
-  const app = createHttpApp({
-    requester: container.requester,
-    cancelRun: container.cancelRun,
-    store: container.store,
-    bus: container.bus,
-    auth,
-    logger: container.logger,
-    workflows: container.jobTypes,
-    version: "test",
-    repoSettings: container.repoSettings,
-  })
+  const app = httpAppOf(container, auth, { repoSettings: container.repoSettings })
   const call = (token: string) => app.request("/api/jobs", { headers: { authorization: `Bearer ${token}` } })
   expect(oldToken).toMatch(/^prw_/)
   expect((await call(oldToken)).status).toBe(200)

@@ -14,15 +14,10 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import { type BrowserContext, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  type ScriptStep,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
+import type { GitHubDouble } from "../doubles/github-double.js"
+import type { ScriptedModelServer, ScriptStep } from "../doubles/scripted-model-server.js"
 import { FIXED_LINE_NEW, fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
+import { type ServedFlow, startServedFlow } from "../support/served-flow.js"
 
 const ROOT = path.resolve(import.meta.dirname, "../..")
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
@@ -45,11 +40,10 @@ const slow = (steps: ScriptStep[], delayMs: number): ScriptStep[] =>
   steps.map((step) => ({ ...step, delayMs }))
 
 describe.skipIf(!haveChromium)("web UI in Chromium", () => {
+  let flow: ServedFlow
   let github: GitHubDouble
   let model: ScriptedModelServer
-  let dataDir: string
   let profile: string
-  let server: PrwrightProcess
   let baseUrl: string
   let context: BrowserContext
   let page: Page
@@ -80,11 +74,7 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
     page.$$eval(".timeline [data-seq]", (nodes) => nodes.map((n) => Number(n.getAttribute("data-seq"))))
 
   const api = async <T>(route: string): Promise<T> =>
-    (await (
-      await fetch(`${baseUrl}${route}`, {
-        headers: { authorization: `Bearer ${API_TOKEN}`, accept: "application/json" },
-      })
-    ).json()) as T
+    (await (await flow.api(route, { headers: { accept: "application/json" } })).json()) as T
 
   const startFromForm = async (workflow: "Auto-resolve" | "Plan", issue: number) => {
     await page.getByRole("link", { name: "Start work" }).first().click()
@@ -104,18 +94,13 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
       stdio: "inherit",
     })
     await mkdir(SHOTS, { recursive: true })
-    github = await startGitHubDouble({
-      tokens: { [GITHUB_TOKEN]: { login: "prwright-bot", repos: ["acme/mathlib"] } },
-    })
-    await github.createRepo("acme/mathlib", { files: SAMPLE_FILES })
-    issues.auto = github.createIssue("acme/mathlib", SAMPLE_ISSUE)
-    issues.plan = github.createIssue("acme/mathlib", {
-      ...SAMPLE_ISSUE,
-      title: "clamp() again, planned first",
-    })
-    issues.cancel = github.createIssue("acme/mathlib", { title: "A slow one", body: "to be cancelled" })
-    model = await startScriptedModelServer({
-      apiKey: LLM_KEY,
+    flow = await startServedFlow({
+      prefix: "prwright-ui-",
+      repo: "acme/mathlib",
+      files: SAMPLE_FILES,
+      githubToken: GITHUB_TOKEN,
+      llmKey: LLM_KEY,
+      apiToken: API_TOKEN,
       script: [
         // 1. auto-resolve, slowed so the page shows it live and can reload mid-run
         ...slow(planSteps(), 1000),
@@ -127,22 +112,14 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
         { ...(planSteps()[0] as ScriptStep), delayMs: 60_000 },
       ],
     })
-    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-ui-"))
-    profile = await mkdtemp(path.join(tmpdir(), "prwright-chromium-"))
-    server = startPrwright(["serve"], {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      PRWRIGHT_DATA_DIR: dataDir,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted",
-      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: LLM_KEY,
-      PRWRIGHT_API_TOKEN: API_TOKEN,
+    ;({ github, model, baseUrl } = flow)
+    issues.auto = github.createIssue("acme/mathlib", SAMPLE_ISSUE)
+    issues.plan = github.createIssue("acme/mathlib", {
+      ...SAMPLE_ISSUE,
+      title: "clamp() again, planned first",
     })
-    baseUrl = await serverUrl(server)
+    issues.cancel = github.createIssue("acme/mathlib", { title: "A slow one", body: "to be cancelled" })
+    profile = await mkdtemp(path.join(tmpdir(), "prwright-chromium-"))
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
@@ -164,10 +141,8 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
 
   afterAll(async () => {
     await context?.close()
-    await server?.stop()
-    await model?.close()
-    await github?.close()
-    for (const dir of [dataDir, profile]) if (dir) await rm(dir, { recursive: true, force: true })
+    await flow?.close()
+    if (profile) await rm(profile, { recursive: true, force: true })
   })
 
   it("refuses a wrong token, then signs in with the right one into an HttpOnly SameSite=Strict cookie", async () => {
@@ -279,9 +254,8 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
     expect(await row.textContent()).toMatch(/completed.*auto-resolve.*ui/s)
     expect(await row.locator("a", { hasText: /^#\d+/ }).count()).toBe(1)
     // a run started elsewhere appears without a reload (it fails fast: the issue does not exist)
-    const started = await fetch(`${baseUrl}/api/workflow/commentOnIssue`, {
+    const started = await flow.api("/api/workflow/commentOnIssue", {
       method: "POST",
-      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
       body: JSON.stringify({ repoFullName: "acme/mathlib", issueNumber: 999 }),
     })
     const { jobId: other } = (await started.json()) as { jobId: string }

@@ -4,19 +4,10 @@
  * comment on the double; a bad signature is refused, a redelivery starts nothing, and a read-only user
  * gets one polite reply however often they try.
  */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { labeledPayload, signedDelivery } from "../doubles/github/webhook-payloads.js"
-import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
 import { findSecrets } from "../support/secret-scan.js"
+import { type ServedFlow, startServedFlow } from "../support/served-flow.js"
 
 const GITHUB_TOKEN = "ghp_webhookE2eToken0123456789abcd"
 const LLM_KEY = "sk-webhook-e2e-key-0123456789abcd"
@@ -26,18 +17,11 @@ const REPO = "acme/widgets"
 const PLAN = "1. Add `clamp()` to src/math.js\n2. Cover it in test/math.test.js"
 
 describe("GitHub webhooks end to end", () => {
-  let github: GitHubDouble
-  let model: ScriptedModelServer
-  let dataDir: string
-  let server: PrwrightProcess | undefined
-  let baseUrl: string
+  let flow: ServedFlow
 
-  const api = async (route: string) =>
-    (
-      await fetch(`${baseUrl}${route}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
-    ).json() as Promise<Record<string, unknown>>
+  const api = async (route: string) => (await flow.api(route)).json() as Promise<Record<string, unknown>>
   const deliver = (delivery: ReturnType<typeof signedDelivery>) =>
-    fetch(`${baseUrl}/api/webhooks/github`, {
+    fetch(`${flow.baseUrl}/api/webhooks/github`, {
       method: "POST",
       headers: delivery.headers,
       body: delivery.body,
@@ -48,16 +32,14 @@ describe("GitHub webhooks end to end", () => {
     )
 
   beforeAll(async () => {
-    github = await startGitHubDouble({ tokens: { [GITHUB_TOKEN]: { login: "prwright-bot", repos: [REPO] } } })
-    await github.createRepo(REPO, {
+    flow = await startServedFlow({
+      prefix: "prwright-webhook-e2e-",
+      repo: REPO,
       files: {
         "package.json": '{"name":"widgets","type":"module"}\n',
         "src/math.js": "export function add(a, b) {\n  return a + b\n}\n",
       },
-    })
-    github.grant(REPO, "alice", "write")
-    model = await startScriptedModelServer({
-      apiKey: LLM_KEY,
+      writers: ["alice"],
       script: [
         {
           toolCalls: [
@@ -66,34 +48,19 @@ describe("GitHub webhooks end to end", () => {
         },
         { toolCalls: [{ name: "submit_plan", arguments: { plan: PLAN } }] },
       ],
+      githubToken: GITHUB_TOKEN,
+      llmKey: LLM_KEY,
+      apiToken: API_TOKEN,
+      env: { GITHUB_WEBHOOK_SECRET: SECRET, LLM_MODEL: "scripted-model", LOG_LEVEL: "debug" },
     })
-    dataDir = await mkdtemp(path.join(tmpdir(), "prwright-webhook-e2e-"))
-    server = startPrwright(["serve"], {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      PRWRIGHT_DATA_DIR: dataDir,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN,
-      GITHUB_WEBHOOK_SECRET: SECRET,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted-model",
-      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: LLM_KEY,
-      PRWRIGHT_API_TOKEN: API_TOKEN,
-      LOG_LEVEL: "debug",
-    })
-    baseUrl = await serverUrl(server)
   }, 120_000)
 
   afterAll(async () => {
-    await server?.stop()
-    await model?.close()
-    await github?.close()
-    if (dataDir) await rm(dataDir, { recursive: true, force: true })
+    await flow?.close()
   })
 
   it("a signed prwright:plan label from a writer ends as the plan comment; a redelivery starts nothing", async () => {
+    const { github } = flow
     const issue = github.createIssue(REPO, { title: "Add clamp()", body: "We need clamp(x, lo, hi)." })
     const payload = labeledPayload({ repo: REPO, issue, label: "prwright:plan", sender: { login: "alice" } })
 
@@ -106,13 +73,7 @@ describe("GitHub webhooks end to end", () => {
     const accepted = (await response.json()) as { jobId: string; status: string }
     expect(accepted.status).toBe("started")
 
-    const deadline = Date.now() + 60_000
-    let status: Record<string, unknown> = {}
-    while (Date.now() < deadline) {
-      status = await api(`/api/jobs/${accepted.jobId}`)
-      if (["completed", "failed", "cancelled"].includes(String(status.status))) break
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+    const status = await flow.waitForJob(accepted.jobId, { timeoutMs: 60_000, everyMs: 100 })
     expect(status.status, JSON.stringify(status)).toBe("completed")
     expect(status.type).toBe("comment-on-issue")
     const comments = github.comments(REPO, issue)
@@ -127,6 +88,7 @@ describe("GitHub webhooks end to end", () => {
   })
 
   it("a read-only user gets one polite reply, even when they trigger twice", async () => {
+    const { github } = flow
     const issue = github.createIssue(REPO, { title: "Please", body: "do it" })
     for (let i = 0; i < 2; i++) {
       const payload = labeledPayload({
@@ -146,7 +108,7 @@ describe("GitHub webhooks end to end", () => {
   })
 
   it("no secret in any log line", () => {
-    const lines = server?.lines ?? []
+    const lines = flow?.server.lines ?? []
     expect(lines.some((line) => line.includes("webhook"))).toBe(true)
     expect(lines.filter((line) => findSecrets(line, [SECRET, GITHUB_TOKEN, LLM_KEY]).length > 0)).toEqual([])
   })

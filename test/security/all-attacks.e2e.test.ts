@@ -33,15 +33,12 @@ import { promisify } from "node:util"
 import Database from "better-sqlite3"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  type ScriptedModelServer,
-  type ScriptStep,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
+import type { GitHubDouble } from "../doubles/github-double.js"
+import type { ScriptedModelServer, ScriptStep } from "../doubles/scripted-model-server.js"
+import type { PrwrightProcess } from "../support/prwright-process.js"
 import { FIXED_LINE_NEW, FIXED_LINE_OLD, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
 import { findSecrets, scanRedis, scanSqlite } from "../support/secret-scan.js"
+import { type ServedFlow, startServedFlow } from "../support/served-flow.js"
 import { service, uniqueName } from "../support/services.js"
 import { bwrapWorks, SKIP_NO_BWRAP } from "./sandbox-support.js"
 
@@ -214,40 +211,27 @@ describe.skipIf(!bwrapWorks || !redis.available)(
     let dataDir: string
     let repoGitDir: string
     let server: PrwrightProcess
-    let baseUrl: string
+    let flow: ServedFlow
     let client: Redis
     let allAttacksIssue: number
     let leftLinkIssue: number
     let scriptLength: { first: number; both: number }
     const queuePrefix = uniqueName("allattacks")
-    const auth = { authorization: `Bearer ${API_TOKEN}` }
 
     const runIssue = async (issue: number): Promise<RunOutcome> => {
-      const response = await fetch(`${baseUrl}/api/workflow/autoResolveIssue`, {
-        method: "POST",
-        headers: { ...auth, "content-type": "application/json" },
-        body: JSON.stringify({ repoFullName: REPO, issueNumber: issue, options: { postToGitHub: true } }),
-      })
+      const response = await flow.autoResolve(issue)
       expect(response.status).toBe(202)
       const { jobId } = (await response.json()) as { jobId: string }
-      let status: Record<string, unknown> = {}
-      const deadline = Date.now() + 120_000
-      while (Date.now() < deadline) {
+      const status = await flow.waitForJob(jobId, {
+        timeoutMs: 120_000,
+        everyMs: 300,
         // the API keeps answering while FIFOs sit in the checkout
-        const health = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(5_000) })
-        expect(health.status).toBe(200)
-        status = (await (await fetch(`${baseUrl}/api/jobs/${jobId}`, { headers: auth })).json()) as Record<
-          string,
-          unknown
-        >
-        if (["completed", "failed", "cancelled"].includes(String(status.status))) break
-        await new Promise((resolve) => setTimeout(resolve, 300))
-      }
-      const events = await (
-        await fetch(`${baseUrl}/api/jobs/${jobId}/events`, {
-          headers: { ...auth, accept: "application/json" },
-        })
-      ).text()
+        onPoll: async () => {
+          const health = await fetch(`${flow.baseUrl}/healthz`, { signal: AbortSignal.timeout(5_000) })
+          expect(health.status).toBe(200)
+        },
+      })
+      const events = await flow.eventsText(jobId)
       return {
         status,
         events,
@@ -343,13 +327,16 @@ describe.skipIf(!bwrapWorks || !redis.available)(
       dataDir = await mkdtemp("/var/tmp/prwright-all-attacks-")
       await writeFile(path.join(dataDir, "secret.key"), `${KEY_FILE_CONTENT}\n`, { mode: 0o600 })
       await writeFile(path.join(dataDir, "marker.secret"), `${DATA_MARKER}\n`, { mode: 0o600 })
-      github = await startGitHubDouble({
-        tokens: { [GITHUB_TOKEN]: { login: "prwright-bot", repos: [REPO] } },
-      })
       // every run of the tests (baseline and verification) leaves coverage, a report and a log
       const testCommand =
         "mkdir -p coverage reports && echo residue > coverage/lcov.info && date +%s%N > reports/junit.xml && date +%s%N > test-run.log && node --test"
-      const created = await github.createRepo(REPO, {
+      const first = allAttacksScript(dataDir)
+      const second = leftLinkScript(dataDir)
+      scriptLength = { first: first.length, both: first.length + second.length }
+      flow = await startServedFlow({
+        prefix: "prwright-all-attacks-",
+        dataDir,
+        repo: REPO,
         files: {
           ...SAMPLE_FILES,
           ".prwright.yml": [
@@ -360,37 +347,27 @@ describe.skipIf(!bwrapWorks || !redis.available)(
             "",
           ].join("\n"),
         },
+        script: [...first, ...second],
+        githubToken: GITHUB_TOKEN,
+        llmKey: LLM_KEY,
+        apiToken: API_TOKEN,
+        env: {
+          REDIS_URL: redis.url,
+          PRWRIGHT_QUEUE_PREFIX: queuePrefix,
+          PRWRIGHT_MAX_STEPS: String(OPERATOR_MAX_STEPS),
+          PRWRIGHT_MAX_COST_USD: "2",
+          // the agent refuses a cost cap over a model it has no price for: the scripted one gets one
+          PRWRIGHT_MODEL_PRICES: JSON.stringify({ scripted: { input: 0.5, output: 1.5 } }),
+          PRWRIGHT_E2E_ENV_MARKER: ENV_MARKER,
+        },
       })
-      repoGitDir = created.gitDir
+      ;({ github, model, server } = flow)
+      repoGitDir = github.state.repos.get(REPO)!.gitDir
       allAttacksIssue = github.createIssue(REPO, SAMPLE_ISSUE)
       leftLinkIssue = github.createIssue(REPO, {
         ...SAMPLE_ISSUE,
         title: "clamp() still ignores the upper bound",
       })
-      const first = allAttacksScript(dataDir)
-      const second = leftLinkScript(dataDir)
-      scriptLength = { first: first.length, both: first.length + second.length }
-      model = await startScriptedModelServer({ script: [...first, ...second], apiKey: LLM_KEY })
-      server = startPrwright(["serve"], {
-        PORT: "0",
-        HOST: "127.0.0.1",
-        PRWRIGHT_DATA_DIR: dataDir,
-        REDIS_URL: redis.url,
-        PRWRIGHT_QUEUE_PREFIX: queuePrefix,
-        GITHUB_API_URL: github.apiUrl,
-        GITHUB_TOKEN,
-        LLM_PROVIDER: "openai-compatible",
-        LLM_MODEL: "scripted",
-        LLM_BASE_URL: model.baseUrl,
-        LLM_API_KEY: LLM_KEY,
-        PRWRIGHT_API_TOKEN: API_TOKEN,
-        PRWRIGHT_MAX_STEPS: String(OPERATOR_MAX_STEPS),
-        PRWRIGHT_MAX_COST_USD: "2",
-        // the agent refuses a cost cap over a model it has no price for: the scripted one gets one
-        PRWRIGHT_MODEL_PRICES: JSON.stringify({ scripted: { input: 0.5, output: 1.5 } }),
-        PRWRIGHT_E2E_ENV_MARKER: ENV_MARKER,
-      })
-      baseUrl = await serverUrl(server)
       client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
       await client.connect()
     }, 90_000)
@@ -402,10 +379,8 @@ describe.skipIf(!bwrapWorks || !redis.available)(
         if (keys.length > 0) await client.del(...keys)
       }
       client?.disconnect()
-      await server?.stop()
-      await model?.close()
-      await github?.close()
-      if (dataDir) await rm(dataDir, { recursive: true, force: true })
+      if (flow) await flow.close()
+      else if (dataDir) await rm(dataDir, { recursive: true, force: true })
     })
 
     it("pushes exactly the fix, leaks no byte of a secret anywhere, and leaves the data dir intact", async () => {

@@ -6,8 +6,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes, randomUUID } from "node:crypto"
-import { createServer } from "node:net"
-import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createRedisEventBus } from "#adapters/events/redis-event-bus.js"
 import { createJsonLogger } from "#adapters/log/json-logger.js"
@@ -17,22 +15,12 @@ import type { RunEvent } from "#domain/run-event.js"
 import { runDoctor } from "#entrypoints/doctor.js"
 import { loadConfig } from "#main/config.js"
 import { jobRequest, waitFor } from "../contract/job-queue.contract.js"
-import { uniqueName } from "../support/services.js"
+import { freePort, redisAnswers, uniqueName } from "../support/services.js"
 
 const DEFAULT_PASSWORD = `def-${randomBytes(8).toString("hex")}`
 // characters that must be percent-encoded in a URL
 const USER_PASSWORD = `u@s:e/r%${randomBytes(8).toString("hex")}`
 const PASSWORDS = [DEFAULT_PASSWORD, USER_PASSWORD]
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 
 const hasRedisServer = await new Promise<boolean>((resolve) => {
   const probe = spawn("redis-server", ["--version"], { stdio: "ignore" })
@@ -87,28 +75,7 @@ describe.skipIf(!hasRedisServer)("Redis credentials in REDIS_URL", () => {
       ],
       { stdio: "ignore" },
     )
-    await waitFor(
-      async () => {
-        const probe = new Redis({
-          port,
-          host: "127.0.0.1",
-          password: DEFAULT_PASSWORD,
-          lazyConnect: true,
-          retryStrategy: () => null,
-        })
-        probe.on("error", () => undefined)
-        try {
-          await probe.connect()
-          return (await probe.ping()) === "PONG"
-        } catch {
-          return false
-        } finally {
-          probe.disconnect()
-        }
-      },
-      "redis-server to start",
-      10_000,
-    )
+    await waitFor(() => redisAnswers({ port, password: DEFAULT_PASSWORD }), "redis-server to start", 10_000)
   })
 
   afterAll(async () => {

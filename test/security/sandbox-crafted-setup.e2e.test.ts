@@ -7,20 +7,14 @@
  * no key of the attacker's, and no byte of a secret is in the pushed branch or the run's events.
  */
 import { randomBytes, randomUUID } from "node:crypto"
-import { mkdtemp, rm, writeFile } from "node:fs/promises"
+import { mkdtemp, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { Redis } from "ioredis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
 import { fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
 import { findSecrets } from "../support/secret-scan.js"
+import { type ServedFlow, startServedFlow } from "../support/served-flow.js"
 import { service } from "../support/services.js"
 import { bwrapWorks, SKIP_NO_BWRAP } from "./sandbox-support.js"
 
@@ -34,16 +28,12 @@ const REDIS_KEY = `prwright-attack-${randomUUID()}`
 describe.skipIf(!bwrapWorks || !redis.available)(
   `a crafted .prwright.yml setup reaches no host service (${!bwrapWorks ? SKIP_NO_BWRAP : (redis.reason ?? "")})`,
   () => {
-    let github: GitHubDouble
-    let model: ScriptedModelServer
-    let dataDir: string
-    let server: PrwrightProcess
-    let baseUrl: string
+    let flow: ServedFlow
     let issue: number
     let client: Redis
 
     beforeAll(async () => {
-      dataDir = await mkdtemp(path.join(tmpdir(), "prwright-crafted-"))
+      const dataDir = await mkdtemp(path.join(tmpdir(), "prwright-crafted-"))
       await writeFile(path.join(dataDir, "secret.key"), `${DATA_SECRET}\n`, { mode: 0o600 })
       const setup = [
         // the worker's Redis and PostgreSQL, directly
@@ -59,31 +49,17 @@ describe.skipIf(!bwrapWorks || !redis.available)(
         'echo "gitdir: /" > .git',
         "true",
       ].join("\n")
-      github = await startGitHubDouble({
-        tokens: { [GITHUB_TOKEN]: { login: "prwright-bot", repos: ["acme/mathlib"] } },
+      flow = await startServedFlow({
+        prefix: "prwright-crafted-",
+        dataDir,
+        repo: "acme/mathlib",
+        files: { ...SAMPLE_FILES, ".prwright.yml": `setup: ${JSON.stringify(setup)}\ntest: npm test\n` },
+        script: [...planSteps(), ...fixSteps()],
+        githubToken: GITHUB_TOKEN,
+        llmKey: LLM_KEY,
+        apiToken: API_TOKEN,
       })
-      await github.createRepo("acme/mathlib", {
-        files: {
-          ...SAMPLE_FILES,
-          ".prwright.yml": `setup: ${JSON.stringify(setup)}\ntest: npm test\n`,
-        },
-      })
-      issue = github.createIssue("acme/mathlib", SAMPLE_ISSUE)
-      model = await startScriptedModelServer({ script: [...planSteps(), ...fixSteps()], apiKey: LLM_KEY })
-      server = startPrwright(["serve"], {
-        PORT: "0",
-        HOST: "127.0.0.1",
-        PRWRIGHT_DATA_DIR: dataDir,
-        GITHUB_API_URL: github.apiUrl,
-        GITHUB_TOKEN,
-        LLM_PROVIDER: "openai-compatible",
-        LLM_MODEL: "scripted",
-        PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-        LLM_BASE_URL: model.baseUrl,
-        LLM_API_KEY: LLM_KEY,
-        PRWRIGHT_API_TOKEN: API_TOKEN,
-      })
-      baseUrl = await serverUrl(server)
+      issue = flow.github.createIssue("acme/mathlib", SAMPLE_ISSUE)
       client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
       await client.connect()
     }, 90_000)
@@ -91,35 +67,15 @@ describe.skipIf(!bwrapWorks || !redis.available)(
     afterAll(async () => {
       await client?.del(REDIS_KEY)
       client?.disconnect()
-      await server?.stop()
-      await model?.close()
-      await github?.close()
-      if (dataDir) await rm(dataDir, { recursive: true, force: true })
+      await flow?.close()
     })
 
     it("the run fixes the issue; Redis is untouched and no secret is in the branch or the events", async () => {
-      const auth = { authorization: `Bearer ${API_TOKEN}` }
-      const response = await fetch(`${baseUrl}/api/workflow/autoResolveIssue`, {
-        method: "POST",
-        headers: { ...auth, "content-type": "application/json" },
-        body: JSON.stringify({
-          repoFullName: "acme/mathlib",
-          issueNumber: issue,
-          options: { postToGitHub: true },
-        }),
-      })
+      const { github, server } = flow
+      const response = await flow.autoResolve(issue)
       expect(response.status).toBe(202)
       const { jobId } = (await response.json()) as { jobId: string }
-      let status: Record<string, unknown> = {}
-      const deadline = Date.now() + 120_000
-      while (Date.now() < deadline) {
-        status = (await (await fetch(`${baseUrl}/api/jobs/${jobId}`, { headers: auth })).json()) as Record<
-          string,
-          unknown
-        >
-        if (["completed", "failed", "cancelled"].includes(String(status.status))) break
-        await new Promise((resolve) => setTimeout(resolve, 250))
-      }
+      const status = await flow.waitForJob(jobId, { timeoutMs: 120_000, everyMs: 250 })
       expect(status.status, `${JSON.stringify(status)}\n${server.output()}`).toBe("completed")
 
       // nothing reached Redis
@@ -138,11 +94,7 @@ describe.skipIf(!bwrapWorks || !redis.available)(
       expect(findSecrets(JSON.stringify(files), secrets)).toEqual([])
       expect(findSecrets(diff, secrets)).toEqual([])
 
-      const events = await (
-        await fetch(`${baseUrl}/api/jobs/${jobId}/events`, {
-          headers: { ...auth, accept: "application/json" },
-        })
-      ).text()
+      const events = await flow.eventsText(jobId)
       expect(findSecrets(events, secrets)).toEqual([])
       expect(findSecrets(server.output(), secrets)).toEqual([])
       // the baseline and verification ran in the recorded checkout despite `gitdir: /`

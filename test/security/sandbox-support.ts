@@ -9,17 +9,7 @@ import { tmpdir } from "node:os"
 import path from "node:path"
 import type { CheckoutMounts } from "#application/ports/workspace.js"
 
-export const bwrapWorks = (() => {
-  try {
-    execFileSync("bwrap", ["--unshare-all", "--ro-bind", "/", "/", "true"], {
-      stdio: "ignore",
-      timeout: 5_000,
-    })
-    return true
-  } catch {
-    return false
-  }
-})()
+export { bwrapWorks } from "../support/bwrap.js"
 
 /** in the suite's title: said loudly in the report where the attacks could not run */
 export const SKIP_NO_BWRAP =

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
-import { createApiAuth } from "#application/api-auth.js"
+import { type ApiAuth, createApiAuth } from "#application/api-auth.js"
 import { createHttpApp, type HttpAppDeps } from "#entrypoints/http/app.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
@@ -17,6 +17,21 @@ export interface TestHttpApp {
   app: ReturnType<typeof createHttpApp>
   close(): Promise<void>
 }
+
+/** The HTTP app on a container's parts, with `auth` (version "test"); `extra` adds dependencies. */
+export const httpAppOf = (container: Container, auth: ApiAuth, extra: Partial<HttpAppDeps> = {}) =>
+  createHttpApp({
+    requester: container.requester,
+    cancelRun: container.cancelRun,
+    runPlaces: container.runPlaces,
+    store: container.store,
+    bus: container.bus,
+    auth,
+    logger: container.logger,
+    workflows: container.jobTypes,
+    version: "test",
+    ...extra,
+  })
 
 export const startTestHttpApp = async (options: {
   token: string
@@ -38,18 +53,7 @@ export const startTestHttpApp = async (options: {
     announce: () => {},
     newId: () => "id",
   })
-  const app = createHttpApp({
-    requester: container.requester,
-    cancelRun: container.cancelRun,
-    runPlaces: container.runPlaces,
-    store: container.store,
-    bus: container.bus,
-    auth,
-    logger: container.logger,
-    workflows: container.jobTypes,
-    version: "test",
-    ...options.extra?.(container),
-  })
+  const app = httpAppOf(container, auth, options.extra?.(container))
   return {
     dir,
     container,

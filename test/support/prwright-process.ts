@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import path from "node:path"
+import { SCRIPTED_MODEL_PRICES } from "../doubles/scripted-model-server.js"
 
 const ROOT = path.resolve(import.meta.dirname, "../..")
 
@@ -17,6 +18,37 @@ export interface PrwrightProcess {
   exited: Promise<number | null>
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
+
+/**
+ * The environment of a prwright process on the doubles: loopback on a free port, its data dir, the
+ * GitHub double and the scripted model server (as an OpenAI-compatible provider, priced at zero),
+ * the API token;
+ * `extra` adds to it or overrides it (queue, database, limits …).
+ */
+export const prwrightEnv = (
+  input: {
+    dataDir: string
+    github: { apiUrl: string }
+    githubToken: string
+    model: { baseUrl: string }
+    llmKey: string
+    apiToken: string
+  },
+  extra: Record<string, string> = {},
+): Record<string, string> => ({
+  PORT: "0",
+  HOST: "127.0.0.1",
+  PRWRIGHT_DATA_DIR: input.dataDir,
+  GITHUB_API_URL: input.github.apiUrl,
+  GITHUB_TOKEN: input.githubToken,
+  LLM_PROVIDER: "openai-compatible",
+  LLM_MODEL: "scripted",
+  PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
+  LLM_BASE_URL: input.model.baseUrl,
+  LLM_API_KEY: input.llmKey,
+  PRWRIGHT_API_TOKEN: input.apiToken,
+  ...extra,
+})
 
 export const startPrwright = (args: string[], env: Record<string, string>): PrwrightProcess => {
   const child = spawn(

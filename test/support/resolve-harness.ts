@@ -1,26 +1,16 @@
 /**
- * One implementing run driven end to end for workflow tests: the GitHub double holding a small
- * repository and its issue, the scripted model server, the real container (embedded queue, git over
- * HTTP, the detected sandbox) and helpers to start a run, wait for it and read what was pushed.
+ * One implementing run driven end to end for workflow tests: the GitHub flow (./github-flow.ts: the
+ * GitHub double, the scripted model server, the real container) holding a small repository and its
+ * issue, and helpers to start a run, wait for it and read what was pushed.
  */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import path from "node:path"
 import { runCodingAgent } from "#application/agent/coding-agent.js"
-import { runPlanningAgent } from "#application/agent/planning-agent.js"
 import type { Sandbox } from "#application/ports/sandbox.js"
 import type { Coder } from "#application/workflows/resolve-issue.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
-import { loadConfig } from "#main/config.js"
-import { type Container, createContainer } from "#main/container.js"
-import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  type ScriptStep,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { createCapturingLogger } from "./logger.js"
+import type { Container } from "#main/container.js"
+import type { GitHubDouble } from "../doubles/github-double.js"
+import type { ScriptedModelServer, ScriptStep } from "../doubles/scripted-model-server.js"
+import { startGitHubFlow } from "./github-flow.js"
 import { finished, waitForRun } from "./runs.js"
 
 export const HARNESS_TOKEN = "ghp_harnessToken_0123456789abc"
@@ -70,35 +60,26 @@ export const startHarness = async (input: {
   repo?: string
 }): Promise<Harness> => {
   const repo = input.repo ?? "acme/project"
-  const github = await startGitHubDouble({ tokens: { [HARNESS_TOKEN]: { login: "bot", repos: "*" } } })
-  await github.createRepo(repo, { files: input.files })
-  const issue = github.createIssue(repo, input.issue)
-  const model = await startScriptedModelServer({ script: input.script, apiKey: HARNESS_KEY })
-  const dataDir = await mkdtemp(path.join(tmpdir(), "prwright-harness-"))
-  const config = loadConfig({
-    PRWRIGHT_DATA_DIR: dataDir,
-    GITHUB_API_URL: github.apiUrl,
-    GITHUB_TOKEN: HARNESS_TOKEN,
-    LLM_PROVIDER: "openai-compatible",
-    LLM_MODEL: "scripted",
-    PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-    LLM_BASE_URL: model.baseUrl,
-    LLM_API_KEY: HARNESS_KEY,
-    PRWRIGHT_API_TOKEN: "prw_harness_api_token_123456",
-    PRWRIGHT_QUEUE_BACKOFF_MS: "20",
-    ...input.env,
-  })
   const coderCalls: Parameters<Coder>[0][] = []
-  const container = await createContainer(config, {
-    logger: createCapturingLogger(),
-    ...(input.sandbox ? { sandbox: input.sandbox } : {}),
-    planner: (options) => runPlanningAgent({ ...options, maxRetries: 0 }),
-    coder: (options) => {
-      coderCalls.push(options)
-      return runCodingAgent({ ...options, maxRetries: 0, secrets: config.secrets })
-    },
+  const flow = await startGitHubFlow({
+    prefix: "prwright-harness-",
+    repos: { [repo]: input.files },
+    script: input.script,
+    workers: ["auto-resolve", "resolve"],
+    login: "bot",
+    token: HARNESS_TOKEN,
+    apiKey: HARNESS_KEY,
+    env: { PRWRIGHT_QUEUE_BACKOFF_MS: "20", ...input.env },
+    overrides: (config) => ({
+      ...(input.sandbox ? { sandbox: input.sandbox } : {}),
+      coder: (options) => {
+        coderCalls.push(options)
+        return runCodingAgent({ ...options, maxRetries: 0, secrets: config.secrets })
+      },
+    }),
   })
-  container.startWorkers(["auto-resolve", "resolve"])
+  const { github, model, container, dataDir } = flow
+  const issue = github.createIssue(repo, input.issue)
   return {
     github,
     model,
@@ -119,11 +100,6 @@ export const startHarness = async (input: {
       const events = await container.store.listEvents(jobId, { limit: 1000 })
       return events as unknown as Array<Record<string, unknown>>
     },
-    async close() {
-      await container.close()
-      await model.close()
-      await github.close()
-      await rm(dataDir, { recursive: true, force: true })
-    },
+    close: flow.close,
   }
 }

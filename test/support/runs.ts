@@ -1,4 +1,5 @@
 import type { RunStore } from "#application/ports/run-store.js"
+import type { RunEvent } from "#domain/run-event.js"
 import { isTerminal, type WorkflowRun } from "#domain/workflow-run.js"
 
 /** true once the run has ended (completed, failed or cancelled) */
@@ -19,3 +20,13 @@ export const waitForRun = async (
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
 }
+
+/** A log event of `runId` numbered `seq` (its message says which), for event bus and stream tests. */
+export const logEvent = (runId: string, seq: number): RunEvent => ({
+  type: "log",
+  level: "info",
+  message: `${runId}#${seq}`,
+  runId,
+  seq,
+  at: new Date(1_700_000_000_000 + seq),
+})

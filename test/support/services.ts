@@ -4,11 +4,44 @@
  */
 import { randomUUID } from "node:crypto"
 import net from "node:net"
+import { Redis, type RedisOptions } from "ioredis"
 import { sharedNeo4j } from "./neo4j-server.js"
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test"
 export const requireServices = process.env.REQUIRE_SERVICES === "1"
+
+/** A loopback TCP port that was free a moment ago (nothing listens on it when this resolves). */
+export const freePort = async (): Promise<number> => {
+  const server = net.createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", resolve)
+  })
+  const { port } = server.address() as net.AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/** Whether a Redis server on loopback answers PING now (one connection attempt, no retries). */
+export const redisAnswers = async (options: RedisOptions): Promise<boolean> => {
+  const probe = new Redis({
+    host: "127.0.0.1",
+    ...options,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
+  probe.on("error", () => {})
+  try {
+    await probe.connect()
+    return (await probe.ping()) === "PONG"
+  } catch {
+    return false
+  } finally {
+    probe.disconnect()
+  }
+}
 
 const reachable = (url: string, defaultPort: number): Promise<boolean> => {
   const parsed = new URL(url)

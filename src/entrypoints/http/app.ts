@@ -13,7 +13,7 @@ import { type ErrorCode, PrwrightError, ValidationError } from "#domain/errors.j
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { JOB_TYPES, type JobType, RUN_STATUSES } from "#domain/workflow-run.js"
 import { batchedReads } from "./batched-reads.js"
-import { toJobStatus } from "./job-status.js"
+import { acceptedBody, toJobStatus } from "./job-status.js"
 import { jsonBody } from "./json-body.js"
 import { createMetrics, type Metrics, metricsRefusal } from "./metrics.js"
 import { openApiDocument } from "./openapi.js"
@@ -203,18 +203,7 @@ export const createHttpApp = (deps: HttpAppDeps): Hono => {
       ...(actor ? { actor } : {}),
     })
     metrics.countJob(type, result.created)
-    const statusUrl = `/api/jobs/${result.jobId}`
-    return c.json(
-      {
-        jobId: result.jobId,
-        status: result.status,
-        statusUrl,
-        eventsUrl: `${statusUrl}/events`,
-        created: result.created,
-        deprecations: result.deprecations,
-      },
-      202,
-    )
+    return c.json({ ...acceptedBody(result), deprecations: result.deprecations }, 202)
   })
 
   api.get("/jobs", async (c) => {

@@ -52,3 +52,15 @@ export const toJobStatus = (run: WorkflowRun, place?: RunPlace): JobStatusBody =
     queue: run.status === "pending" ? place : undefined,
   }
 }
+
+/** The 202 answer to a requested job: its id and status, where to follow it, and whether it is new. */
+export const acceptedBody = (result: { jobId: string; status: string; created: boolean }) => {
+  const statusUrl = `/api/jobs/${result.jobId}`
+  return {
+    jobId: result.jobId,
+    status: result.status,
+    statusUrl,
+    eventsUrl: `${statusUrl}/events`,
+    created: result.created,
+  }
+}

@@ -14,6 +14,7 @@ import type { RunPlaces } from "#application/run-place.js"
 import { ConflictError, NotFoundError, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { RunEvent } from "#domain/run-event.js"
 import { isTerminal, PRIORITIES, type Trigger, type WorkflowRun } from "#domain/workflow-run.js"
+import { acceptedBody } from "./job-status.js"
 import { summarizeOverview } from "./overview.js"
 import type { AuthEnv } from "./session.js"
 import {
@@ -225,17 +226,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
     }
     const { jobId: _old, ...request } = run.input
     const result = await deps.requester.enqueue(run.type, request, triggerOf(c))
-    const statusUrl = `/api/jobs/${result.jobId}`
-    return c.json(
-      {
-        jobId: result.jobId,
-        status: result.status,
-        statusUrl,
-        eventsUrl: `${statusUrl}/events`,
-        created: result.created,
-      },
-      202,
-    )
+    return c.json(acceptedBody(result), 202)
   })
 
   api.get("/plans/:planId", async (c) => {
@@ -256,18 +247,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
     }
     const { version } = parseWith(ApproveRequestSchema, body, "approval")
     const result = await deps.approvePlan({ planId: c.req.param("planId"), version, trigger: triggerOf(c) })
-    const statusUrl = `/api/jobs/${result.jobId}`
-    return c.json(
-      {
-        jobId: result.jobId,
-        status: result.status,
-        statusUrl,
-        eventsUrl: `${statusUrl}/events`,
-        created: result.created,
-        plan: planOf(result.plan),
-      },
-      202,
-    )
+    return c.json({ ...acceptedBody(result), plan: planOf(result.plan) }, 202)
   })
 
   api.get("/overview", async (c) => {

@@ -4,6 +4,7 @@ import { testCounts } from "../../../src/entrypoints/cli/transcript.ts"
 import { toolSummary } from "../../../src/entrypoints/cli/transcript-text.ts"
 import { formatCost, formatTokens } from "../format.ts"
 import { Markdown } from "./markdown.tsx"
+import { TableHead } from "./table-head.tsx"
 import { VirtualText } from "./virtual-text.tsx"
 
 const time = (iso: string) => new Date(iso).toLocaleTimeString(undefined, { hour12: false })
@@ -22,21 +23,7 @@ const TestTable = ({ run, baseline }: { run: TestRun; baseline?: TestRun | undef
           Tests {run.phase === "baseline" ? "before the change (baseline)" : "after the change"}:{" "}
           <code>{run.command}</code>
         </caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col" className="num">
-              Failed
-            </th>
-            <th scope="col" className="num">
-              Passed
-            </th>
-            <th scope="col">Result</th>
-            <th scope="col" className="num">
-              Time
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={["When", { num: "Failed" }, { num: "Passed" }, "Result", { num: "Time" }]} />
         <tbody>
           {rows.map(([when, r]) => {
             const ok = r.exitCode === 0

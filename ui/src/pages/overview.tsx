@@ -1,6 +1,7 @@
 import { useEffect, useId, useMemo, useState } from "react"
 import { ApiError, api, type Overview } from "../api.ts"
 import { Chart, type ChartSeries } from "../components/chart.tsx"
+import { TableHead } from "../components/table-head.tsx"
 import { formatCost } from "../format.ts"
 
 const RANGES = [7, 30, 90]
@@ -55,7 +56,12 @@ export const OverviewPage = () => {
         format: (v) => `${v} min`,
       },
     ]
-    return { x, outcomes, cost, minutes }
+    const cards = [
+      { title: "Runs per day by outcome", series: outcomes, yLabel: "runs" },
+      { title: "Cost per day (USD)", series: cost, yLabel: "USD" },
+      { title: "Median minutes from trigger to pull request", series: minutes, yLabel: "minutes" },
+    ]
+    return { x, cards }
   }, [data])
 
   return (
@@ -97,38 +103,20 @@ export const OverviewPage = () => {
           </dl>
           {data.truncated && <p className="muted">Only the newest 10 000 runs of the range were counted.</p>}
           <div className="charts">
-            <section className="card">
-              <Chart title="Runs per day by outcome" days={charts.x} series={charts.outcomes} yLabel="runs" />
-            </section>
-            <section className="card">
-              <Chart title="Cost per day (USD)" days={charts.x} series={charts.cost} yLabel="USD" />
-            </section>
-            <section className="card">
-              <Chart
-                title="Median minutes from trigger to pull request"
-                days={charts.x}
-                series={charts.minutes}
-                yLabel="minutes"
-              />
-            </section>
+            {charts.cards.map((card) => (
+              <section className="card" key={card.title}>
+                <Chart title={card.title} days={charts.x} series={card.series} yLabel={card.yLabel} />
+              </section>
+            ))}
             <section className="card" aria-labelledby="repo-heading">
               <h2 id="repo-heading">Success rate per repository</h2>
               {data.repositories.length === 0 ? (
                 <p className="muted">No finished runs in this range.</p>
               ) : (
                 <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Repository</th>
-                      <th scope="col" className="num">
-                        Completed
-                      </th>
-                      <th scope="col" className="num">
-                        Finished
-                      </th>
-                      <th scope="col">Success rate</th>
-                    </tr>
-                  </thead>
+                  <TableHead
+                    columns={["Repository", { num: "Completed" }, { num: "Finished" }, "Success rate"]}
+                  />
                   <tbody>
                     {data.repositories.map((r) => (
                       <tr key={r.repoFullName}>
@@ -154,29 +142,17 @@ export const OverviewPage = () => {
           <details className="card">
             <summary>The figures per day as a table</summary>
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Day</th>
-                  <th scope="col" className="num">
-                    Completed
-                  </th>
-                  <th scope="col" className="num">
-                    Failed
-                  </th>
-                  <th scope="col" className="num">
-                    Cancelled
-                  </th>
-                  <th scope="col" className="num">
-                    Active
-                  </th>
-                  <th scope="col" className="num">
-                    Cost
-                  </th>
-                  <th scope="col" className="num">
-                    Median min to PR
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  "Day",
+                  { num: "Completed" },
+                  { num: "Failed" },
+                  { num: "Cancelled" },
+                  { num: "Active" },
+                  { num: "Cost" },
+                  { num: "Median min to PR" },
+                ]}
+              />
               <tbody>
                 {data.days.map((d) => (
                   <tr key={d.date}>

@@ -1,6 +1,7 @@
 import { useId, useState } from "react"
 import { ApiError, api, type RunList } from "../api.ts"
 import { StatusBadge } from "../components/status-badge.tsx"
+import { TableHead } from "../components/table-head.tsx"
 import { formatCost, formatDuration, formatTime, unknownCostHint, WORKFLOW_NAMES } from "../format.ts"
 import { usePolling } from "../hooks.ts"
 import { Link, navigate, useLocation } from "../router.tsx"
@@ -110,23 +111,19 @@ export const RunsPage = () => {
       {page && page.runs.length > 0 && (
         <table className="runs">
           <caption className="sr-only">Runs, newest first; updates live</caption>
-          <thead>
-            <tr>
-              <th scope="col">Status</th>
-              <th scope="col">Run</th>
-              <th scope="col">Workflow</th>
-              <th scope="col">Trigger</th>
-              <th scope="col">Started</th>
-              <th scope="col">Duration</th>
-              <th scope="col" className="num">
-                Steps
-              </th>
-              <th scope="col" className="num">
-                Cost
-              </th>
-              <th scope="col">Pull request</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              "Status",
+              "Run",
+              "Workflow",
+              "Trigger",
+              "Started",
+              "Duration",
+              { num: "Steps" },
+              { num: "Cost" },
+              "Pull request",
+            ]}
+          />
           <tbody>
             {page.runs.map((run) => (
               <tr key={run.jobId} data-job-id={run.jobId}>
