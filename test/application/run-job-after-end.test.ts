@@ -29,7 +29,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-it("a cancelled run is recorded cancelled before its deferred work runs; a failing task is only logged", async () => {
+const setUp = async () => {
   dir = mkdtempSync(path.join(tmpdir(), "prwright-after-end-"))
   const databasePath = path.join(dir, "prwright.db")
   store = await createSqlRunStore({ url: `sqlite:${databasePath}` })
@@ -42,6 +42,16 @@ it("a cancelled run is recorded cancelled before its deferred work runs; a faili
     { repoFullName: "octo/app", issueNumber: 5 },
     { source: "api" },
   )
+  return { logger, journal, jobId, run }
+}
+
+const endings = async (jobId: string) =>
+  (await store.listEvents(jobId)).flatMap((e) =>
+    e.type === "status" && ["completed", "failed", "cancelled"].includes(String(e.status)) ? [e.status] : [],
+  )
+
+it("a cancelled run is recorded cancelled before its deferred work runs; a failing task is only logged", async () => {
+  const { logger, journal, jobId, run } = await setUp()
   const seen: string[] = []
   const runner = createJobRunner({
     store,
@@ -82,8 +92,46 @@ it("a cancelled run is recorded cancelled before its deferred work runs; a faili
   expect(logger.lines.filter((l) => l.level === "warn").map((l) => [l.message, l.fields?.error])).toEqual([
     ["work after the run's end failed", "push refused"],
   ])
-  const ends = (await store.listEvents(jobId)).filter(
-    (e) => e.type === "status" && ["completed", "failed", "cancelled"].includes(String(e.status)),
-  )
-  expect(ends.map((e) => (e.type === "status" ? e.status : ""))).toEqual(["cancelled"])
+  expect(await endings(jobId)).toEqual(["cancelled"])
+})
+
+it("a run that ended elsewhere first: the deferred work still runs (the checkout goes) but publishes nothing", async () => {
+  const { logger, journal, jobId, run } = await setUp()
+  const seen: string[] = []
+  const runner = createJobRunner({
+    store,
+    journal,
+    logger,
+    clock: { now: () => new Date() },
+    workflows: {
+      "resolve-issue": async (context) => {
+        await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }))
+        context.afterEnd?.(async () => {
+          await context.ensureActive().then(
+            () => seen.push("published"),
+            (error: unknown) => seen.push(`refused: ${(error as Error).name}`),
+          )
+          seen.push("checkout removed")
+        })
+        throw new CancelledError()
+      },
+    },
+  })
+  const controller = new AbortController()
+  const attempt = runner({
+    jobId,
+    type: "resolve-issue",
+    data: run.input,
+    attempt: 1,
+    maxAttempts: 3,
+    signal: controller.signal,
+    progress: async () => {},
+  })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  // the API ended it (no acknowledgement reached it), then the worker hears of the cancel
+  await store.updateActiveRun(jobId, { status: "cancelled", finishedAt: new Date(Date.now() - 1_000) })
+  controller.abort(new CancelledError())
+  await expect(attempt).rejects.toThrow()
+  expect(seen).toEqual(["refused: RunEndedError", "checkout removed"])
+  expect(await endings(jobId)).toEqual([])
 })

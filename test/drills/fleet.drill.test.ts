@@ -21,12 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { issueOf, offeredTools, perConversation } from "#adapters/demo/conversation-script.js"
 import type { ScriptStep } from "#adapters/demo/scripted-model-server.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
-import {
-  SCRIPTED_MODEL_PRICES,
-  type ScriptedModelServer,
-  startScriptedModelServer,
-} from "../doubles/scripted-model-server.js"
-import { type PrwrightProcess, serverUrl, startPrwright } from "../support/prwright-process.js"
+import { type ScriptedModelServer, startScriptedModelServer } from "../doubles/scripted-model-server.js"
+import { type PrwrightProcess, prwrightEnv, serverUrl, startPrwright } from "../support/prwright-process.js"
 import {
   FIXED_LINE_NEW,
   FIXED_LINE_OLD,
@@ -36,7 +32,7 @@ import {
   SAMPLE_ISSUE,
 } from "../support/sample-repo.js"
 import { findSecrets, scanFiles, scanRedis } from "../support/secret-scan.js"
-import { service, uniqueName } from "../support/services.js"
+import { freePort, service, uniqueName } from "../support/services.js"
 
 const postgres = await service("postgres")
 const redisAvailable = (await service("redis")).available
@@ -78,14 +74,6 @@ const drillScript = perConversation((body) => {
   }
   return undefined
 })
-
-const freePort = async () => {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fleet under faults", () => {
   const appName = uniqueName("drill")
@@ -214,26 +202,18 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
     const databaseUrl = new URL(postgres.url)
     databaseUrl.pathname = `/${database}`
     databaseUrl.searchParams.set("application_name", appName)
-    env = {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      PRWRIGHT_DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl.toString(),
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-      PRWRIGHT_QUEUE_PREFIX: prefix,
-      GITHUB_API_URL: github.apiUrl,
-      GITHUB_TOKEN,
-      LLM_PROVIDER: "openai-compatible",
-      LLM_MODEL: "scripted",
-      PRWRIGHT_MODEL_PRICES: SCRIPTED_MODEL_PRICES,
-      LLM_BASE_URL: model.baseUrl,
-      LLM_API_KEY: LLM_KEY,
-      PRWRIGHT_API_TOKEN: API_TOKEN,
-      PRWRIGHT_QUEUE_BACKOFF_MS: "200",
-      // two resolve runs per worker (six in the fleet) keep the drill's wall time within CI's budget
-      WORKER_CONCURRENCY_AUTO_RESOLVE: "2",
-      LOG_LEVEL: "info",
-    }
+    env = prwrightEnv(
+      { dataDir, github, githubToken: GITHUB_TOKEN, model, llmKey: LLM_KEY, apiToken: API_TOKEN },
+      {
+        DATABASE_URL: databaseUrl.toString(),
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        PRWRIGHT_QUEUE_PREFIX: prefix,
+        PRWRIGHT_QUEUE_BACKOFF_MS: "200",
+        // two resolve runs per worker (six in the fleet) keep the drill's wall time within CI's budget
+        WORKER_CONCURRENCY_AUTO_RESOLVE: "2",
+        LOG_LEVEL: "info",
+      },
+    )
     const migrate = startPrwright(["migrate"], env)
     expect(await migrate.exited, migrate.output()).toBe(0)
     const apiProcess = startPrwright(["serve", "--no-workers"], env)
