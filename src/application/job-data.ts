@@ -211,6 +211,7 @@ export const ArtifactsSchema = z.object({
   failureCommentId: z.number().int().optional(),
   failureCommentUrl: z.url().optional(),
   pullRequestDraft: z.boolean().optional(),
+  queuedCommentId: z.number().int().optional(),
 })
 
 /** What a worker returns for a job (the seed's JobResult). */

@@ -6,14 +6,16 @@ import type { GitHub } from "./ports/github.js"
 import type { Logger } from "./ports/logging.js"
 import type { RunStore } from "./ports/run-store.js"
 import { describePlace, type RunPlaces } from "./run-place.js"
-import { leftQueueBody, queuedCommentBody, queuedMarker } from "./workflows/run-comment.js"
+import { leftQueueBody, queuedCommentBody } from "./workflows/run-comment.js"
 
 /**
  * The issue comment of a webhook-started run that has to wait (issue 12's fair queue): posted when
  * the run is queued behind a limit or its issue's active run, with its place and estimated start, and
  * edited when the run starts (or is cancelled while waiting). A run that starts at once gets none.
- * The edit is made by whichever process records the start (a worker), so it finds the comment by its
- * marker; only webhook-started runs look.
+ * The edit is made by whichever process records the start (a worker): it finds the comment through
+ * the run's `queuedCommentId` artifact, so a run that never waited costs GitHub no request. A run that
+ * starts while its comment is being posted is caught by the poster, which looks at the run again
+ * after recording the comment.
  */
 export interface QueuedComments {
   /**
@@ -39,14 +41,17 @@ export const createQueuedComments = (deps: {
 
   const leave = async (runId: string, outcome: "started" | "cancelled") => {
     const run = await deps.store.getRun(runId)
-    if (run?.trigger.source !== "webhook") return
+    const commentId = run?.artifacts.queuedCommentId
+    if (!run || commentId === undefined) return
+    await edit(run, commentId, outcome)
+  }
+
+  const edit = async (run: WorkflowRun, commentId: number, outcome: "started" | "cancelled") => {
     const repo = parseRepoRef(run.repoFullName)
-    const comment = await deps.github.findIssueComment(repo, run.issueNumber, queuedMarker(run.id))
-    if (!comment) return
     const at = outcome === "started" ? (run.startedAt ?? new Date()) : (run.finishedAt ?? new Date())
     await deps.github.updateIssueComment(
       repo,
-      comment.id,
+      commentId,
       leftQueueBody({
         runId: run.id,
         type: run.type,
@@ -67,7 +72,7 @@ export const createQueuedComments = (deps: {
   const post = async (run: WorkflowRun, sender: string) => {
     const place = await deps.places(run)
     if (!place || place.waitingFor === "workers-busy") return
-    await deps.github.createIssueComment(
+    const comment = await deps.github.createIssueComment(
       parseRepoRef(run.repoFullName),
       run.issueNumber,
       queuedCommentBody({
@@ -79,6 +84,10 @@ export const createQueuedComments = (deps: {
       }),
     )
     log.info("run queued behind a limit", { runId: run.id, place: place.place, waitingFor: place.waitingFor })
+    const recorded = await deps.store.updateRun(run.id, { artifacts: { queuedCommentId: comment.id } })
+    // it may have started (or been cancelled) while the comment was on its way: then nobody else edits it
+    if (recorded.status !== "pending")
+      await edit(recorded, comment.id, recorded.status === "cancelled" ? "cancelled" : "started")
   }
 
   return {

@@ -65,6 +65,8 @@ export interface Artifacts {
   failureCommentId?: number
   failureCommentUrl?: string
   pullRequestDraft?: boolean
+  /** the "waiting in line" comment of a run that was queued behind a limit or its issue's active run */
+  queuedCommentId?: number
 }
 
 /** Who or what started a run. */
