@@ -1,6 +1,7 @@
 // Over ~300 lines: every trigger (labels, commands, reviews, CI failures) goes through the one permission, deduplication and reply path kept here; the next trigger added should split it per trigger.
 import { createHash } from "node:crypto"
 import { ConfigError, ConflictError, errorMessage, NotFoundError } from "#domain/errors.js"
+import { createOneAtATime } from "#domain/one-at-a-time.js"
 import { parseRepoRef, type RepoRef } from "#domain/repo-ref.js"
 import type { JobType, Trigger, WorkflowRun } from "#domain/workflow-run.js"
 import { approvePlanVersion } from "./approve-plan.js"
@@ -167,17 +168,7 @@ export const createHandleGitHubEvent = (deps: {
 
   // The active-run check and the enqueue are one step per issue in this process: two triggers for one
   // issue arriving together would otherwise both see no active run and both start one.
-  const issueLocks = new Map<string, Promise<unknown>>()
-  const oneAtATime = <T>(key: string, step: () => Promise<T>): Promise<T> => {
-    const previous = issueLocks.get(key) ?? Promise.resolve()
-    const result = previous.then(step, step)
-    const settled = result.catch(() => undefined)
-    issueLocks.set(key, settled)
-    void settled.then(() => {
-      if (issueLocks.get(key) === settled) issueLocks.delete(key)
-    })
-    return result
-  }
+  const oneAtATime = createOneAtATime()
 
   const start = (
     event: GitHubEvent,

@@ -19,6 +19,7 @@ import type { Logger } from "#application/ports/logging.js"
 import type { Checkout, Workspace } from "#application/ports/workspace.js"
 import { assertBranchName } from "#domain/branch-name.js"
 import { CancelledError, NotFoundError, RetryableError, ValidationError } from "#domain/errors.js"
+import { createOneAtATime } from "#domain/one-at-a-time.js"
 import type { RepoRef } from "#domain/repo-ref.js"
 import { prepareSandboxGit } from "./checkout-mounts.js"
 import { createGitCheckout, type SearchBackend } from "./git-checkout.js"
@@ -58,20 +59,10 @@ export const createGitCliWorkspace = (options: GitCliWorkspaceOptions): Workspac
   const dataDir = path.resolve(options.dataDir)
   const gitBinary = options.gitBinary ?? "git"
   const logger = options.logger
-  const queues = new Map<string, Promise<unknown>>()
   const spares = createSparePool({ dataDir, gitBinary, limit: options.spareCheckouts ?? 2 })
 
   /** One mirror-changing operation at a time per mirror, within this process. */
-  const serialize = <T>(key: string, work: () => Promise<T>): Promise<T> => {
-    const previous = queues.get(key) ?? Promise.resolve()
-    const next = previous.then(work, work)
-    const settled = next.catch(() => undefined)
-    queues.set(key, settled)
-    void settled.then(() => {
-      if (queues.get(key) === settled) queues.delete(key)
-    })
-    return next
-  }
+  const serialize = createOneAtATime()
 
   const git = (
     args: string[],
