@@ -285,7 +285,7 @@ export const createJobTable = (db: Database.Database) => {
     claim: (type: JobType, owner: string, now: number, leaseMs: number): JobRow | undefined =>
       claim.get({ type, now, owner, expires: now + leaseMs, live: now - LIVE_WINDOW_MS }),
     /** where a waiting job stands; undefined when it is not waiting (or its retry backoff runs) */
-    placeInLine: (id: string, now: number): QueuePlace | undefined => {
+    placeInLine: (id: string, now: number, heldOnly = false): QueuePlace | undefined => {
       const row = byId.get(id)
       if (!row || (row.state !== "waiting" && row.state !== "delayed") || row.run_at > now) return undefined
       const order = [row.priority, row.run_at, row.seq] as const
@@ -300,6 +300,7 @@ export const createJobTable = (db: Database.Database) => {
             place: 1 + (aheadOnLimit.get(limit.key, ...order)?.n ?? 0),
             waitingFor: { kind: "limit", key: limit.key, max: limit.max },
           }
+      if (heldOnly) return undefined
       return {
         place: 1 + (aheadOfType.get(row.type, now, ...order)?.n ?? 0),
         waitingFor: { kind: "workers" },
