@@ -5,7 +5,7 @@
 import { startGitHubDouble } from "../../test/doubles/github-double.js"
 
 const spec = JSON.parse(process.argv[2] ?? "{}") as {
-  tokens: NonNullable<Parameters<typeof startGitHubDouble>[0]>["tokens"]
+  tokens: Record<string, { login: string; repos: string[] | "*" }>
   repos: Array<{ name: string; writers: string[] }>
 }
 const github = await startGitHubDouble({ tokens: spec.tokens })
