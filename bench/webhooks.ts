@@ -40,6 +40,7 @@ const DELIVERIES = countArg >= 0 ? Number(args[countArg + 1]) : 1_000
 const onlyArg = args.indexOf("--only")
 const ONLY = onlyArg >= 0 ? (args[onlyArg + 1] ?? "") : undefined
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 32)
+const WARM_DELIVERIES = Math.max(100, Math.round(DELIVERIES / 10))
 const SECRET = "whsec-bench-0123456789"
 const TOKEN = "ghp_benchToken_0123456789abcdef"
 const REPO = "bench/widgets"
@@ -57,8 +58,25 @@ interface Delivery {
   starts?: number
 }
 
+/** issues a mix of `count` deliveries touches, and comments per issue it may name (see buildDeliveries) */
+const issuesFor = (count: number) => Math.ceil((count / 20) * 9) + 1
+const COMMENTS_PER_ISSUE = 6
+
 /** The mix: ~45 % triggers on fresh issues, ~15 % second triggers, ~15 % no trigger, ~25 % duplicates. */
-const buildDeliveries = (count: number, repo = REPO): { deliveries: Delivery[]; expected: Set<number> } => {
+const buildDeliveries = (
+  count: number,
+  repo: string,
+  /** comments that exist on the GitHub double, per issue: each comment delivery names one of them */
+  comments: Record<number, number[]>,
+): { deliveries: Delivery[]; expected: Set<number> } => {
+  const used = new Map<number, number>()
+  const commentOn = (issue: number) => {
+    const k = used.get(issue) ?? 0
+    used.set(issue, k + 1)
+    const id = comments[issue]?.[k]
+    if (id === undefined) throw new Error(`bench: no comment ${k} left on ${repo}#${issue}`)
+    return id
+  }
   const deliveries: Delivery[] = []
   const expected = new Set<number>()
   const sent: Delivery[] = []
@@ -79,7 +97,7 @@ const buildDeliveries = (count: number, repo = REPO): { deliveries: Delivery[]; 
       const n = issue++
       const d = signedDelivery(
         "issue_comment",
-        commentPayload({ repo, issue: n, body: "/prwright plan", sender: alice }),
+        commentPayload({ repo, issue: n, body: "/prwright plan", sender: alice, commentId: commentOn(n) }),
         { secret: SECRET },
       )
       delivery = { ...d, starts: n }
@@ -88,7 +106,13 @@ const buildDeliveries = (count: number, repo = REPO): { deliveries: Delivery[]; 
       const n = Math.max(1, issue - 3)
       delivery = signedDelivery(
         "issue_comment",
-        commentPayload({ repo, issue: n, body: "/prwright resolve", sender: alice }),
+        commentPayload({
+          repo,
+          issue: n,
+          body: "/prwright resolve",
+          sender: alice,
+          commentId: commentOn(n),
+        }),
         { secret: SECRET },
       )
     } else if (kind < 15) {
@@ -97,7 +121,13 @@ const buildDeliveries = (count: number, repo = REPO): { deliveries: Delivery[]; 
         kind === 12
           ? signedDelivery(
               "issue_comment",
-              commentPayload({ repo, issue: n, body: "lgtm, thanks", sender: alice }),
+              commentPayload({
+                repo,
+                issue: n,
+                body: "lgtm, thanks",
+                sender: alice,
+                commentId: commentOn(n),
+              }),
               { secret: SECRET },
             )
           : kind === 13
@@ -153,7 +183,15 @@ const GITHUB = path.join(import.meta.dirname, "support", "github-double-child.ts
 const startGitHub = async () => {
   const spec = {
     tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } },
-    repos: [REPO, WARM_REPO].map((name) => ({ name, writers: ["alice"] })),
+    repos: [
+      { name: REPO, writers: ["alice"], issues: issuesFor(DELIVERIES), commentsPerIssue: COMMENTS_PER_ISSUE },
+      {
+        name: WARM_REPO,
+        writers: ["alice"],
+        issues: issuesFor(WARM_DELIVERIES),
+        commentsPerIssue: COMMENTS_PER_ISSUE,
+      },
+    ],
   }
   const child = spawn(process.execPath, [...process.execArgv, GITHUB, JSON.stringify(spec)], {
     stdio: ["pipe", "pipe", "inherit"],
@@ -180,9 +218,13 @@ const startGitHub = async () => {
       }
       child.once("exit", (code) => reject(new Error(`the GitHub double exited with ${code}`)))
     })
-  const { apiUrl } = JSON.parse(await nextLine()) as { apiUrl: string }
+  const { apiUrl, comments } = JSON.parse(await nextLine()) as {
+    apiUrl: string
+    comments: Record<string, Record<number, number[]>>
+  }
   return {
     apiUrl,
+    comments,
     requests: async () => {
       child.stdin.write("requests\n")
       return JSON.parse(await nextLine()) as Record<string, number>
@@ -254,11 +296,11 @@ const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/webhooks/github`
 
   try {
-    const { deliveries, expected } = buildDeliveries(DELIVERIES)
+    const { deliveries, expected } = buildDeliveries(DELIVERIES, REPO, github.comments[REPO] ?? {})
     // warm-up, not counted: the same mix on a repository of its own (so its runs are not counted),
     // with the same number in flight: connections, the permission cache, prepared statements and the
     // JIT of every path. Without it the first 32 answers took seconds on a loaded machine.
-    const warmup = buildDeliveries(Math.max(100, Math.round(DELIVERIES / 10)), WARM_REPO).deliveries
+    const warmup = buildDeliveries(WARM_DELIVERIES, WARM_REPO, github.comments[WARM_REPO] ?? {}).deliveries
     const plan = path.join(dataDir, "client.json")
     writeFileSync(plan, JSON.stringify({ url, inFlight: IN_FLIGHT, warmup, deliveries }))
     let cpuBefore = process.cpuUsage()
