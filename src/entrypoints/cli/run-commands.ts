@@ -1,3 +1,4 @@
+import { describePlace, type RunPlace, WAIT_REASON_TEXT } from "#application/run-place.js"
 import { CancelledError } from "#domain/errors.js"
 import { costText } from "#domain/model-table.js"
 import type { JobType } from "#domain/workflow-run.js"
@@ -9,6 +10,17 @@ import { createTranscriptPrinter } from "./transcript-text.js"
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
 
+/** A waiting run's `queue` (GET /api/jobs/:id) as the issue comment words it; undefined when absent. */
+export const placeText = (queue: unknown): string | undefined => {
+  if (typeof queue !== "object" || queue === null) return undefined
+  const q = queue as Partial<RunPlace>
+  if (typeof q.place !== "number") return undefined
+  // a server newer than this CLI may name a reason it does not know: say it as it came
+  if (q.waitingFor !== undefined && q.waitingFor in WAIT_REASON_TEXT)
+    return describePlace({ estimatedStart: "unknown", estimate: "unknown", ...q } as RunPlace)
+  return `place ${q.place} in line, waiting for ${q.waitingFor ?? "a free slot"}; estimated start: ${q.estimate ?? "unknown"}`
+}
+
 export const printStatus = (status: Record<string, unknown>): void => {
   const usage = status.usage as
     | { inputTokens: number; outputTokens: number; costUsd: number; unpricedModel?: string }
@@ -19,6 +31,8 @@ export const printStatus = (status: Record<string, unknown>): void => {
   out(
     `status    ${status.status}  ${status.progress}%${status.progressMessage ? `  ${status.progressMessage}` : ""}`,
   )
+  const place = placeText(status.queue)
+  if (place) out(`queue     ${place}`)
   out(`attempts  ${status.attempts}/${status.maxAttempts}`)
   if (usage) out(`usage     ${usage.inputTokens} in / ${usage.outputTokens} out tokens, ${costText(usage)}`)
   for (const [key, value] of Object.entries(result?.artifacts ?? {})) out(`${key.padEnd(9)} ${String(value)}`)

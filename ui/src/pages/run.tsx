@@ -172,6 +172,14 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
               <StatusBadge status={run.status} position={run.queuePosition} />
             </dd>
           </div>
+          {run.status === "pending" && run.queue && (
+            <div className="wide">
+              <dt>In line</dt>
+              <dd data-testid="run-queue" aria-live="polite">
+                {run.queue.description}
+              </dd>
+            </div>
+          )}
           <div>
             <dt>Attempt</dt>
             <dd>
@@ -231,7 +239,7 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
             </dd>
           </div>
           <div>
-            <dt>Started</dt>
+            <dt>{run.startedAt ? "Started" : "Queued"}</dt>
             <dd>
               {formatTime(run.startedAt ?? run.createdAt)}{" "}
               <span className="muted small">{formatDuration(elapsed)}</span>
