@@ -164,9 +164,7 @@ workflowCommand("auto", "plan, implement, verify and open a PR in one run")
 
 program
   .command("status <jobId>")
-  .description(
-    "show a job's status; a waiting job also shows its place in line, what it waits for and an estimated start",
-  )
+  .description("show a job's status (a waiting job: its place in line and an estimated start)")
   .option("--json", "print the JobStatus JSON (a waiting job's place is its `queue` field)")
   .option("--follow", "then follow the run live until it ends (exit non-zero unless it completed)")
   .action(async (jobId: string, options: { json?: boolean; follow?: boolean }) => {
