@@ -5,7 +5,7 @@ import { formatIssueRef, type IssueRef, parseIssueRef } from "#domain/repo-ref.j
 import { JOB_TYPES, type JobType, RUN_STATUSES, WORKER_TYPES, type WorkerType } from "#domain/workflow-run.js"
 import { type Config, loadConfig, loadDotEnv } from "#main/config.js"
 import { ApiRequestError, createApiClient } from "./cli/api-client.js"
-import { followRun, printLogs, printStatus, runInline } from "./cli/run-commands.js"
+import { followRun, placeText, printLogs, printStatus, runInline } from "./cli/run-commands.js"
 import { runServe } from "./serve.js"
 import { VERSION } from "./version.js"
 import { runWorker } from "./worker.js"
@@ -175,7 +175,8 @@ program
     )
     if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
     else printStatus(status)
-    if (options.follow) process.exitCode = await followRun(client, jobId)
+    if (options.follow)
+      process.exitCode = await followRun(client, jobId, options.json ? undefined : placeText(status.queue))
   })
 
 program

@@ -5,7 +5,8 @@
  * the model left without a price (PRWRIGHT_MODEL_PRICES empty).
  *
  * Three plan runs on one repository: A holds the repository's one slot (its model turn waits two
- * minutes), B and C wait at places 1 and 2. `prwright status C` prints its place; C's run page shows
+ * minutes), B and C wait at places 1 and 2. `prwright status C` prints its place (and with --follow,
+ * each new place until C starts); C's run page shows
  * "place 2 in line, waiting for a free slot of the repository's run limit …; estimated start …" and,
  * without a reload, place 1 once A is cancelled, then the started run once B has ended. B, finished
  * on a model without a price, shows "cost unknown" on its page, its timeline and the runs table,
@@ -21,7 +22,7 @@ import { type BrowserContext, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { GitHubDouble } from "../doubles/github-double.js"
 import type { ScriptStep } from "../doubles/scripted-model-server.js"
-import { startPrwright } from "../support/prwright-process.js"
+import { type PrwrightProcess, startPrwright } from "../support/prwright-process.js"
 import { planSteps, SAMPLE_FILES } from "../support/sample-repo.js"
 import { type ServedFlow, startServedFlow } from "../support/served-flow.js"
 
@@ -59,6 +60,7 @@ describe.skipIf(!haveChromium)("web UI in Chromium: the place in line and the un
   let context: BrowserContext
   let page: Page
   const jobs = { a: "", b: "", c: "" }
+  let follower: PrwrightProcess
 
   const api = async <T>(route: string, init?: RequestInit): Promise<T> =>
     (await (await flow.api(route, { headers: { accept: "application/json" }, ...init })).json()) as T
@@ -139,6 +141,7 @@ describe.skipIf(!haveChromium)("web UI in Chromium: the place in line and the un
   }, 180_000)
 
   afterAll(async () => {
+    await follower?.stop()
     await context?.close()
     await flow?.close()
     if (profile) await rm(profile, { recursive: true, force: true })
@@ -161,6 +164,9 @@ describe.skipIf(!haveChromium)("web UI in Chromium: the place in line and the un
     expect(cli.output()).toContain(
       `queue     place 2 in line, ${HELD_BY_LIMIT}unknown (no finished runs yet)`,
     )
+    // and one that follows C from here to its end (checked in the next test)
+    follower = startPrwright(["status", jobs.c, "--follow"], flow.env)
+    await follower.waitFor(/^queue +place 2 in line/)
   }, 60_000)
 
   it("shows the place on the run page and in the runs table, and it changes live as the runs ahead end", async () => {
@@ -210,6 +216,17 @@ describe.skipIf(!haveChromium)("web UI in Chromium: the place in line and the un
       .poll(() => page.getByTestId("run-status").textContent(), { timeout: 60_000 })
       .toContain("completed")
     expect((await status(jobs.a)).status).toBe("cancelled")
+
+    // `prwright status C --follow` said each new place once, then followed C to its end
+    expect(await follower.exited, follower.output()).toBe(0)
+    const said = follower.lines.filter((line) => /^(queue|waiting) +place/.test(line))
+    expect(said, follower.output()).toEqual([
+      `queue     place 2 in line, ${HELD_BY_LIMIT}unknown (no finished runs yet)`,
+      expect.stringMatching(
+        /^waiting +place 1 in line, waiting for a free slot of the repository's run limit/,
+      ),
+    ])
+    expect(follower.output()).toMatch(/status +completed/)
   }, 120_000)
 
   it("shows 'cost unknown' for a run on a model without a price, never $0.00", async () => {
