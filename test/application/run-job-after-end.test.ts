@@ -18,6 +18,7 @@ import { createJobRunner } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
 import { CancelledError } from "#domain/errors.js"
 import { createCapturingLogger } from "../support/logger.js"
+import { anAttempt } from "../support/runs.js"
 
 let dir: string
 let store: RunStore
@@ -75,15 +76,7 @@ it("a cancelled run is recorded cancelled before its deferred work runs; a faili
     },
   })
   const controller = new AbortController()
-  const attempt = runner({
-    jobId,
-    type: "resolve-issue",
-    data: run.input,
-    attempt: 1,
-    maxAttempts: 3,
-    signal: controller.signal,
-    progress: async () => {},
-  })
+  const attempt = runner(anAttempt(run, { signal: controller.signal }))
   await new Promise((resolve) => setTimeout(resolve, 50))
   controller.abort(new CancelledError())
   await expect(attempt).rejects.toBeInstanceOf(CancelledError)
@@ -118,15 +111,7 @@ it("a run that ended elsewhere first: the deferred work still runs (the checkout
     },
   })
   const controller = new AbortController()
-  const attempt = runner({
-    jobId,
-    type: "resolve-issue",
-    data: run.input,
-    attempt: 1,
-    maxAttempts: 3,
-    signal: controller.signal,
-    progress: async () => {},
-  })
+  const attempt = runner(anAttempt(run, { signal: controller.signal }))
   await new Promise((resolve) => setTimeout(resolve, 50))
   // the API ended it (no acknowledgement reached it), then the worker hears of the cancel
   await store.updateActiveRun(jobId, { status: "cancelled", finishedAt: new Date(Date.now() - 1_000) })
