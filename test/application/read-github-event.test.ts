@@ -2,11 +2,17 @@
  * What prwright reads from failing-CI webhooks, from the payload alone: `workflow_run.completed` and
  * `check_suite.completed` (real @octokit/webhooks-examples payloads, changed only where a case needs it)
  * become one `fix` request on the branch, anything else is ignored, and a payload missing a field the
- * request needs is refused naming it.
+ * request needs is refused naming it. Comments (on issues and in reviews) that start nothing whatever
+ * they say: edits, deletions, bots', and prwright's own.
  */
 import { describe, expect, it } from "vitest"
 import { readGitHubEvent } from "#application/read-github-event.js"
-import { webhookExample, workflowRunPayload } from "../doubles/github/webhook-payloads.js"
+import {
+  commentPayload,
+  reviewCommentPayload,
+  webhookExample,
+  workflowRunPayload,
+} from "../doubles/github/webhook-payloads.js"
 
 /** `check_suite.<action>` with its conclusion set; `slug` names the suite's app (the example's has none) */
 const checkSuitePayload = (options: {
@@ -153,5 +159,63 @@ describe("failing CI webhooks", () => {
     const anonymous = checkSuitePayload({ conclusion: "failure" })
     delete anonymous.sender
     expect(() => readGitHubEvent("check_suite", anonymous)).toThrow(/check_suite webhook payload: sender/)
+  })
+})
+
+describe("comments that start nothing, on issues and in reviews", () => {
+  const alice = { login: "alice" }
+  const onIssue = (
+    body: string,
+    extra: { sender?: typeof alice & { type?: "Bot" }; action?: "edited" } = {},
+  ) =>
+    readGitHubEvent(
+      "issue_comment",
+      commentPayload({ repo: "acme/widgets", issue: 3, body, sender: extra.sender ?? alice, ...extra }),
+    )
+  const inReview = (
+    body: string,
+    change: (payload: ReturnType<typeof reviewCommentPayload>) => void = () => {},
+  ) => {
+    const payload = reviewCommentPayload({
+      repo: "acme/widgets",
+      pull: 4,
+      reviewId: 77,
+      commentId: 78,
+      body,
+      sender: alice,
+    })
+    change(payload)
+    return readGitHubEvent("pull_request_review_comment", payload)
+  }
+  const ignored = (reason: string) => ({ kind: "ignore", reason })
+
+  it("a new comment with a command is read; an edit, a bot's, or prwright's own is not", () => {
+    expect(onIssue("/prwright fix use a map")).toMatchObject({
+      kind: "request",
+      request: { command: "fix", instructions: "use a map", number: 3 },
+    })
+    expect(onIssue("/prwright plan", { action: "edited" })).toEqual(
+      ignored("issue_comment.edited is ignored"),
+    )
+    expect(onIssue("/prwright plan", { sender: { login: "ci[bot]" } })).toEqual(
+      ignored("comments by bots are ignored"),
+    )
+    expect(onIssue("<!-- prwright:plan x -->\n/prwright plan")).toEqual(ignored("prwright's own comment"))
+    expect(onIssue("lgtm")).toEqual(ignored("no /prwright command in the comment"))
+
+    expect(inReview("/prwright fix rename it")).toMatchObject({
+      kind: "request",
+      request: { command: "fix", instructions: "rename it", reviewId: 77, number: 4 },
+    })
+    expect(inReview("/prwright fix rename it", (p) => (p.action = "edited"))).toEqual(
+      ignored("pull_request_review_comment.edited is ignored"),
+    )
+    expect(inReview("/prwright fix rename it", (p) => (p.comment.user.type = "Bot"))).toEqual(
+      ignored("comments by bots are ignored"),
+    )
+    expect(inReview("<!-- prwright:stopped y -->\n/prwright fix rename it")).toEqual(
+      ignored("prwright's own comment"),
+    )
+    expect(inReview("/prwright plan")).toEqual(ignored("no /prwright fix in the review comment"))
   })
 })
