@@ -153,6 +153,25 @@ const isCommand = (word: string): word is Command => (COMMANDS as readonly strin
 const isBot = (sender: { login: string; type?: string | undefined }) =>
   sender.type === "Bot" || sender.login.endsWith("[bot]")
 
+/** Why a comment (on an issue or in a review) starts nothing, whatever it says; undefined when it may. */
+const ignoredComment = (
+  name: string,
+  event: {
+    action: string
+    sender: { login: string; type?: string | undefined }
+    comment: { body?: string | null | undefined; user: { login: string; type?: string | undefined } }
+  },
+): ReadEvent | undefined => {
+  // edits and deletions never trigger: an edited old command must not run twice
+  if (event.action !== "created") return { kind: "ignore", reason: `${name}.${event.action} is ignored` }
+  if (isBot(event.sender) || isBot(event.comment.user))
+    return { kind: "ignore", reason: "comments by bots are ignored" }
+  // prwright's own comments (plans, stop reports) when it posts as a user account
+  if ((event.comment.body ?? "").includes("<!-- prwright:"))
+    return { kind: "ignore", reason: "prwright's own comment" }
+  return undefined
+}
+
 /**
  * A workflow run or check suite that completed with a failure asks for a fix on its branch (repaired
  * when the repository opts in); any other action or conclusion is ignored. `found` is what differs
@@ -206,15 +225,9 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
   }
   if (name === "issue_comment") {
     const event = parseWith(CommentPayload, payload, "issue_comment webhook payload")
-    // edits and deletions never trigger: an edited old command must not run twice
-    if (event.action !== "created")
-      return { kind: "ignore", reason: `issue_comment.${event.action} is ignored` }
-    if (isBot(event.sender) || isBot(event.comment.user))
-      return { kind: "ignore", reason: "comments by bots are ignored" }
-    const body = event.comment.body ?? ""
-    // prwright's own comments (plans, stop reports) when it posts as a user account
-    if (body.includes("<!-- prwright:")) return { kind: "ignore", reason: "prwright's own comment" }
-    const parsed = parseCommand(body)
+    const ignored = ignoredComment(name, event)
+    if (ignored) return ignored
+    const parsed = parseCommand(event.comment.body ?? "")
     if (!parsed) return { kind: "ignore", reason: "no /prwright command in the comment" }
     if (!isCommand(parsed.word))
       return { kind: "ignore", reason: `unknown command "/prwright ${parsed.word}"` }
@@ -287,13 +300,9 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
   }
   if (name === "pull_request_review_comment") {
     const event = parseWith(ReviewCommentPayload, payload, "pull_request_review_comment webhook payload")
-    if (event.action !== "created")
-      return { kind: "ignore", reason: `pull_request_review_comment.${event.action} is ignored` }
-    if (isBot(event.sender) || isBot(event.comment.user))
-      return { kind: "ignore", reason: "comments by bots are ignored" }
-    const body = event.comment.body ?? ""
-    if (body.includes("<!-- prwright:")) return { kind: "ignore", reason: "prwright's own comment" }
-    const parsed = parseCommand(body)
+    const ignored = ignoredComment(name, event)
+    if (ignored) return ignored
+    const parsed = parseCommand(event.comment.body ?? "")
     if (parsed?.word !== "fix") return { kind: "ignore", reason: "no /prwright fix in the review comment" }
     const reviewId = event.comment.pull_request_review_id ?? undefined
     return {
