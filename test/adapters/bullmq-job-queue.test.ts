@@ -210,6 +210,28 @@ describe.skipIf(!redis.available)("BullMQ job queue (real Redis)", () => {
       }
     })
 
+    it("runs its Lua scripts by SHA and sends their text again after Redis forgot them (SCRIPT FLUSH)", async () => {
+      const prefix = uniqueName("bullmq_lua")
+      prefixes.push(prefix)
+      const queue = openQueue(prefix)
+      const limits = [{ key: "repo:acme/lua", max: 1 }]
+      const first = jobRequest({ concurrencyKey: "acme/lua#1", limits })
+      await queue.enqueue(first)
+      // a restarted Redis has no scripts: every script must still run (Redis answers NOSCRIPT first)
+      const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 })
+      try {
+        await admin.script("FLUSH")
+      } finally {
+        await admin.quit()
+      }
+      const second = jobRequest({ concurrencyKey: "acme/lua#2", limits })
+      await queue.enqueue(second)
+      expect(await queue.placeInLine?.(second.jobId)).toEqual({ place: 2, waitingFor: { kind: "workers" } })
+      queue.process("comment-on-issue", async (job) => resultFor(job), { concurrency: 2 })
+      for (const request of [first, second])
+        await waitFor(async () => (await queue.getJob(request.jobId))?.state === "completed", request.jobId)
+    })
+
     it("prunes finished jobs beyond the configured retention", async () => {
       const prefix = uniqueName("bullmq_keep")
       prefixes.push(prefix)

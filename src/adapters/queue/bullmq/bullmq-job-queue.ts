@@ -82,6 +82,9 @@ const toBullKeep = (keep: KeepJobs): BullKeepJobs | false => {
   return keep.count === undefined ? false : { count: keep.count }
 }
 
+/** how long a PING answer stands for the connection that gave it (see ping below) */
+const PING_FRESH_MS = 1_000
+
 /** The JobQueue on BullMQ: one queue per job type (named after it), workers in any number of processes. */
 export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue => {
   const prefix = options.prefix ?? "prwright"
@@ -148,8 +151,18 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
   }
   const enqueueTimeoutMs = options.enqueueTimeoutMs ?? 3_000
 
+  // A PING answered this recently on a connection that stayed up is answer enough: every request checks
+  // the queue before it stores its run, and a round trip each was a third of an enqueue's Redis traffic.
+  // Any close of the connection forgets it, so a request after Redis went away still asks (and is refused).
+  let pingedAt = Number.NEGATIVE_INFINITY
+  for (const event of ["close", "end", "reconnecting", "error"])
+    client.on(event, () => {
+      pingedAt = Number.NEGATIVE_INFINITY
+    })
+
   /** Resolves once Redis answers, or fails with the fix after timeoutMs (never waits forever). */
   const ping = async (timeoutMs: number) => {
+    if (client.status === "ready" && Date.now() - pingedAt < PING_FRESH_MS) return
     if (client.status !== "ready") {
       let onReady: (() => void) | undefined
       await withDeadline(
@@ -165,6 +178,7 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       })
     }
     await withDeadline(client.ping(), timeoutMs, "Redis (REDIS_URL)", REDIS_FIX)
+    pingedAt = Date.now()
   }
 
   const queueFor = (type: JobType): Queue => {

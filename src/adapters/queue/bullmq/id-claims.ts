@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis"
+import { evalScript } from "./lua-scripts.js"
 
 interface Claim {
   key: string
@@ -33,7 +34,8 @@ export const createIdClaims = (client: Redis, ttlSeconds: number) => {
       batch.length === 1
         ? client.set(batch[0]!.key, batch[0]!.value, "EX", ttlSeconds, "NX").then((reply) => [reply !== null])
         : (
-            client.eval(
+            evalScript(
+              client,
               CLAIM_MANY,
               batch.length,
               ...batch.map((claim) => claim.key),

@@ -1,5 +1,6 @@
 import type { Job } from "bullmq"
 import type { Redis } from "ioredis"
+import { evalScript } from "./lua-scripts.js"
 
 /**
  * "At most one active job per concurrency key" on BullMQ (whose open-source edition has no groups):
@@ -44,16 +45,16 @@ export const createKeyLocks = (options: { client: Redis; prefix: string; lockMs:
     /** undefined: another job holds the key; the caller defers this one */
     async acquire(key: string, jobId: string, token: string): Promise<KeyLock | undefined> {
       const value = `${jobId} ${token}`
-      const got = await client.eval(ACQUIRE, 1, lockKey(key), value, jobId, lockMs)
+      const got = await evalScript(client, ACQUIRE, 1, lockKey(key), value, jobId, lockMs)
       if (got !== 1) return undefined
       const timer = setInterval(
-        () => void client.eval(RENEW, 1, lockKey(key), value, lockMs).catch(() => {}),
+        () => void evalScript(client, RENEW, 1, lockKey(key), value, lockMs).catch(() => {}),
         Math.max(50, Math.floor(lockMs / 3)),
       )
       return {
         async release() {
           clearInterval(timer)
-          await client.eval(RELEASE, 1, lockKey(key), value)
+          await evalScript(client, RELEASE, 1, lockKey(key), value)
         },
       }
     },
@@ -71,6 +72,6 @@ export const handBack = async (
   options: { prefix: string; job: Job; token: string; runAt: number },
 ): Promise<void> => {
   const jobKey = `${options.prefix}:${options.job.queueName}:${options.job.id}`
-  await client.eval(UNSTART, 2, `${jobKey}:lock`, jobKey, options.token)
+  await evalScript(client, UNSTART, 2, `${jobKey}:lock`, jobKey, options.token)
   await options.job.moveToDelayed(options.runAt, options.token)
 }

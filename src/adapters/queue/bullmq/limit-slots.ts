@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis"
 import type { ConcurrencyLimit, QueuePlace } from "#application/ports/job-queue.js"
 import type { JobType, Priority } from "#domain/workflow-run.js"
+import { evalScript } from "./lua-scripts.js"
 
 /**
  * The fair line on BullMQ (whose open-source edition has neither groups nor global per-key limits).
@@ -186,7 +187,7 @@ export const createLimitSlots = (options: {
 }) => {
   const { client, prefix, lockMs } = options
   const run = (script: string, ...args: Array<string | number>) =>
-    client.eval(script, 0, prefix, Date.now(), ...args)
+    evalScript(client, script, 0, prefix, Date.now(), ...args)
 
   return {
     /** puts a new job in line (before it is added to BullMQ, so no worker sees it without an entry) */
