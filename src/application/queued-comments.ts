@@ -16,16 +16,18 @@ import { leftQueueBody, queuedCommentBody } from "./workflows/run-comment.js"
  * the run starts (or is cancelled while waiting). A run that starts at once gets none.
  *
  * Following the line: every status event that can move a line (a run starting or ending, anywhere in
- * this process's journal) asks for a "pass": the waiting runs with a comment are listed from the store
- * (pending runs only, an indexed query, never the history), each one's place is looked up in the
- * queue, and a comment is edited only when the place, the reason or the limit differs from what it
- * shows (kept in the run's `queuedCommentPlace` artifact, so any process can tell). GitHub traffic is
- * bounded: passes run at most once per `passMs` (the last request always gets one), each comment is
- * edited at most once per `editMs` (a change inside the window lands when it ends, with the place of
- * that moment; a change that reverted meanwhile costs nothing), and runs without a comment cost no
- * GitHub request at all. With several processes, whichever one records the event edits; they share
- * what the comment shows through the store, so a second process seeing the same place does not edit
- * again (the edit throttle itself is per process).
+ * this process's journal) asks for a "pass": each followed run's place is looked up in the queue, and
+ * its comment is edited only when the place, the reason or the limit differs from what it shows (kept
+ * in the run's `queuedCommentPlace` artifact, so any process can tell). The followed runs are the
+ * ones this process posted for, plus the waiting runs with a comment listed from the store (pending
+ * runs only, an indexed query, never the history; at most once per `refreshMs`, so comments another
+ * process posted are picked up within that time). GitHub traffic is bounded: passes run at most once
+ * per `passMs` (the last request always gets one), each comment is edited at most once per `editMs`
+ * (a change inside the window lands when it ends, with the place of that moment; a change that
+ * reverted meanwhile costs nothing), and runs without a comment cost no GitHub request and no place
+ * lookup. With several processes, whichever one records the event edits; they share what the comment
+ * shows through the store, so a second process seeing the same place does not edit again (the edit
+ * throttle itself is per process).
  *
  * Start and cancel edits are made by whichever process records them: it finds the comment through
  * the run's `queuedCommentId` artifact, so a run that never waited costs GitHub no request. A run that
@@ -64,6 +66,8 @@ const realTimers: QueuedCommentTimers = {
 export const QUEUED_COMMENT_EDIT_MS = 10_000
 /** at most one re-check of the places per this many ms per process */
 export const QUEUED_COMMENT_PASS_MS = 1_000
+/** at most one read of the waiting runs with a comment from the store per this many ms per process */
+export const QUEUED_COMMENT_REFRESH_MS = 10_000
 /** waiting runs followed per pass (the newest pending runs; older ones keep their last edit) */
 const MAX_FOLLOWED = 1_000
 const PAGE = 200
@@ -91,11 +95,13 @@ export const createQueuedComments = (deps: {
   timers?: QueuedCommentTimers
   editMs?: number
   passMs?: number
+  refreshMs?: number
 }): QueuedComments => {
   const log = deps.logger.child({ component: "queued-comments" })
   const timers = deps.timers ?? realTimers
   const editMs = deps.editMs ?? QUEUED_COMMENT_EDIT_MS
   const passMs = deps.passMs ?? QUEUED_COMMENT_PASS_MS
+  const refreshMs = deps.refreshMs ?? QUEUED_COMMENT_REFRESH_MS
   const pending = new Set<Promise<void>>()
   const oneAtATime = createOneAtATime()
   const followed = new Map<string, Followed>()
@@ -267,13 +273,27 @@ export const createQueuedComments = (deps: {
   let passWanted = false
   let lastPassAt: number | undefined
   let passTimer: unknown
+  let lastRefreshAt: number | undefined
+  let refreshTimer: unknown
 
   const runPass = () => {
     passWanted = false
     passRunning = true
     lastPassAt = timers.now()
     const work = (async () => {
-      await refresh()
+      // this process's own comments are followed at once; other processes' ones from the store,
+      // read at most once per refreshMs (a skipped read is owed: it comes when the window ends)
+      const due = lastRefreshAt === undefined ? 0 : lastRefreshAt + refreshMs - timers.now()
+      if (due <= 0) {
+        lastRefreshAt = timers.now()
+        await refresh()
+      } else if (refreshTimer === undefined) {
+        refreshTimer = timers.setTimeout(() => {
+          refreshTimer = undefined
+          requestPass()
+        }, due)
+      }
+      if (followed.size === 0) return
       await Promise.all([...followed.keys()].map((runId) => update(runId)))
     })()
     track(
