@@ -47,6 +47,11 @@ export interface QueuedComments {
   observe(runId: string, events: RunEventData[]): void
   /** runs a pass that is waiting for its throttle now and waits for all GitHub work in flight */
   flush(): Promise<void>
+  /**
+   * stops following (throttled edits not made yet are dropped: the run's start still edits the
+   * comment, from whichever process records it) and waits for the work in flight
+   */
+  close(): Promise<void>
 }
 
 /** Time and timers, injected so tests drive the throttles without sleeping. */
@@ -191,7 +196,17 @@ export const createQueuedComments = (deps: {
   const update = (runId: string) =>
     oneAtATime(runId, async () => {
       const entry = followed.get(runId)
-      if (!entry) return
+      if (!entry || closed) return
+      const later = (ms: number) => {
+        if (entry.timer !== undefined || closed) return
+        entry.timer = timers.setTimeout(() => {
+          entry.timer = undefined
+          track(runId, update(runId), "could not update the queued comment")
+        }, ms)
+      }
+      // inside the comment's edit window nothing is looked up: the place of the window's end counts
+      const wait = entry.lastEditAt === undefined ? 0 : entry.lastEditAt + editMs - timers.now()
+      if (wait > 0) return later(wait)
       if (entry.timer !== undefined) {
         timers.clearTimeout(entry.timer)
         entry.timer = undefined
@@ -201,14 +216,6 @@ export const createQueuedComments = (deps: {
       if (!place || followed.get(runId) !== entry) return
       const key = placeKey(place)
       if (key === entry.shown) return
-      const later = (ms: number) => {
-        entry.timer = timers.setTimeout(() => {
-          entry.timer = undefined
-          track(runId, update(runId), "could not update the queued comment")
-        }, ms)
-      }
-      const wait = entry.lastEditAt === undefined ? 0 : entry.lastEditAt + editMs - timers.now()
-      if (wait > 0) return later(wait)
       entry.lastEditAt = timers.now()
       entry.editing = true
       try {
@@ -269,6 +276,7 @@ export const createQueuedComments = (deps: {
   }
 
   // passes: one at a time, at most one per passMs; a request during a pass or its window gets one after
+  let closed = false
   let passRunning = false
   let passWanted = false
   let lastPassAt: number | undefined
@@ -287,7 +295,7 @@ export const createQueuedComments = (deps: {
       if (due <= 0) {
         lastRefreshAt = timers.now()
         await refresh()
-      } else if (refreshTimer === undefined) {
+      } else if (refreshTimer === undefined && !closed) {
         refreshTimer = timers.setTimeout(() => {
           refreshTimer = undefined
           requestPass()
@@ -308,7 +316,7 @@ export const createQueuedComments = (deps: {
 
   const requestPass = () => {
     passWanted = true
-    if (passRunning || passTimer !== undefined) return
+    if (closed || passRunning || passTimer !== undefined) return
     const wait = lastPassAt === undefined ? 0 : lastPassAt + passMs - timers.now()
     if (wait <= 0) return runPass()
     passTimer = timers.setTimeout(() => {
@@ -349,6 +357,15 @@ export const createQueuedComments = (deps: {
         passTimer = undefined
         if (!passRunning) runPass()
       }
+      while (pending.size > 0) await Promise.all([...pending])
+    },
+    async close() {
+      closed = true
+      for (const handle of [passTimer, refreshTimer, ...[...followed.values()].map((entry) => entry.timer)])
+        if (handle !== undefined) timers.clearTimeout(handle)
+      passTimer = undefined
+      refreshTimer = undefined
+      for (const entry of followed.values()) entry.timer = undefined
       while (pending.size > 0) await Promise.all([...pending])
     },
   }

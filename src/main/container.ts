@@ -436,7 +436,7 @@ export const createContainer = async (
       await Promise.allSettled(workers.map((worker) => worker.close({ graceMs: config.shutdownGraceMs })))
       await checkRuns?.flush()
       await reviewReplies?.flush()
-      await queuedComments.flush()
+      await queuedComments.close()
       await queue?.close()
       await bus.close()
       await store.close()

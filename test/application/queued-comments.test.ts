@@ -242,6 +242,32 @@ describe("the queued comment follows the run's place in line", () => {
     expect(placeLookups).toEqual([])
   })
 
+  it("close drops the throttled edits not made yet and follows nothing more", async () => {
+    const [i1] = issues() as [number]
+    const comments = commentsFor()
+    const run = await newRun(i1)
+    places.set(run.id, waiting(2))
+    comments.announce(run, "alice")
+    await comments.flush()
+    places.set(run.id, waiting(1))
+    comments.observe(randomUUID(), [{ type: "status", status: "running", attempt: 1 }])
+    await comments.flush()
+    expect(edits(i1)).toBe(1)
+    timers.advance(1_000)
+    places.set(run.id, waiting(2))
+    comments.observe(randomUUID(), [{ type: "status", status: "running", attempt: 1 }])
+    await comments.flush()
+    expect(edits(i1)).toBe(1)
+    await comments.close()
+    const before = github.requests.length
+    placeLookups = []
+    timers.advance(60_000)
+    comments.observe(randomUUID(), [{ type: "status", status: "completed", attempt: 1 }])
+    await comments.flush()
+    expect(github.requests.length).toBe(before)
+    expect(placeLookups).toEqual([])
+  })
+
   it("another process (the one that records the event) finds the comments in the store and edits only on a change", async () => {
     const [i1, i2, i3] = issues() as [number, number, number]
     const poster = commentsFor()
