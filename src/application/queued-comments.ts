@@ -22,9 +22,10 @@ import { leftQueueBody, queuedCommentBody } from "./workflows/run-comment.js"
  * ones this process posted for, plus the waiting runs with a comment listed from the store (pending
  * runs only, an indexed query, never the history; at most once per `refreshMs`, so comments another
  * process posted are picked up within that time). GitHub traffic is bounded: passes run at most once
- * per `passMs` (the last request always gets one), each comment is edited at most once per `editMs`
- * (a change inside the window lands when it ends, with the place of that moment; a change that
- * reverted meanwhile costs nothing), and runs without a comment cost no GitHub request and no place
+ * per `passMs` (the last request always gets one), each comment is written (posted or edited) at
+ * most once per `editMs` (a change inside the window lands when it ends, with the place of that
+ * moment; a change that reverted meanwhile costs nothing; inside the window its place is not even
+ * looked up, which bounds the queue's place queries to one per comment per window), and runs without a comment cost no GitHub request and no place
  * lookup. With several processes, whichever one records the event edits; they share what the comment
  * shows through the store, so a second process seeing the same place does not edit again (the edit
  * throttle itself is per process).
@@ -88,6 +89,8 @@ interface Followed {
   lastEditAt: number | undefined
   /** a throttled edit waiting for its window */
   timer?: unknown
+  /** since when it has been waiting only for a free worker (shown once that lasted `editMs`) */
+  workersSince?: number | undefined
   editing: boolean
 }
 
@@ -185,7 +188,8 @@ export const createQueuedComments = (deps: {
         run: recorded,
         commentId: comment.id,
         shown,
-        lastEditAt: undefined,
+        // the post is the comment's first write: its window starts now
+        lastEditAt: timers.now(),
         editing: false,
       })
     // a newcomer of a higher priority moves the runs behind it
@@ -216,6 +220,14 @@ export const createQueuedComments = (deps: {
       if (!place || followed.get(runId) !== entry) return
       const key = placeKey(place)
       if (key === entry.shown) return
+      // a slot freed up and the run waits only for a worker: usually one takes it within moments and
+      // its start is the next edit; "waiting for a free worker" is shown once it lasted a window
+      if (place.waitingFor !== "workers-busy") entry.workersSince = undefined
+      else if (entry.workersSince === undefined) {
+        entry.workersSince = timers.now()
+        return later(editMs)
+      } else if (timers.now() - entry.workersSince < editMs)
+        return later(entry.workersSince + editMs - timers.now())
       entry.lastEditAt = timers.now()
       entry.editing = true
       try {

@@ -141,6 +141,8 @@ describe("the queued comment follows the run's place in line", () => {
     expect(queuedComment(i3)?.body).toMatch(/place 2 in line/)
     expect((await store.getRun(third.id))?.artifacts.queuedCommentPlace).toBe("2|repository-limit|1")
 
+    // (the posts opened each comment's 10 s window)
+    timers.advance(10_000)
     // the first run ends; nobody has moved yet (the second has not started): no edit
     await store.updateRun(first.id, { status: "completed", finishedAt: new Date(timers.now()) })
     comments.observe(first.id, [{ type: "status", status: "completed", attempt: 1 }])
@@ -242,7 +244,46 @@ describe("the queued comment follows the run's place in line", () => {
     expect(placeLookups).toEqual([])
   })
 
-  it("close drops the throttled edits not made yet and follows nothing more", async () => {
+  it("a run that waits only for a free worker once its slot freed is shown so only when that lasts a window", async () => {
+    const [i1, i2] = issues() as [number, number]
+    const comments = commentsFor()
+    const quick = await newRun(i1)
+    const slow = await newRun(i2)
+    places.set(quick.id, waiting(1))
+    places.set(slow.id, waiting(2))
+    comments.announce(quick, "alice")
+    comments.announce(slow, "alice")
+    await comments.flush()
+    timers.advance(10_000)
+    const workers = (place: number): RunPlace => ({
+      place,
+      waitingFor: "workers-busy",
+      estimatedStart: "unknown",
+      estimate: "unknown (no finished runs yet)",
+    })
+    places.set(quick.id, workers(1))
+    places.set(slow.id, workers(2))
+    comments.observe(randomUUID(), [{ type: "status", status: "completed", attempt: 1 }])
+    await comments.flush()
+    expect([edits(i1), edits(i2)]).toEqual([0, 0])
+    // a worker takes the first within moments: its next (and only) edit is its start
+    timers.advance(300)
+    places.delete(quick.id)
+    places.set(slow.id, workers(1))
+    await start(quick)
+    comments.observe(quick.id, [{ type: "status", status: "running", attempt: 1 }])
+    await comments.flush()
+    expect(queuedComment(i1)?.body).toMatch(/started at/)
+    expect([edits(i1), edits(i2)]).toEqual([1, 0])
+    // the other one still waits for a worker a whole window later: now it says so
+    timers.advance(9_700)
+    await comments.flush()
+    expect(edits(i2)).toBe(1)
+    expect(queuedComment(i2)?.body).toMatch(/place 1 in line, waiting for a free worker; estimated start/)
+    expect(edits(i1)).toBe(1)
+  })
+
+  it("the post opens the comment's first window; close drops the edits not made yet and follows nothing more", async () => {
     const [i1] = issues() as [number]
     const comments = commentsFor()
     const run = await newRun(i1)
@@ -252,7 +293,13 @@ describe("the queued comment follows the run's place in line", () => {
     places.set(run.id, waiting(1))
     comments.observe(randomUUID(), [{ type: "status", status: "running", attempt: 1 }])
     await comments.flush()
+    expect(edits(i1)).toBe(0)
+    placeLookups = []
+    timers.advance(10_000)
+    await comments.flush()
     expect(edits(i1)).toBe(1)
+    // the window's end looked the place up once; inside the window it was not looked up at all
+    expect(placeLookups).toEqual([run.id])
     timers.advance(1_000)
     places.set(run.id, waiting(2))
     comments.observe(randomUUID(), [{ type: "status", status: "running", attempt: 1 }])

@@ -134,6 +134,8 @@ describe.each(modes)("fair queue with a visible place ($name)", (mode) => {
       }),
       {
         logger: createCapturingLogger(),
+        // a comment is written at most once a second here (10 s in production), so moves show quickly
+        queuedCommentEditMs: 1_000,
         planner: async (options) => {
           started.push(options.issue.number)
           await gateOf(options.issue.number).opened
@@ -228,8 +230,17 @@ describe.each(modes)("fair queue with a visible place ($name)", (mode) => {
       expect(nowThree.queue).toMatchObject({ place: 1, waitingFor: "repository-limit" })
       expect(nowThree.queue?.estimatedStart).toMatch(/^\d{4}-\d\d-\d\dT/)
       expect(nowThree.queue?.estimate).toMatch(/from the average of 1 recent run of acme\/queue/)
-      await container.queuedComments.flush()
-      expect(queuedComment(two)?.body).toMatch(/started at \d\d:\d\d UTC after waiting/)
+      // (the start is recorded in the journal just after the store shows it running)
+      await waitFor(
+        async () => {
+          await container.queuedComments.flush()
+          return /started at \d\d:\d\d UTC after waiting/.test(queuedComment(two)?.body ?? "")
+            ? true
+            : undefined
+        },
+        "the second's comment to say it started",
+        10_000,
+      )
       // the third's comment follows the line: the second's start moved it up
       await waitFor(
         async () => {
