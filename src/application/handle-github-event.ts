@@ -121,15 +121,16 @@ export const createHandleGitHubEvent = (deps: {
     return permission
   }
 
-  const activeRun = async (repo: RepoRef, issueNumber: number): Promise<WorkflowRun | undefined> => {
-    const [pending, running] = await Promise.all(
-      (["pending", "running"] as const).map((status) =>
-        deps.runs.listRuns({ repoFullName: repo.fullName, issueNumber, status, limit: 1 }),
-      ),
-    )
-    const runs = [...(pending?.runs ?? []), ...(running?.runs ?? [])]
-    return runs.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0]
-  }
+  /** the issue's newest pending or running run: one query, along the issue's own runs */
+  const activeRun = async (repo: RepoRef, issueNumber: number): Promise<WorkflowRun | undefined> =>
+    (
+      await deps.runs.listRuns({
+        repoFullName: repo.fullName,
+        issueNumber,
+        statuses: ["pending", "running"],
+        limit: 1,
+      })
+    ).runs[0]
 
   // Feedback on the command's comment is a courtesy: GitHub being slow must neither fail the delivery
   // nor hold its answer (GitHub wants the answer within 10 s; a reaction is a round trip to it), so it

@@ -169,7 +169,8 @@ export const createQueuedComments = (deps: {
     })
 
   const post = async (run: WorkflowRun, sender: string) => {
-    const place = await deps.places(run)
+    // a run waiting only for a free worker gets no comment: not even its place is counted
+    const place = await deps.places(run, { heldOnly: true })
     if (!place || place.waitingFor === "workers-busy") return
     const comment = await deps.github.createIssueComment(
       parseRepoRef(run.repoFullName),

@@ -21,7 +21,11 @@ export interface RunPlace {
   estimate: string
 }
 
-export type RunPlaces = (run: WorkflowRun) => Promise<RunPlace | undefined>
+/** `heldOnly`: undefined unless a limit or the issue's active run holds it (see JobQueue.placeInLine) */
+export type RunPlaces = (
+  run: WorkflowRun,
+  options?: { heldOnly?: boolean | undefined },
+) => Promise<RunPlace | undefined>
 
 const SAMPLE = 20
 const CACHE_MS = 30_000
@@ -87,9 +91,9 @@ export const createRunPlaces = (deps: {
     return value
   }
 
-  return async (run) => {
+  return async (run, options) => {
     if (run.status !== "pending" || !deps.queue?.placeInLine) return undefined
-    const found = await deps.queue.placeInLine(run.id)
+    const found = await deps.queue.placeInLine(run.id, options)
     if (!found) return undefined
     const { reason, limit } = waitReasonOf(found.waitingFor)
     const history = await average(run.repoFullName)

@@ -567,6 +567,11 @@ export const runJobQueueContract = (
             place: 2,
             waitingFor: { kind: "limit", key: repo.key, max: 1 },
           })
+          // a limit holds it, so heldOnly answers the same place
+          expect(await queue.placeInLine(c.jobId, { heldOnly: true })).toEqual({
+            place: 2,
+            waitingFor: { kind: "limit", key: repo.key, max: 1 },
+          })
           expect(await queue.placeInLine(a.jobId)).toBeUndefined()
         }
         gates.get(a.jobId)!.open()
@@ -599,6 +604,8 @@ export const runJobQueueContract = (
       await queue.enqueue(followUp)
       // no worker yet: nothing active, so the first waits for a worker
       expect(await queue.placeInLine(first.jobId)).toEqual({ place: 1, waitingFor: { kind: "workers" } })
+      // held only by the lack of a worker: nothing holds it, so heldOnly counts nothing and answers undefined
+      expect(await queue.placeInLine(first.jobId, { heldOnly: true })).toBeUndefined()
       const release = gate()
       queue.process(
         "comment-on-issue",
@@ -610,6 +617,10 @@ export const runJobQueueContract = (
       )
       await stateOf(queue, first.jobId, "active")
       expect(await queue.placeInLine(followUp.jobId)).toEqual({ place: 1, waitingFor: { kind: "key", key } })
+      expect(await queue.placeInLine(followUp.jobId, { heldOnly: true })).toEqual({
+        place: 1,
+        waitingFor: { kind: "key", key },
+      })
       release.open()
       await stateOf(queue, followUp.jobId, "completed")
       expect(await queue.placeInLine(followUp.jobId)).toBeUndefined()

@@ -313,6 +313,13 @@ export const runRunStoreContract = (
           await ids({ repoFullName: "acme/two", status: "pending", type: "auto-resolve-issue" }),
         ).toEqual(["g"])
         expect(await ids({ repoFullName: "acme/none" })).toEqual([])
+        // any of several statuses (the webhook intake's "active run of this issue" in one query)
+        const active = { repoFullName: "acme/one", issueNumber: 1, statuses: ["pending", "running"] } as const
+        expect(await ids(active)).toEqual(["f", "c", "a"])
+        expect(await ids({ ...active, limit: 1 })).toEqual(["f"])
+        expect(await ids({ ...active, statuses: ["pending"] })).toEqual(["c", "a"])
+        expect(await ids({ statuses: ["running", "completed"] })).toEqual(["f", "b"])
+        expect(await ids({ ...active, statuses: [] })).toEqual([])
 
         const firstFiltered = await store.listRuns({ repoFullName: "acme/one", limit: 2 })
         expect(firstFiltered.runs.map((run) => run.id)).toEqual(["f", "d"])

@@ -152,9 +152,11 @@ export interface JobQueue {
   confirmCancel?(jobId: string, waitMs: number): Promise<boolean>
   /**
    * Where a waiting job stands: its place among the jobs waiting for the same thing, in start order.
-   * undefined when the job is not waiting (unknown, active, finished) or a retry's backoff is not over.
+   * undefined when the job is not waiting (unknown, active, finished) or a retry's backoff is not over,
+   * and with `heldOnly` also when nothing but a free worker is awaited (then nothing is counted: that
+   * count grows with the backlog, and the webhook intake asks it for every new run).
    */
-  placeInLine?(jobId: string): Promise<QueuePlace | undefined>
+  placeInLine?(jobId: string, options?: { heldOnly?: boolean | undefined }): Promise<QueuePlace | undefined>
   /** Jobs waiting to start per type (delayed retries included) and the age of the oldest one. */
   waitingStats?(): Promise<Partial<Record<JobType, { waiting: number; oldestWaitingMs: number }>>>
   /** Throws an "unavailable" PrwrightError naming the fix when the queue cannot take a job within timeoutMs. */

@@ -36,6 +36,8 @@ export interface RunPatch {
 
 export interface RunFilter {
   status?: RunStatus | undefined
+  /** any of these (with `status`, both must hold) */
+  statuses?: readonly RunStatus[] | undefined
   repoFullName?: string | undefined
   type?: JobType | undefined
   issueNumber?: number | undefined

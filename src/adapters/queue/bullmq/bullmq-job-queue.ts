@@ -297,10 +297,10 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       return Object.fromEntries(stats)
     },
 
-    async placeInLine(jobId) {
+    async placeInLine(jobId, options) {
       assertOpen()
       return withDeadline(
-        slots.place(jobId),
+        slots.place(jobId, options?.heldOnly === true),
         enqueueTimeoutMs,
         "Redis (REDIS_URL)",
         "start Redis or fix REDIS_URL",

@@ -143,7 +143,8 @@ if ARGV[5] == "1" then
 end
 return 1`
 
-// ARGV: prefix, now, id. Returns false (not waiting) or { kind, key, max, place }
+// ARGV: prefix, now, id, "1" = held only (false instead of counting the type's line). Returns false
+// (not waiting) or { kind, key, max, place }
 const PLACE = `${PRELUDE}
 local id = ARGV[3]
 local key = jobKey(id)
@@ -165,6 +166,7 @@ for _, l in ipairs(limitsOf(id)) do
     return { "limit", l[1], l[2], 1 + ahead(P .. ":_lim:line:l:" .. l[1]) }
   end
 end
+if ARGV[4] == "1" then return false end
 return { "workers", "", 0, 1 + ahead(P .. ":_lim:line:t:" .. rcall("HGET", key, "type")) }`
 
 const RANK: Record<Priority, number> = { urgent: 0, high: 1, normal: 2, low: 3 }
@@ -232,8 +234,10 @@ export const createLimitSlots = (options: {
       await run(RELEASE, jobId, "", "1")
     },
 
-    async place(jobId: string): Promise<QueuePlace | undefined> {
-      const answer = (await run(PLACE, jobId)) as [string, string, number, number] | null
+    async place(jobId: string, heldOnly = false): Promise<QueuePlace | undefined> {
+      const answer = (await run(PLACE, jobId, heldOnly ? "1" : "0")) as
+        | [string, string, number, number]
+        | null
       if (!answer) return undefined
       const [kind, key, max, place] = answer
       const waitingFor =

@@ -217,9 +217,9 @@ export const createEmbeddedJobQueue = (options: EmbeddedJobQueueOptions): JobQue
       db.prepare("SELECT 1").get()
     },
 
-    async placeInLine(jobId) {
+    async placeInLine(jobId, options) {
       assertOpen()
-      return table.placeInLine(jobId, now())
+      return table.placeInLine(jobId, now(), options?.heldOnly === true)
     },
 
     async waitingStats() {

@@ -233,6 +233,10 @@ export const createNeo4jRunStore = async (options: Neo4jRunStoreOptions): Promis
         where.push("r.status = $status")
         params.status = filter.status
       }
+      if (filter.statuses !== undefined) {
+        where.push("r.status IN $statuses")
+        params.statuses = [...filter.statuses]
+      }
       if (filter.repoFullName !== undefined) {
         where.push("r.repoFullName = $repo")
         params.repo = filter.repoFullName

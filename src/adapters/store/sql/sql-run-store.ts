@@ -227,8 +227,11 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
 
     async listRuns(filter: RunFilter): Promise<RunPage> {
       const limit = checkLimit(filter.limit, "limit", MAX_LIMIT) ?? DEFAULT_LIMIT
+      // no status at all is no run (and `IN ()` is not SQL)
+      if (filter.statuses?.length === 0) return { runs: [] }
       let query = db.selectFrom("runs").selectAll()
       if (filter.status !== undefined) query = query.where("status", "=", filter.status)
+      if (filter.statuses !== undefined) query = query.where("status", "in", [...filter.statuses])
       if (filter.repoFullName !== undefined) query = query.where("repo_full_name", "=", filter.repoFullName)
       if (filter.type !== undefined) query = query.where("type", "=", filter.type)
       if (filter.issueNumber !== undefined) query = query.where("issue_number", "=", filter.issueNumber)
