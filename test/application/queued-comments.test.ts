@@ -283,6 +283,29 @@ describe("the queued comment follows the run's place in line", () => {
     expect(edits(i1)).toBe(1)
   })
 
+  it("a place edit that crosses the run's start in another process is followed by the start edit", async () => {
+    const [i1] = issues() as [number]
+    const comments = commentsFor()
+    const run = await newRun(i1)
+    places.set(run.id, waiting(2))
+    comments.announce(run, "alice")
+    await comments.flush()
+    timers.advance(10_000)
+    // the queue still answered place 1 while another process started the run (and edited its comment)
+    places.set(run.id, waiting(1))
+    await start(run)
+    comments.observe(randomUUID(), [{ type: "status", status: "completed", attempt: 1 }])
+    await comments.flush()
+    expect(edits(i1)).toBe(2)
+    expect(queuedComment(i1)?.body).toMatch(/started at 10:00 UTC/)
+    // and it is not followed any more
+    placeLookups = []
+    timers.advance(20_000)
+    comments.observe(randomUUID(), [{ type: "status", status: "completed", attempt: 1 }])
+    await comments.flush()
+    expect(placeLookups).toEqual([])
+  })
+
   it("the post opens the comment's first window; close drops the edits not made yet and follows nothing more", async () => {
     const [i1] = issues() as [number]
     const comments = commentsFor()
