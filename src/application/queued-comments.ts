@@ -25,8 +25,10 @@ import { leftQueueBody, queuedCommentBody } from "./workflows/run-comment.js"
  * per `passMs` (the last request always gets one), each comment is written (posted or edited) at
  * most once per `editMs` (a change inside the window lands when it ends, with the place of that
  * moment; a change that reverted meanwhile costs nothing; inside the window its place is not even
- * looked up, which bounds the queue's place queries to one per comment per window), and runs without a comment cost no GitHub request and no place
- * lookup. With several processes, whichever one records the event edits; they share what the comment
+ * looked up, which bounds the queue's place queries to one per comment per window), and runs
+ * without a comment cost no GitHub request and no place lookup. A run waiting only for a free worker
+ * once its slot freed is shown so only after a window (a worker usually takes it first, and its start
+ * is the next edit). With several processes, whichever one records the event edits; they share what the comment
  * shows through the store, so a second process seeing the same place does not edit again (the edit
  * throttle itself is per process).
  *
