@@ -67,6 +67,8 @@ export interface Artifacts {
   pullRequestDraft?: boolean
   /** the "waiting in line" comment of a run that was queued behind a limit or its issue's active run */
   queuedCommentId?: number
+  /** what that comment shows: `place|waitingFor|limit` (queued-comments.ts edits it when this changes) */
+  queuedCommentPlace?: string
 }
 
 /** Who or what started a run. */

@@ -117,6 +117,8 @@ export interface ContainerOverrides {
   requireLiveWorkers?: boolean
   /** the time spending limits and the run sweeper go by (tests move it past a limit's reset) */
   clock?: Clock
+  /** how often a "waiting in line" comment may be written (default 10 s; tests shorten it) */
+  queuedCommentEditMs?: number
 }
 
 /** Fails every GitHub call with the fix, so the service still starts without a token. */
@@ -284,6 +286,7 @@ export const createContainer = async (
     places: runPlaces,
     logger,
     runUrl: runLink,
+    ...(overrides.queuedCommentEditMs !== undefined ? { editMs: overrides.queuedCommentEditMs } : {}),
   })
   const observers = [checkRuns, reviewReplies, queuedComments].filter((o) => o !== undefined)
   const baseJournal = createRunJournal({ store, bus, logger })
@@ -436,7 +439,7 @@ export const createContainer = async (
       await Promise.allSettled(workers.map((worker) => worker.close({ graceMs: config.shutdownGraceMs })))
       await checkRuns?.flush()
       await reviewReplies?.flush()
-      await queuedComments.flush()
+      await queuedComments.close()
       await queue?.close()
       await bus.close()
       await store.close()

@@ -3,7 +3,8 @@
  * intake through the signed HTTP route, the GitHub double): a repository limited to one active run
  * (PRWRIGHT_MAX_RUNS_PER_REPO=1) gets three `prwright:plan` labels on three issues. The second and
  * third runs wait at places 1 and 2 — in GET /api/jobs/:id and in their issue comments — and the runs
- * start in arrival order; each comment is edited when its run starts. A `/prwright cancel` takes a
+ * start in arrival order; each comment follows its run's place (the third moves up to place 1 when
+ * the second starts, one edit per change) and is edited when its run starts. A `/prwright cancel` takes a
  * waiting run out of line, and a review fix arriving while the issue's run is active waits behind it
  * instead of being refused. Runs on the embedded queue and on BullMQ.
  *
@@ -103,6 +104,10 @@ describe.each(modes)("fair queue with a visible place ($name)", (mode) => {
   }
   const queuedComment = (issue: number) =>
     github.comments(REPO, issue).find((comment) => comment.body.includes("<!-- prwright:queued "))
+  const editsOf = (commentId: number) =>
+    github.requests.filter(
+      (request) => request.method === "PATCH" && request.path.endsWith(`/issues/comments/${commentId}`),
+    ).length
 
   beforeAll(async () => {
     if (skip) return
@@ -129,6 +134,8 @@ describe.each(modes)("fair queue with a visible place ($name)", (mode) => {
       }),
       {
         logger: createCapturingLogger(),
+        // a comment is written at most once a second here (10 s in production), so moves show quickly
+        queuedCommentEditMs: 1_000,
         planner: async (options) => {
           started.push(options.issue.number)
           await gateOf(options.issue.number).opened
@@ -223,9 +230,29 @@ describe.each(modes)("fair queue with a visible place ($name)", (mode) => {
       expect(nowThree.queue).toMatchObject({ place: 1, waitingFor: "repository-limit" })
       expect(nowThree.queue?.estimatedStart).toMatch(/^\d{4}-\d\d-\d\dT/)
       expect(nowThree.queue?.estimate).toMatch(/from the average of 1 recent run of acme\/queue/)
-      await container.queuedComments.flush()
-      expect(queuedComment(two)?.body).toMatch(/started at \d\d:\d\d UTC after waiting/)
-      expect(queuedComment(three)?.body).toMatch(/place 2 in line/)
+      // (the start is recorded in the journal just after the store shows it running)
+      await waitFor(
+        async () => {
+          await container.queuedComments.flush()
+          return /started at \d\d:\d\d UTC after waiting/.test(queuedComment(two)?.body ?? "")
+            ? true
+            : undefined
+        },
+        "the second's comment to say it started",
+        10_000,
+      )
+      // the third's comment follows the line: the second's start moved it up
+      await waitFor(
+        async () => {
+          await container.queuedComments.flush()
+          return /place 1 in line/.test(queuedComment(three)?.body ?? "") ? true : undefined
+        },
+        "the third's comment to show place 1",
+        10_000,
+      )
+      expect(queuedComment(three)?.body).toMatch(
+        /place 1 in line, waiting for a free slot of the repository's run limit \(1 active run at most\); estimated start: /,
+      )
 
       gateOf(two).open()
       await statusOf(second, "completed")
@@ -234,6 +261,10 @@ describe.each(modes)("fair queue with a visible place ($name)", (mode) => {
       expect(started.slice(0, 3)).toEqual([one, two, three])
       await container.queuedComments.flush()
       expect(queuedComment(three)?.body).toMatch(/started at/)
+      // one edit per change, none when its place stayed (the first's end, the estimate's new basis):
+      // place 2 → 1, then "started"; the second's only edit is its start
+      expect(editsOf(queuedComment(three)!.id)).toBe(2)
+      expect(editsOf(queuedComment(two)!.id)).toBe(1)
     },
     90_000,
   )
@@ -319,6 +350,14 @@ describe.each(modes)("fair queue with a visible place ($name)", (mode) => {
       expect((await status(after)).queue).toMatchObject({ place: 1, waitingFor: "repository-limit" })
       await container.queuedComments.flush()
       expect(queuedComment(doomed)?.body).toMatch(/cancelled while it waited in line/)
+      await waitFor(
+        async () => {
+          await container.queuedComments.flush()
+          return /place 1 in line/.test(queuedComment(next)?.body ?? "") ? true : undefined
+        },
+        "the next run's comment to move up to place 1",
+        10_000,
+      )
 
       gateOf(busy).open()
       gateOf(next).open()

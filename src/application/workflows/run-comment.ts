@@ -29,12 +29,13 @@ export const queuedMarker = (runId: string) => `<!-- prwright:queued ${runId} --
 export const queuedCommentBody = (options: {
   runId: string
   type: string
-  sender: string
+  /** the GitHub login that asked for the run, mentioned in the comment */
+  sender?: string
   /** `place 2 in line, waiting for …; estimated start: …` (run-place.ts describePlace) */
   place: string
   runUrl?: string
 }): string =>
-  `⏳ @${options.sender} this ${options.type} run is queued: ${options.place}. It starts on its own; ` +
+  `⏳ ${options.sender ? `@${options.sender} ` : ""}this ${options.type} run is queued: ${options.place}. It starts on its own; ` +
   `\`/prwright cancel\` takes it out of line.` +
   `${options.runUrl ? ` [Follow the run](${options.runUrl}).` : ""}\n\n${queuedMarker(options.runId)}`
 
