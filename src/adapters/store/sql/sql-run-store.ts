@@ -58,6 +58,33 @@ const MAX_LIMIT = 200
 const runNotFound = (id: string) =>
   new NotFoundError(`run ${id} does not exist: check the job id (list runs with GET /api/jobs)`)
 
+/**
+ * RunStore.spentCost's one statement: an aggregate over the month's runs of the subject, a seek on
+ * runs_repo_created_idx for a repository and on runs_owner_created_idx (its expression, verbatim) for an
+ * owner. Exported so a test can check that plan.
+ */
+export const spentCostStatement = (
+  db: Kysely<Database>,
+  dialect: SqlDialectName,
+  { subject, monthStart, dayStart }: SpentCostQuery,
+) =>
+  db
+    .selectFrom("runs")
+    .select([
+      sql<number | string>`coalesce(sum(cost_usd), 0)`.as("month_usd"),
+      sql<
+        number | string
+      >`coalesce(sum(case when created_at >= ${toMillis(dayStart)} then cost_usd else 0 end), 0)`.as(
+        "day_usd",
+      ),
+    ])
+    .where(
+      "repoFullName" in subject
+        ? sql<boolean>`repo_full_name = ${subject.repoFullName}`
+        : sql<boolean>`${sql.raw(RUN_OWNER_SQL[dialect])} = lower(${subject.owner})`,
+    )
+    .where("created_at", ">=", toMillis(monthStart))
+
 export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<SqlRunStore> => {
   const clock = options.clock ?? { now: () => new Date() }
   const logger = (options.logger ?? silentLogger).child({ component: "sql-run-store" })
@@ -260,26 +287,8 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
       return rows.length > limit && last ? { runs, nextCursor: encodeCursor(last) } : { runs }
     },
 
-    async spentCost({ subject, monthStart, dayStart }: SpentCostQuery) {
-      // One aggregate over the month's runs of the subject: a repository is a seek on
-      // runs_repo_created_idx, an owner one on runs_owner_created_idx (its expression, verbatim).
-      const row = await db
-        .selectFrom("runs")
-        .select([
-          sql<number | string>`coalesce(sum(cost_usd), 0)`.as("month_usd"),
-          sql<
-            number | string
-          >`coalesce(sum(case when created_at >= ${toMillis(dayStart)} then cost_usd else 0 end), 0)`.as(
-            "day_usd",
-          ),
-        ])
-        .where(
-          "repoFullName" in subject
-            ? sql<boolean>`repo_full_name = ${subject.repoFullName}`
-            : sql<boolean>`${sql.raw(RUN_OWNER_SQL[dialect])} = lower(${subject.owner})`,
-        )
-        .where("created_at", ">=", toMillis(monthStart))
-        .executeTakeFirstOrThrow()
+    async spentCost(query: SpentCostQuery) {
+      const row = await spentCostStatement(db, dialect, query).executeTakeFirstOrThrow()
       return { dayUsd: toNumber(row.day_usd), monthUsd: toNumber(row.month_usd) }
     },
 
