@@ -28,9 +28,9 @@ import { Hono } from "hono"
 import { createApiAuth } from "#application/api-auth.js"
 import { silentLogger } from "#application/ports/logging.js"
 import { createRunJournal } from "#application/run-journal.js"
-import { createHttpApp } from "#entrypoints/http/app.js"
 import { loadConfig } from "#main/config.js"
 import { createContainer } from "#main/container.js"
+import { httpAppOf } from "../test/support/http-app.js"
 
 interface AutocannonResult {
   requests: { average: number; total: number }
@@ -147,16 +147,9 @@ const main = async () => {
       announce: () => {},
       newId: () => "bench",
     })
-    const app = createHttpApp({
-      requester: container.requester,
-      cancelRun: container.cancelRun,
-      store: container.store,
-      bus: container.bus,
-      auth,
-      logger: silentLogger,
-      workflows: container.jobTypes,
-      version: "bench",
-    })
+    // the app the tests build (the container's logger is the silent one), without a waiting run's
+    // place in line, as this benchmark has always measured it
+    const app = httpAppOf(container, auth, { version: "bench", runPlaces: undefined })
     const { run } = await container.requester.prepare(
       "comment-on-issue",
       { repoFullName: "acme/bench", issueNumber: 1 },

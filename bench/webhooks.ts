@@ -5,9 +5,12 @@
  * HTTP to `POST /api/webhooks/github` as fast as the intake answers, 32 in flight from a child process
  * (bench/support/webhook-client-child.mjs, so the load generator does not share the measured event
  * loop), once with the embedded
- * queue and once with BullMQ on Redis. The GitHub double answers permissions and reactions, as GitHub would.
+ * queue and once with BullMQ on Redis. The GitHub double answers permissions and reactions, as GitHub would,
+ * from a child process of its own (bench/support/github-double-child.ts): in production GitHub is another
+ * machine, so its CPU is not the intake's.
  *
  *   node --conditions=prwright-source --import tsx bench/webhooks.ts [--json] [--deliveries N] [--only embedded|redis]
+ *   BENCH_CPU_PROFILE=dir  writes a CPU profile of each mode's measured burst (no start-up, no warm-up)
  *
  * Reported per mode: acknowledged per second, p50/p99 answer time, runs started vs expected, lost (a
  * delivery not answered 2xx, or an expected run missing) and duplicates (a run beyond one per trigger).
@@ -16,6 +19,7 @@
 import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { Session } from "node:inspector/promises"
 import type { AddressInfo } from "node:net"
 import { loadavg, tmpdir } from "node:os"
 import path from "node:path"
@@ -28,7 +32,6 @@ import { createHttpApp } from "#entrypoints/http/app.js"
 import { loadConfig } from "#main/config.js"
 import { createContainer } from "#main/container.js"
 import { commentPayload, labeledPayload, signedDelivery } from "../test/doubles/github/webhook-payloads.js"
-import { startGitHubDouble } from "../test/doubles/github-double.js"
 
 const args = process.argv.slice(2)
 const asJson = args.includes("--json")
@@ -37,6 +40,7 @@ const DELIVERIES = countArg >= 0 ? Number(args[countArg + 1]) : 1_000
 const onlyArg = args.indexOf("--only")
 const ONLY = onlyArg >= 0 ? (args[onlyArg + 1] ?? "") : undefined
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 32)
+const WARM_DELIVERIES = Math.max(100, Math.round(DELIVERIES / 10))
 const SECRET = "whsec-bench-0123456789"
 const TOKEN = "ghp_benchToken_0123456789abcdef"
 const REPO = "bench/widgets"
@@ -54,8 +58,25 @@ interface Delivery {
   starts?: number
 }
 
+/** issues a mix of `count` deliveries touches, and comments per issue it may name (see buildDeliveries) */
+const issuesFor = (count: number) => Math.ceil((count / 20) * 9) + 1
+const COMMENTS_PER_ISSUE = 6
+
 /** The mix: ~45 % triggers on fresh issues, ~15 % second triggers, ~15 % no trigger, ~25 % duplicates. */
-const buildDeliveries = (count: number, repo = REPO): { deliveries: Delivery[]; expected: Set<number> } => {
+const buildDeliveries = (
+  count: number,
+  repo: string,
+  /** comments that exist on the GitHub double, per issue: each comment delivery names one of them */
+  comments: Record<number, number[]>,
+): { deliveries: Delivery[]; expected: Set<number> } => {
+  const used = new Map<number, number>()
+  const commentOn = (issue: number) => {
+    const k = used.get(issue) ?? 0
+    used.set(issue, k + 1)
+    const id = comments[issue]?.[k]
+    if (id === undefined) throw new Error(`bench: no comment ${k} left on ${repo}#${issue}`)
+    return id
+  }
   const deliveries: Delivery[] = []
   const expected = new Set<number>()
   const sent: Delivery[] = []
@@ -76,7 +97,7 @@ const buildDeliveries = (count: number, repo = REPO): { deliveries: Delivery[]; 
       const n = issue++
       const d = signedDelivery(
         "issue_comment",
-        commentPayload({ repo, issue: n, body: "/prwright plan", sender: alice }),
+        commentPayload({ repo, issue: n, body: "/prwright plan", sender: alice, commentId: commentOn(n) }),
         { secret: SECRET },
       )
       delivery = { ...d, starts: n }
@@ -85,7 +106,13 @@ const buildDeliveries = (count: number, repo = REPO): { deliveries: Delivery[]; 
       const n = Math.max(1, issue - 3)
       delivery = signedDelivery(
         "issue_comment",
-        commentPayload({ repo, issue: n, body: "/prwright resolve", sender: alice }),
+        commentPayload({
+          repo,
+          issue: n,
+          body: "/prwright resolve",
+          sender: alice,
+          commentId: commentOn(n),
+        }),
         { secret: SECRET },
       )
     } else if (kind < 15) {
@@ -94,7 +121,13 @@ const buildDeliveries = (count: number, repo = REPO): { deliveries: Delivery[]; 
         kind === 12
           ? signedDelivery(
               "issue_comment",
-              commentPayload({ repo, issue: n, body: "lgtm, thanks", sender: alice }),
+              commentPayload({
+                repo,
+                issue: n,
+                body: "lgtm, thanks",
+                sender: alice,
+                commentId: commentOn(n),
+              }),
               { secret: SECRET },
             )
           : kind === 13
@@ -139,10 +172,70 @@ interface ModeResult {
   non2xx: number
   serverCpuMsPerDelivery: number
   eventLoopMaxMs: number
+  /** what the intake asked GitHub during the warm-up and the burst, by method and path shape */
+  githubRequests: Record<string, number>
 }
 
 const CLIENT = path.join(import.meta.dirname, "support", "webhook-client-child.mjs")
+const GITHUB = path.join(import.meta.dirname, "support", "github-double-child.ts")
 
+/** the GitHub double in its own process; `requests()` counts what it served by method and path shape */
+const startGitHub = async () => {
+  const spec = {
+    tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } },
+    repos: [
+      { name: REPO, writers: ["alice"], issues: issuesFor(DELIVERIES), commentsPerIssue: COMMENTS_PER_ISSUE },
+      {
+        name: WARM_REPO,
+        writers: ["alice"],
+        issues: issuesFor(WARM_DELIVERIES),
+        commentsPerIssue: COMMENTS_PER_ISSUE,
+      },
+    ],
+  }
+  const child = spawn(process.execPath, [...process.execArgv, GITHUB, JSON.stringify(spec)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  })
+  child.stdout.setEncoding("utf8")
+  const lines: string[] = []
+  let partial = ""
+  let waiting: ((line: string) => void) | undefined
+  child.stdout.on("data", (chunk: string) => {
+    partial += chunk
+    for (let end = partial.indexOf("\n"); end >= 0; end = partial.indexOf("\n")) {
+      lines.push(partial.slice(0, end))
+      partial = partial.slice(end + 1)
+    }
+    if (waiting && lines.length > 0) waiting(lines.shift() as string)
+  })
+  const nextLine = () =>
+    new Promise<string>((resolve, reject) => {
+      const first = lines.shift()
+      if (first !== undefined) return resolve(first)
+      waiting = (line) => {
+        waiting = undefined
+        resolve(line)
+      }
+      child.once("exit", (code) => reject(new Error(`the GitHub double exited with ${code}`)))
+    })
+  const { apiUrl, comments } = JSON.parse(await nextLine()) as {
+    apiUrl: string
+    comments: Record<string, Record<number, number[]>>
+  }
+  return {
+    apiUrl,
+    comments,
+    requests: async () => {
+      child.stdin.write("requests\n")
+      return JSON.parse(await nextLine()) as Record<string, number>
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve())
+        child.stdin.end()
+      }),
+  }
+}
 /** the load generator in its own process: it must not share the event loop it measures */
 const runClient = async (
   plan: string,
@@ -166,11 +259,7 @@ const runClient = async (
 }
 
 const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
-  const github = await startGitHubDouble({ tokens: { [TOKEN]: { login: "prwright-bot", repos: "*" } } })
-  for (const repo of [REPO, WARM_REPO]) {
-    await github.createRepo(repo, { files: { "README.md": "# bench\n" } })
-    github.grant(repo, "alice", "write")
-  }
+  const github = await startGitHub()
   const dataDir = mkdtempSync(path.join(tmpdir(), "prwright-bench-webhooks-"))
   const prefix = `bench_wh_${randomUUID().slice(0, 8)}`
   const container = await createContainer(
@@ -207,21 +296,36 @@ const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/webhooks/github`
 
   try {
-    const { deliveries, expected } = buildDeliveries(DELIVERIES)
+    const { deliveries, expected } = buildDeliveries(DELIVERIES, REPO, github.comments[REPO] ?? {})
     // warm-up, not counted: the same mix on a repository of its own (so its runs are not counted),
     // with the same number in flight: connections, the permission cache, prepared statements and the
     // JIT of every path. Without it the first 32 answers took seconds on a loaded machine.
-    const warmup = buildDeliveries(Math.max(100, Math.round(DELIVERIES / 10)), WARM_REPO).deliveries
+    const warmup = buildDeliveries(WARM_DELIVERIES, WARM_REPO, github.comments[WARM_REPO] ?? {}).deliveries
     const plan = path.join(dataDir, "client.json")
     writeFileSync(plan, JSON.stringify({ url, inFlight: IN_FLIGHT, warmup, deliveries }))
     let cpuBefore = process.cpuUsage()
     const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+    const profiler = process.env.BENCH_CPU_PROFILE ? new Session() : undefined
+    profiler?.connect()
+    await profiler?.post("Profiler.enable")
     const client = await runClient(plan, () => {
+      void profiler?.post("Profiler.start")
       cpuBefore = process.cpuUsage()
       loopDelay.enable()
     })
     loopDelay.disable()
     const cpu = process.cpuUsage(cpuBefore)
+    if (profiler) {
+      const { profile } = await profiler.post("Profiler.stop")
+      const file = path.join(
+        process.env.BENCH_CPU_PROFILE ?? ".",
+        `webhooks-${mode}-${Date.now()}.cpuprofile`,
+      )
+      writeFileSync(file, JSON.stringify(profile))
+      log(`  CPU profile of the burst: ${file}`)
+      profiler.disconnect()
+    }
+    const githubRequests = await github.requests()
     const { elapsedMs, latencies, non2xx, failures } = client
     for (const failure of failures) log(`  not acknowledged: ${failure}`)
 
@@ -251,7 +355,8 @@ const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
       lost: missing + non2xx,
       duplicates,
       non2xx,
-      // this process: the intake and the GitHub double; the load generator is a child process
+      githubRequests,
+      // this process: the intake only (the load generator and the GitHub double are child processes)
       // the longest the intake's event loop was blocked (a synchronous stall holds every answer)
       eventLoopMaxMs: Math.round(loopDelay.max / 1e6),
       serverCpuMsPerDelivery: Math.round(((cpu.user + cpu.system) / 1000 / deliveries.length) * 100) / 100,

@@ -243,7 +243,6 @@ export const createHandleGitHubEvent = (deps: {
       log.warn("webhook trigger refused by the configuration", { repo: repo.fullName, error: error.message })
       return { outcome: "refused", reason: error.message }
     }
-    await deps.deliveries.linkDeliveryRun(eventKey(request), result.jobId)
     if (result.overLimit && result.created) {
       // past a spending limit with PRWRIGHT_SPEND_LIMIT_ACTION=wait: stored, queued after the reset
       react(repo, request, "eyes")

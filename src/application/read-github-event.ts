@@ -89,14 +89,19 @@ const ReviewCommentPayload = z.looseObject({
   sender: user,
 })
 
+/** What a workflow run and a check suite both say: which commit on which branch, and how it ended. */
+const ciSubject = {
+  id: z.number().int(),
+  head_branch: z.string().nullable(),
+  head_sha: z.string(),
+  conclusion: z.string().nullable(),
+}
+
 const WorkflowRunPayload = z.looseObject({
   action: z.string(),
   workflow_run: z.looseObject({
-    id: z.number().int(),
+    ...ciSubject,
     name: z.string().nullable().optional(),
-    head_branch: z.string().nullable(),
-    head_sha: z.string(),
-    conclusion: z.string().nullable(),
     run_attempt: z.number().int().optional(),
   }),
   repository,
@@ -106,10 +111,7 @@ const WorkflowRunPayload = z.looseObject({
 const CheckSuitePayload = z.looseObject({
   action: z.string(),
   check_suite: z.looseObject({
-    id: z.number().int(),
-    head_branch: z.string().nullable(),
-    head_sha: z.string(),
-    conclusion: z.string().nullable(),
+    ...ciSubject,
     app: z.looseObject({ slug: z.string().optional() }).nullable().optional(),
   }),
   repository,
@@ -151,6 +153,53 @@ const isCommand = (word: string): word is Command => (COMMANDS as readonly strin
 const isBot = (sender: { login: string; type?: string | undefined }) =>
   sender.type === "Bot" || sender.login.endsWith("[bot]")
 
+/** Why a comment (on an issue or in a review) starts nothing, whatever it says; undefined when it may. */
+const ignoredComment = (
+  name: string,
+  event: {
+    action: string
+    sender: { login: string; type?: string | undefined }
+    comment: { body?: string | null | undefined; user: { login: string; type?: string | undefined } }
+  },
+): ReadEvent | undefined => {
+  // edits and deletions never trigger: an edited old command must not run twice
+  if (event.action !== "created") return { kind: "ignore", reason: `${name}.${event.action} is ignored` }
+  if (isBot(event.sender) || isBot(event.comment.user))
+    return { kind: "ignore", reason: "comments by bots are ignored" }
+  // prwright's own comments (plans, stop reports) when it posts as a user account
+  if ((event.comment.body ?? "").includes("<!-- prwright:"))
+    return { kind: "ignore", reason: "prwright's own comment" }
+  return undefined
+}
+
+/**
+ * A workflow run or check suite that completed with a failure asks for a fix on its branch (repaired
+ * when the repository opts in); any other action or conclusion is ignored. `found` is what differs
+ * between the two: the id's field, the name shown, and what makes the event this event.
+ */
+const failingCi = (
+  name: "workflow_run" | "check_suite",
+  event: { action: string; repository: { full_name: string }; sender: { login: string } },
+  subject: { head_branch: string | null; head_sha: string; conclusion: string | null },
+  found: { id: { workflowRunId: number } | { checkSuiteId: number }; name: string; key: string },
+): ReadEvent => {
+  if (event.action !== "completed" || !FAILED.has(subject.conclusion ?? ""))
+    return { kind: "ignore", reason: `${name}.${event.action} is not a failure` }
+  return {
+    kind: "request",
+    request: {
+      command: "fix",
+      repoFullName: event.repository.full_name,
+      number: 0,
+      isPullRequest: true,
+      sender: event.sender.login,
+      ci: { ...found.id, headSha: subject.head_sha, headBranch: subject.head_branch ?? "", name: found.name },
+      event: `${name}.completed`,
+      identity: `${name}:${event.repository.full_name}:${found.key}`,
+    },
+  }
+}
+
 export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
   if (name === "issues") {
     const event = parseWith(IssuesPayload, payload, "issues webhook payload")
@@ -176,15 +225,9 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
   }
   if (name === "issue_comment") {
     const event = parseWith(CommentPayload, payload, "issue_comment webhook payload")
-    // edits and deletions never trigger: an edited old command must not run twice
-    if (event.action !== "created")
-      return { kind: "ignore", reason: `issue_comment.${event.action} is ignored` }
-    if (isBot(event.sender) || isBot(event.comment.user))
-      return { kind: "ignore", reason: "comments by bots are ignored" }
-    const body = event.comment.body ?? ""
-    // prwright's own comments (plans, stop reports) when it posts as a user account
-    if (body.includes("<!-- prwright:")) return { kind: "ignore", reason: "prwright's own comment" }
-    const parsed = parseCommand(body)
+    const ignored = ignoredComment(name, event)
+    if (ignored) return ignored
+    const parsed = parseCommand(event.comment.body ?? "")
     if (!parsed) return { kind: "ignore", reason: "no /prwright command in the comment" }
     if (!isCommand(parsed.word))
       return { kind: "ignore", reason: `unknown command "/prwright ${parsed.word}"` }
@@ -205,55 +248,24 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
       },
     }
   }
-  if (name === "workflow_run" || name === "check_suite") {
-    const ci =
-      name === "workflow_run"
-        ? (() => {
-            const event = parseWith(WorkflowRunPayload, payload, "workflow_run webhook payload")
-            const run = event.workflow_run
-            return {
-              event,
-              failed: event.action === "completed" && FAILED.has(run.conclusion ?? ""),
-              branch: run.head_branch ?? "",
-              ci: {
-                workflowRunId: run.id,
-                headSha: run.head_sha,
-                headBranch: run.head_branch ?? "",
-                name: run.name ?? "workflow",
-              },
-              identity: `workflow_run:${event.repository.full_name}:${run.id}:${run.run_attempt ?? 1}`,
-            }
-          })()
-        : (() => {
-            const event = parseWith(CheckSuitePayload, payload, "check_suite webhook payload")
-            const suite = event.check_suite
-            return {
-              event,
-              failed: event.action === "completed" && FAILED.has(suite.conclusion ?? ""),
-              branch: suite.head_branch ?? "",
-              ci: {
-                checkSuiteId: suite.id,
-                headSha: suite.head_sha,
-                headBranch: suite.head_branch ?? "",
-                name: suite.app?.slug ?? "checks",
-              },
-              identity: `check_suite:${event.repository.full_name}:${suite.id}`,
-            }
-          })()
-    if (!ci.failed) return { kind: "ignore", reason: `${name}.${ci.event.action} is not a failure` }
-    return {
-      kind: "request",
-      request: {
-        command: "fix",
-        repoFullName: ci.event.repository.full_name,
-        number: 0,
-        isPullRequest: true,
-        sender: ci.event.sender.login,
-        ci: ci.ci,
-        event: `${name}.completed`,
-        identity: ci.identity,
-      },
-    }
+  if (name === "workflow_run") {
+    const event = parseWith(WorkflowRunPayload, payload, "workflow_run webhook payload")
+    const run = event.workflow_run
+    return failingCi(name, event, run, {
+      id: { workflowRunId: run.id },
+      name: run.name ?? "workflow",
+      // a re-run is a new event: its attempt is part of the identity
+      key: `${run.id}:${run.run_attempt ?? 1}`,
+    })
+  }
+  if (name === "check_suite") {
+    const event = parseWith(CheckSuitePayload, payload, "check_suite webhook payload")
+    const suite = event.check_suite
+    return failingCi(name, event, suite, {
+      id: { checkSuiteId: suite.id },
+      name: suite.app?.slug ?? "checks",
+      key: `${suite.id}`,
+    })
   }
   if (name === "pull_request_review") {
     const event = parseWith(ReviewPayload, payload, "pull_request_review webhook payload")
@@ -288,13 +300,9 @@ export const readGitHubEvent = (name: string, payload: unknown): ReadEvent => {
   }
   if (name === "pull_request_review_comment") {
     const event = parseWith(ReviewCommentPayload, payload, "pull_request_review_comment webhook payload")
-    if (event.action !== "created")
-      return { kind: "ignore", reason: `pull_request_review_comment.${event.action} is ignored` }
-    if (isBot(event.sender) || isBot(event.comment.user))
-      return { kind: "ignore", reason: "comments by bots are ignored" }
-    const body = event.comment.body ?? ""
-    if (body.includes("<!-- prwright:")) return { kind: "ignore", reason: "prwright's own comment" }
-    const parsed = parseCommand(body)
+    const ignored = ignoredComment(name, event)
+    if (ignored) return ignored
+    const parsed = parseCommand(event.comment.body ?? "")
     if (parsed?.word !== "fix") return { kind: "ignore", reason: "no /prwright fix in the review comment" }
     const reviewId = event.comment.pull_request_review_id ?? undefined
     return {

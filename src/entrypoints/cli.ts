@@ -5,7 +5,7 @@ import { formatIssueRef, type IssueRef, parseIssueRef } from "#domain/repo-ref.j
 import { JOB_TYPES, type JobType, RUN_STATUSES, WORKER_TYPES, type WorkerType } from "#domain/workflow-run.js"
 import { type Config, loadConfig, loadDotEnv } from "#main/config.js"
 import { ApiRequestError, createApiClient } from "./cli/api-client.js"
-import { followRun, printLogs, printStatus, runInline } from "./cli/run-commands.js"
+import { followRun, placeText, printLogs, printStatus, runInline } from "./cli/run-commands.js"
 import { runServe } from "./serve.js"
 import { VERSION } from "./version.js"
 import { runWorker } from "./worker.js"
@@ -164,8 +164,8 @@ workflowCommand("auto", "plan, implement, verify and open a PR in one run")
 
 program
   .command("status <jobId>")
-  .description("show a job's status")
-  .option("--json", "print the JobStatus JSON")
+  .description("show a job's status (a waiting job: its place in line and an estimated start)")
+  .option("--json", "print the JobStatus JSON (a waiting job's place is its `queue` field)")
   .option("--follow", "then follow the run live until it ends (exit non-zero unless it completed)")
   .action(async (jobId: string, options: { json?: boolean; follow?: boolean }) => {
     const client = api()
@@ -175,7 +175,8 @@ program
     )
     if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
     else printStatus(status)
-    if (options.follow) process.exitCode = await followRun(client, jobId)
+    if (options.follow)
+      process.exitCode = await followRun(client, jobId, options.json ? undefined : placeText(status.queue))
   })
 
 program

@@ -283,6 +283,36 @@ describe("embedded job queue", () => {
     await waitFor(async () => (await queue.getJob(request.jobId))?.state === "completed", "the job")
   })
 
+  it("counts the slots held in a queue file made before limits had an active column", async () => {
+    const file = databasePath.replace("nested/", "")
+    const raw = new Database(file)
+    raw.exec(`CREATE TABLE queue_jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+      data TEXT NOT NULL, data_hash TEXT NOT NULL, priority INTEGER NOT NULL, state TEXT NOT NULL,
+      attempt INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL, progress REAL NOT NULL DEFAULT 0,
+      result TEXT, error TEXT, run_at INTEGER NOT NULL, lease_owner TEXT, lease_expires_at INTEGER,
+      cancel_requested INTEGER NOT NULL DEFAULT 0, concurrency_key TEXT, created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL, finished_at INTEGER);
+      CREATE TABLE queue_job_limits (job_id TEXT NOT NULL, key TEXT NOT NULL, max INTEGER NOT NULL,
+      ord INTEGER NOT NULL, PRIMARY KEY (job_id, key));`)
+    // one job running under a limit of 1 (its lease far ahead), one waiting for that slot
+    const insert = raw.prepare(`INSERT INTO queue_jobs (id, type, data, data_hash, priority, state, attempt,
+      max_attempts, run_at, lease_owner, lease_expires_at, created_at, updated_at)
+      VALUES (?, 'comment-on-issue', '{}', 'h', 2, ?, ?, 3, ?, ?, ?, ?, ?)`)
+    const now = Date.now()
+    insert.run("running-job", "active", 1, now - 10, "someone", now + 3_600_000, now - 10, now - 10)
+    insert.run("waiting-job", "waiting", 0, now - 5, null, null, now - 5, now - 5)
+    for (const id of ["running-job", "waiting-job"])
+      raw
+        .prepare("INSERT INTO queue_job_limits (job_id, key, max, ord) VALUES (?, 'repo:acme/app', 1, 0)")
+        .run(id)
+    raw.close()
+    const queue = openQueue({ databasePath: file })
+    expect(await queue.placeInLine?.("waiting-job")).toEqual({
+      place: 1,
+      waitingFor: { kind: "limit", key: "repo:acme/app", max: 1 },
+    })
+  })
+
   it("refuses calls after close with a clear error", async () => {
     const queue = openQueue()
     await queue.close()

@@ -21,13 +21,13 @@ import { createRunJournal } from "#application/run-journal.js"
 import { ConfigError, RetryableError } from "#domain/errors.js"
 import { unpricedRefusal } from "#domain/model-table.js"
 import { parseRepoRef } from "#domain/repo-ref.js"
-import { createHttpApp } from "#entrypoints/http/app.js"
 import { signPayload, verifySignature } from "#entrypoints/http/webhooks.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { openApiProblems } from "../doubles/github/openapi-shape.js"
 import { commentPayload, labeledPayload, signedDelivery } from "../doubles/github/webhook-payloads.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
+import { httpAppOf } from "../support/http-app.js"
 import { createCapturingLogger } from "../support/logger.js"
 
 const TOKEN = "ghp_webhookTestToken_0123456789"
@@ -55,6 +55,36 @@ describe("handleGitHubEvent", () => {
     const now = new Date().toISOString()
     github.state.comments.set(id, { id, repo: REPO, issueNumber, body, user, createdAt: now, updatedAt: now })
     return id
+  }
+  /** the intake on the container's parts with a requester of its own: `requester` changes its queue or preflight */
+  const intakeWith = (requester: Partial<Parameters<typeof createWorkflowRequester>[0]>) => {
+    const logger = createCapturingLogger()
+    return createHandleGitHubEvent({
+      github: createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl }),
+      runs: container.store,
+      deliveries: container.store,
+      requester: createWorkflowRequester({
+        store: container.store,
+        queue: container.queue!,
+        journal: createRunJournal({ store: container.store, bus: container.bus, logger }),
+        newId: () => crypto.randomUUID(),
+        logger,
+        ...requester,
+      }),
+      cancelRun: container.cancelRun,
+      logger,
+    })
+  }
+  /** the container's queue, enqueueing through `enqueue` (which may call the queue's own) */
+  const queueWith = (enqueue: JobQueue["enqueue"]): JobQueue => {
+    const queue = container.queue!
+    return {
+      enqueue,
+      getJob: (id) => queue.getJob(id),
+      cancel: (id) => queue.cancel(id),
+      process: (type, handler, options) => queue.process(type, handler, options),
+      close: async () => {},
+    }
   }
 
   beforeAll(async () => {
@@ -113,30 +143,11 @@ describe("handleGitHubEvent", () => {
   it("a delivery whose job the queue refused gets a run of its own when GitHub redelivers it", async () => {
     const queue = container.queue!
     let queueDown = true
-    const flaky: JobQueue = {
-      enqueue: async (request) => {
+    const handleFlaky = intakeWith({
+      queue: queueWith(async (request) => {
         if (queueDown) throw new Error("database is locked")
         return queue.enqueue(request)
-      },
-      getJob: (id) => queue.getJob(id),
-      cancel: (id) => queue.cancel(id),
-      process: (type, handler, options) => queue.process(type, handler, options),
-      close: async () => {},
-    }
-    const logger = createCapturingLogger()
-    const handleFlaky = createHandleGitHubEvent({
-      github: createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl }),
-      runs: container.store,
-      deliveries: container.store,
-      requester: createWorkflowRequester({
-        store: container.store,
-        queue: flaky,
-        journal: createRunJournal({ store: container.store, bus: container.bus, logger }),
-        newId: () => crypto.randomUUID(),
-        logger,
       }),
-      cancelRun: container.cancelRun,
-      logger,
     })
     const n = issue("Queue hiccup")
     const deliveryId = nextDelivery()
@@ -154,31 +165,11 @@ describe("handleGitHubEvent", () => {
 
   it("triggers for one issue arriving together start one run; the others answer with it", async () => {
     // a queue that answers after a network round trip (as Redis does), so the handlers interleave
-    const queue = container.queue!
-    const slow: JobQueue = {
-      enqueue: async (request) => {
+    const handleSlow = intakeWith({
+      queue: queueWith(async (request) => {
         await new Promise((resolve) => setTimeout(resolve, 20))
-        return queue.enqueue(request)
-      },
-      getJob: (id) => queue.getJob(id),
-      cancel: (id) => queue.cancel(id),
-      process: (type, handler, options) => queue.process(type, handler, options),
-      close: async () => {},
-    }
-    const logger = createCapturingLogger()
-    const handleSlow = createHandleGitHubEvent({
-      github: createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl }),
-      runs: container.store,
-      deliveries: container.store,
-      requester: createWorkflowRequester({
-        store: container.store,
-        queue: slow,
-        journal: createRunJournal({ store: container.store, bus: container.bus, logger }),
-        newId: () => crypto.randomUUID(),
-        logger,
+        return container.queue!.enqueue(request)
       }),
-      cancelRun: container.cancelRun,
-      logger,
     })
     const n = issue("Busy issue")
     const outcomes = await Promise.all([
@@ -231,24 +222,11 @@ describe("handleGitHubEvent", () => {
   })
 
   it("a trigger the configuration cannot run (a model without a price) is answered once on the issue, nothing stored", async () => {
-    const logger = createCapturingLogger()
-    const handleUnpriced = createHandleGitHubEvent({
-      github: createOctokitGitHub({ token: TOKEN, baseUrl: github.apiUrl }),
-      runs: container.store,
-      deliveries: container.store,
-      requester: createWorkflowRequester({
-        store: container.store,
-        ...(container.queue ? { queue: container.queue } : {}),
-        journal: createRunJournal({ store: container.store, bus: container.bus, logger }),
-        newId: () => crypto.randomUUID(),
-        logger,
-        // what the container sets for a model without a price under the cost cap
-        preflight: (type) => {
-          if (type !== "comment-on-issue") throw new ConfigError(unpricedRefusal("local-llama", 5))
-        },
-      }),
-      cancelRun: container.cancelRun,
-      logger,
+    const handleUnpriced = intakeWith({
+      // what the container sets for a model without a price under the cost cap
+      preflight: (type) => {
+        if (type !== "comment-on-issue") throw new ConfigError(unpricedRefusal("local-llama", 5))
+      },
     })
     const n = issue("Unpriced model")
     const outcome = await handleUnpriced({
@@ -527,22 +505,16 @@ describe("handleGitHubEvent", () => {
 
   describe("POST /api/webhooks/github", () => {
     const appWith = async (secret: string | undefined) =>
-      createHttpApp({
-        requester: container.requester,
-        cancelRun: container.cancelRun,
-        store: container.store,
-        bus: container.bus,
-        auth: await createApiAuth({
+      httpAppOf(
+        container,
+        await createApiAuth({
           store: container.store,
           configuredToken: "prw_webhook_test_token_0123",
           announce: () => {},
           newId: () => "id",
         }),
-        logger: container.logger,
-        workflows: container.jobTypes,
-        version: "test",
-        webhooks: { ...(secret ? { secret } : {}), handle: container.webhooks.handle },
-      })
+        { webhooks: { ...(secret ? { secret } : {}), handle: container.webhooks.handle } },
+      )
     const post = async (delivery: ReturnType<typeof signedDelivery>, secret: string | null = SECRET) =>
       (await appWith(secret ?? undefined)).request("/api/webhooks/github", {
         method: "POST",

@@ -4,7 +4,6 @@
  * failed — must not overwrite the `cancelled`, must not add a second terminal event, and the
  * workflow's publishing step must not go on (no PR, no comment after a cancel).
  */
-import { randomUUID } from "node:crypto"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -12,11 +11,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { createMemoryEventBus } from "#adapters/events/memory-event-bus.js"
 import { createSqlRunStore, type SqlRunStore } from "#adapters/store/sql/sql-run-store.js"
 import { createCancelRun } from "#application/cancel-run.js"
-import type { JobContext } from "#application/ports/job-queue.js"
 import { createJobRunner, type Workflows } from "#application/run-job.js"
 import { createRunJournal, type RunJournal } from "#application/run-journal.js"
 import { NonRetryableError } from "#domain/errors.js"
 import { type CapturedLog, createCapturingLogger } from "../support/logger.js"
+import { anAttempt, aRun } from "../support/runs.js"
 
 const clock = { now: () => new Date() }
 
@@ -39,18 +38,9 @@ describe("a run ends exactly once", () => {
 
   /** a running run and a worker attempt that the test steers; `cancelElsewhere` is the lost-ack cancel */
   const setUp = async (workflow: Workflows["comment-on-issue"]) => {
-    const jobId = randomUUID()
-    const input = { repoFullName: "acme/widgets", issueNumber: 1, jobId }
-    await store.createRun({
-      id: jobId,
-      type: "comment-on-issue",
-      repoFullName: "acme/widgets",
-      issueNumber: 1,
-      priority: "normal",
-      input,
-      trigger: { source: "api" },
-      maxAttempts: 3,
-    })
+    const stored = aRun()
+    const jobId = stored.id
+    await store.createRun(stored)
     const runner = createJobRunner({
       store,
       journal,
@@ -58,16 +48,8 @@ describe("a run ends exactly once", () => {
       clock,
       workflows: { "comment-on-issue": workflow! },
     })
-    const job: JobContext = {
-      jobId,
-      type: "comment-on-issue",
-      data: input,
-      attempt: 1,
-      maxAttempts: 3,
-      // the worker never heard of the cancel: its signal does not fire
-      signal: new AbortController().signal,
-      progress: async () => {},
-    }
+    // the worker never heard of the cancel: its signal does not fire
+    const job = anAttempt(stored)
     // what cancel-run does when no worker acknowledges in time: the queue has no confirmCancel → false
     const cancelElsewhere = createCancelRun({
       store,
@@ -160,18 +142,9 @@ describe("a run ends exactly once", () => {
   })
 
   it("its own ending whose answer was lost (the store retried on a fresh connection) still counts", async () => {
-    const jobId = randomUUID()
-    const input = { repoFullName: "acme/widgets", issueNumber: 1, jobId }
-    await store.createRun({
-      id: jobId,
-      type: "comment-on-issue",
-      repoFullName: "acme/widgets",
-      issueNumber: 1,
-      priority: "normal",
-      input,
-      trigger: { source: "api" },
-      maxAttempts: 3,
-    })
+    const stored = aRun()
+    const jobId = stored.id
+    await store.createRun(stored)
     // the first try commits, its answer is lost, the retry finds the run ended
     const retrying: SqlRunStore = {
       ...store,
@@ -187,15 +160,7 @@ describe("a run ends exactly once", () => {
       clock,
       workflows: { "comment-on-issue": async () => ({ artifacts: {}, summary: "done" }) },
     })
-    const result = await runner({
-      jobId,
-      type: "comment-on-issue",
-      data: input,
-      attempt: 1,
-      maxAttempts: 3,
-      signal: new AbortController().signal,
-      progress: async () => {},
-    })
+    const result = await runner(anAttempt(stored))
     expect((result as { success: boolean }).success).toBe(true)
     expect((await store.getRun(jobId))?.status).toBe("completed")
     const ends = await terminalEvents(jobId)

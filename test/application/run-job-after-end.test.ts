@@ -14,10 +14,11 @@ import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
 import type { JobQueue } from "#application/ports/job-queue.js"
 import type { RunStore } from "#application/ports/run-store.js"
 import { createWorkflowRequester } from "#application/request-workflow.js"
-import { createJobRunner } from "#application/run-job.js"
+import { createJobRunner, type RunContext } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
 import { CancelledError } from "#domain/errors.js"
 import { createCapturingLogger } from "../support/logger.js"
+import { anAttempt } from "../support/runs.js"
 
 let dir: string
 let store: RunStore
@@ -50,9 +51,17 @@ const endings = async (jobId: string) =>
     e.type === "status" && ["completed", "failed", "cancelled"].includes(String(e.status)) ? [e.status] : [],
   )
 
-it("a cancelled run is recorded cancelled before its deferred work runs; a failing task is only logged", async () => {
-  const { logger, journal, jobId, run } = await setUp()
-  const seen: string[] = []
+type ResolveContext = RunContext<"resolve-issue">
+
+/**
+ * A worker attempt of the set-up run whose workflow waits for the cancel, defers work with `deferWork`
+ * and ends cancelled. The attempt is aborted 50 ms after it started, once `beforeAbort` is done.
+ */
+const cancelledAttempt = async (
+  { logger, journal, run }: Awaited<ReturnType<typeof setUp>>,
+  deferWork: (context: ResolveContext) => void,
+  beforeAbort: () => Promise<unknown> = async () => {},
+) => {
   const runner = createJobRunner({
     store,
     journal,
@@ -61,31 +70,34 @@ it("a cancelled run is recorded cancelled before its deferred work runs; a faili
     workflows: {
       "resolve-issue": async (context) => {
         await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }))
-        context.afterEnd?.(async () => {
-          seen.push(`saving work: the run is ${(await store.getRun(jobId))?.status}`)
-        })
-        context.afterEnd?.(async () => {
-          throw new Error("push refused")
-        })
-        context.afterEnd?.(async () => {
-          seen.push("checkout removed")
-        })
+        deferWork(context)
         throw new CancelledError()
       },
     },
   })
   const controller = new AbortController()
-  const attempt = runner({
-    jobId,
-    type: "resolve-issue",
-    data: run.input,
-    attempt: 1,
-    maxAttempts: 3,
-    signal: controller.signal,
-    progress: async () => {},
-  })
+  const attempt = runner(anAttempt(run, { signal: controller.signal }))
   await new Promise((resolve) => setTimeout(resolve, 50))
+  await beforeAbort()
   controller.abort(new CancelledError())
+  return attempt
+}
+
+it("a cancelled run is recorded cancelled before its deferred work runs; a failing task is only logged", async () => {
+  const setup = await setUp()
+  const { logger, jobId } = setup
+  const seen: string[] = []
+  const attempt = cancelledAttempt(setup, (context) => {
+    context.afterEnd?.(async () => {
+      seen.push(`saving work: the run is ${(await store.getRun(jobId))?.status}`)
+    })
+    context.afterEnd?.(async () => {
+      throw new Error("push refused")
+    })
+    context.afterEnd?.(async () => {
+      seen.push("checkout removed")
+    })
+  })
   await expect(attempt).rejects.toBeInstanceOf(CancelledError)
 
   expect(seen).toEqual(["saving work: the run is cancelled", "checkout removed"])
@@ -96,41 +108,23 @@ it("a cancelled run is recorded cancelled before its deferred work runs; a faili
 })
 
 it("a run that ended elsewhere first: the deferred work still runs (the checkout goes) but publishes nothing", async () => {
-  const { logger, journal, jobId, run } = await setUp()
+  const setup = await setUp()
+  const { jobId } = setup
   const seen: string[] = []
-  const runner = createJobRunner({
-    store,
-    journal,
-    logger,
-    clock: { now: () => new Date() },
-    workflows: {
-      "resolve-issue": async (context) => {
-        await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }))
-        context.afterEnd?.(async () => {
-          await context.ensureActive().then(
-            () => seen.push("published"),
-            (error: unknown) => seen.push(`refused: ${(error as Error).name}`),
-          )
-          seen.push("checkout removed")
-        })
-        throw new CancelledError()
-      },
+  const attempt = cancelledAttempt(
+    setup,
+    (context) => {
+      context.afterEnd?.(async () => {
+        await context.ensureActive().then(
+          () => seen.push("published"),
+          (error: unknown) => seen.push(`refused: ${(error as Error).name}`),
+        )
+        seen.push("checkout removed")
+      })
     },
-  })
-  const controller = new AbortController()
-  const attempt = runner({
-    jobId,
-    type: "resolve-issue",
-    data: run.input,
-    attempt: 1,
-    maxAttempts: 3,
-    signal: controller.signal,
-    progress: async () => {},
-  })
-  await new Promise((resolve) => setTimeout(resolve, 50))
-  // the API ended it (no acknowledgement reached it), then the worker hears of the cancel
-  await store.updateActiveRun(jobId, { status: "cancelled", finishedAt: new Date(Date.now() - 1_000) })
-  controller.abort(new CancelledError())
+    // the API ended it (no acknowledgement reached it), then the worker hears of the cancel
+    () => store.updateActiveRun(jobId, { status: "cancelled", finishedAt: new Date(Date.now() - 1_000) }),
+  )
   await expect(attempt).rejects.toThrow()
   expect(seen).toEqual(["refused: RunEndedError", "checkout removed"])
   expect(await endings(jobId)).toEqual([])

@@ -11,14 +11,14 @@ import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
 import { createApiAuth } from "#application/api-auth.js"
 import type { RunStore } from "#application/ports/run-store.js"
 import { createSpendingGuard, installationSettingsKey } from "#application/spending-limits.js"
-import { createHttpApp } from "#entrypoints/http/app.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { commentPayload, labeledPayload } from "../doubles/github/webhook-payloads.js"
 import { type GitHubDouble, startGitHubDouble } from "../doubles/github-double.js"
 import { type GitHubFlow, startGitHubFlow } from "../support/github-flow.js"
+import { httpAppOf } from "../support/http-app.js"
 import { createCapturingLogger } from "../support/logger.js"
-import { finished, waitForRun } from "../support/runs.js"
+import { finished, finishWithCost, waitForRun } from "../support/runs.js"
 
 const TOKEN = "ghp_spendingTestToken_0123456789"
 const REPO = "acme/spendy"
@@ -57,12 +57,7 @@ describe("spending limits", () => {
     )
   const spend = async (repo: string, issue: number, costUsd: number) => {
     const outcome = await label(repo, issue)
-    const jobId = (outcome as { jobId: string }).jobId
-    await container.store.updateRun(jobId, {
-      status: "completed",
-      usage: { inputTokens: 1000, outputTokens: 100, costUsd },
-      finishedAt: new Date(),
-    })
+    await finishWithCost(container.store, (outcome as { jobId: string }).jobId, costUsd)
   }
 
   it("a run past the daily limit is refused with a comment naming the limit and the reset time", async () => {
@@ -138,17 +133,7 @@ const startSpendingContainer = async (
     announce: () => {},
     newId: () => "id",
   })
-  const app = createHttpApp({
-    requester: container.requester,
-    cancelRun: container.cancelRun,
-    store: container.store,
-    bus: container.bus,
-    auth,
-    logger: container.logger,
-    workflows: container.jobTypes,
-    version: "test",
-    repoSettings: container.repoSettings,
-  })
+  const app = httpAppOf(container, auth, { repoSettings: container.repoSettings })
   let delivery = 0
   const label = (repo: string, issue: number) =>
     container.webhooks.handle({
@@ -162,11 +147,7 @@ const startSpendingContainer = async (
     const outcome = await label(repo, issue)
     const jobId = (outcome as { jobId: string }).jobId
     expect(jobId).toBeTruthy()
-    await container.store.updateRun(jobId, {
-      status: "completed",
-      usage: { inputTokens: 1000, outputTokens: 100, costUsd },
-      finishedAt: new Date(),
-    })
+    await finishWithCost(container.store, jobId, costUsd)
   }
   const api = (method: string, url: string, body?: unknown) =>
     app.request(url, {

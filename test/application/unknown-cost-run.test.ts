@@ -2,7 +2,6 @@
  * A run whose model has no price: its model-call events say costKnown: false, its stored totals keep
  * the model's name (unknown cost), and the usage event and the PR/comment text say "unknown".
  */
-import { randomUUID } from "node:crypto"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
@@ -17,6 +16,7 @@ import { createJobRunner } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
 import { formatUsage } from "#application/workflows/pull-request-body.js"
 import { createCapturingLogger } from "../support/logger.js"
+import { anAttempt, aRun } from "../support/runs.js"
 
 describe("a run on a model without a price", () => {
   it("records its cost as unknown, in events, totals and text", async () => {
@@ -53,27 +53,10 @@ describe("a run on a model without a price", () => {
           },
         },
       })
-      const jobId = randomUUID()
-      const input = { repoFullName: "acme/widgets", issueNumber: 1, jobId }
-      await store.createRun({
-        id: jobId,
-        type: "comment-on-issue",
-        repoFullName: "acme/widgets",
-        issueNumber: 1,
-        priority: "normal",
-        input,
-        trigger: { source: "api" },
-        maxAttempts: 1,
-      })
-      await runner({
-        jobId,
-        type: "comment-on-issue",
-        data: input,
-        attempt: 1,
-        maxAttempts: 1,
-        signal: new AbortController().signal,
-        progress: async () => {},
-      })
+      const stored = aRun({ maxAttempts: 1 })
+      const jobId = stored.id
+      await store.createRun(stored)
+      await runner(anAttempt(stored))
       const events = await store.listEvents(jobId)
       const calls = events.filter((e) => e.type === "model-call")
       expect(calls.map((c) => (c.type === "model-call" ? c.costKnown : "?"))).toEqual([undefined, false])
@@ -117,17 +100,9 @@ describe("a run on a model without a price", () => {
         logger: createCapturingLogger(),
         mode: "check-run",
       })
-      const id = randomUUID()
-      await store.createRun({
-        id,
-        type: "auto-resolve-issue",
-        repoFullName: "acme/widgets",
-        issueNumber: 2,
-        priority: "normal",
-        input: { repoFullName: "acme/widgets", issueNumber: 2, jobId: id },
-        trigger: { source: "api" },
-        maxAttempts: 1,
-      })
+      const { id } = await store.createRun(
+        aRun({ type: "auto-resolve-issue", issueNumber: 2, maxAttempts: 1 }),
+      )
       await store.updateRun(id, {
         status: "completed",
         artifacts: { commitHash: "abc123", branchName: "prwright/issue-2-x" },

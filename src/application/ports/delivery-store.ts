@@ -6,8 +6,6 @@
 export interface DeliveryStore {
   /** Remembers a webhook event; false when this id was seen before (a redelivery or a replay). */
   recordDelivery(delivery: { id: string; event: string; runId?: string }): Promise<boolean>
-  /** links a recorded delivery to the run it started */
-  linkDeliveryRun(deliveryId: string, runId: string): Promise<void>
   /** forgets a delivery whose handling failed, so GitHub's redelivery of it is acted on */
   forgetDelivery(deliveryId: string): Promise<void>
 }

@@ -1,3 +1,4 @@
+import { describePlace, type RunPlace, WAIT_REASON_TEXT } from "#application/run-place.js"
 import { CancelledError } from "#domain/errors.js"
 import { costText } from "#domain/model-table.js"
 import type { JobType } from "#domain/workflow-run.js"
@@ -9,6 +10,17 @@ import { createTranscriptPrinter } from "./transcript-text.js"
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
 
+/** A waiting run's `queue` (GET /api/jobs/:id) as the issue comment words it; undefined when absent. */
+export const placeText = (queue: unknown): string | undefined => {
+  if (typeof queue !== "object" || queue === null) return undefined
+  const q = queue as Partial<RunPlace>
+  if (typeof q.place !== "number") return undefined
+  // a server newer than this CLI may name a reason it does not know: say it as it came
+  if (q.waitingFor !== undefined && q.waitingFor in WAIT_REASON_TEXT)
+    return describePlace({ estimatedStart: "unknown", estimate: "unknown", ...q } as RunPlace)
+  return `place ${q.place} in line, waiting for ${q.waitingFor ?? "a free slot"}; estimated start: ${q.estimate ?? "unknown"}`
+}
+
 export const printStatus = (status: Record<string, unknown>): void => {
   const usage = status.usage as
     | { inputTokens: number; outputTokens: number; costUsd: number; unpricedModel?: string }
@@ -19,6 +31,8 @@ export const printStatus = (status: Record<string, unknown>): void => {
   out(
     `status    ${status.status}  ${status.progress}%${status.progressMessage ? `  ${status.progressMessage}` : ""}`,
   )
+  const place = placeText(status.queue)
+  if (place) out(`queue     ${place}`)
   out(`attempts  ${status.attempts}/${status.maxAttempts}`)
   if (usage) out(`usage     ${usage.inputTokens} in / ${usage.outputTokens} out tokens, ${costText(usage)}`)
   for (const [key, value] of Object.entries(result?.artifacts ?? {})) out(`${key.padEnd(9)} ${String(value)}`)
@@ -59,13 +73,58 @@ const streamEvents = async (
 }
 
 /**
- * Follows a queued run live (the `--wait` and `status --follow` view): phases with a progress line
+ * While a followed run waits, its place in line: a `waiting` line when the place or what it waits
+ * for changes (not each time the estimate moves), polled every 3 s from a second after the start (a
+ * run that starts at once prints none) until the run is no longer pending. Returns the stop.
+ */
+const watchPlace = (client: ApiClient, jobId: string, shownPlace?: string): (() => void) => {
+  let stopped = false
+  let shown = shownPlace
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const tick = async () => {
+    try {
+      const status = await client.request<Record<string, unknown>>(
+        "GET",
+        `/api/jobs/${encodeURIComponent(jobId)}`,
+      )
+      if (status.status !== "pending") stopped = true
+      const text = placeText(status.queue)
+      const key = (line: string | undefined) => line?.split(";")[0]
+      if (!stopped && text && key(text) !== key(shown)) {
+        out(`waiting   ${text}`)
+        shown = text
+      }
+    } catch {
+      // the event stream reports a server that is gone; this is a courtesy
+    }
+    if (!stopped) timer = setTimeout(tick, 3000)
+  }
+  timer = setTimeout(tick, 1000)
+  return () => {
+    stopped = true
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Follows a queued run live (the `--wait` and `status --follow` view): while it waits, its place in
+ * line; then phases with a progress line
  * (steps, tokens, cost), each tool call with the head of its result, test counts before and after,
  * then the outcome and the PR URL. Exit code 0 only if it completed.
  */
-export const followRun = async (client: ApiClient, jobId: string): Promise<number> => {
+export const followRun = async (
+  client: ApiClient,
+  jobId: string,
+  /** the place already printed (by `status --follow`), not to print twice */
+  shownPlace?: string,
+): Promise<number> => {
   const printer = createTranscriptPrinter(out, "compact")
-  await streamEvents(client, jobId, printer)
+  const stopWatching = watchPlace(client, jobId, shownPlace)
+  try {
+    await streamEvents(client, jobId, printer)
+  } finally {
+    stopWatching()
+  }
   const final = await client.request<Record<string, unknown>>("GET", `/api/jobs/${encodeURIComponent(jobId)}`)
   const summary = (final.result as { summary?: string } | undefined)?.summary
   if (final.status === "completed" && summary) out(`\n${summary}\n`)

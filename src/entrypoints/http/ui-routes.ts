@@ -10,7 +10,7 @@ import { parseWith } from "#application/job-data.js"
 import type { PlanStore, StoredPlan } from "#application/ports/plan-store.js"
 import type { RunStore } from "#application/ports/run-store.js"
 import type { WorkflowRequester } from "#application/request-workflow.js"
-import type { RunPlaces } from "#application/run-place.js"
+import { describePlace, type RunPlaces } from "#application/run-place.js"
 import { ConflictError, NotFoundError, PrwrightError, ValidationError } from "#domain/errors.js"
 import type { RunEvent } from "#domain/run-event.js"
 import { isTerminal, PRIORITIES, type Trigger, type WorkflowRun } from "#domain/workflow-run.js"
@@ -22,6 +22,7 @@ import {
   EventPageQuerySchema,
   OverviewQuerySchema,
   type Plan,
+  type QueuePlace,
   RunListQuerySchema,
   type RunSummary,
   type Setup,
@@ -42,6 +43,12 @@ export interface UiRouteDeps {
   limits?: { maxCostUsd?: number; maxSteps?: number }
   /** the queue's place in line (the figure GET /api/jobs/:id shows); absent: ordered from the store */
   runPlaces?: RunPlaces
+}
+
+/** a waiting run's place for the UI: always a number, the queue's details where it holds the run */
+interface QueueInfo {
+  position: number
+  queue?: QueuePlace
 }
 
 const triggerOf = (c: Context<AuthEnv>): Trigger => {
@@ -88,9 +95,12 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
     return steps
   }
 
-  /** 1-based place of each waiting run in its job type's queue: priority first, then age */
-  const queuePositions = async (runs: WorkflowRun[]): Promise<Map<string, number>> => {
-    const positions = new Map<string, number>()
+  /**
+   * Each waiting run's 1-based place: the queue's own figure with what it waits for and an estimate
+   * where the queue holds the run, else its place in its job type's waiting runs (priority, then age).
+   */
+  const queuePositions = async (runs: WorkflowRun[]): Promise<Map<string, QueueInfo>> => {
+    const positions = new Map<string, QueueInfo>()
 
     const types = new Set(runs.filter((run) => run.status === "pending").map((run) => run.type))
     for (const type of types) {
@@ -100,7 +110,7 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
         (a, b) => rank(b) - rank(a) || a.createdAt.getTime() - b.createdAt.getTime(),
       )
       ordered.forEach((run, index) => {
-        positions.set(run.id, index + 1)
+        positions.set(run.id, { position: index + 1 })
       })
     }
     // the queue's own figure where it has one (the GET /api/jobs/:id place: among the runs waiting
@@ -112,14 +122,18 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
           .filter((run) => run.status === "pending")
           .map(async (run) => {
             const place = await places(run).catch(() => undefined)
-            if (place) positions.set(run.id, place.place)
+            if (place)
+              positions.set(run.id, {
+                position: place.place,
+                queue: { ...place, description: describePlace(place) },
+              })
           }),
       )
     return positions
   }
 
   const web = deps.githubWebUrl?.replace(/\/+$/, "")
-  const summarize = async (run: WorkflowRun, positions?: Map<string, number>): Promise<RunSummary> => {
+  const summarize = async (run: WorkflowRun, positions?: Map<string, QueueInfo>): Promise<RunSummary> => {
     const a = run.artifacts
     const planId =
       run.type === "comment-on-issue"
@@ -155,7 +169,8 @@ export const registerUiRoutes = (api: Hono<AuthEnv>, deps: UiRouteDeps): void =>
         ...(a.failureCommentUrl ? { failureCommentUrl: a.failureCommentUrl } : {}),
       },
       steps: await countSteps(run),
-      queuePosition: position,
+      queuePosition: position?.position,
+      ...(position?.queue ? { queue: position.queue } : {}),
       planId,
       ...(run.error ? { error: run.error } : {}),
       createdAt: run.createdAt.toISOString(),

@@ -42,6 +42,21 @@ const ArtifactsSchema = z.object({
   failureCommentUrl: z.string().optional(),
 })
 
+/** A waiting run's place in line: GET /api/jobs/:id's `queue`, plus the line people read. */
+export const QueuePlaceSchema = z.object({
+  /** 1 = the next to start once what it waits for frees up */
+  place: z.number(),
+  waitingFor: z.enum(["issue-active", "repository-limit", "installation-limit", "workers-busy"]),
+  /** the limit that holds it (repository-limit / installation-limit) */
+  limit: z.number().optional(),
+  /** ISO 8601, or "unknown" when no run has finished yet */
+  estimatedStart: z.string(),
+  /** the estimate in words, with its basis */
+  estimate: z.string(),
+  /** `place 2 in line, waiting for …; estimated start: …` (the issue comment's wording) */
+  description: z.string(),
+})
+
 export const RunSummarySchema = z.object({
   jobId: z.string(),
   type: z.enum(JOB_TYPES),
@@ -65,8 +80,10 @@ export const RunSummarySchema = z.object({
   artifacts: ArtifactsSchema,
   /** tool calls so far */
   steps: z.number(),
-  /** 1-based place among the waiting runs of its job type, for pending runs */
+  /** a pending run's place: the queue's own (as `queue.place`), else among the waiting runs of its job type */
   queuePosition: z.number().optional(),
+  /** a pending run the queue holds: its place in line, what it waits for and an estimated start */
+  queue: QueuePlaceSchema.optional(),
   /** the plan version this run wrote (planning) or implements (resolveIssue with a planId) */
   planId: z.string().optional(),
   error: z.string().optional(),
@@ -184,6 +201,7 @@ export const SetupSchema = z.object({
 
 export type SessionInfo = z.infer<typeof SessionSchema>
 export type RunSummary = z.infer<typeof RunSummarySchema>
+export type QueuePlace = z.infer<typeof QueuePlaceSchema>
 export type RunList = z.infer<typeof RunListSchema>
 export type RunDetail = z.infer<typeof RunDetailSchema>
 export type EventPage = z.infer<typeof EventPageSchema>

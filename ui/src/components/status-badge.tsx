@@ -6,10 +6,19 @@ const ICONS: Record<string, string> = {
   cancelled: "⊘",
 }
 
-/** status as icon + word (colour is never the only signal) */
-export const StatusBadge = ({ status, position }: { status: string; position?: number | undefined }) => (
-  <span className={`badge badge-${status}`} data-status={status}>
+/** status as icon + word (colour is never the only signal); a waiting run adds its place in line */
+export const StatusBadge = ({
+  status,
+  position,
+  detail,
+}: {
+  status: string
+  position?: number | undefined
+  /** the place in words (what it waits for, the estimate), as a tooltip */
+  detail?: string | undefined
+}) => (
+  <span className={`badge badge-${status}`} data-status={status} title={detail}>
     <span aria-hidden="true">{ICONS[status] ?? "•"}</span> {status}
-    {position ? <span className="queue"> · #{position} in queue</span> : null}
+    {position && status === "pending" ? <span className="queue"> · #{position} in line</span> : null}
   </span>
 )

@@ -165,11 +165,21 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
             {actionError}
           </p>
         )}
+        {run.status === "pending" && run.queue && (
+          <p className="queue-box" aria-live="polite">
+            <span aria-hidden="true">◷ </span>
+            <strong>In line:</strong> <span data-testid="run-queue">{run.queue.description}</span>
+          </p>
+        )}
         <dl className="facts">
           <div>
             <dt>Status</dt>
             <dd aria-live="polite" data-testid="run-status">
-              <StatusBadge status={run.status} position={run.queuePosition} />
+              <StatusBadge
+                status={run.status}
+                // the box above says it in full where the queue holds the run
+                position={run.queue ? undefined : run.queuePosition}
+              />
             </dd>
           </div>
           <div>
@@ -196,7 +206,7 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
           </div>
           <div>
             <dt>Cost</dt>
-            <dd>
+            <dd data-testid="run-cost">
               {usage.unpricedModel ? (
                 <span title={unknownCostHint(usage)}>
                   unknown{" "}
@@ -231,7 +241,7 @@ export const RunPage = ({ jobId }: { jobId: string }) => {
             </dd>
           </div>
           <div>
-            <dt>Started</dt>
+            <dt>{run.startedAt ? "Started" : "Queued"}</dt>
             <dd>
               {formatTime(run.startedAt ?? run.createdAt)}{" "}
               <span className="muted small">{formatDuration(elapsed)}</span>

@@ -128,7 +128,11 @@ export const RunsPage = () => {
             {page.runs.map((run) => (
               <tr key={run.jobId} data-job-id={run.jobId}>
                 <td data-label="Status">
-                  <StatusBadge status={run.status} position={run.queuePosition} />
+                  <StatusBadge
+                    status={run.status}
+                    position={run.queuePosition}
+                    detail={run.queue?.description}
+                  />
                   {run.status === "running" && <span className="muted small"> {run.progress}%</span>}
                 </td>
                 <td data-label="Run">

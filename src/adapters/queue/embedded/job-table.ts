@@ -61,16 +61,26 @@ CREATE INDEX IF NOT EXISTS queue_jobs_finished ON queue_jobs (state, finished_at
  * Counted slots (EnqueueRequest.limits): one row per job and limit key. A job's rows go when it ends
  * (the triggers), so counting a key's active holders never scans finished history. A slot is "held"
  * by an active row, so a dead worker's slot comes back when the sweep returns its expired lease.
+ * `active` mirrors the job's state (a trigger keeps it), so counting a key's held slots reads the held
+ * rows of one index range instead of every waiting job of the key: that count is made for each new
+ * job and each claim, and with a backlog of N waiting it cost O(N) each.
  */
-const LIMITS_SCHEMA = `
+const LIMITS_TABLE = `
 CREATE TABLE IF NOT EXISTS queue_job_limits (
   job_id TEXT NOT NULL,
   key TEXT NOT NULL,
   max INTEGER NOT NULL,
   ord INTEGER NOT NULL,
+  active INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (job_id, key)
-);
+);`
+// after the column migration below, so a file from an older version gets the column first
+const LIMITS_SCHEMA = `
 CREATE INDEX IF NOT EXISTS queue_job_limits_key ON queue_job_limits (key, job_id);
+CREATE INDEX IF NOT EXISTS queue_job_limits_held ON queue_job_limits (key, active);
+CREATE TRIGGER IF NOT EXISTS queue_job_limits_active AFTER UPDATE OF state ON queue_jobs
+  WHEN (NEW.state = 'active') <> (OLD.state = 'active')
+  BEGIN UPDATE queue_job_limits SET active = (NEW.state = 'active') WHERE job_id = NEW.id; END;
 CREATE TRIGGER IF NOT EXISTS queue_job_limits_ended AFTER UPDATE OF state ON queue_jobs
   WHEN NEW.state IN ('completed', 'failed', 'cancelled')
   BEGIN DELETE FROM queue_job_limits WHERE job_id = NEW.id; END;
@@ -86,8 +96,7 @@ const KEY_FREE = keyFree("q")
 /** Every limit of the row has a slot left: fewer active holders of its key than its max. */
 const slotsFree = (q: string) => `NOT EXISTS (
    SELECT 1 FROM queue_job_limits l WHERE l.job_id = ${q}.id AND l.max <= (
-     SELECT count(*) FROM queue_job_limits h JOIN queue_jobs a ON a.id = h.job_id
-      WHERE h.key = l.key AND a.state = 'active'))`
+     SELECT count(*) FROM queue_job_limits h WHERE h.key = l.key AND h.active = 1))`
 
 /**
  * Start order across types: a job may not take a slot while an earlier job of another type (priority
@@ -140,6 +149,14 @@ export const createJobTable = (db: Database.Database) => {
   if (!columns.some((column) => column.name === "concurrency_key"))
     db.exec("ALTER TABLE queue_jobs ADD COLUMN concurrency_key TEXT")
   db.exec(KEY_INDEX)
+  db.exec(LIMITS_TABLE)
+  const limitColumns = db.prepare<[], { name: string }>("PRAGMA table_info(queue_job_limits)").all()
+  if (!limitColumns.some((column) => column.name === "active"))
+    db.transaction(() => {
+      db.exec("ALTER TABLE queue_job_limits ADD COLUMN active INTEGER NOT NULL DEFAULT 0")
+      db.exec(`UPDATE queue_job_limits SET active = 1
+                WHERE job_id IN (SELECT id FROM queue_jobs WHERE state = 'active')`)
+    }).immediate()
   db.exec(LIMITS_SCHEMA)
   db.exec(WORKERS_TABLE_SQL)
 
@@ -181,8 +198,7 @@ export const createJobTable = (db: Database.Database) => {
         AND (b.priority, b.run_at, b.seq) < (?, ?, ?)`,
   )
   const limitsOf = db.prepare<[string], { key: string; max: number; held: number }>(
-    `SELECT l.key, l.max, (SELECT count(*) FROM queue_job_limits h JOIN queue_jobs a ON a.id = h.job_id
-                            WHERE h.key = l.key AND a.state = 'active') AS held
+    `SELECT l.key, l.max, (SELECT count(*) FROM queue_job_limits h WHERE h.key = l.key AND h.active = 1) AS held
        FROM queue_job_limits l WHERE l.job_id = ? ORDER BY l.ord`,
   )
   const aheadOnLimit = db.prepare<[string, number, number, number], { n: number }>(

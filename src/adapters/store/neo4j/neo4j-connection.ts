@@ -3,7 +3,8 @@
  * the constraints and indexes the graph relies on, and small helpers for sessions and values.
  *
  * The graph: (:Run)-[:FOR_ISSUE]->(:Issue)-[:IN_REPO]->(:Repository), (:Run)-[:TRIGGERED_BY]->(:User),
- * (:Run)-[:HAS_EVENT]->(:Event {seq}), (:Plan)-[:PLANS]->(:Issue), (:WebhookDelivery)-[:STARTED]->(:Run).
+ * (:Run)-[:HAS_EVENT]->(:Event {seq}), (:Plan)-[:PLANS]->(:Issue), and (:WebhookDelivery {id}) nodes (the
+ * event keys seen; a run names its delivery in its trigger and its id derives from the event).
  * Only single-property uniqueness constraints and plain indexes are used, so Community edition works.
  */
 import neo4j, { type Driver, type ManagedTransaction } from "neo4j-driver"

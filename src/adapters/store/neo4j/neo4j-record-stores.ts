@@ -162,24 +162,6 @@ export const createNeo4jRecordStores = (deps: {
       })
     },
 
-    async linkDeliveryRun(deliveryId, runId) {
-      const linked = await one(
-        "write",
-        `MATCH (d:WebhookDelivery {id: $deliveryId})
-         SET d.runId = $runId
-         WITH d
-         OPTIONAL MATCH (r:Run {id: $runId})
-         FOREACH (run IN CASE WHEN r IS NULL THEN [] ELSE [r] END | MERGE (d)-[:STARTED]->(run))
-         RETURN d.id`,
-        { deliveryId, runId },
-      )
-      if (linked === undefined) {
-        throw new NotFoundError(
-          `webhook delivery ${deliveryId} was not recorded: record it before linking a run`,
-        )
-      }
-    },
-
     async putSecret(name, value) {
       const sealed = await cipher.encrypt(name, value)
       await write((tx) =>

@@ -189,19 +189,6 @@ export const createSqlRecordStores = (deps: {
       await db.deleteFrom("webhook_deliveries").where("delivery_id", "=", deliveryId).execute()
     },
 
-    async linkDeliveryRun(deliveryId, runId) {
-      const result = await db
-        .updateTable("webhook_deliveries")
-        .set({ run_id: runId })
-        .where("delivery_id", "=", deliveryId)
-        .executeTakeFirst()
-      if (Number(result.numUpdatedRows) === 0) {
-        throw new NotFoundError(
-          `webhook delivery ${deliveryId} was not recorded: record it before linking a run`,
-        )
-      }
-    },
-
     async putSecret(name, value) {
       const sealed = await cipher.encrypt(name, value)
       const now = toMillis(clock.now())
