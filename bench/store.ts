@@ -1,9 +1,12 @@
 /**
  * `npm run bench:store`: appendEvents throughput and listRuns / listEvents latency of the SQL run
- * store on a realistically sized database, SQLite and PostgreSQL side by side.
+ * store on a realistically sized database, SQLite and PostgreSQL side by side; then, on a fresh store,
+ * the spending guard's check per run request, the old way (paging the month's runs) against the new
+ * (one aggregate per scope), with their ratio (support/store-spending.ts).
  *
  *   node --conditions=prwright-source --import tsx bench/store.ts [--json] [--quick]
  *     [--runs N] [--events N] [--appends N] [--only sqlite|postgres] [--postgres-url URL]
+ *     [--spending-only] [--month-runs N] [--history-runs N]
  *
  * Seeding happens in bulk inside the database and is not measured; every measured call goes through
  * the public RunStore API, which is what the server and the workers use. Progress goes to stderr;
@@ -27,11 +30,12 @@ import {
   meetsTargets,
 } from "./support/store-report.js"
 import { describeSeed, planSeed, seedStore } from "./support/store-seed.js"
+import { formatSpending, measureSpending, type SpendingResult } from "./support/store-spending.js"
 
 type Dialect = "sqlite" | "postgres"
 
 const USAGE =
-  "usage: bench/store.ts [--json] [--quick] [--runs N] [--events N] [--appends N] [--only sqlite|postgres] [--postgres-url URL]"
+  "usage: bench/store.ts [--json] [--quick] [--runs N] [--events N] [--appends N] [--only sqlite|postgres] [--postgres-url URL] [--spending-only] [--month-runs N] [--history-runs N]"
 
 const readConfig = () => {
   const { values: args } = parseArgs({
@@ -43,6 +47,9 @@ const readConfig = () => {
       appends: { type: "string" },
       only: { type: "string" },
       "postgres-url": { type: "string" },
+      "spending-only": { type: "boolean", default: false },
+      "month-runs": { type: "string" },
+      "history-runs": { type: "string" },
     },
   })
   const count = (value: string | undefined, fallback: number, name: string): number => {
@@ -58,6 +65,7 @@ const readConfig = () => {
   }
   return {
     json: args.json,
+    spendingOnly: args["spending-only"],
     dialects: (["sqlite", "postgres"] as const).filter((d) => args.only === undefined || args.only === d),
     postgresUrl:
       args["postgres-url"] ?? process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test",
@@ -69,6 +77,9 @@ const readConfig = () => {
       appendRepetitions: 3,
       listRounds: args.quick ? 40 : 100,
       listEventsCalls: args.quick ? 200 : 500,
+      spendingMonthRuns: count(args["month-runs"], 5_000, "month-runs"),
+      spendingHistoryRuns: count(args["history-runs"], args.quick ? 5_000 : 20_000, "history-runs"),
+      spendingRounds: args.quick ? 20 : 50,
     },
   }
 }
@@ -138,6 +149,23 @@ const openStore = (dialect: Dialect, postgresUrl: string): Promise<SqlRunStore> 
   return store
 }
 
+/** The spending guard, old way against new, on a store of its own (see support/store-spending.ts). */
+const benchSpending = async (
+  dialect: Dialect,
+  config: ReturnType<typeof readConfig>,
+): Promise<SpendingResult> => {
+  const { sizes } = config
+  const store = await openStore(dialect, config.postgresUrl)
+  log(
+    `${dialect}: spending guard on ${thousands(sizes.spendingMonthRuns)} runs this month (+ ${thousands(sizes.spendingHistoryRuns)} before)`,
+  )
+  return measureSpending(store, {
+    monthRuns: sizes.spendingMonthRuns,
+    historyRuns: sizes.spendingHistoryRuns,
+    rounds: sizes.spendingRounds,
+  })
+}
+
 const benchDialect = async (
   dialect: Dialect,
   config: ReturnType<typeof readConfig>,
@@ -177,7 +205,32 @@ const benchDialect = async (
     append,
     listRuns,
     listEvents,
+    spending: await benchSpending(dialect, config),
   }
+}
+
+/** Measures each dialect in turn on fresh stores, removed after each; a failure is that dialect's outcome. */
+const eachDialect = async <T>(
+  config: ReturnType<typeof readConfig>,
+  measure: (dialect: Dialect, config: ReturnType<typeof readConfig>) => Promise<T>,
+): Promise<Array<[Dialect, T | { error: string }]>> => {
+  const outcomes: Array<[Dialect, T | { error: string }]> = []
+  try {
+    for (const dialect of config.dialects) {
+      try {
+        outcomes.push([dialect, await measure(dialect, config)])
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        log(`${dialect} failed: ${error instanceof Error ? (error.stack ?? message) : message}`)
+        outcomes.push([dialect, { error: message }])
+      } finally {
+        await cleanUp()
+      }
+    }
+  } finally {
+    await cleanUp()
+  }
+  return outcomes
 }
 
 const main = async () => {
@@ -193,39 +246,37 @@ const main = async () => {
   const postgres = config.dialects.includes("postgres") ? redactDatabaseUrl(config.postgresUrl) : undefined
   log(`config: ${JSON.stringify({ ...config.sizes, dialects: config.dialects, postgres })}`)
 
-  const outcomes: Array<[Dialect, DialectOutcome]> = []
-  try {
-    for (const dialect of config.dialects) {
-      try {
-        outcomes.push([dialect, await benchDialect(dialect, config)])
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error)
-        log(`${dialect} failed: ${error instanceof Error ? (error.stack ?? message) : message}`)
-        outcomes.push([dialect, { error: message }])
-      } finally {
-        await cleanUp()
-      }
-    }
-  } finally {
-    await cleanUp()
-  }
-
+  const outcomes = await eachDialect<DialectResult | SpendingResult>(
+    config,
+    config.spendingOnly ? benchSpending : benchDialect,
+  )
   // Other processes on the machine move these numbers a lot; the load average says how much.
   const machine = {
     cpus: os.cpus().length,
     node: process.version,
     loadAverage: { start: loadAtStart, end: loadAverage() },
   }
+  const spending = outcomes.map(([dialect, outcome]): [Dialect, SpendingResult | { error: string }] => [
+    dialect,
+    "error" in outcome ? outcome : "ratio" in outcome ? outcome : outcome.spending,
+  ])
+  const tables = config.spendingOnly
+    ? formatSpending(spending)
+    : `${formatTable(outcomes as Array<[Dialect, DialectOutcome]>)}\n\n${formatSpending(spending)}`
   process.stdout.write(
     `\nRun store benchmark (${machine.cpus} CPUs, Node ${machine.node}, 1-min load average ` +
-      `${machine.loadAverage.start[0]} at start, ${machine.loadAverage.end[0]} at end)\n\n${formatTable(outcomes)}\n`,
+      `${machine.loadAverage.start[0]} at start, ${machine.loadAverage.end[0]} at end)\n\n${tables}\n`,
   )
   if (config.json) {
     process.stdout.write(
       `${JSON.stringify({ config: config.sizes, machine, ...Object.fromEntries(outcomes) })}\n`,
     )
   }
-  const results = outcomes.map(([, outcome]) => outcome)
+  if (config.spendingOnly) {
+    if (spending.some(([, outcome]) => "error" in outcome)) process.exitCode = 1
+    return
+  }
+  const results = outcomes.map(([, outcome]) => outcome as DialectOutcome)
   if (!results.every(isMeasured)) process.exitCode = 1
   else if (!results.every(meetsTargets)) log("at least one target was missed (see MISS above)")
 }

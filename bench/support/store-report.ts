@@ -10,6 +10,7 @@ import {
   type ListScenario,
   MIX_SCENARIOS,
 } from "./store-measure.js"
+import type { SpendingResult } from "./store-spending.js"
 
 export const TARGET_EVENTS_PER_SEC = 5000
 export const TARGET_LIST_P50_MS = 10
@@ -23,6 +24,8 @@ export interface DialectResult {
   append: AppendResult
   listRuns: ListResult
   listEvents: Latency & { eventsPerCall: number }
+  /** the spending guard, old way against new (store-spending.ts) */
+  spending: SpendingResult
 }
 
 /** A dialect that could not be measured (server down, bad URL) keeps its column, with the reason. */

@@ -16,7 +16,7 @@
 import { PrwrightError } from "#domain/errors.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import type { RepoSettingsStore } from "./ports/repo-settings-store.js"
-import type { RunStore } from "./ports/run-store.js"
+import type { RunStore, SpendingSubject, SpentCost, SpentCostQuery } from "./ports/run-store.js"
 
 export interface SpendingLimits {
   /** per repository */
@@ -72,6 +72,38 @@ const lower = (a: number | undefined, b: unknown): number | undefined => {
   return own === undefined ? a : Math.min(a, own)
 }
 
+/**
+ * What the subject's runs created since the month's and the day's start cost, the way the guard once
+ * counted it: listRuns newest first, 200 a page, until the month's start, summed here (an owner's runs
+ * by filtering every run). It grows with the month's runs, so a store answers `spentCost` in one
+ * aggregate instead; this stays for a RunStore without it (a partial test double) and as the
+ * benchmark's baseline (bench/store.ts), and is the definition the stores' aggregate keeps to.
+ */
+export const spentByListing = async (
+  runs: Pick<RunStore, "listRuns">,
+  { subject, monthStart, dayStart }: SpentCostQuery,
+): Promise<SpentCost> => {
+  const filter = "repoFullName" in subject ? { repoFullName: subject.repoFullName } : {}
+  const match =
+    "repoFullName" in subject
+      ? () => true
+      : (run: WorkflowRun) => installationOf(run.repoFullName).toLowerCase() === subject.owner.toLowerCase()
+  const total = { dayUsd: 0, monthUsd: 0 }
+  let cursor: string | undefined
+  for (let page = 0; page < 500; page++) {
+    const result = await runs.listRuns({ ...filter, limit: 200, cursor })
+    for (const run of result.runs) {
+      if (run.createdAt < monthStart) return total
+      if (!match(run)) continue
+      total.monthUsd += run.usage.costUsd
+      if (run.createdAt >= dayStart) total.dayUsd += run.usage.costUsd
+    }
+    if (!result.nextCursor) return total
+    cursor = result.nextCursor
+  }
+  return total
+}
+
 export const createSpendingGuard = (deps: {
   runs: RunStore
   settings?: RepoSettingsStore
@@ -79,32 +111,11 @@ export const createSpendingGuard = (deps: {
   now?: () => Date
 }): SpendingGuard => {
   const now = deps.now ?? (() => new Date())
-
-  /**
-   * Cost of the runs created since the start of the month and since the start of the day, among the
-   * runs `filter` selects and `match` keeps (newest first, so paging stops at the month's start).
-   */
-  const spent = async (
-    filter: { repoFullName?: string },
-    match: (run: WorkflowRun) => boolean,
-    at: Date,
-  ): Promise<{ day: number; month: number }> => {
-    const day = startOfDay(at)
-    const month = startOfMonth(at)
-    const total = { day: 0, month: 0 }
-    let cursor: string | undefined
-    for (let page = 0; page < 500; page++) {
-      const result = await deps.runs.listRuns({ ...filter, limit: 200, cursor })
-      for (const run of result.runs) {
-        if (run.createdAt < month) return total
-        if (!match(run)) continue
-        total.month += run.usage.costUsd
-        if (run.createdAt >= day) total.day += run.usage.costUsd
-      }
-      if (!result.nextCursor) return total
-      cursor = result.nextCursor
-    }
-    return total
+  const runs: Partial<Pick<RunStore, "spentCost">> & Pick<RunStore, "listRuns"> = deps.runs
+  /** one aggregate query in the store (see spentByListing for a store without it) */
+  const spent = (subject: SpendingSubject, at: Date): Promise<SpentCost> => {
+    const query = { subject, monthStart: startOfMonth(at), dayStart: startOfDay(at) }
+    return runs.spentCost ? runs.spentCost(query) : spentByListing(runs, query)
   }
 
   const settingsOf = async (key: string): Promise<Record<string, unknown>> =>
@@ -121,52 +132,54 @@ export const createSpendingGuard = (deps: {
       subject: string
       daily?: number | undefined
       monthly?: number | undefined
-      spent: (at: Date) => Promise<{ day: number; month: number }>
+      /** whose runs count */
+      runs: SpendingSubject
     }> = [
       {
         scope: "repository",
         subject: repoFullName,
         daily: lower(deps.limits.dailyUsd, own.dailyLimitUsd),
         monthly: lower(deps.limits.monthlyUsd, own.monthlyLimitUsd),
-        spent: (at) => spent({ repoFullName }, () => true, at),
+        runs: { repoFullName },
       },
       {
         scope: "installation",
         subject: account,
         daily: lower(deps.limits.installationDailyUsd, installation.dailyLimitUsd),
         monthly: lower(deps.limits.installationMonthlyUsd, installation.monthlyLimitUsd),
-        spent: (at) =>
-          spent({}, (run) => installationOf(run.repoFullName).toLowerCase() === account.toLowerCase(), at),
+        runs: { owner: account },
       },
     ]
     const at = now()
+    // only the scopes with a limit are summed, both at once
+    const limited = scopes.filter((limits) => limits.daily !== undefined || limits.monthly !== undefined)
+    const costs = await Promise.all(limited.map((limits) => spent(limits.runs, at)))
     const over: OverLimit[] = []
     let remaining: number | undefined
-    for (const limits of scopes) {
-      if (limits.daily === undefined && limits.monthly === undefined) continue
-      const cost = await limits.spent(at)
+    for (const [index, limits] of limited.entries()) {
+      const { dayUsd, monthUsd } = costs[index] as SpentCost
       const base = { ok: false as const, scope: limits.scope, subject: limits.subject }
       if (limits.monthly !== undefined) {
-        if (cost.month >= limits.monthly)
+        if (monthUsd >= limits.monthly)
           over.push({
             ...base,
             period: "monthly",
             limitUsd: limits.monthly,
-            spentUsd: cost.month,
+            spentUsd: monthUsd,
             resetsAt: nextMonth(at),
           })
-        remaining = Math.min(remaining ?? Number.POSITIVE_INFINITY, limits.monthly - cost.month)
+        remaining = Math.min(remaining ?? Number.POSITIVE_INFINITY, limits.monthly - monthUsd)
       }
       if (limits.daily !== undefined) {
-        if (cost.day >= limits.daily)
+        if (dayUsd >= limits.daily)
           over.push({
             ...base,
             period: "daily",
             limitUsd: limits.daily,
-            spentUsd: cost.day,
+            spentUsd: dayUsd,
             resetsAt: nextDay(at),
           })
-        remaining = Math.min(remaining ?? Number.POSITIVE_INFINITY, limits.daily - cost.day)
+        remaining = Math.min(remaining ?? Number.POSITIVE_INFINITY, limits.daily - dayUsd)
       }
     }
     // the limit that holds longest is the one to name: a run waiting for it may start after its reset

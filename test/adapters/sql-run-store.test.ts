@@ -4,12 +4,12 @@ import net from "node:net"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import SqliteDatabase from "better-sqlite3"
-import { Kysely, Migrator, SqliteDialect, sql } from "kysely"
+import { CompiledQuery, Kysely, Migrator, SqliteDialect, sql } from "kysely"
 import { afterEach, describe, expect, it } from "vitest"
 import { createMemoryEventBus } from "#adapters/events/memory-event-bus.js"
 import { loadSecretKey } from "#adapters/store/secret-key.js"
 import { parseDatabaseUrl, redactDatabaseUrl } from "#adapters/store/sql/connect-database.js"
-import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
+import { createSqlRunStore, type SqlRunStore, spentCostStatement } from "#adapters/store/sql/sql-run-store.js"
 import { createJobRunner } from "#application/run-job.js"
 import { createRunJournal } from "#application/run-journal.js"
 import { ConfigError, isRetryable, PrwrightError } from "#domain/errors.js"
@@ -108,6 +108,29 @@ const openPostgres = async (options: Partial<Parameters<typeof createSqlRunStore
   return { store, schema, cleanup }
 }
 
+/**
+ * The spending guard's sum per run request (RunStore.spentCost) must seek the month's runs of its scope,
+ * never read the whole table: the plan of the very statement the store runs, on both dialects (Postgres
+ * with sequential scans discouraged, as its tiny test table would otherwise be read whole).
+ */
+const spendingPlans = async (store: SqlRunStore) => {
+  const since = { monthStart: new Date("2026-12-01T00:00:00Z"), dayStart: new Date("2026-12-06T00:00:00Z") }
+  const plans: string[] = []
+  for (const subject of [{ repoFullName: "acme/app" }, { owner: "Acme" }]) {
+    const compiled = spentCostStatement(store.db, store.dialect, { subject, ...since }).compile()
+    const explain = CompiledQuery.raw(
+      `${store.dialect === "sqlite" ? "explain query plan" : "explain"} ${compiled.sql}`,
+      [...compiled.parameters],
+    )
+    const rows = await store.db.transaction().execute(async (trx) => {
+      if (store.dialect === "postgres") await sql`set local enable_seqscan = off`.execute(trx)
+      return (await trx.executeQuery(explain)).rows as Array<Record<string, unknown>>
+    })
+    plans.push(rows.map((row) => String(row.detail ?? row["QUERY PLAN"])).join("\n"))
+  }
+  return plans
+}
+
 runStoreContracts("SQLite file", async ({ clock, secretKey }) => {
   const { store } = await openSqlite({ clock, secretKey })
   return { store, cleanup: () => store.close() }
@@ -115,6 +138,21 @@ runStoreContracts("SQLite file", async ({ clock, secretKey }) => {
 
 describe.skipIf(!postgres.available)("PostgreSQL", () => {
   runStoreContracts("PostgreSQL", async ({ clock, secretKey }) => openPostgres({ clock, secretKey }))
+
+  it("sums a repository's or an installation's spend by an index range on (scope, created_at)", async () => {
+    const { store, cleanup } = await openPostgres()
+    try {
+      const [repo, owner] = await spendingPlans(store)
+      expect(repo).toMatch(/Index Scan (using|on) runs_repo_created_idx/)
+      expect(repo).toMatch(/Index Cond: \(\(repo_full_name = '[^']+'::text\) AND \(created_at >= /)
+      expect(owner).toMatch(/Index Scan (using|on) runs_owner_created_idx/)
+      expect(owner).toMatch(
+        /Index Cond: \(\(lower\(split_part\(repo_full_name, '\/'::text, 1\)\) = 'acme'::text\) AND \(created_at >= /,
+      )
+    } finally {
+      await cleanup()
+    }
+  })
 
   it("migrates idempotently, keeping the tables in its own schema", async () => {
     const { store, schema, cleanup } = await openPostgres()
@@ -307,6 +345,19 @@ describe("SQL run store on SQLite", () => {
         "0002_plans_deliveries_secrets_settings",
         "0003_runs_repo_created_index",
         "0004_runs_unpriced_model",
+        "0005_runs_owner_created_index",
+      ])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it("sums a repository's or an installation's spend by an index range on (scope, created_at)", async () => {
+    const { store } = await openSqlite()
+    try {
+      expect(await spendingPlans(store)).toEqual([
+        "SEARCH runs USING INDEX runs_repo_created_idx (repo_full_name=? AND created_at>?)",
+        "SEARCH runs USING INDEX runs_owner_created_idx (<expr>=? AND created_at>?)",
       ])
     } finally {
       await store.close()

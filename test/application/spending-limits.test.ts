@@ -7,8 +7,10 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
 import { createApiAuth } from "#application/api-auth.js"
-import { createSpendingGuard } from "#application/spending-limits.js"
+import type { RunStore } from "#application/ports/run-store.js"
+import { createSpendingGuard, installationSettingsKey } from "#application/spending-limits.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
 import { commentPayload, labeledPayload } from "../doubles/github/webhook-payloads.js"
@@ -349,4 +351,72 @@ describe("spending limits with PRWRIGHT_SPEND_LIMIT_ACTION=wait", () => {
     expect(messages[2], messages.join(" / ")).toMatch(/^running/)
     expect(await container.store.getRun(waitingJob)).toMatchObject({ status: "cancelled", attempts: 0 })
   }, 40_000)
+})
+
+describe("the spending guard on the SQL store (one aggregate per scope)", () => {
+  it("answers every check as paging through the month's runs did", async () => {
+    let now = Date.parse("2026-03-15T12:00:00Z")
+    const store = await createSqlRunStore({ url: "sqlite::memory:", clock: { now: () => new Date(now) } })
+    try {
+      const runs: Array<[string, number, string]> = [
+        ["acme/a", 100, "2026-02-28T23:59:59.999Z"], // last month
+        ["Acme/c", 2, "2026-03-14T06:00:00Z"], // yesterday, this month
+        ["other/x", 50, "2026-03-15T09:00:00Z"],
+        ["acme/b", 4, "2026-03-15T10:00:00Z"],
+        ["acme/a", 3, "2026-03-15T11:00:00Z"],
+        ["ACME/a", 0.25, "2026-03-15T11:30:00Z"], // the installation, not the repository acme/a
+      ]
+      for (const [index, [repoFullName, costUsd, at]] of runs.entries()) {
+        now = Date.parse(at)
+        await store.createRun({
+          id: `run-${index}`,
+          type: "comment-on-issue",
+          repoFullName,
+          issueNumber: index + 1,
+          priority: "normal",
+          input: {},
+          trigger: { source: "api" },
+          maxAttempts: 1,
+        })
+        await store.updateRun(`run-${index}`, { usage: { inputTokens: 1, outputTokens: 1, costUsd } })
+      }
+      now = Date.parse("2026-03-15T12:00:00Z")
+      await store.putRepoSettings(installationSettingsKey("other"), { monthlyLimitUsd: 40 })
+      const paging = { listRuns: (filter) => store.listRuns(filter) } as RunStore // no spentCost: pages
+      const limitSets = [
+        { installationDailyUsd: 7, installationMonthlyUsd: 9 },
+        { dailyUsd: 10, installationDailyUsd: 8.5 },
+        { monthlyUsd: 3.25, dailyUsd: 3 },
+        { installationMonthlyUsd: 1000 },
+        {},
+      ]
+      const answers = []
+      for (const limits of limitSets) {
+        const at = () => new Date(now)
+        const guard = createSpendingGuard({ runs: store, settings: store, limits, now: at })
+        const paged = createSpendingGuard({ runs: paging, settings: store, limits, now: at })
+        for (const repo of ["acme/a", "ACME/a", "acme/new", "other/x", "nobody/y"]) {
+          const answer = await guard(repo)
+          expect(answer, `${repo} ${JSON.stringify(limits)}`).toEqual(await paged(repo))
+          answers.push(answer)
+        }
+      }
+      // and the answers are the ones these runs call for
+      expect(answers[0]).toMatchObject({
+        ok: false,
+        scope: "installation",
+        period: "monthly",
+        spentUsd: 9.25,
+      })
+      expect(answers[5]).toEqual({ ok: true, remainingUsd: 1.25 }) // 8.5 − 7.25 today in acme
+      // acme/a: $3 today and this month (its $100 was last month; ACME/a is another repository)
+      expect(answers[10]).toMatchObject({ ok: false, scope: "repository", period: "daily", spentUsd: 3 })
+      // other/x: the installation's own setting ($40 a month) lowers the operator's $1,000
+      expect(answers[18]).toMatchObject({ ok: false, scope: "installation", subject: "other", spentUsd: 50 })
+      expect(answers[19]).toEqual({ ok: true, remainingUsd: 1000 })
+      expect(answers[24]).toEqual({ ok: true }) // no limit at all for nobody/y
+    } finally {
+      await store.close()
+    }
+  })
 })

@@ -10,8 +10,9 @@ import type { Clock } from "#application/ports/clock.js"
 import type { DeliveryStore } from "#application/ports/delivery-store.js"
 import type { NewPlan, PlanStore } from "#application/ports/plan-store.js"
 import type { RepoSettingsStore } from "#application/ports/repo-settings-store.js"
-import type { NewRun, RunStore } from "#application/ports/run-store.js"
+import type { NewRun, RunStore, SpendingSubject } from "#application/ports/run-store.js"
 import type { SecretStore } from "#application/ports/secret-store.js"
+import { spentByListing } from "#application/spending-limits.js"
 import { ConflictError, NotFoundError, ValidationError } from "#domain/errors.js"
 import type { RunEventData } from "#domain/run-event.js"
 
@@ -534,6 +535,58 @@ export const runRunStoreContract = (
         const stored = await store.appendEvents("kinds", events)
         expect(stored.map(({ runId: _r, seq: _s, at: _a, ...data }) => data)).toEqual(events)
         expect(await store.listEvents("kinds")).toEqual(stored)
+      }))
+
+    it("sums what a repository's or an owner's runs cost since the month's and the day's start", () =>
+      withStore(async (store, clock) => {
+        const spend = async (iso: string, id: string, repoFullName: string, costUsd: number) => {
+          clock.advance(Date.parse(iso) - clock.now().getTime())
+          await store.createRun(newRun(id, { repoFullName }))
+          await store.updateRun(id, {
+            status: id === "failed" ? "failed" : "completed",
+            usage: { inputTokens: 10, outputTokens: 1, costUsd },
+          })
+        }
+        await spend("2025-02-28T23:59:59.999Z", "last-month", "acme/one", 64) // before the month
+        await spend("2025-03-01T00:00:00.000Z", "month-start", "acme/one", 1)
+        await spend("2025-03-03T23:59:59.999Z", "yesterday", "Acme/Two", 2)
+        await spend("2025-03-04T00:00:00.000Z", "day-start", "acme/one", 4)
+        await spend("2025-03-04T05:00:00.000Z", "failed", "ACME/two", 8) // any status counts
+        await spend("2025-03-04T05:01:00.000Z", "other-owner", "other/one", 16)
+        await spend("2025-03-04T05:02:00.000Z", "longer-owner", "acmecorp/one", 32)
+        await store.createRun(newRun("no-cost-yet", { repoFullName: "acme/one" })) // pending, $0
+
+        const since = {
+          monthStart: new Date("2025-03-01T00:00:00Z"),
+          dayStart: new Date("2025-03-04T00:00:00Z"),
+        }
+        const spent = (subject: SpendingSubject) => store.spentCost({ subject, ...since })
+        // a repository: its exact name, as listRuns matches it
+        expect(await spent({ repoFullName: "acme/one" })).toEqual({ dayUsd: 4, monthUsd: 5 })
+        expect(await spent({ repoFullName: "Acme/Two" })).toEqual({ dayUsd: 0, monthUsd: 2 })
+        expect(await spent({ repoFullName: "acme/none" })).toEqual({ dayUsd: 0, monthUsd: 0 })
+        // an owner (installation): all its repositories, its name in any case, no other owner
+        expect(await spent({ owner: "acme" })).toEqual({ dayUsd: 12, monthUsd: 15 })
+        expect(await spent({ owner: "ACME" })).toEqual({ dayUsd: 12, monthUsd: 15 })
+        expect(await spent({ owner: "other" })).toEqual({ dayUsd: 16, monthUsd: 16 })
+        expect(await spent({ owner: "acmecorp" })).toEqual({ dayUsd: 32, monthUsd: 32 })
+        expect(await spent({ owner: "acm" })).toEqual({ dayUsd: 0, monthUsd: 0 })
+        // periods that start earlier take the older run in (creation time is all that decides)
+        expect(
+          await store.spentCost({
+            subject: { owner: "acme" },
+            monthStart: new Date("2025-02-01T00:00:00Z"),
+            dayStart: new Date("2025-02-28T00:00:00Z"),
+          }),
+        ).toEqual({ dayUsd: 79, monthUsd: 79 })
+        // and the same answers the spending guard once computed by paging through listRuns
+        for (const subject of [
+          { repoFullName: "acme/one" },
+          { repoFullName: "Acme/Two" },
+          { owner: "Acme" },
+          { owner: "other" },
+        ])
+          expect(await spent(subject)).toEqual(await spentByListing(store, { subject, ...since }))
       }))
   })
 }

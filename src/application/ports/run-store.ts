@@ -52,6 +52,27 @@ export interface RunPage {
   nextCursor?: string
 }
 
+/** Whose spending a SpentCostQuery sums: one repository, or every repository of one owner (installation). */
+export type SpendingSubject =
+  /** exactly this full name (case as stored, like RunFilter.repoFullName) */
+  | { repoFullName: string }
+  /** every run whose repository's owner (the part before the first "/") is this, in any ASCII case */
+  | { owner: string }
+
+export interface SpentCostQuery {
+  subject: SpendingSubject
+  /** runs created at or after this count for `monthUsd` (the spending guard passes the UTC month's start) */
+  monthStart: Date
+  /** …and at or after this for `dayUsd` (the UTC day's start; not before monthStart) */
+  dayStart: Date
+}
+
+/** The summed `usage.costUsd` of the runs a SpentCostQuery selects, of any status. */
+export interface SpentCost {
+  dayUsd: number
+  monthUsd: number
+}
+
 export interface RunStore {
   /** Inserts a pending run. A run with this id already existing → ConflictError. */
   createRun(run: NewRun): Promise<WorkflowRun>
@@ -67,6 +88,11 @@ export interface RunStore {
   updateActiveRun(id: string, patch: RunPatch): Promise<WorkflowRun | undefined>
   /** newest first */
   listRuns(filter: RunFilter): Promise<RunPage>
+  /**
+   * What the subject's runs created since `monthStart` cost, and those since `dayStart`: one aggregate
+   * in the store (the spending guard asks before every run request), not a walk over the runs.
+   */
+  spentCost(query: SpentCostQuery): Promise<SpentCost>
   /**
    * Appends in order, assigning seq = last + 1 … ; returns the stored events. All or nothing. The
    * events come validated (run-journal.ts parses them with run-event-schema.ts); a store keeps them as given.

@@ -269,6 +269,27 @@ export const createNeo4jRunStore = async (options: Neo4jRunStoreOptions): Promis
       return records.length > limit && last ? { runs, nextCursor: encodeCursor(last) } : { runs }
     },
 
+    async spentCost({ subject, monthStart, dayStart }) {
+      // one aggregate over the month's runs (a range of prwright_run_created), matched like the SQL store
+      const match =
+        "repoFullName" in subject
+          ? "r.repoFullName = $subject"
+          : "toLower(split(r.repoFullName, '/')[0]) = toLower($subject)"
+      const totals = await read((tx) =>
+        single(
+          tx,
+          `MATCH (r:Run) WHERE r.createdAt >= $month AND ${match}
+           RETURN {month: sum(r.costUsd), day: sum(CASE WHEN r.createdAt >= $day THEN r.costUsd ELSE 0.0 END)}`,
+          {
+            subject: "repoFullName" in subject ? subject.repoFullName : subject.owner,
+            month: int(monthStart.getTime()),
+            day: int(dayStart.getTime()),
+          },
+        ),
+      )
+      return { dayUsd: num(totals?.day ?? 0), monthUsd: num(totals?.month ?? 0) }
+    },
+
     async appendEvents(runId, events) {
       if (events.length === 0) {
         if (!(await getRun(runId))) throw runNotFound(runId)

@@ -13,6 +13,17 @@ import type { SqlDialectName } from "./database.js"
 export const MIGRATION_TABLE = "store_migration"
 export const MIGRATION_LOCK_TABLE = "store_migration_lock"
 
+/**
+ * A run's owner (the repository's account, the part of repo_full_name before the first "/", the whole
+ * name when there is none), lower-cased: the spending guard's installation scope. Migration 0005 builds
+ * an index on exactly this expression and the run store's query must repeat it for the planner to use
+ * that index, so it is never changed (a new expression is a new index in a new migration).
+ */
+export const RUN_OWNER_SQL: Record<SqlDialectName, string> = {
+  sqlite: "lower(substr(repo_full_name, 1, instr(repo_full_name || '/', '/') - 1))",
+  postgres: "lower(split_part(repo_full_name, '/', 1))",
+}
+
 const buildMigrations = (dialect: SqlDialectName): Record<string, Migration> => {
   const json = dialect === "postgres" ? "jsonb" : "text"
   const millis = dialect === "postgres" ? "bigint" : "integer"
@@ -174,6 +185,26 @@ const buildMigrations = (dialect: SqlDialectName): Record<string, Migration> => 
       // biome-ignore lint/suspicious/noExplicitAny: see 0001
       async down(db: Kysely<any>) {
         await db.schema.dropIndex("runs_repo_created_idx").ifExists().execute()
+      },
+    },
+
+    "0005_runs_owner_created_index": {
+      // The spending guard sums an installation's runs of this month before every run request; its
+      // repositories are matched by owner in any case, which no repo_full_name index can seek. This one
+      // makes that sum a seek on (owner, created_at ≥ month start) whatever the history. Plain CREATE
+      // INDEX, as in 0003.
+      // biome-ignore lint/suspicious/noExplicitAny: see 0001
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createIndex("runs_owner_created_idx")
+          .ifNotExists()
+          .on("runs")
+          .expression(sql.raw(`${RUN_OWNER_SQL[dialect]}, created_at`))
+          .execute()
+      },
+      // biome-ignore lint/suspicious/noExplicitAny: see 0001
+      async down(db: Kysely<any>) {
+        await db.schema.dropIndex("runs_owner_created_idx").ifExists().execute()
       },
     },
   }

@@ -8,7 +8,14 @@ import type { ApiTokenStore } from "#application/ports/api-token-store.js"
 import type { Clock } from "#application/ports/clock.js"
 import type { Logger } from "#application/ports/logging.js"
 import { silentLogger } from "#application/ports/logging.js"
-import type { NewRun, RunFilter, RunPage, RunPatch, RunStore } from "#application/ports/run-store.js"
+import type {
+  NewRun,
+  RunFilter,
+  RunPage,
+  RunPatch,
+  RunStore,
+  SpentCostQuery,
+} from "#application/ports/run-store.js"
 import { ConfigError, ConflictError, NotFoundError, PrwrightError } from "#domain/errors.js"
 import type { RunEvent, RunEventData } from "#domain/run-event.js"
 import { TERMINAL_STATUSES, type WorkflowRun } from "#domain/workflow-run.js"
@@ -18,7 +25,7 @@ import { guardStoreMethods } from "../store-errors.js"
 import { createEventAppender } from "./append-events.js"
 import { connectDatabase } from "./connect-database.js"
 import type { Database, RunsTable, SqlDialectName } from "./database.js"
-import { createStoreMigrator } from "./migrations.js"
+import { createStoreMigrator, RUN_OWNER_SQL } from "./migrations.js"
 import { parseJson, patchToColumns, rowToEvent, rowToRun, toJson, toMillis, toNumber } from "./row-mapping.js"
 import { createSqlRecordStores, type RecordStores } from "./sql-record-stores.js"
 import type { SqliteSync } from "./sqlite-sync.js"
@@ -50,6 +57,33 @@ const MAX_LIMIT = 200
 
 const runNotFound = (id: string) =>
   new NotFoundError(`run ${id} does not exist: check the job id (list runs with GET /api/jobs)`)
+
+/**
+ * RunStore.spentCost's one statement: an aggregate over the month's runs of the subject, a seek on
+ * runs_repo_created_idx for a repository and on runs_owner_created_idx (its expression, verbatim) for an
+ * owner. Exported so a test can check that plan.
+ */
+export const spentCostStatement = (
+  db: Kysely<Database>,
+  dialect: SqlDialectName,
+  { subject, monthStart, dayStart }: SpentCostQuery,
+) =>
+  db
+    .selectFrom("runs")
+    .select([
+      sql<number | string>`coalesce(sum(cost_usd), 0)`.as("month_usd"),
+      sql<
+        number | string
+      >`coalesce(sum(case when created_at >= ${toMillis(dayStart)} then cost_usd else 0 end), 0)`.as(
+        "day_usd",
+      ),
+    ])
+    .where(
+      "repoFullName" in subject
+        ? sql<boolean>`repo_full_name = ${subject.repoFullName}`
+        : sql<boolean>`${sql.raw(RUN_OWNER_SQL[dialect])} = lower(${subject.owner})`,
+    )
+    .where("created_at", ">=", toMillis(monthStart))
 
 export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<SqlRunStore> => {
   const clock = options.clock ?? { now: () => new Date() }
@@ -251,6 +285,11 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
       const runs = rows.slice(0, limit).map(rowToRun)
       const last = runs.at(-1)
       return rows.length > limit && last ? { runs, nextCursor: encodeCursor(last) } : { runs }
+    },
+
+    async spentCost(query: SpentCostQuery) {
+      const row = await spentCostStatement(db, dialect, query).executeTakeFirstOrThrow()
+      return { dayUsd: toNumber(row.day_usd), monthUsd: toNumber(row.month_usd) }
     },
 
     async appendEvents(runId: string, events: RunEventData[]): Promise<RunEvent[]> {
