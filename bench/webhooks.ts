@@ -171,6 +171,8 @@ interface ModeResult {
   duplicates: number
   non2xx: number
   serverCpuMsPerDelivery: number
+  /** the load generator's CPU per delivery (a child process on the same cores) */
+  clientCpuMsPerDelivery: number
   eventLoopMaxMs: number
   /** what the intake asked GitHub during the warm-up and the burst, by method and path shape */
   githubRequests: Record<string, number>
@@ -241,7 +243,13 @@ const runClient = async (
   plan: string,
   /** called when the warm-up is over, right before the burst */
   onWarm: () => void,
-): Promise<{ elapsedMs: number; latencies: number[]; non2xx: number; failures: string[] }> => {
+): Promise<{
+  elapsedMs: number
+  latencies: number[]
+  non2xx: number
+  failures: string[]
+  clientCpuMs: number
+}> => {
   const child = spawn(process.execPath, [CLIENT, plan], { stdio: ["pipe", "pipe", "inherit"] })
   let out = ""
   child.stdout.setEncoding("utf8")
@@ -326,7 +334,7 @@ const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
       profiler.disconnect()
     }
     const githubRequests = await github.requests()
-    const { elapsedMs, latencies, non2xx, failures } = client
+    const { elapsedMs, latencies, non2xx, failures, clientCpuMs } = client
     for (const failure of failures) log(`  not acknowledged: ${failure}`)
 
     const perIssue = new Map<number, number>()
@@ -360,6 +368,7 @@ const measure = async (mode: "embedded" | "redis"): Promise<ModeResult> => {
       // the longest the intake's event loop was blocked (a synchronous stall holds every answer)
       eventLoopMaxMs: Math.round(loopDelay.max / 1e6),
       serverCpuMsPerDelivery: Math.round(((cpu.user + cpu.system) / 1000 / deliveries.length) * 100) / 100,
+      clientCpuMsPerDelivery: Math.round((clientCpuMs / deliveries.length) * 100) / 100,
     }
   } finally {
     await new Promise((resolve) => server.close(resolve))
@@ -384,7 +393,7 @@ for (const mode of modes) {
   const result = await measure(mode)
   results.push(result)
   log(
-    `  ${result.acksPerSec} acks/s · p50 ${result.p50Ms} ms · p99 ${result.p99Ms} ms · runs ${result.runsStarted}/${result.runsExpected} · lost ${result.lost} · duplicates ${result.duplicates} · server CPU ${result.serverCpuMsPerDelivery} ms/delivery · event loop blocked ≤ ${result.eventLoopMaxMs} ms`,
+    `  ${result.acksPerSec} acks/s · p50 ${result.p50Ms} ms · p99 ${result.p99Ms} ms · runs ${result.runsStarted}/${result.runsExpected} · lost ${result.lost} · duplicates ${result.duplicates} · server CPU ${result.serverCpuMsPerDelivery} ms/delivery (load generator ${result.clientCpuMsPerDelivery}) · event loop blocked ≤ ${result.eventLoopMaxMs} ms`,
   )
 }
 const summary = {
