@@ -53,19 +53,19 @@ export interface GitHubRequest {
 
 export type ReadEvent = { kind: "request"; request: GitHubRequest } | { kind: "ignore"; reason: string }
 
-const user = z.looseObject({ login: z.string(), type: z.string().optional() })
-const issue = z.looseObject({
+const user = z.object({ login: z.string(), type: z.string().optional() })
+const issue = z.object({
   number: z.number().int().positive(),
   pull_request: z.unknown().optional(),
   updated_at: z.string().optional().nullable(),
 })
-const repository = z.looseObject({ full_name: z.string() })
+const repository = z.object({ full_name: z.string() })
 
-const pullRequest = z.looseObject({ number: z.number().int().positive() })
+const pullRequest = z.object({ number: z.number().int().positive() })
 
-const ReviewPayload = z.looseObject({
+const ReviewPayload = z.object({
   action: z.string(),
-  review: z.looseObject({
+  review: z.object({
     id: z.number().int(),
     state: z.string(),
     body: z.string().nullable().optional(),
@@ -76,9 +76,9 @@ const ReviewPayload = z.looseObject({
   sender: user,
 })
 
-const ReviewCommentPayload = z.looseObject({
+const ReviewCommentPayload = z.object({
   action: z.string(),
-  comment: z.looseObject({
+  comment: z.object({
     id: z.number().int(),
     pull_request_review_id: z.number().int().nullable().optional(),
     body: z.string().nullable().optional(),
@@ -97,9 +97,9 @@ const ciSubject = {
   conclusion: z.string().nullable(),
 }
 
-const WorkflowRunPayload = z.looseObject({
+const WorkflowRunPayload = z.object({
   action: z.string(),
-  workflow_run: z.looseObject({
+  workflow_run: z.object({
     ...ciSubject,
     name: z.string().nullable().optional(),
     run_attempt: z.number().int().optional(),
@@ -108,11 +108,11 @@ const WorkflowRunPayload = z.looseObject({
   sender: user,
 })
 
-const CheckSuitePayload = z.looseObject({
+const CheckSuitePayload = z.object({
   action: z.string(),
-  check_suite: z.looseObject({
+  check_suite: z.object({
     ...ciSubject,
-    app: z.looseObject({ slug: z.string().optional() }).nullable().optional(),
+    app: z.object({ slug: z.string().optional() }).nullable().optional(),
   }),
   repository,
   sender: user,
@@ -120,18 +120,18 @@ const CheckSuitePayload = z.looseObject({
 
 const FAILED = new Set(["failure", "timed_out"])
 
-const IssuesPayload = z.looseObject({
+const IssuesPayload = z.object({
   action: z.string(),
   issue,
-  label: z.looseObject({ name: z.string() }).optional().nullable(),
+  label: z.object({ name: z.string() }).optional().nullable(),
   repository,
   sender: user,
 })
 
-const CommentPayload = z.looseObject({
+const CommentPayload = z.object({
   action: z.string(),
   issue,
-  comment: z.looseObject({ id: z.number().int(), body: z.string().nullable().optional(), user }),
+  comment: z.object({ id: z.number().int(), body: z.string().nullable().optional(), user }),
   repository,
   sender: user,
 })
