@@ -17,12 +17,13 @@ export const createRunJournal = (deps: { store: RunStore; bus: EventBus; logger:
   async record(runId, events) {
     if (events.length === 0) return []
     const stored = await deps.store.appendEvents(runId, parseRunEvents(events))
-    for (const event of stored) {
-      // Live delivery is best effort: subscribers that miss one catch up from the store by seq.
-      await deps.bus.publish(event).catch((error: unknown) => {
+    // Live delivery is best effort: subscribers that miss one catch up from the store by seq. So the
+    // caller does not wait for it (on Redis a round trip per event, on the path of every webhook's
+    // answer and every agent step); the bus sends a run's events in the order they are given.
+    for (const event of stored)
+      void deps.bus.publish(event).catch((error: unknown) => {
         deps.logger.warn("live event publish failed", { runId, seq: event.seq, error: String(error) })
       })
-    }
     return stored
   },
 })

@@ -99,4 +99,39 @@ describe("run journal", () => {
     expect(live.map((event) => event.seq)).toEqual([1])
     expect((await journal.record("strict", [{ type: "plan", plan: "v2" }]))[0]?.seq).toBe(2)
   })
+
+  it("does not wait for live delivery: a stuck or failing bus neither holds nor fails the recording", async () => {
+    const logger = createCapturingLogger()
+    const sent: number[] = []
+    const stuck = createRunJournal({
+      store,
+      logger,
+      bus: {
+        // a bus that takes each event in order but never answers (Redis away), then fails the second
+        publish: (event) => {
+          sent.push(event.seq)
+          return event.seq === 2 ? Promise.reject(new Error("redis is away")) : new Promise(() => {})
+        },
+        subscribe: async () => async () => {},
+        close: async () => {},
+      },
+    })
+    const stored = await stuck.record("strict", [
+      { type: "progress", progress: 1 },
+      { type: "progress", progress: 2 },
+      { type: "progress", progress: 3 },
+    ])
+    expect(stored.map((event) => event.seq)).toEqual([1, 2, 3])
+    expect(sent).toEqual([1, 2, 3])
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(logger.lines).toEqual([
+      expect.objectContaining({
+        level: "warn",
+        message: "live event publish failed",
+        fields: expect.objectContaining({ seq: 2 }),
+      }),
+    ])
+    // the store has every event for a subscriber that missed them live
+    expect((await store.listEvents("strict")).map((event) => event.seq)).toEqual([1, 2, 3])
+  })
 })
