@@ -278,6 +278,26 @@ export const runJobQueueContract = (
       expect(calls).toBe(1)
     })
 
+    it("creates a job in line once when enqueues of its id race, and its line entry once", async () => {
+      const line = {
+        concurrencyKey: "octocat/hello-world#31",
+        limits: [{ key: "repo:octocat/line", max: 1 }],
+      }
+      const request = jobRequest(line)
+      const rival = jobRequest({ ...line, jobId: request.jobId, issueNumber: 8 })
+      const behind = jobRequest({ ...line, concurrencyKey: "octocat/hello-world#32" })
+      const settled = await Promise.allSettled(
+        [request, rival, request, rival].map((one) => queue.enqueue(one)),
+      )
+      const created = settled.filter((outcome) => outcome.status === "fulfilled" && outcome.value.created)
+      expect(created).toHaveLength(1)
+      expect(settled.filter((outcome) => outcome.status === "rejected")).toHaveLength(2)
+      expect(await queue.enqueue(behind)).toEqual({ jobId: behind.jobId, created: true })
+      // one entry for the raced id: the job behind it is second in its type's line, not third
+      if (queue.placeInLine) expect((await queue.placeInLine(behind.jobId))?.place).toBe(2)
+      expect((await queue.getJob(request.jobId))?.state).toBe("waiting")
+    })
+
     it("creates a job once when enqueues of its id race; racers with other data get a conflict", async () => {
       const request = jobRequest()
       const rival = jobRequest({ jobId: request.jobId, issueNumber: 8 })

@@ -245,17 +245,25 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
 
   const add = async (request: EnqueueRequest): Promise<EnqueueResult> => {
     const hash = dataHash(request.data)
-    const claimed = await idClaims.claim(registryKey(request.jobId), `${request.type} ${hash}`)
+    const claim = { key: registryKey(request.jobId), value: `${request.type} ${hash}` }
+    const inLine = request.concurrencyKey !== undefined || (request.limits?.length ?? 0) > 0
+    // in line before BullMQ has it, so no worker fetches the job without its entry; the id's claim and
+    // the line entry are one script, so a job in line costs one round trip before BullMQ's own
+    const claimed = inLine
+      ? await slots.register(request, claim).catch(async (error: unknown) => {
+          // the script may have claimed the id before it failed: free both, so a retry can enqueue
+          await client.del(claim.key).catch(() => {})
+          await slots.forget(request.jobId).catch(() => {})
+          throw error
+        })
+      : await idClaims.claim(claim.key, claim.value)
     if (!claimed) {
       const registered = await readRegistry(request.jobId)
       if (registered && (registered.type !== request.type || registered.hash !== hash))
         throw jobIdConflict(request.jobId, registered.type)
       return { jobId: request.jobId, created: false }
     }
-    const inLine = request.concurrencyKey !== undefined || (request.limits?.length ?? 0) > 0
     try {
-      // in line before BullMQ has it, so no worker fetches the job without its entry
-      if (inLine) await slots.register(request)
       await queueFor(request.type).add(jobName(request.type, request.concurrencyKey, inLine), request.data, {
         jobId: request.jobId,
         priority: BULLMQ_PRIORITY[request.priority],

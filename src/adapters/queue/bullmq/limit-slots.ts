@@ -63,9 +63,13 @@ local function slotsFree(limits, id)
 end
 `
 
-// ARGV: prefix, now, id, priority rank, type, issue key ("" for none), limits ("max key" lines), ttl seconds
+// ARGV: prefix, now, id, priority rank, type, issue key ("" for none), limits ("max key" lines), ttl seconds,
+// and the job id's registry key and value ("" for none). With a registry key the id is claimed first
+// (SET NX, as id-claims.ts does): 0 and nothing registered when it was taken, so an enqueue in line
+// costs one round trip for both.
 const REGISTER = `${PRELUDE}
 local id = ARGV[3]
+if ARGV[9] ~= "" and not rcall("SET", ARGV[9], ARGV[10], "EX", tonumber(ARGV[8]), "NX") then return 0 end
 local order = tonumber(ARGV[4]) * 1e13 + rcall("INCR", P .. ":_lim:seq")
 rcall("HSET", jobKey(id), "order", order, "type", ARGV[5], "issue", ARGV[6], "limits", ARGV[7], "seen", now, "runUntil", 0)
 rcall("EXPIRE", jobKey(id), tonumber(ARGV[8]))
@@ -190,16 +194,22 @@ export const createLimitSlots = (options: {
     evalScript(client, script, 0, prefix, Date.now(), ...args)
 
   return {
-    /** puts a new job in line (before it is added to BullMQ, so no worker sees it without an entry) */
-    async register(job: {
-      jobId: string
-      type: JobType
-      priority: Priority
-      concurrencyKey?: string | undefined
-      limits?: ConcurrencyLimit[] | undefined
-    }): Promise<void> {
+    /**
+     * puts a new job in line (before it is added to BullMQ, so no worker sees it without an entry);
+     * with `claim`, only if that registry key was free (false: taken, nothing registered)
+     */
+    async register(
+      job: {
+        jobId: string
+        type: JobType
+        priority: Priority
+        concurrencyKey?: string | undefined
+        limits?: ConcurrencyLimit[] | undefined
+      },
+      claim?: { key: string; value: string },
+    ): Promise<boolean> {
       const limits = (job.limits ?? []).map((limit) => `${limit.max} ${limit.key}`).join("\n")
-      await run(
+      const registered = await run(
         REGISTER,
         job.jobId,
         RANK[job.priority],
@@ -207,7 +217,10 @@ export const createLimitSlots = (options: {
         job.concurrencyKey ?? "",
         limits,
         options.retentionSeconds,
+        claim?.key ?? "",
+        claim?.value ?? "",
       )
+      return registered === 1
     },
 
     /**
