@@ -51,6 +51,17 @@ const fakeTimers = () => {
   return timers
 }
 
+/** a run's status event, as the journal shows it to the observer, and the edits it caused done */
+const tell = async (
+  observer: QueuedComments,
+  runId: string,
+  status: "running" | "completed" | "failed" | "cancelled",
+  attempt: number,
+) => {
+  observer.observe(runId, [{ type: "status", status, attempt }])
+  await observer.flush()
+}
+
 const waiting = (place: number): RunPlace => ({
   place,
   waitingFor: "repository-limit",
@@ -105,6 +116,14 @@ describe("the queued comment follows the run's place in line", () => {
       (request) => request.method === "PATCH" && request.path.endsWith(`/issues/comments/${id}`),
     ).length
   }
+  /** two runs on issues a and b, waiting at places 1 and 2 with their comments posted */
+  const queueTwo = async (comments: QueuedComments, a: number, b: number) => {
+    const runs = [await newRun(a), await newRun(b)] as const
+    runs.forEach((run, index) => places.set(run.id, waiting(index + 1)))
+    for (const run of runs) comments.announce(run, "alice")
+    await comments.flush()
+    return runs
+  }
   const issues = () => [1, 2, 3, 4].map(() => github.createIssue(REPO, { title: "task", body: "do it" }))
 
   beforeEach(async () => {
@@ -145,16 +164,14 @@ describe("the queued comment follows the run's place in line", () => {
     timers.advance(10_000)
     // the first run ends; nobody has moved yet (the second has not started): no edit
     await store.updateRun(first.id, { status: "completed", finishedAt: new Date(timers.now()) })
-    comments.observe(first.id, [{ type: "status", status: "completed", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, first.id, "completed", 1)
     expect([edits(i2), edits(i3)]).toEqual([0, 0])
 
     // the second starts: its comment says so, the third's moves up to place 1
     places.delete(second.id)
     places.set(third.id, waiting(1))
     await start(second)
-    comments.observe(second.id, [{ type: "status", status: "running", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, second.id, "running", 1)
     expect(queuedComment(i2)?.body).toMatch(/started at 10:00 UTC after waiting under a minute in line/)
     expect(queuedComment(i3)?.body).toMatch(
       /place 1 in line, waiting for a free slot of the repository's run limit/,
@@ -173,8 +190,7 @@ describe("the queued comment follows the run's place in line", () => {
     expect(queuedComment(i4)?.body).toMatch(/@bob .* place 1 in line/)
     timers.advance(2_000)
     places.set(third.id, waiting(3))
-    comments.observe(randomUUID(), [{ type: "status", status: "failed", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, randomUUID(), "failed", 1)
     expect(edits(i3)).toBe(1)
     expect(queuedComment(i3)?.body).toMatch(/place 1 in line/)
     // … and when the window ends, one edit with the place of that moment
@@ -189,8 +205,7 @@ describe("the queued comment follows the run's place in line", () => {
     // a change that reverts inside the window costs nothing
     timers.advance(2_000)
     places.set(third.id, waiting(2))
-    comments.observe(randomUUID(), [{ type: "status", status: "completed", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, randomUUID(), "completed", 1)
     places.set(third.id, waiting(3))
     timers.advance(8_000)
     await comments.flush()
@@ -199,8 +214,7 @@ describe("the queued comment follows the run's place in line", () => {
     // what it waits for changing is a change too (the same place)
     timers.advance(10_000)
     places.set(third.id, { ...waiting(3), waitingFor: "installation-limit", limit: 10 })
-    comments.observe(randomUUID(), [{ type: "status", status: "running", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, randomUUID(), "running", 1)
     expect(edits(i3)).toBe(3)
     expect(queuedComment(i3)?.body).toMatch(
       /place 3 in line, waiting for a free slot of the installation's run limit \(10 active runs at most\)/,
@@ -209,14 +223,12 @@ describe("the queued comment follows the run's place in line", () => {
     // the third is cancelled while waiting: its comment says so, and nothing follows it any more
     places.delete(third.id)
     await store.updateRun(third.id, { status: "cancelled", finishedAt: new Date(timers.now()) })
-    comments.observe(third.id, [{ type: "status", status: "cancelled", attempt: 0 }])
-    await comments.flush()
+    await tell(comments, third.id, "cancelled", 0)
     expect(queuedComment(i3)?.body).toMatch(/cancelled while it waited in line/)
     expect(edits(i3)).toBe(4)
     placeLookups = []
     timers.advance(20_000)
-    comments.observe(randomUUID(), [{ type: "status", status: "completed", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, randomUUID(), "completed", 1)
     expect(placeLookups).toEqual([urgent.id])
     expect(edits(i3)).toBe(4)
     expect(lines.filter((line) => line.level === "warn")).toEqual([])
@@ -247,13 +259,7 @@ describe("the queued comment follows the run's place in line", () => {
   it("a run that waits only for a free worker once its slot freed is shown so only when that lasts a window", async () => {
     const [i1, i2] = issues() as [number, number]
     const comments = commentsFor()
-    const quick = await newRun(i1)
-    const slow = await newRun(i2)
-    places.set(quick.id, waiting(1))
-    places.set(slow.id, waiting(2))
-    comments.announce(quick, "alice")
-    comments.announce(slow, "alice")
-    await comments.flush()
+    const [quick, slow] = await queueTwo(comments, i1, i2)
     timers.advance(10_000)
     const workers = (place: number): RunPlace => ({
       place,
@@ -263,16 +269,14 @@ describe("the queued comment follows the run's place in line", () => {
     })
     places.set(quick.id, workers(1))
     places.set(slow.id, workers(2))
-    comments.observe(randomUUID(), [{ type: "status", status: "completed", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, randomUUID(), "completed", 1)
     expect([edits(i1), edits(i2)]).toEqual([0, 0])
     // a worker takes the first within moments: its next (and only) edit is its start
     timers.advance(300)
     places.delete(quick.id)
     places.set(slow.id, workers(1))
     await start(quick)
-    comments.observe(quick.id, [{ type: "status", status: "running", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, quick.id, "running", 1)
     expect(queuedComment(i1)?.body).toMatch(/started at/)
     expect([edits(i1), edits(i2)]).toEqual([1, 0])
     // the other one still waits for a worker a whole window later: now it says so
@@ -294,15 +298,13 @@ describe("the queued comment follows the run's place in line", () => {
     // the queue still answered place 1 while another process started the run (and edited its comment)
     places.set(run.id, waiting(1))
     await start(run)
-    comments.observe(randomUUID(), [{ type: "status", status: "completed", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, randomUUID(), "completed", 1)
     expect(edits(i1)).toBe(2)
     expect(queuedComment(i1)?.body).toMatch(/started at 10:00 UTC/)
     // and it is not followed any more
     placeLookups = []
     timers.advance(20_000)
-    comments.observe(randomUUID(), [{ type: "status", status: "completed", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, randomUUID(), "completed", 1)
     expect(placeLookups).toEqual([])
   })
 
@@ -314,8 +316,7 @@ describe("the queued comment follows the run's place in line", () => {
     comments.announce(run, "alice")
     await comments.flush()
     places.set(run.id, waiting(1))
-    comments.observe(randomUUID(), [{ type: "status", status: "running", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, randomUUID(), "running", 1)
     expect(edits(i1)).toBe(0)
     placeLookups = []
     timers.advance(10_000)
@@ -325,15 +326,13 @@ describe("the queued comment follows the run's place in line", () => {
     expect(placeLookups).toEqual([run.id])
     timers.advance(1_000)
     places.set(run.id, waiting(2))
-    comments.observe(randomUUID(), [{ type: "status", status: "running", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, randomUUID(), "running", 1)
     expect(edits(i1)).toBe(1)
     await comments.close()
     const before = github.requests.length
     placeLookups = []
     timers.advance(60_000)
-    comments.observe(randomUUID(), [{ type: "status", status: "completed", attempt: 1 }])
-    await comments.flush()
+    await tell(comments, randomUUID(), "completed", 1)
     expect(github.requests.length).toBe(before)
     expect(placeLookups).toEqual([])
   })
@@ -341,34 +340,25 @@ describe("the queued comment follows the run's place in line", () => {
   it("another process (the one that records the event) finds the comments in the store and edits only on a change", async () => {
     const [i1, i2, i3] = issues() as [number, number, number]
     const poster = commentsFor()
-    const ahead = await newRun(i1)
-    const behind = await newRun(i2)
-    places.set(ahead.id, waiting(1))
-    places.set(behind.id, waiting(2))
-    poster.announce(ahead, "alice")
-    poster.announce(behind, "alice")
-    await poster.flush()
+    const [ahead, behind] = await queueTwo(poster, i1, i2)
 
     // a worker process that started after the comments were posted
     const workerTime = fakeTimers()
     const worker = commentsFor({ timers: workerTime })
-    worker.observe(randomUUID(), [{ type: "status", status: "completed", attempt: 1 }])
-    await worker.flush()
+    await tell(worker, randomUUID(), "completed", 1)
     expect([edits(i1), edits(i2)]).toEqual([0, 0])
 
     places.delete(ahead.id)
     places.set(behind.id, waiting(1))
     await start(ahead)
-    worker.observe(ahead.id, [{ type: "status", status: "running", attempt: 1 }])
-    await worker.flush()
+    await tell(worker, ahead.id, "running", 1)
     expect(queuedComment(i1)?.body).toMatch(/started at/)
     expect(queuedComment(i2)?.body).toMatch(/place 1 in line/)
     expect([edits(i1), edits(i2)]).toEqual([1, 1])
 
     // the poster sees a later event: the store says the comment already shows place 1
     timers.advance(60_000)
-    poster.observe(randomUUID(), [{ type: "status", status: "completed", attempt: 1 }])
-    await poster.flush()
+    await tell(poster, randomUUID(), "completed", 1)
     expect([edits(i1), edits(i2)]).toEqual([1, 1])
 
     // a comment the poster adds after the worker read the store is followed by the worker within its
@@ -381,8 +371,7 @@ describe("the queued comment follows the run's place in line", () => {
     places.delete(behind.id)
     places.set(late.id, waiting(1))
     await start(behind)
-    worker.observe(behind.id, [{ type: "status", status: "running", attempt: 1 }])
-    await worker.flush()
+    await tell(worker, behind.id, "running", 1)
     expect(queuedComment(i2)?.body).toMatch(/started at/)
     expect(edits(i3)).toBe(0)
     workerTime.advance(10_000)

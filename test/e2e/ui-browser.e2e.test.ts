@@ -7,34 +7,27 @@
  * each page at 1280 and 390 px go to test-results/ui/.
  */
 import { execFileSync } from "node:child_process"
-import { existsSync } from "node:fs"
-import { mkdir, mkdtemp, rm } from "node:fs/promises"
-import { createRequire } from "node:module"
-import { tmpdir } from "node:os"
 import path from "node:path"
-import { type BrowserContext, chromium, type Page } from "playwright-core"
+import type { BrowserContext, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { GitHubDouble } from "../doubles/github-double.js"
 import type { ScriptedModelServer, ScriptStep } from "../doubles/scripted-model-server.js"
+import {
+  type Browser,
+  chromiumOrSkip,
+  expectAccessible,
+  launchBrowser,
+  SHOTS,
+  screenshots,
+} from "../support/browser.js"
 import { FIXED_LINE_NEW, fixSteps, planSteps, SAMPLE_FILES, SAMPLE_ISSUE } from "../support/sample-repo.js"
 import { type ServedFlow, startServedFlow } from "../support/served-flow.js"
 
 const ROOT = path.resolve(import.meta.dirname, "../..")
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
-const SHOTS = path.join(ROOT, "test-results", "ui")
 const GITHUB_TOKEN = "ghp_uiBrowserToken_0123456789"
 const LLM_KEY = "sk-ui-browser-key-0123456789"
 const API_TOKEN = "prw_ui_browser_api_token_12345"
-const axeSource = (createRequire(import.meta.url)("axe-core") as { source: string }).source
-
-const haveChromium = existsSync(CHROMIUM)
-if (!haveChromium) {
-  if (process.env.REQUIRE_SERVICES === "1")
-    throw new Error(`${CHROMIUM} is missing and REQUIRE_SERVICES=1: apt-get install chromium`)
-  console.warn(
-    `\n!!! SKIPPING the web UI browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium)\n`,
-  )
-}
+const haveChromium = chromiumOrSkip("the web UI browser tests")
 
 const slow = (steps: ScriptStep[], delayMs: number): ScriptStep[] =>
   steps.map((step) => ({ ...step, delayMs }))
@@ -43,32 +36,15 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
   let flow: ServedFlow
   let github: GitHubDouble
   let model: ScriptedModelServer
-  let profile: string
+  let browser: Browser
   let baseUrl: string
   let context: BrowserContext
   let page: Page
   const issues = { auto: 0, plan: 0, cancel: 0 }
   let autoJobId = ""
 
-  const shot = async (name: string) => {
-    for (const width of [1280, 390]) {
-      await page.setViewportSize({ width, height: width === 390 ? 844 : 900 })
-      await page.waitForTimeout(150)
-      await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true })
-    }
-    await page.setViewportSize({ width: 1280, height: 900 })
-  }
-
-  const axe = async (name: string) => {
-    await page.evaluate(axeSource)
-    const result = (await page.evaluate(`axe.run(document, { resultTypes: ["violations"] })`)) as {
-      violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }>
-    }
-    const bad = result.violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)
-    expect(bad, `axe on ${name}`).toEqual([])
-  }
+  const shot = (name: string) => screenshots(page, name)
+  const axe = (name: string) => expectAccessible(page, name)
 
   const seqs = async () =>
     page.$$eval(".timeline [data-seq]", (nodes) => nodes.map((n) => Number(n.getAttribute("data-seq"))))
@@ -93,7 +69,6 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
       cwd: ROOT,
       stdio: "inherit",
     })
-    await mkdir(SHOTS, { recursive: true })
     flow = await startServedFlow({
       prefix: "prwright-ui-",
       repo: "acme/mathlib",
@@ -119,30 +94,13 @@ describe.skipIf(!haveChromium)("web UI in Chromium", () => {
       title: "clamp() again, planned first",
     })
     issues.cancel = github.createIssue("acme/mathlib", { title: "A slow one", body: "to be cancelled" })
-    profile = await mkdtemp(path.join(tmpdir(), "prwright-chromium-"))
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 900 },
-    })
-    page = context.pages()[0] ?? (await context.newPage())
-    page.setDefaultTimeout(20_000)
+    browser = await launchBrowser()
+    ;({ context, page } = browser)
   }, 180_000)
 
   afterAll(async () => {
-    await context?.close()
+    await browser?.close()
     await flow?.close()
-    if (profile) await rm(profile, { recursive: true, force: true })
   })
 
   it("refuses a wrong token, then signs in with the right one into an HttpOnly SameSite=Strict cookie", async () => {

@@ -13,36 +13,28 @@
  * never $0.00. Screenshots of the waiting page at 1280 and 390 px go to test-results/ui/.
  */
 import { execFileSync } from "node:child_process"
-import { existsSync } from "node:fs"
-import { mkdir, mkdtemp, rm } from "node:fs/promises"
-import { createRequire } from "node:module"
-import { tmpdir } from "node:os"
 import path from "node:path"
-import { type BrowserContext, chromium, type Page } from "playwright-core"
+import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { GitHubDouble } from "../doubles/github-double.js"
 import type { ScriptStep } from "../doubles/scripted-model-server.js"
+import {
+  type Browser,
+  chromiumOrSkip,
+  expectAccessible,
+  launchBrowser,
+  screenshots,
+} from "../support/browser.js"
 import { type PrwrightProcess, startPrwright } from "../support/prwright-process.js"
 import { planSteps, SAMPLE_FILES } from "../support/sample-repo.js"
 import { type ServedFlow, startServedFlow } from "../support/served-flow.js"
 
 const ROOT = path.resolve(import.meta.dirname, "../..")
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
-const SHOTS = path.join(ROOT, "test-results", "ui")
 const GITHUB_TOKEN = "ghp_uiQueueToken_0123456789ab"
 const LLM_KEY = "sk-ui-queue-key-0123456789"
 const API_TOKEN = "prw_ui_queue_api_token_123456"
 const REPO = "acme/lineup"
-const axeSource = (createRequire(import.meta.url)("axe-core") as { source: string }).source
-
-const haveChromium = existsSync(CHROMIUM)
-if (!haveChromium) {
-  if (process.env.REQUIRE_SERVICES === "1")
-    throw new Error(`${CHROMIUM} is missing and REQUIRE_SERVICES=1: apt-get install chromium`)
-  console.warn(
-    `\n!!! SKIPPING the web UI queue browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium)\n`,
-  )
-}
+const haveChromium = chromiumOrSkip("the web UI queue browser tests")
 
 const HELD_BY_LIMIT =
   "waiting for a free slot of the repository's run limit (1 active run at most); estimated start: "
@@ -56,8 +48,7 @@ interface JobStatus {
 describe.skipIf(!haveChromium)("web UI in Chromium: the place in line and the unknown cost", () => {
   let flow: ServedFlow
   let github: GitHubDouble
-  let profile: string
-  let context: BrowserContext
+  let browser: Browser
   let page: Page
   const jobs = { a: "", b: "", c: "" }
   let follower: PrwrightProcess
@@ -73,16 +64,7 @@ describe.skipIf(!haveChromium)("web UI in Chromium: the place in line and the un
     expect(response.status, await response.clone().text()).toBe(202)
     return ((await response.json()) as { jobId: string }).jobId
   }
-  const axe = async (name: string) => {
-    await page.evaluate(axeSource)
-    const result = (await page.evaluate(`axe.run(document, { resultTypes: ["violations"] })`)) as {
-      violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }>
-    }
-    const bad = result.violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)
-    expect(bad, `axe on ${name}`).toEqual([])
-  }
+  const axe = (name: string) => expectAccessible(page, name)
   const queueText = () =>
     page
       .getByTestId("run-queue")
@@ -95,7 +77,6 @@ describe.skipIf(!haveChromium)("web UI in Chromium: the place in line and the un
       cwd: ROOT,
       stdio: "inherit",
     })
-    await mkdir(SHOTS, { recursive: true })
     const [look, submit] = planSteps() as ScriptStep[] as [ScriptStep, ScriptStep]
     flow = await startServedFlow({
       prefix: "prwright-ui-queue-",
@@ -116,24 +97,8 @@ describe.skipIf(!haveChromium)("web UI in Chromium: the place in line and the un
       ],
     })
     github = flow.github
-    profile = await mkdtemp(path.join(tmpdir(), "prwright-chromium-"))
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 900 },
-    })
-    page = context.pages()[0] ?? (await context.newPage())
-    page.setDefaultTimeout(20_000)
+    browser = await launchBrowser()
+    page = browser.page
     await page.goto(`${flow.baseUrl}/sign-in`)
     await page.getByLabel("API token").fill(API_TOKEN)
     await page.getByRole("button", { name: "Sign in" }).click()
@@ -142,9 +107,8 @@ describe.skipIf(!haveChromium)("web UI in Chromium: the place in line and the un
 
   afterAll(async () => {
     await follower?.stop()
-    await context?.close()
+    await browser?.close()
     await flow?.close()
-    if (profile) await rm(profile, { recursive: true, force: true })
   })
 
   it("queues B and C behind A at places 1 and 2, and prwright status prints the place", async () => {
@@ -175,12 +139,7 @@ describe.skipIf(!haveChromium)("web UI in Chromium: the place in line and the un
     // the status says pending; the box says where in line, in full
     expect(await page.getByTestId("run-status").textContent()).toContain("pending")
     await axe("run (waiting)")
-    for (const width of [1280, 390]) {
-      await page.setViewportSize({ width, height: width === 390 ? 844 : 900 })
-      await page.waitForTimeout(150)
-      await page.screenshot({ path: path.join(SHOTS, `run-waiting-${width}.png`), fullPage: true })
-    }
-    await page.setViewportSize({ width: 1280, height: 900 })
+    await screenshots(page, "run-waiting")
 
     await page.getByRole("link", { name: "Runs" }).first().click()
     const badge = (jobId: string) =>
