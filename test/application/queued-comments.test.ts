@@ -119,7 +119,7 @@ describe("the queued comment follows the run's place in line", () => {
   /** two runs on issues a and b, waiting at places 1 and 2 with their comments posted */
   const queueTwo = async (comments: QueuedComments, a: number, b: number) => {
     const runs = [await newRun(a), await newRun(b)] as const
-    runs.forEach((run, index) => places.set(run.id, waiting(index + 1)))
+    for (const [index, run] of runs.entries()) places.set(run.id, waiting(index + 1))
     for (const run of runs) comments.announce(run, "alice")
     await comments.flush()
     return runs
