@@ -68,7 +68,9 @@ const decode = (body: Buffer, encoding: string | undefined): Buffer => {
 }
 
 export const createGitHubFetch = (options: GitHubFetchOptions = {}): typeof fetch => {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32 }
+  // an idle kept-alive connection is closed after 4 s (undici's default; Node also honours a shorter
+  // `Keep-Alive: timeout=` from the server), so a request rarely meets one the server already dropped
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32, timeout: 4_000 }
   const agents = {
     "http:": new http.Agent(agentOptions),
     "https:": new https.Agent({ ...agentOptions, ...(options.ca ? { ca: options.ca } : {}) }),
