@@ -17,6 +17,7 @@ import type { RunsTable } from "#adapters/store/sql/database.js"
 import type { SqlRunStore } from "#adapters/store/sql/sql-run-store.js"
 import type { RunStore } from "#application/ports/run-store.js"
 import { createSpendingGuard, installationSettingsKey } from "#application/spending-limits.js"
+import { spendingByListing } from "../../test/support/spent-by-listing.js"
 import { createRandom, type Latency, summarize, yieldToEventLoop } from "./store-measure.js"
 
 export interface SpendingResult {
@@ -100,10 +101,11 @@ export const measureSpending = async (
   await store.putRepoSettings(REPO, { dailyLimitUsd: 5_000 })
   await store.putRepoSettings(installationSettingsKey("acme"), { monthlyLimitUsd: 100_000 })
   const limits = { dailyUsd: 1e6, monthlyUsd: 1e6, installationDailyUsd: 1e6, installationMonthlyUsd: 1e6 }
-  const guardOn = (runs: RunStore) => createSpendingGuard({ runs, settings: store, limits, now: () => now })
+  const guardOn = (runs: Pick<RunStore, "spentCost">) =>
+    createSpendingGuard({ runs, settings: store, limits, now: () => now })
   const newGuard = guardOn(store)
-  // only listRuns: the guard falls back to paging, which is what every check did before spentCost
-  const oldGuard = guardOn({ listRuns: (filter) => store.listRuns(filter) } as RunStore)
+  // paging listRuns over the month, which is what every check did before spentCost
+  const oldGuard = guardOn(spendingByListing(store))
 
   const expected = await oldGuard(REPO)
   const answer = await newGuard(REPO)

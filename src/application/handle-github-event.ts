@@ -184,84 +184,79 @@ export const createHandleGitHubEvent = (deps: {
      */
     exclusive = true,
   ): Promise<GitHubEventOutcome> =>
-    oneAtATime(`${repo.fullName.toLowerCase()}#${issueNumber}`, () =>
-      startNow(event, request, repo, type, issueNumber, fields, exclusive),
-    )
-
-  const startNow = async (
-    event: GitHubEvent,
-    request: GitHubRequest,
-    repo: RepoRef,
-    type: JobType,
-    issueNumber: number,
-    fields: Record<string, unknown>,
-    exclusive: boolean,
-  ): Promise<GitHubEventOutcome> => {
-    const active = exclusive ? await activeRun(repo, issueNumber) : undefined
-    if (active) {
-      react(repo, request, "eyes")
-      return {
-        outcome: "already-active",
-        jobId: active.id,
-        reason: `${repo.fullName}#${issueNumber} already has a ${active.status} run (${active.type}); it was not started twice`,
+    oneAtATime(`${repo.fullName.toLowerCase()}#${issueNumber}`, async () => {
+      const active = exclusive ? await activeRun(repo, issueNumber) : undefined
+      if (active) {
+        react(repo, request, "eyes")
+        return {
+          outcome: "already-active",
+          jobId: active.id,
+          reason: `${repo.fullName}#${issueNumber} already has a ${active.status} run (${active.type}); it was not started twice`,
+        }
       }
-    }
-    const trigger: Trigger = { source: "webhook", actor: request.sender, deliveryId: event.deliveryId }
-    // The event's run id, unless a run under it already ended: then handling this event failed after the
-    // run was recorded (e.g. the queue refused the job) and the event was forgotten so that GitHub's
-    // redelivery acts on it. That redelivery gets a run of its own instead of the dead one's answer.
-    let jobId = deliveryJobId(request.identity)
-    for (let retry = 1; retry <= 5; retry++) {
-      const earlier = await deps.runs.getRun(jobId)
-      if (!earlier || (earlier.status !== "failed" && earlier.status !== "cancelled")) break
-      jobId = deliveryJobId(`${request.identity}#redelivery-${retry}`)
-    }
-    let result: Awaited<ReturnType<WorkflowRequester["enqueue"]>>
-    try {
-      result = await deps.requester.enqueue(
-        type,
-        { ...fields, repoFullName: repo.fullName, issueNumber, jobId },
-        trigger,
-      )
-    } catch (error) {
-      // the requester checks the spending limits (repository and installation) before storing anything
-      if (error instanceof SpendingLimitError) {
+      const trigger: Trigger = { source: "webhook", actor: request.sender, deliveryId: event.deliveryId }
+      // The event's run id, unless a run under it already ended: then handling this event failed after the
+      // run was recorded (e.g. the queue refused the job) and the event was forgotten so that GitHub's
+      // redelivery acts on it. That redelivery gets a run of its own instead of the dead one's answer.
+      let jobId = deliveryJobId(request.identity)
+      for (let retry = 1; retry <= 5; retry++) {
+        const earlier = await deps.runs.getRun(jobId)
+        if (!earlier || (earlier.status !== "failed" && earlier.status !== "cancelled")) break
+        jobId = deliveryJobId(`${request.identity}#redelivery-${retry}`)
+      }
+      let result: Awaited<ReturnType<WorkflowRequester["enqueue"]>>
+      try {
+        result = await deps.requester.enqueue(
+          type,
+          { ...fields, repoFullName: repo.fullName, issueNumber, jobId },
+          trigger,
+        )
+      } catch (error) {
+        // the requester checks the spending limits (repository and installation) before storing anything
+        if (error instanceof SpendingLimitError) {
+          react(repo, request, "confused")
+          await reply(repo, issueNumber, `@${request.sender} ${error.message}`)
+          log.info("webhook trigger refused: spending limit reached", {
+            repo: repo.fullName,
+            scope: error.check.scope,
+            period: error.check.period,
+          })
+          return { outcome: "refused", reason: error.message }
+        }
+        // the configuration cannot run it (e.g. a model without a price under the cost cap): a
+        // redelivery cannot help either, so say so on the issue once, like a spending limit
+        if (!(error instanceof ConfigError)) throw error
         react(repo, request, "confused")
-        await reply(repo, issueNumber, `@${request.sender} ${error.message}`)
-        log.info("webhook trigger refused: spending limit reached", {
+        await reply(repo, issueNumber, `@${request.sender} prwright cannot start this run: ${error.message}`)
+        log.warn("webhook trigger refused by the configuration", {
           repo: repo.fullName,
-          scope: error.check.scope,
-          period: error.check.period,
+          error: error.message,
         })
         return { outcome: "refused", reason: error.message }
       }
-      // the configuration cannot run it (e.g. a model without a price under the cost cap): a
-      // redelivery cannot help either, so say so on the issue once, like a spending limit
-      if (!(error instanceof ConfigError)) throw error
-      react(repo, request, "confused")
-      await reply(repo, issueNumber, `@${request.sender} prwright cannot start this run: ${error.message}`)
-      log.warn("webhook trigger refused by the configuration", { repo: repo.fullName, error: error.message })
-      return { outcome: "refused", reason: error.message }
-    }
-    if (result.overLimit && result.created) {
-      // past a spending limit with PRWRIGHT_SPEND_LIMIT_ACTION=wait: stored, queued after the reset
-      react(repo, request, "eyes")
-      await reply(repo, issueNumber, `@${request.sender} ${waitingMessage(repo.fullName, result.overLimit)}`)
-    } else {
-      react(repo, request, "rocket")
-      // the place in line goes to the issue in the background: the delivery's answer never waits for it
-      if (result.created) deps.queued?.announce(result.run, request.sender)
-    }
-    log.info("webhook started a run", {
-      jobId: result.jobId,
-      type,
-      repo: repo.fullName,
-      issueNumber,
-      actor: request.sender,
-      deliveryId: event.deliveryId,
+      if (result.overLimit && result.created) {
+        // past a spending limit with PRWRIGHT_SPEND_LIMIT_ACTION=wait: stored, queued after the reset
+        react(repo, request, "eyes")
+        await reply(
+          repo,
+          issueNumber,
+          `@${request.sender} ${waitingMessage(repo.fullName, result.overLimit)}`,
+        )
+      } else {
+        react(repo, request, "rocket")
+        // the place in line goes to the issue in the background: the delivery's answer never waits for it
+        if (result.created) deps.queued?.announce(result.run, request.sender)
+      }
+      log.info("webhook started a run", {
+        jobId: result.jobId,
+        type,
+        repo: repo.fullName,
+        issueNumber,
+        actor: request.sender,
+        deliveryId: event.deliveryId,
+      })
+      return { outcome: "started", jobId: result.jobId, type, repoFullName: repo.fullName, issueNumber }
     })
-    return { outcome: "started", jobId: result.jobId, type, repoFullName: repo.fullName, issueNumber }
-  }
 
   /** The issue a comment on prwright's pull request is about, or why there is none. */
   const issueOfPullRequest = async (repo: RepoRef, number: number): Promise<number | string> => {

@@ -14,9 +14,8 @@
  * waits for the reset (request-workflow.ts; sweep-runs.ts queues it once the time has come).
  */
 import { PrwrightError } from "#domain/errors.js"
-import type { WorkflowRun } from "#domain/workflow-run.js"
 import type { RepoSettingsStore } from "./ports/repo-settings-store.js"
-import type { RunStore, SpendingSubject, SpentCost, SpentCostQuery } from "./ports/run-store.js"
+import type { RunStore, SpendingSubject, SpentCost } from "./ports/run-store.js"
 
 export interface SpendingLimits {
   /** per repository */
@@ -72,51 +71,16 @@ const lower = (a: number | undefined, b: unknown): number | undefined => {
   return own === undefined ? a : Math.min(a, own)
 }
 
-/**
- * What the subject's runs created since the month's and the day's start cost, the way the guard once
- * counted it: listRuns newest first, 200 a page, until the month's start, summed here (an owner's runs
- * by filtering every run). It grows with the month's runs, so a store answers `spentCost` in one
- * aggregate instead; this stays for a RunStore without it (a partial test double) and as the
- * benchmark's baseline (bench/store.ts), and is the definition the stores' aggregate keeps to.
- */
-export const spentByListing = async (
-  runs: Pick<RunStore, "listRuns">,
-  { subject, monthStart, dayStart }: SpentCostQuery,
-): Promise<SpentCost> => {
-  const filter = "repoFullName" in subject ? { repoFullName: subject.repoFullName } : {}
-  const match =
-    "repoFullName" in subject
-      ? () => true
-      : (run: WorkflowRun) => installationOf(run.repoFullName).toLowerCase() === subject.owner.toLowerCase()
-  const total = { dayUsd: 0, monthUsd: 0 }
-  let cursor: string | undefined
-  for (let page = 0; page < 500; page++) {
-    const result = await runs.listRuns({ ...filter, limit: 200, cursor })
-    for (const run of result.runs) {
-      if (run.createdAt < monthStart) return total
-      if (!match(run)) continue
-      total.monthUsd += run.usage.costUsd
-      if (run.createdAt >= dayStart) total.dayUsd += run.usage.costUsd
-    }
-    if (!result.nextCursor) return total
-    cursor = result.nextCursor
-  }
-  return total
-}
-
 export const createSpendingGuard = (deps: {
-  runs: RunStore
+  /** what a scope's runs cost this day and month: one aggregate in the store */
+  runs: Pick<RunStore, "spentCost">
   settings?: RepoSettingsStore
   limits: SpendingLimits
   now?: () => Date
 }): SpendingGuard => {
   const now = deps.now ?? (() => new Date())
-  const runs: Partial<Pick<RunStore, "spentCost">> & Pick<RunStore, "listRuns"> = deps.runs
-  /** one aggregate query in the store (see spentByListing for a store without it) */
-  const spent = (subject: SpendingSubject, at: Date): Promise<SpentCost> => {
-    const query = { subject, monthStart: startOfMonth(at), dayStart: startOfDay(at) }
-    return runs.spentCost ? runs.spentCost(query) : spentByListing(runs, query)
-  }
+  const spent = (subject: SpendingSubject, at: Date): Promise<SpentCost> =>
+    deps.runs.spentCost({ subject, monthStart: startOfMonth(at), dayStart: startOfDay(at) })
 
   const settingsOf = async (key: string): Promise<Record<string, unknown>> =>
     (await deps.settings?.getRepoSettings(key))?.settings ?? {}
@@ -159,27 +123,14 @@ export const createSpendingGuard = (deps: {
     for (const [index, limits] of limited.entries()) {
       const { dayUsd, monthUsd } = costs[index] as SpentCost
       const base = { ok: false as const, scope: limits.scope, subject: limits.subject }
-      if (limits.monthly !== undefined) {
-        if (monthUsd >= limits.monthly)
-          over.push({
-            ...base,
-            period: "monthly",
-            limitUsd: limits.monthly,
-            spentUsd: monthUsd,
-            resetsAt: nextMonth(at),
-          })
-        remaining = Math.min(remaining ?? Number.POSITIVE_INFINITY, limits.monthly - monthUsd)
-      }
-      if (limits.daily !== undefined) {
-        if (dayUsd >= limits.daily)
-          over.push({
-            ...base,
-            period: "daily",
-            limitUsd: limits.daily,
-            spentUsd: dayUsd,
-            resetsAt: nextDay(at),
-          })
-        remaining = Math.min(remaining ?? Number.POSITIVE_INFINITY, limits.daily - dayUsd)
+      const periods = [
+        { period: "monthly" as const, limitUsd: limits.monthly, spentUsd: monthUsd, resetsAt: nextMonth(at) },
+        { period: "daily" as const, limitUsd: limits.daily, spentUsd: dayUsd, resetsAt: nextDay(at) },
+      ]
+      for (const { limitUsd, ...period } of periods) {
+        if (limitUsd === undefined) continue
+        if (period.spentUsd >= limitUsd) over.push({ ...base, ...period, limitUsd })
+        remaining = Math.min(remaining ?? Number.POSITIVE_INFINITY, limitUsd - period.spentUsd)
       }
     }
     // the limit that holds longest is the one to name: a run waiting for it may start after its reset

@@ -9,7 +9,6 @@ import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createSqlRunStore } from "#adapters/store/sql/sql-run-store.js"
 import { createApiAuth } from "#application/api-auth.js"
-import type { RunStore } from "#application/ports/run-store.js"
 import { createSpendingGuard, installationSettingsKey } from "#application/spending-limits.js"
 import { loadConfig } from "#main/config.js"
 import { type Container, createContainer } from "#main/container.js"
@@ -19,6 +18,7 @@ import { type GitHubFlow, startGitHubFlow } from "../support/github-flow.js"
 import { httpAppOf } from "../support/http-app.js"
 import { createCapturingLogger } from "../support/logger.js"
 import { finished, finishWithCost, waitForRun } from "../support/runs.js"
+import { spendingByListing } from "../support/spent-by-listing.js"
 
 const TOKEN = "ghp_spendingTestToken_0123456789"
 const REPO = "acme/spendy"
@@ -382,7 +382,7 @@ describe("the spending guard on the SQL store (one aggregate per scope)", () => 
       }
       now = Date.parse("2026-03-15T12:00:00Z")
       await store.putRepoSettings(installationSettingsKey("other"), { monthlyLimitUsd: 40 })
-      const paging = { listRuns: (filter) => store.listRuns(filter) } as RunStore // no spentCost: pages
+      const paging = spendingByListing(store) // the guard's old way: pages every run of the month
       const limitSets = [
         { installationDailyUsd: 7, installationMonthlyUsd: 9 },
         { dailyUsd: 10, installationDailyUsd: 8.5 },

@@ -12,9 +12,9 @@ import type { NewPlan, PlanStore } from "#application/ports/plan-store.js"
 import type { RepoSettingsStore } from "#application/ports/repo-settings-store.js"
 import type { NewRun, RunStore, SpendingSubject } from "#application/ports/run-store.js"
 import type { SecretStore } from "#application/ports/secret-store.js"
-import { spentByListing } from "#application/spending-limits.js"
 import { ConflictError, NotFoundError, ValidationError } from "#domain/errors.js"
 import type { RunEventData } from "#domain/run-event.js"
+import { spentByListing } from "../support/spent-by-listing.js"
 
 export interface ManualClock extends Clock {
   advance(ms: number): void

@@ -10,6 +10,7 @@ import { parseContinueBudget } from "#application/workflows/continue-run.js"
 import type { WorkflowRun } from "#domain/workflow-run.js"
 import { loadConfig } from "#main/config.js"
 import { commentPayload } from "../doubles/github/webhook-payloads.js"
+import { spendingByListing } from "../support/spent-by-listing.js"
 
 describe("/prwright continue [+$N]", () => {
   it("reads the budget: nothing, +$N, +N, $N or N; anything else is explained", () => {
@@ -50,8 +51,9 @@ const run = (repoFullName: string, costUsd: number, createdAt: Date): WorkflowRu
     createdAt,
   }) as WorkflowRun
 
-/** a run store that lists the given runs newest first, two per page */
-const storeOf = (runs: WorkflowRun[]): RunStore =>
+/** a run store that lists the given runs newest first, two per page, and sums spend over that listing */
+const storeOf = (runs: WorkflowRun[]) => spendingByListing(listingOf(runs))
+const listingOf = (runs: WorkflowRun[]): RunStore =>
   ({
     async listRuns(filter: { repoFullName?: string; cursor?: string }) {
       const all = runs

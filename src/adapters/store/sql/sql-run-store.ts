@@ -147,55 +147,40 @@ export const createSqlRunStore = async (options: SqlRunStoreOptions): Promise<Sq
       if (activeOnly) return undefined
       throw runNotFound(id)
     }
-    if (patch.artifacts === undefined) {
-      const row = await db
+    // the patch, "only if it has not ended" when asked: the one statement every path below runs first
+    const write = (on: Kysely<Database>) =>
+      on
         .updateTable("runs")
         .set(set)
         .where("id", "=", id)
         .$if(activeOnly, (query) => query.where("status", "not in", [...TERMINAL_STATUSES]))
         .returningAll()
-        .executeTakeFirst()
+    if (patch.artifacts === undefined) {
+      const row = await write(db).executeTakeFirst()
       return row ? rowToRun(row) : missing()
     }
     const artifacts = patch.artifacts
-    const merge = (current: Selectable<RunsTable>) => ({
-      artifacts: toJson({ ...parseJson<Record<string, unknown>>(current.artifacts), ...artifacts }),
-    })
+    const merge = (on: Kysely<Database>, current: Selectable<RunsTable>) =>
+      on
+        .updateTable("runs")
+        .set({
+          artifacts: toJson({ ...parseJson<Record<string, unknown>>(current.artifacts), ...artifacts }),
+        })
+        .where("id", "=", id)
+        .returningAll()
     // SQLite: one synchronous transaction, the write lock never held across an await (sqlite-sync.ts)
     if (sqlite)
       return sqlite.transaction(() => {
-        const current = sqlite.first(
-          db
-            .updateTable("runs")
-            .set(set)
-            .where("id", "=", id)
-            .$if(activeOnly, (query) => query.where("status", "not in", [...TERMINAL_STATUSES]))
-            .returningAll(),
-        )
+        const current = sqlite.first(write(db))
         if (!current) return missing()
-        const row = sqlite.first(
-          db.updateTable("runs").set(merge(current)).where("id", "=", id).returningAll(),
-        )
-        return rowToRun(row ?? current)
+        return rowToRun(sqlite.first(merge(db, current)) ?? current)
       })
     return db.transaction().execute(async (trx) => {
       // Writing first takes the row lock before the read, so two concurrent merges cannot lose
       // each other's artifacts.
-      const current = await trx
-        .updateTable("runs")
-        .set(set)
-        .where("id", "=", id)
-        .$if(activeOnly, (query) => query.where("status", "not in", [...TERMINAL_STATUSES]))
-        .returningAll()
-        .executeTakeFirst()
+      const current = await write(trx).executeTakeFirst()
       if (!current) return missing()
-      const row = await trx
-        .updateTable("runs")
-        .set(merge(current))
-        .where("id", "=", id)
-        .returningAll()
-        .executeTakeFirstOrThrow()
-      return rowToRun(row)
+      return rowToRun(await merge(trx, current).executeTakeFirstOrThrow())
     })
   }
 
