@@ -433,6 +433,19 @@ describe.skipIf(!postgres.available || !redisAvailable)("reliability drill: a fl
       max: resolveSeconds.at(-1),
     }
     const unended = accepted.filter((run) => !outcome.has(run.jobId))
+    // a run that never ended: what it says, its events and the fleet's log lines about it, for the next person
+    for (const run of unended) {
+      const status = (await api("GET", `/api/jobs/${run.jobId}`)).body
+      const events = await (
+        await fetch(`${baseUrl}/api/jobs/${run.jobId}/events`, {
+          headers: { authorization: `Bearer ${API_TOKEN}`, accept: "application/json" },
+        })
+      ).json()
+      const lines = processes.flatMap((proc) => proc.lines).filter((line) => line.includes(run.jobId))
+      console.error(
+        `\nUNENDED ${run.kind} run ${run.jobId}: ${JSON.stringify(status)}\nevents: ${JSON.stringify(events).slice(-4000)}\nlog:\n${lines.join("\n").slice(-6000)}\n`,
+      )
+    }
     expect(unended, JSON.stringify(unended)).toEqual([])
     expect(model.errors).toEqual([])
 
