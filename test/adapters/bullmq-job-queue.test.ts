@@ -1,3 +1,4 @@
+import { Queue } from "bullmq"
 import { Redis } from "ioredis"
 import { afterEach, describe, expect, it } from "vitest"
 import { createBullMqJobQueue } from "#adapters/queue/bullmq/bullmq-job-queue.js"
@@ -230,6 +231,38 @@ describe.skipIf(!redis.available)("BullMQ job queue (real Redis)", () => {
       queue.process("comment-on-issue", async (job) => resultFor(job), { concurrency: 2 })
       for (const request of [first, second])
         await waitFor(async () => (await queue.getJob(request.jobId))?.state === "completed", request.jobId)
+    })
+
+    it("re-adds a job BullMQ lost while its id's claim survived (Redis restarted from an AOF missing its last second)", async () => {
+      const prefix = uniqueName("bullmq_lost")
+      prefixes.push(prefix)
+      const queue = openQueue(prefix)
+      const request = jobRequest({
+        concurrencyKey: "acme/lost#1",
+        limits: [{ key: "repo:acme/lost", max: 2 }],
+      })
+      expect((await queue.enqueue(request)).created).toBe(true)
+      // what the restart kept: the claim and the line entry, not BullMQ's job
+      const bull = new Queue(request.type, { connection: { url: redis.url }, prefix })
+      await bull.remove(request.jobId)
+      await bull.close()
+      expect(await queue.getJob(request.jobId)).toBeUndefined()
+      // a fresh claim may belong to an enqueue still on its way: left alone
+      expect(await queue.enqueue(request)).toEqual({ jobId: request.jobId, created: false })
+      // a claim older than any enqueue in flight, without its job: the same request takes it over
+      const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 })
+      try {
+        const key = `${prefix}:_ids:${request.jobId}`
+        await admin.expire(key, (await admin.ttl(key)) - 60)
+      } finally {
+        await admin.quit()
+      }
+      expect(await queue.enqueue(request)).toEqual({ jobId: request.jobId, created: true })
+      queue.process("comment-on-issue", async (job) => resultFor(job), { concurrency: 1 })
+      await waitFor(
+        async () => (await queue.getJob(request.jobId))?.state === "completed",
+        "the re-added job",
+      )
     })
 
     it("prunes finished jobs beyond the configured retention", async () => {

@@ -243,6 +243,20 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
     updatedAt: new Date(marker.info.updatedAt),
   })
 
+  /**
+   * An id's claim without its BullMQ job, older than any enqueue in flight could be (the claim and the
+   * add are milliseconds apart, bounded by enqueueTimeoutMs): the job was lost, not still on its way.
+   * A job cancelled or finished and pruned leaves a cancel marker or a run that ended, and only a
+   * pending run's sweep (or the same request) enqueues an id again.
+   */
+  const lostJob = async (jobId: string): Promise<boolean> => {
+    const ttl = await client.ttl(registryKey(jobId))
+    const claimedForMs = (retentionSeconds - ttl) * 1000
+    if (ttl < 0 || claimedForMs < Math.max(10_000, 3 * enqueueTimeoutMs)) return false
+    if (await findJob(jobId)) return false
+    return (await cancels.readMarker(jobId)) === undefined
+  }
+
   const add = async (request: EnqueueRequest): Promise<EnqueueResult> => {
     const hash = dataHash(request.data)
     const claim = { key: registryKey(request.jobId), value: `${request.type} ${hash}` }
@@ -261,7 +275,14 @@ export const createBullMqJobQueue = (options: BullMqJobQueueOptions): JobQueue =
       const registered = await readRegistry(request.jobId)
       if (registered && (registered.type !== request.type || registered.hash !== hash))
         throw jobIdConflict(request.jobId, registered.type)
-      return { jobId: request.jobId, created: false }
+      if (!(await lostJob(request.jobId))) return { jobId: request.jobId, created: false }
+      // claimed long ago, yet BullMQ has no such job: it was lost (Redis killed and restarted from an
+      // AOF that missed its last second kept the claim, not the job). The same request takes it over.
+      logger.warn("re-adding a job whose id was claimed but which BullMQ does not have", {
+        jobId: request.jobId,
+      })
+      await client.expire(claim.key, retentionSeconds)
+      if (inLine) await slots.register(request)
     }
     try {
       await queueFor(request.type).add(jobName(request.type, request.concurrencyKey, inLine), request.data, {
